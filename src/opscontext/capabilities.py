@@ -1,0 +1,98 @@
+"""Capability Protocols: what a connector can answer, independent of which vendor answers it.
+
+A connector class implements any number of these; the registry indexes built instances by the
+Protocols they satisfy, and tools ask the hub for "every AlertSource", never for a vendor.
+
+Contract shared by every method below:
+- Called by the hub only, concurrently with other instances, under a per-source timeout; a method
+  may be cancelled at any await point and must not leave shared state half-updated.
+- Returns domain models (``opscontext.models``) with ``source`` set to the instance name.
+- Raises only ``opscontext.errors.SourceError`` subclasses for failures of the source (down,
+  auth, garbage). The hub turns those into a per-source status and serves other sources or stale
+  cache; any other exception is reported as a connector bug in the same way.
+- Windowed methods may return items outside the window (the hub filters); they must not omit
+  items inside it unless they say so by raising.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from opscontext.models import (
+    Alert,
+    CatalogSnapshot,
+    Change,
+    DependencyEdge,
+    EscalationPolicy,
+    OnCallShift,
+    Runbook,
+    TimeWindow,
+)
+
+
+@runtime_checkable
+class ServiceCatalog(Protocol):
+    """Services, teams and people: who owns what. Bulk data, cached long."""
+
+    async def catalog(self) -> CatalogSnapshot: ...
+
+
+@runtime_checkable
+class TopologySource(Protocol):
+    """Dependency edges, declared (catalog/CMDB) or observed (telemetry). Bulk, cached long."""
+
+    async def edges(self) -> list[DependencyEdge]: ...
+
+
+@runtime_checkable
+class ChangeSource(Protocol):
+    """Deploys, rollbacks, config and infrastructure changes that happened in ``window``."""
+
+    async def changes(self, window: TimeWindow) -> list[Change]: ...
+
+
+@runtime_checkable
+class AlertSource(Protocol):
+    """Alerts that were active at some point in ``window`` (firing, suppressed or resolved)."""
+
+    async def alerts(self, window: TimeWindow) -> list[Alert]: ...
+
+
+@runtime_checkable
+class OnCallSource(Protocol):
+    """Who is on call at instant ``at``: one shift per person and escalation level."""
+
+    async def on_call(self, at: datetime) -> list[OnCallShift]: ...
+
+
+@runtime_checkable
+class EscalationSource(Protocol):
+    """Escalation policies: time thresholds per team ("15 min unresolved -> platform lead")."""
+
+    async def escalation_policies(self) -> list[EscalationPolicy]: ...
+
+
+@runtime_checkable
+class RunbookSource(Protocol):
+    """Runbooks with their sections, for ranking by service, alert name and free text."""
+
+    async def runbooks(self) -> list[Runbook]: ...
+
+
+# Capability name -> Protocol, in the order tools and docs list them.
+CAPABILITIES: dict[str, type] = {
+    "catalog": ServiceCatalog,
+    "topology": TopologySource,
+    "changes": ChangeSource,
+    "alerts": AlertSource,
+    "oncall": OnCallSource,
+    "escalation": EscalationSource,
+    "runbooks": RunbookSource,
+}
+
+
+def capabilities_of(obj: object) -> list[str]:
+    """Names of the capabilities a connector class or instance implements."""
+    check = issubclass if isinstance(obj, type) else isinstance
+    return [name for name, proto in CAPABILITIES.items() if check(obj, proto)]  # type: ignore[operator]

@@ -1,0 +1,166 @@
+"""HTTP plumbing shared by every live connector: one JSON GET with retries, caps and clean errors.
+
+Connectors own their paging and wire models; this module owns what must be identical everywhere:
+retry on 429/5xx/network errors with exponential backoff, jitter and ``Retry-After``; never retry
+401/403; refuse oversized or non-JSON bodies; and never log a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from opscontext import __version__
+from opscontext.errors import SourceDataError, SourceError, SourceUnavailableError, error_for_status
+
+log = logging.getLogger("opscontext.http")
+
+MAX_RETRY_AFTER_SECONDS = 30.0
+_SECRET_PARAMS = re.compile(r"(?i)((?:token|key|secret|password|sig|signature|auth)[^=&]*=)[^&]+")
+
+
+def user_agent() -> str:
+    return f"opscontext/{__version__} (+https://github.com/opscontext/opscontext)"
+
+
+def redact_url(url: str | httpx.URL) -> str:
+    """A URL safe to log: credentials and secret-looking query values removed."""
+    u = httpx.URL(str(url))
+    if u.userinfo:
+        u = u.copy_with(username=None, password=None)
+    return _SECRET_PARAMS.sub(r"\1***", str(u))
+
+
+def redacting_event_hooks() -> dict[str, list[Any]]:
+    async def on_response(response: httpx.Response) -> None:
+        log.debug("%s %s -> %s", response.request.method, redact_url(response.request.url), response.status_code)
+
+    return {"response": [on_response]}
+
+
+class _Retriable(SourceUnavailableError):
+    def __init__(self, message: str, *, instance: str, retry_after: float | None):
+        super().__init__(message, instance=instance)
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), capped."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(0.0, min(seconds, MAX_RETRY_AFTER_SECONDS))
+
+
+class _Wait:
+    """Honour Retry-After when the server sent one; otherwise exponential backoff with jitter."""
+
+    def __init__(self, base: float, cap: float):
+        self._fallback = wait_random_exponential(multiplier=base, max=cap)
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retriable) and exc.retry_after is not None:
+            return exc.retry_after
+        return float(self._fallback(state))
+
+
+class JsonClient:
+    """GETs JSON from one configured API with the shared retry and safety policy."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        instance: str,
+        max_retries: int = 3,
+        max_bytes: int = 20_000_000,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 8.0,
+    ):
+        self.http = http
+        self.instance = instance
+        self.max_retries = max_retries
+        self.max_bytes = max_bytes
+        self._wait = _Wait(backoff_base, backoff_cap)
+
+    async def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        """One GET with retries; returns the successful response or raises a SourceError."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(lambda e: isinstance(e, _Retriable)),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._once(path, params)
+        except _Retriable as exc:
+            raise SourceUnavailableError(str(exc.args[0]), instance=self.instance) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        response = await self.get(path, params)
+        return self.decode(response)
+
+    def decode(self, response: httpx.Response) -> Any:
+        try:
+            return json.loads(response.content)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise SourceDataError(
+                f"{redact_url(response.request.url)} did not return JSON ({exc.msg if hasattr(exc, 'msg') else exc})",
+                instance=self.instance,
+            ) from None
+
+    async def _once(self, path: str, params: dict[str, Any] | None) -> httpx.Response:
+        url = redact_url(self.http.base_url.join(path))
+        try:
+            async with self.http.stream("GET", path, params=params) as response:
+                if response.status_code == 429 or response.status_code >= 500:
+                    raise _Retriable(
+                        f"HTTP {response.status_code} from {url}",
+                        instance=self.instance,
+                        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                    )
+                if response.status_code >= 400:
+                    raise error_for_status(response.status_code, instance=self.instance, url=url)
+                declared = int(response.headers.get("Content-Length") or 0)
+                if declared > self.max_bytes:
+                    raise self._too_big(url)
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body.extend(chunk)
+                    if len(body) > self.max_bytes:
+                        raise self._too_big(url)
+                response._content = bytes(body)  # keep the bytes for .json()/.headers users
+                return response
+        except SourceError:
+            raise
+        except httpx.TimeoutException:
+            raise _Retriable(f"timed out calling {url}", instance=self.instance, retry_after=None) from None
+        except httpx.TransportError as exc:
+            raise _Retriable(
+                f"cannot reach {url}: {type(exc).__name__}", instance=self.instance, retry_after=None
+            ) from None
+
+    def _too_big(self, url: str) -> SourceDataError:
+        return SourceDataError(
+            f"response from {url} exceeds max_response_bytes={self.max_bytes}; narrow the query or raise the limit",
+            instance=self.instance,
+        )

@@ -1,0 +1,218 @@
+"""Domain models: the one vocabulary every connector maps into and every tool answers from.
+
+Connectors translate vendor wire shapes into these; nothing above the connector layer ever sees a
+vendor's JSON. All timestamps are timezone-aware UTC. Models are frozen so cached values can be
+shared between concurrent requests without copying.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _aware(value: datetime) -> datetime:
+    """Naive datetimes are read as UTC; aware ones are normalised to UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class Link(Frozen):
+    url: str
+    title: str | None = None
+    type: str | None = None  # "runbook", "dashboard", "chat", "repo", ...
+
+
+class Service(Frozen):
+    """Anything that can fail and be depended on: components, resources, external providers."""
+
+    name: str  # canonical identity: the catalog name, lower-case, unique across the world
+    title: str | None = None
+    kind: str = "component"  # component | resource | system | api | external
+    type: str | None = None  # service, website, worker, database, queue, ...
+    description: str | None = None
+    owner: str | None = None  # canonical team name
+    system: str | None = None
+    lifecycle: str | None = None
+    tier: str | None = None  # e.g. "tier-1"; lower number = more critical
+    user_facing: bool = False
+    aliases: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()
+    annotations: dict[str, str] = Field(default_factory=dict)
+    source: str = ""  # connector instance that reported it
+
+
+class Person(Frozen):
+    name: str  # canonical user id (catalog user name, email local part, vendor id)
+    display_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    chat: str | None = None
+    source: str = ""
+
+
+class Team(Frozen):
+    name: str
+    title: str | None = None
+    email: str | None = None
+    chat_channel: str | None = None
+    members: tuple[str, ...] = ()  # Person.name values
+    parent: str | None = None
+    links: tuple[Link, ...] = ()
+    source: str = ""
+
+
+class CatalogSnapshot(Frozen):
+    """Everything a catalog knows at one moment. Fetched and cached as one unit."""
+
+    services: tuple[Service, ...] = ()
+    teams: tuple[Team, ...] = ()
+    people: tuple[Person, ...] = ()
+
+
+class EdgeProvenance(StrEnum):
+    DECLARED = "declared"  # catalog / CMDB says so
+    OBSERVED = "observed"  # telemetry saw traffic
+    BOTH = "both"
+
+
+class DependencyEdge(Frozen):
+    """`dependent` needs `dependency`: failure flows from dependency to dependent."""
+
+    dependent: str
+    dependency: str
+    kind: str = "depends_on"  # depends_on | api | calls | dependency_of
+    provenance: EdgeProvenance = EdgeProvenance.DECLARED
+    source: str = ""
+    request_rate: float | None = None  # requests/s, observed edges only
+    error_rate: float | None = None  # fraction 0..1, observed edges only
+
+
+class OnCallShift(Frozen):
+    person: str  # display name
+    email: str | None = None
+    team: str | None = None  # canonical team name if known
+    schedule: str  # schedule or rotation name
+    level: int = 1  # escalation level: 1 = primary
+    start: datetime
+    end: datetime
+    source: str = ""
+
+    _utc = field_validator("start", "end")(_aware)
+
+
+class EscalationStep(Frozen):
+    after_minutes: int = Field(ge=0)  # minutes unresolved before this step engages
+    target: str  # who: a person, role, schedule or vendor bridge
+    kind: Literal["person", "role", "schedule", "team", "vendor", "other"] = "other"
+    contact: str | None = None  # how to reach them: phone, email, bridge URL, channel
+
+
+class EscalationPolicy(Frozen):
+    name: str
+    team: str | None = None  # canonical team name
+    services: tuple[str, ...] = ()  # explicit service names; empty = the team's services
+    steps: tuple[EscalationStep, ...] = ()
+    source: str = ""
+
+
+class Change(Frozen):
+    id: str
+    service: str | None  # raw service name as the source spells it; resolved by the hub
+    kind: str  # deployment | rollback | upgrade | config | merge | environment | incident | ...
+    summary: str
+    at: datetime
+    author: str | None = None
+    link: str | None = None
+    environment: str | None = None
+    version: str | None = None
+    source: str = ""
+
+    _utc = field_validator("at")(_aware)
+
+
+class AlertState(StrEnum):
+    ACTIVE = "active"
+    SUPPRESSED = "suppressed"  # silenced or inhibited
+    RESOLVED = "resolved"
+    UNPROCESSED = "unprocessed"
+
+
+class Alert(Frozen):
+    fingerprint: str
+    alertname: str
+    service: str | None = None  # raw, from the connector's configured service labels
+    severity: str | None = None  # critical | warning | info | ...
+    summary: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    starts_at: datetime
+    ends_at: datetime | None = None  # None or a time in the future while firing
+    updated_at: datetime | None = None
+    state: AlertState = AlertState.ACTIVE
+    generator_url: str | None = None
+    source: str = ""
+
+    _utc = field_validator("starts_at", "ends_at", "updated_at")(_aware)
+
+    def active_during(self, window: TimeWindow) -> bool:
+        """True when the alert was firing at some point inside the window."""
+        if self.starts_at > window.until:
+            return False
+        return self.ends_at is None or self.ends_at >= window.since
+
+
+class RunbookSection(Frozen):
+    heading: str
+    anchor: str
+    body: str
+
+
+class Runbook(Frozen):
+    title: str
+    location: str  # file path or URL, for the human to open
+    services: tuple[str, ...] = ()
+    alerts: tuple[str, ...] = ()  # alert names this runbook answers
+    tags: tuple[str, ...] = ()
+    summary: str | None = None  # text before the first section
+    sections: tuple[RunbookSection, ...] = ()
+    source: str = ""
+
+
+class TimeWindow(Frozen):
+    since: datetime
+    until: datetime
+
+    _utc = field_validator("since", "until")(_aware)
+
+    @property
+    def duration(self) -> timedelta:
+        return self.until - self.since
+
+    def contains(self, at: datetime) -> bool:
+        return self.since <= at <= self.until
+
+
+class SourceState(StrEnum):
+    OK = "ok"
+    STALE = "stale"  # the source failed; cached data of the given age was used
+    FAILED = "failed"
+
+
+class SourceStatus(Frozen):
+    source: str  # connector instance name
+    type: str  # connector type
+    capability: str
+    state: SourceState
+    age_seconds: float | None = None  # age of the data served (0 for fresh)
+    detail: str | None = None  # why it failed, in words a person can act on
+    items: int | None = None

@@ -1,0 +1,179 @@
+"""Connector discovery and instance building.
+
+Connector types are found through the ``opscontext.connectors`` entry-point group, built-in and
+third-party alike. Each entry point names a :class:`ConnectorSpec`. Configuration names
+instances; the registry validates each instance's table against its type's config model, builds
+it, and indexes the instances by the capabilities they implement.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import ValidationError
+
+from opscontext.capabilities import CAPABILITIES, capabilities_of
+from opscontext.config import ConnectorConfig, FileConnectorConfig, HttpConnectorConfig
+from opscontext.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "opscontext.connectors"
+P = TypeVar("P")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ConnectorContext:
+    """What the core hands a connector factory: its name, typed config and injected I/O."""
+
+    name: str
+    config: ConnectorConfig
+    http: httpx.AsyncClient | None = None  # built by the core for HTTP connectors
+    base_dir: Path = Path(".")  # directory of the config file; relative paths resolve here
+    now: Callable[[], datetime] = utcnow
+
+    def resolve_path(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.base_dir / path)
+
+
+@dataclass(frozen=True)
+class ConnectorSpec:
+    """Declarative description of a connector type, exported by each connector package."""
+
+    type: str
+    summary: str
+    config_model: type[ConnectorConfig]
+    factory: type  # a class taking (ConnectorContext); its Protocols are its capabilities
+    # Bulk families (catalog, topology) are cached long; windowed ones for seconds. File
+    # connectors re-read on change themselves and need no cache.
+    cacheable: bool = True
+    example: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def capabilities(self) -> list[str]:
+        return capabilities_of(self.factory)
+
+
+@dataclass
+class Instance:
+    name: str
+    spec: ConnectorSpec
+    config: ConnectorConfig
+    connector: Any
+    http: httpx.AsyncClient | None = None
+
+    @property
+    def capabilities(self) -> list[str]:
+        return capabilities_of(self.connector)
+
+
+def discover() -> dict[str, ConnectorSpec]:
+    """All connector types installed, by type name. A broken plugin is logged, not fatal."""
+    specs: dict[str, ConnectorSpec] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            spec = ep.load()
+        except Exception as exc:  # a third-party plugin must not take the server down
+            log.error("connector entry point %s failed to load: %s", ep.name, exc)
+            continue
+        if not isinstance(spec, ConnectorSpec):
+            log.error("connector entry point %s is not a ConnectorSpec", ep.name)
+            continue
+        specs[spec.type] = spec
+    return specs
+
+
+def validate_config(name: str, raw: dict[str, Any], specs: dict[str, ConnectorSpec]) -> ConnectorConfig:
+    """Validate one instance's table; errors name the instance and the field."""
+    kind = raw.get("type")
+    if not kind:
+        raise ConfigError("missing `type`; run `opscontext connectors` for the list", instance=name, field="type")
+    spec = specs.get(str(kind))
+    if spec is None:
+        known = ", ".join(sorted(specs)) or "none installed"
+        raise ConfigError(f"unknown connector type {kind!r} (known: {known})", instance=name, field="type")
+    try:
+        return spec.config_model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"]) or None
+        raise ConfigError(err["msg"], instance=name, field=loc) from None
+
+
+def build_http_client(
+    config: HttpConnectorConfig, *, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    from opscontext.http import redacting_event_hooks, user_agent
+
+    return httpx.AsyncClient(
+        base_url=str(config.url),
+        headers={"User-Agent": user_agent(), "Accept": "application/json", **config.auth_headers()},
+        auth=config.httpx_auth(),
+        timeout=httpx.Timeout(config.timeout_seconds),
+        verify=config.verify_tls,
+        follow_redirects=False,
+        transport=transport,
+        event_hooks=redacting_event_hooks(),
+    )
+
+
+class Registry:
+    """Built connector instances, indexed by capability."""
+
+    def __init__(self, instances: list[Instance]):
+        self.instances = instances
+
+    @classmethod
+    def build(
+        cls,
+        configs: dict[str, dict[str, Any]],
+        *,
+        base_dir: Path = Path("."),
+        specs: dict[str, ConnectorSpec] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        now: Callable[[], datetime] = utcnow,
+    ) -> Registry:
+        specs = discover() if specs is None else specs
+        instances: list[Instance] = []
+        for name, raw in configs.items():
+            config = validate_config(name, raw, specs)
+            if not config.enabled:
+                continue
+            spec = specs[config.type]
+            http = build_http_client(config, transport=transport) if isinstance(config, HttpConnectorConfig) else None
+            if isinstance(config, FileConnectorConfig) and not config.path.is_absolute():
+                config = config.model_copy(update={"path": base_dir / config.path})
+            ctx = ConnectorContext(name=name, config=config, http=http, base_dir=base_dir, now=now)
+            try:
+                connector = spec.factory(ctx)
+            except ConfigError:
+                raise
+            except Exception as exc:
+                raise ConfigError(f"could not be built: {exc}", instance=name) from exc
+            instances.append(Instance(name=name, spec=spec, config=config, connector=connector, http=http))
+        return cls(instances)
+
+    def of(self, capability: str) -> Iterator[Instance]:
+        if capability not in CAPABILITIES:
+            raise KeyError(capability)
+        proto = CAPABILITIES[capability]
+        return (i for i in self.instances if isinstance(i.connector, proto))
+
+    async def aclose(self) -> None:
+        for inst in self.instances:
+            closer = getattr(inst.connector, "aclose", None)
+            if closer is not None:
+                await closer()
+            if inst.http is not None:
+                await inst.http.aclose()

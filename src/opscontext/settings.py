@@ -1,0 +1,141 @@
+"""Settings: one typed object built once at start-up from a TOML file and the environment.
+
+Precedence (highest first): ``OPSCONTEXT_*`` environment variables (nested with ``__``, e.g.
+``OPSCONTEXT_CONNECTORS__PAGERDUTY__TOKEN``), then the TOML file. The file is found by
+``--config``, then ``$OPSCONTEXT_CONFIG``, then ``./opscontext.toml``, then
+``~/.config/opscontext/config.toml``; with none of them, the built-in demo world is served.
+Nothing below this layer reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from opscontext.errors import ConfigError
+
+DEMO_DIR_IN_PACKAGE = Path(__file__).parent / "_demo"
+DEMO_DIR_IN_CLONE = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
+
+
+class TtlSettings(BaseModel):
+    """Cache lifetimes per data family, in seconds. Stale data is still served when a source fails."""
+
+    model_config = ConfigDict(extra="forbid")
+    catalog: float = Field(default=600, ge=0)
+    topology: float = Field(default=600, ge=0)
+    runbooks: float = Field(default=600, ge=0)
+    escalation: float = Field(default=600, ge=0)
+    changes: float = Field(default=30, ge=0)
+    alerts: float = Field(default=10, ge=0)
+    oncall: float = Field(default=60, ge=0)
+    stale_max: float = Field(default=86_400, ge=0, description="Never serve data older than this.")
+
+
+class CacheSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    backend: Literal["disk", "memory", "none"] = "disk"
+    path: Path | None = Field(default=None, description="diskcache directory; default: user cache dir.")
+    ttl: TtlSettings = Field(default_factory=TtlSettings)
+
+
+class WorldSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = "default"
+    # Replay mode, used by the demo: shift every timestamp the sources report by (now - anchor) so
+    # a recorded incident is live whenever the server starts. Unset for real worlds.
+    time_anchor: datetime | None = None
+
+
+class IdentitySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Alert/change labels that may name a service, tried in order when resolving to the catalog.
+    service_labels: list[str] = Field(
+        default_factory=lambda: [
+            "service", "app", "app_kubernetes_io_name", "kubernetes_deployment",
+            "deployment", "service_name", "job", "container",
+        ]
+    )
+    fuzzy_cutoff: float = Field(default=80, ge=0, le=100)
+
+
+class LimitSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_window_days: float = Field(default=31, gt=0, description="Refuse time windows longer than this.")
+    source_timeout_seconds: float = Field(default=15, gt=0, description="Upper bound per source per call.")
+    max_items: int = Field(default=50, ge=1, le=1000, description="Default cap on list lengths in answers.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPSCONTEXT_", env_nested_delimiter="__", extra="forbid")
+
+    connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    world: WorldSettings = Field(default_factory=WorldSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    log_level: str = "INFO"
+
+    # Set by load(): directory relative paths resolve against, and the file read (if any).
+    base_dir: Path = Path(".")
+    config_file: Path | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment wins over the file (passed as init values), so secrets can stay out of it.
+        return (env_settings, init_settings)
+
+
+def demo_dir() -> Path:
+    """The demo world: inside the installed package, or fixtures/demo in a clone."""
+    for candidate in (DEMO_DIR_IN_PACKAGE, DEMO_DIR_IN_CLONE):
+        if (candidate / "opscontext.toml").is_file():
+            return candidate
+    raise ConfigError("the built-in demo world is missing from this installation")
+
+
+def find_config(explicit: Path | None, environ: dict[str, str] | None = None) -> Path | None:
+    env = os.environ if environ is None else environ
+    if explicit is not None:
+        return explicit
+    if env.get("OPSCONTEXT_CONFIG"):
+        return Path(env["OPSCONTEXT_CONFIG"])
+    for candidate in (Path("opscontext.toml"), Path.home() / ".config" / "opscontext" / "config.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load(config: Path | None = None, *, demo: bool = False) -> Settings:
+    """Build settings from the chosen file (or the demo world) plus the environment."""
+    path = demo_dir() / "opscontext.toml" if demo else find_config(config)
+    if path is None:
+        path = demo_dir() / "opscontext.toml"
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    data.pop("base_dir", None)
+    data.pop("config_file", None)
+    try:
+        settings = Settings(**data, base_dir=path.resolve().parent, config_file=path.resolve())
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"{err['msg']} (in {path})", field=loc) from None
+    return settings
