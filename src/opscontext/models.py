@@ -103,6 +103,7 @@ class OnCallShift(Frozen):
     team: str | None = None  # canonical team name if known
     schedule: str  # schedule or rotation name
     level: int = 1  # escalation level: 1 = primary
+    policy: str | None = None  # escalation policy this shift serves, when the source knows
     start: datetime
     end: datetime
     source: str = ""
@@ -120,7 +121,7 @@ class EscalationStep(Frozen):
 class EscalationPolicy(Frozen):
     name: str
     team: str | None = None  # canonical team name
-    services: tuple[str, ...] = ()  # explicit service names; empty = the team's services
+    services: tuple[str, ...] = ()  # raw service names; empty = every service the team owns
     steps: tuple[EscalationStep, ...] = ()
     source: str = ""
 
