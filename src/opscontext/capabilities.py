@@ -96,3 +96,15 @@ def capabilities_of(obj: object) -> list[str]:
     """Names of the capabilities a connector class or instance implements."""
     check = issubclass if isinstance(obj, type) else isinstance
     return [name for name, proto in CAPABILITIES.items() if check(obj, proto)]  # type: ignore[operator]
+
+
+@runtime_checkable
+class Checkable(Protocol):
+    """Optional, not a capability: one cheap authenticated call for `opscontext doctor`.
+
+    Returns a one-line description of what it found ("authenticated; 42 services visible") or
+    raises a SourceError saying what is wrong. Connectors without it are checked by calling each
+    of their capabilities once.
+    """
+
+    async def check(self) -> str: ...
