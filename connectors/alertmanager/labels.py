@@ -1,0 +1,59 @@
+"""Label-set rules shared by every Prometheus-family alert source (Alertmanager, Prometheus).
+
+Both sources must agree on an alert's identity and on which label names its service, or the
+engine could not deduplicate the same alert seen through both. The fingerprint is therefore
+computed exactly as Prometheus' ``model.LabelSet.Fingerprint`` does it: FNV-1a 64-bit over the
+label names in sorted order, each name and each value followed by the 0xFF separator byte (a
+byte that cannot occur in UTF-8, so ``a=bc`` and ``ab=c`` differ), printed as 16 hex digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+DEFAULT_SERVICE_LABELS: tuple[str, ...] = (
+    "service",
+    "app",
+    "app_kubernetes_io_name",
+    "kubernetes_deployment",
+    "deployment",
+    "service_name",
+    "job",
+    "container",
+)
+SUMMARY_ANNOTATIONS: tuple[str, ...] = ("summary", "description", "message")
+
+_FNV_OFFSET = 14695981039346656037
+_FNV_PRIME = 1099511628211
+_MASK = (1 << 64) - 1
+_SEPARATOR = 0xFF
+
+
+def _fnv_add(h: int, data: bytes) -> int:
+    for byte in data:
+        h = ((h ^ byte) * _FNV_PRIME) & _MASK
+    return h
+
+
+def fingerprint(labels: Mapping[str, str]) -> str:
+    """Alertmanager's fingerprint of a label set, as Alertmanager prints it (``%016x``)."""
+    h = _FNV_OFFSET
+    for name in sorted(labels):
+        h = _fnv_add(h, name.encode())
+        h = _fnv_add(h, bytes([_SEPARATOR]))
+        h = _fnv_add(h, labels[name].encode())
+        h = _fnv_add(h, bytes([_SEPARATOR]))
+    return f"{h:016x}"
+
+
+def first_label(labels: Mapping[str, str], names: Sequence[str]) -> str | None:
+    """Value of the first of ``names`` present (and non-empty) in ``labels``."""
+    for name in names:
+        value = labels.get(name)
+        if value:
+            return value
+    return None
+
+
+def summary_of(annotations: Mapping[str, str]) -> str | None:
+    return first_label(annotations, SUMMARY_ANNOTATIONS)
