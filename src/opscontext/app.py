@@ -1,0 +1,76 @@
+"""The application: one object that owns the registry, cache, hub and world, opened once.
+
+Both front ends (the MCP server and the terminal CLI) call the same methods here, so a tool
+behaves identically whichever way it is reached.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from opscontext.cache import Cache, DiskCache, MemoryCache, NullCache
+from opscontext.hub import Hub
+from opscontext.registry import Registry, utcnow
+from opscontext.settings import Settings
+from opscontext.world import WorldBuilder
+
+log = logging.getLogger(__name__)
+
+
+def make_cache(settings: Settings) -> Cache:
+    if settings.cache.backend == "memory":
+        return MemoryCache()
+    if settings.cache.backend == "none":
+        return NullCache()
+    path = settings.cache.path or _default_cache_dir()
+    try:
+        return DiskCache(path / settings.world.name)
+    except OSError as exc:  # a read-only home must not stop the server; say so and go on
+        log.warning("disk cache at %s unavailable (%s); using memory", path, exc.strerror)
+        return MemoryCache()
+
+
+def _default_cache_dir() -> Path:
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "opscontext"
+
+
+@dataclass
+class App:
+    settings: Settings
+    registry: Registry
+    cache: Cache
+    hub: Hub
+    worlds: WorldBuilder
+
+    def now(self) -> datetime:
+        return self.hub.now()
+
+
+@asynccontextmanager
+async def open_app(
+    settings: Settings,
+    *,
+    cache: Cache | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> AsyncIterator[App]:
+    """Build everything once; close HTTP clients and the cache on exit."""
+    registry = Registry.build(settings.connectors, base_dir=settings.base_dir, transport=transport, now=clock)
+    cache = cache if cache is not None else make_cache(settings)
+    hub = Hub(registry, settings, cache, clock=clock)
+    try:
+        yield App(settings=settings, registry=registry, cache=cache, hub=hub, worlds=WorldBuilder(hub))
+    finally:
+        await hub.aclose()
+        await registry.aclose()
+        cache.close()

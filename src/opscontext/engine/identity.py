@@ -1,0 +1,136 @@
+"""Service identity: one service, many names.
+
+The catalog calls it ``payment-service``; its title is "Payment Service"; PagerDuty knows it as
+``PXYZ123``; alerts label it ``app=payments`` or ``kubernetes_deployment=payment-service-v2``.
+:class:`NameIndex` maps every such spelling to one canonical name, in order of trust: exact
+name, declared alias (title, aliases, identifying annotations), then a case- and
+separator-insensitive form. Fuzzy matching only ever *suggests* ("did you mean"), it never joins
+silently: a wrong join is worse than no join during an incident.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+
+from rapidfuzz import fuzz, process
+
+from opscontext.errors import InputError
+from opscontext.models import Service, Team
+
+_SEPARATORS = re.compile(r"[\s_\-./:]+")
+# Annotations whose values are another system's name for the service.
+IDENTITY_ANNOTATIONS = (
+    "pagerduty.com/service-id",
+    "backstage.io/kubernetes-id",
+    "github.com/project-slug",
+    "dynatrace.com/entity-id",
+    "servicenow.com/ci-name",
+)
+MAX_QUERY = 200
+
+
+def normalize(text: str) -> str:
+    """Case- and separator-insensitive key: ``Payment_Service`` == ``payment-service``."""
+    return _SEPARATORS.sub("", text.strip().lower())
+
+
+class NameIndex:
+    """Canonical names plus the other spellings that identify them."""
+
+    def __init__(self) -> None:
+        self._exact: dict[str, str] = {}
+        self._alias: dict[str, set[str]] = defaultdict(set)
+        self._norm: dict[str, set[str]] = defaultdict(set)
+
+    def add(self, canonical: str, aliases: Iterable[str] = ()) -> None:
+        self._exact[canonical.lower()] = canonical
+        self._norm[normalize(canonical)].add(canonical)
+        for alias in aliases:
+            if alias and alias.strip():
+                self._alias[alias.strip().lower()].add(canonical)
+                self._norm[normalize(alias)].add(canonical)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._exact.values())
+
+    def match(self, text: str | None) -> str | None:
+        """The canonical name for ``text`` when it is unambiguous, else None. No fuzzing."""
+        if not text:
+            return None
+        key = text.strip().lower()
+        if key in self._exact:
+            return self._exact[key]
+        for table, k in ((self._alias, key), (self._norm, normalize(text))):
+            hits = table.get(k)
+            if hits and len(hits) == 1:
+                return next(iter(hits))
+        return None
+
+    def suggest(self, text: str, *, limit: int = 3, cutoff: float = 60) -> list[str]:
+        choices = {name: name for name in self._exact.values()}
+        for alias, targets in self._alias.items():
+            for target in targets:
+                choices.setdefault(alias, target)
+        found = process.extract(text.lower(), list(choices), scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=cutoff)
+        out: list[str] = []
+        for choice, _score, _ in found:
+            name = choices[choice]
+            if name not in out:
+                out.append(name)
+        return out[:limit]
+
+
+class ServiceResolver:
+    """Resolves user text and alert labels to catalog services."""
+
+    def __init__(self, services: Iterable[Service], teams: Iterable[Team] = ()):
+        self.services: dict[str, Service] = {}
+        self.index = NameIndex()
+        for s in services:
+            self.services[s.name] = s
+            aliases = [*(s.aliases), s.title or ""]
+            aliases += [s.annotations[a] for a in IDENTITY_ANNOTATIONS if a in s.annotations]
+            slug = s.annotations.get("github.com/project-slug", "")
+            if "/" in slug:
+                aliases.append(slug.rsplit("/", 1)[1])
+            self.index.add(s.name, aliases)
+        self.teams = NameIndex()
+        for t in teams:
+            self.teams.add(t.name, [t.title or ""])
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.services
+
+    def resolve(self, text: str, *, what: str = "service") -> Service:
+        """A service from what a person typed; InputError with suggestions when unknown."""
+        cleaned = (text or "").strip()
+        if not cleaned:
+            raise InputError(f"Give a {what} name, e.g. one listed in the catalog.")
+        if len(cleaned) > MAX_QUERY:
+            raise InputError(f"The {what} name is {len(cleaned)} characters long; service names are short.")
+        name = self.index.match(cleaned)
+        if name is not None:
+            return self.services[name]
+        suggestions = self.index.suggest(cleaned)
+        hint = "" if suggestions else " No similar names exist; check the catalog."
+        raise InputError(f"Unknown {what} {cleaned!r}.{hint}", suggestions=suggestions)
+
+    def match(self, text: str | None) -> str | None:
+        return self.index.match(text)
+
+    def from_labels(self, raw: str | None, labels: Mapping[str, str], label_order: Sequence[str]) -> str | None:
+        """The catalog service an alert or change is about: its own field first, then labels."""
+        hit = self.index.match(raw)
+        if hit is not None:
+            return hit
+        for label in label_order:
+            hit = self.index.match(labels.get(label))
+            if hit is not None:
+                return hit
+        return None
+
+    def team(self, text: str | None) -> str | None:
+        return self.teams.match(text)

@@ -1,0 +1,225 @@
+"""Fan-out: ask every instance of a capability at once, under a deadline, through the cache.
+
+Every call returns the merged items and one :class:`SourceStatus` per instance: ok (fresh or
+cached, with the data's age), stale (the source failed, cached data of that age was served) or
+failed (with the reason). One failing source degrades an answer; it never fails the call.
+
+Cache policy per data family: bulk families (catalog, topology, runbooks, escalation) are served
+from cache until their TTL, then served stale while one background refresh runs; windowed
+families (alerts, changes, on-call) are cached for seconds and keyed by the window. When a
+source fails, its last good answer is served as stale up to ``ttl.stale_max``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from opscontext.cache import Cache, Entry
+from opscontext.errors import SourceError
+from opscontext.models import SourceState, SourceStatus, TimeWindow
+from opscontext.registry import Instance, Registry, utcnow
+from opscontext.settings import Settings
+from opscontext.timeshift import shift
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+BULK = frozenset({"catalog", "topology", "runbooks", "escalation"})
+
+
+@dataclass
+class Gathered(Generic[T]):
+    """Results per instance (in configuration order) and the status of every instance asked."""
+
+    results: list[tuple[Instance, T]] = field(default_factory=list)
+    statuses: list[SourceStatus] = field(default_factory=list)
+
+    def items(self) -> list[Any]:
+        out: list[Any] = []
+        for _inst, value in self.results:
+            out.extend(value)  # type: ignore[call-overload]
+        return out
+
+
+class Hub:
+    def __init__(self, registry: Registry, settings: Settings, cache: Cache, *, clock: Callable[[], datetime] = utcnow):
+        self.registry = registry
+        self.settings = settings
+        self.cache = cache
+        self.clock = clock
+        anchor = settings.world.time_anchor
+        # Fixed at load: the replayed incident starts "minutes ago" and then ages normally.
+        self.offset = (clock() - anchor) if anchor is not None else timedelta(0)
+        self._memory: dict[str, Entry] = {}
+        self._inflight: dict[str, asyncio.Task[Any]] = {}
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    # -- public, one per capability -------------------------------------------------------
+
+    async def catalog(self) -> Gathered[Any]:
+        return await self.gather("catalog", "catalog")
+
+    async def edges(self) -> Gathered[Any]:
+        return await self.gather("topology", "edges")
+
+    async def runbooks(self) -> Gathered[Any]:
+        return await self.gather("runbooks", "runbooks")
+
+    async def escalation_policies(self) -> Gathered[Any]:
+        return await self.gather("escalation", "escalation_policies")
+
+    async def alerts(self, window: TimeWindow) -> Gathered[Any]:
+        got = await self.gather("alerts", "alerts", window)
+        return _filter(got, lambda a: a.active_during(window))
+
+    async def changes(self, window: TimeWindow) -> Gathered[Any]:
+        got = await self.gather("changes", "changes", window)
+        return _filter(got, lambda c: window.contains(c.at))
+
+    async def on_call(self, at: datetime) -> Gathered[Any]:
+        got = await self.gather("oncall", "on_call", at)
+        return _filter(got, lambda s: s.start <= at < s.end)
+
+    # -- mechanism ------------------------------------------------------------------------
+
+    async def gather(self, capability: str, method: str, arg: Any = None) -> Gathered[Any]:
+        instances = list(self.registry.of(capability))
+        outcomes = await asyncio.gather(*(self._one(i, capability, method, arg) for i in instances))
+        result: Gathered[Any] = Gathered()
+        for inst, (value, status) in zip(instances, outcomes, strict=True):
+            result.statuses.append(status)
+            if value is not None:
+                result.results.append((inst, value))
+        return result
+
+    async def _one(self, inst: Instance, capability: str, method: str, arg: Any) -> tuple[Any, SourceStatus]:
+        ttl = float(getattr(self.settings.cache.ttl, capability))
+        key = self._key(inst, capability, arg, ttl)
+        last_key = f"{self.settings.world.name}|{inst.name}|{capability}|last"
+        cacheable = inst.spec.cacheable and ttl > 0
+        if cacheable:
+            entry = self._get(key)
+            if entry is not None and entry.age() <= ttl:
+                return entry.value, self._status(inst, capability, SourceState.OK, entry)
+            if entry is not None and capability in BULK:
+                self._refresh_in_background(inst, capability, method, arg, key, last_key)
+                return entry.value, self._status(inst, capability, SourceState.OK, entry)
+        try:
+            value = await asyncio.wait_for(
+                self._fetch(inst, capability, method, arg, key, last_key, cacheable),
+                timeout=self.settings.limits.source_timeout_seconds,
+            )
+        except (SourceError, TimeoutError, Exception) as exc:
+            reason = _reason(inst, exc, self.settings.limits.source_timeout_seconds)
+            stale = self._get(last_key) if cacheable else None
+            if stale is not None and stale.age() <= self.settings.cache.ttl.stale_max:
+                return stale.value, self._status(inst, capability, SourceState.STALE, stale, reason)
+            return None, SourceStatus(
+                source=inst.name, type=inst.spec.type, capability=capability,
+                state=SourceState.FAILED, detail=reason,
+            )
+        return value, SourceStatus(
+            source=inst.name, type=inst.spec.type, capability=capability, state=SourceState.OK,
+            age_seconds=0.0, items=_count(value),
+        )
+
+    async def _fetch(
+        self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str, cacheable: bool
+    ) -> Any:
+        # One fetch per key at a time: concurrent identical questions share the answer, and a
+        # slow bulk load keeps running after a caller's deadline so the next call finds it done.
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._call(inst, method, arg))
+            self._inflight[key] = task
+            task.add_done_callback(lambda t: self._landed(t, key, last_key, cacheable))
+        return await asyncio.shield(task)
+
+    def _landed(self, task: asyncio.Task[Any], key: str, last_key: str, cacheable: bool) -> None:
+        self._inflight.pop(key, None)
+        if task.cancelled() or task.exception() is not None or not cacheable:
+            if not task.cancelled():
+                task.exception()  # mark retrieved; the awaiting caller reports it
+            return
+        keep = self.settings.cache.ttl.stale_max
+        for k in (key, last_key):
+            self.cache.set(k, task.result(), keep_seconds=keep)
+            self._memory[k] = Entry(task.result(), time.time())
+
+    async def _call(self, inst: Instance, method: str, arg: Any) -> Any:
+        fn: Callable[..., Awaitable[Any]] = getattr(inst.connector, method)
+        if arg is None:
+            value = await fn()
+        else:
+            value = await fn(shift(arg, -self.offset))
+        return shift(value, self.offset)
+
+    def _refresh_in_background(self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str) -> None:
+        if key in self._inflight:
+            return
+        task = asyncio.ensure_future(self._call(inst, method, arg))
+        self._inflight[key] = task
+        task.add_done_callback(lambda t: self._landed(t, key, last_key, True))
+
+    def _get(self, key: str) -> Entry | None:
+        entry = self._memory.get(key)
+        if entry is None:
+            entry = self.cache.get(key)
+            if entry is not None:
+                self._memory[key] = entry
+        return entry
+
+    def _key(self, inst: Instance, capability: str, arg: Any, ttl: float) -> str:
+        base = f"{self.settings.world.name}|{inst.name}|{capability}"
+        if arg is None:
+            return base
+        bucket = max(ttl, 1.0)  # calls inside one TTL bucket share a window key
+        if isinstance(arg, TimeWindow):
+            return f"{base}|{int(arg.since.timestamp() // bucket)}|{int(arg.until.timestamp() // bucket)}"
+        if isinstance(arg, datetime):
+            return f"{base}|{int(arg.timestamp() // bucket)}"
+        return f"{base}|{arg!r}"
+
+    def _status(
+        self, inst: Instance, capability: str, state: SourceState, entry: Entry, detail: str | None = None
+    ) -> SourceStatus:
+        return SourceStatus(
+            source=inst.name, type=inst.spec.type, capability=capability, state=state,
+            age_seconds=round(entry.age(), 1), detail=detail, items=_count(entry.value),
+        )
+
+    async def aclose(self) -> None:
+        for task in list(self._inflight.values()):
+            task.cancel()
+        self._inflight.clear()
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, list | tuple):
+        return len(value)
+    services = getattr(value, "services", None)
+    return len(services) if isinstance(services, tuple) else None
+
+
+def _reason(inst: Instance, exc: BaseException, timeout: float) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {timeout:g} s; the source is slow or unreachable (it keeps loading in the background)"
+    if isinstance(exc, SourceError):
+        exc.instance = exc.instance or inst.name
+        text = str(exc)
+        return text.removeprefix(f"{inst.name}: ")
+    log.exception("connector %s (%s) raised an unexpected error", inst.name, inst.spec.type, exc_info=exc)
+    return f"connector bug: {type(exc).__name__}; see the server log"
+
+
+def _filter(got: Gathered[Any], keep: Callable[[Any], bool]) -> Gathered[Any]:
+    got.results = [(inst, [v for v in value if keep(v)]) for inst, value in got.results]
+    return got

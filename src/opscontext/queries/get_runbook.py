@@ -1,0 +1,76 @@
+"""get_runbook: the runbooks that apply, best first, with the section to read."""
+
+from __future__ import annotations
+
+from opscontext.answers import RunbookAnswer, RunbookHit
+from opscontext.app import App
+from opscontext.engine.runbook_rank import rank
+from opscontext.errors import InputError
+from opscontext.models import Runbook, Service
+from opscontext.queries.common import failure_notes, require_some
+from opscontext.redact import clip
+
+EXCERPT_CHARS = 1200
+MAX_QUERY = 500
+
+
+async def get_runbook(
+    app: App, service: str | None = None, alert: str | None = None, query: str | None = None, limit: int = 5
+) -> RunbookAnswer:
+    if not any(x and x.strip() for x in (service, alert, query)):
+        raise InputError("Give at least one of `service`, `alert` (an alert name) or `query` (words to search for).")
+    if query and len(query) > MAX_QUERY:
+        raise InputError(f"`query` is {len(query)} characters; keep it under {MAX_QUERY} (a few keywords work best).")
+    if alert and len(alert) > 200:
+        raise InputError("`alert` should be an alert name such as PaymentLatencyHigh.")
+    world = await app.worlds.build()
+    svc = world.resolver.resolve(service) if service and service.strip() else None
+    got = await app.hub.runbooks()
+    require_some(got.statuses, "runbooks", "runbook lookup")
+    books: list[Runbook] = got.items()
+    alert = alert.strip() if alert else None
+    if alert and not any(alert.lower() == a.lower() for rb in books for a in rb.alerts):
+        _check_alert_known(alert, books)
+    ranked = rank(books, service=svc.name if svc else None, alert=alert, query=query, resolve=world.resolver.match)
+    limit = max(1, min(limit, 20))
+    hits = [
+        RunbookHit(
+            title=r.runbook.title, services=list(r.runbook.services),
+            location=r.runbook.location + (f"#{r.section.anchor}" if r.section else ""),
+            score=round(r.score, 3), matched_on=r.matched_on,
+            section=r.section.heading if r.section else None,
+            excerpt=clip(r.section.body if r.section else r.runbook.summary, EXCERPT_CHARS),
+            source=r.runbook.source,
+        )
+        for r in ranked[:limit]
+    ]
+    hits += _catalog_links(svc, {h.location for h in hits}) if svc and len(hits) < limit else []
+    notes = failure_notes(world.statuses + got.statuses)
+    if not hits:
+        notes.append("No runbook matches. Try fewer or different words, or the service name alone.")
+    return RunbookAnswer(
+        runbooks=hits[:limit], omitted=max(0, len(ranked) - limit),
+        sources=world.statuses + got.statuses, notes=notes,
+    )
+
+
+def _check_alert_known(alert: str, books: list[Runbook]) -> None:
+    """An alert name no runbook declares is fine as text, but a likely typo deserves a hint."""
+    from rapidfuzz import fuzz, process
+
+    names = sorted({a for rb in books for a in rb.alerts})
+    close = [m for m, score, _ in process.extract(alert, names, scorer=fuzz.ratio, limit=3) if score >= 85]
+    if close and alert not in close:
+        raise InputError(f"No runbook covers alert {alert!r}.", suggestions=close)
+
+
+def _catalog_links(svc: Service, seen: set[str]) -> list[RunbookHit]:
+    """Runbook links the catalog records for the service (no text to excerpt, but a place to go)."""
+    return [
+        RunbookHit(
+            title=link.title or f"{svc.name} runbook", services=[svc.name], location=link.url,
+            score=1.0, matched_on=[f"catalog link of {svc.name}"], source=svc.source,
+        )
+        for link in svc.links
+        if (link.type or "").lower() == "runbook" and link.url not in seen
+    ]

@@ -1,0 +1,77 @@
+"""what_changed: deploys, rollbacks and config changes, for a service and what it depends on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from opscontext.answers import ChangeEntry, WhatChangedAnswer
+from opscontext.app import App
+from opscontext.engine.graph import ServiceGraph
+from opscontext.queries.common import failure_notes, require_some
+from opscontext.redact import clip
+from opscontext.timeparse import parse_window
+
+DEFAULT_WINDOW = timedelta(hours=24)
+DEPENDENCY_DEPTH = 3
+
+
+async def what_changed(
+    app: App,
+    service: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    include_dependencies: bool = True,
+    limit: int | None = None,
+) -> WhatChangedAnswer:
+    now = app.now()
+    window = parse_window(
+        since, until, now=now, default=DEFAULT_WINDOW,
+        max_window=timedelta(days=app.settings.limits.max_window_days),
+    )
+    limit = max(1, min(limit or app.settings.limits.max_items, 500))
+    world = await app.worlds.build()
+    relation: dict[str, str] = {}
+    if service is not None:
+        svc = world.resolver.resolve(service)
+        relation[svc.name] = "the service itself"
+        if include_dependencies:
+            for name, distance in _dependencies(world.graph, svc.name, DEPENDENCY_DEPTH).items():
+                relation.setdefault(name, f"dependency (distance {distance})")
+    got = await app.hub.changes(window)
+    require_some(got.statuses, "changes", "what changed")
+    changes = world.resolve_changes(got.items())
+    if service is not None:
+        changes = [c for c in changes if c.service in relation]
+    changes.sort(key=lambda c: (c.at, c.id), reverse=True)
+    entries = [
+        ChangeEntry(
+            service=c.service, relation=relation.get(c.service or "", "elsewhere"), kind=c.kind,
+            summary=clip(c.summary, 300) or "", at=c.at, author=c.author, link=c.link,
+            version=c.version, environment=c.environment, source=c.source,
+        )
+        for c in changes[:limit]
+    ]
+    notes = failure_notes(world.statuses + got.statuses)
+    if len(changes) > limit:
+        notes.append(f"Showing the newest {limit} of {len(changes)} changes; narrow the window or name a service.")
+    return WhatChangedAnswer(
+        service=next(iter(relation), None), since=window.since, until=window.until,
+        services_considered=list(relation)[:50], changes=entries, total=len(changes),
+        omitted=max(0, len(changes) - limit), sources=world.statuses + got.statuses, notes=notes,
+    )
+
+
+def _dependencies(graph: ServiceGraph, name: str, depth: int) -> dict[str, int]:
+    """Services ``name`` depends on within ``depth`` hops, with their distance."""
+    seen = {name: 0}
+    frontier = [name]
+    for d in range(1, depth + 1):
+        nxt = []
+        for node in frontier:
+            for dep in graph.dependencies(node):
+                if dep not in seen:
+                    seen[dep] = d
+                    nxt.append(dep)
+        frontier = nxt
+    del seen[name]
+    return seen

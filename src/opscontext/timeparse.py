@@ -1,0 +1,93 @@
+"""Time arguments as people and models write them.
+
+Accepted: ISO 8601 timestamps (``2026-03-10T13:45:00Z``; a naive one is UTC), relative durations
+meaning "that long ago" (``90m``, ``2h``, ``1d12h``, ``45s``, ``1w``, optional leading ``-`` or
+trailing `` ago``), and ``now``. Everything comes back timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from opscontext.errors import InputError
+from opscontext.models import TimeWindow
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?[smhdw])+$")
+_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+MAX_INPUT = 64
+_WORD_UNIT = {
+    "weeks": "w", "week": "w", "days": "d", "day": "d", "hours": "h", "hour": "h", "hrs": "h",
+    "hr": "h", "minutes": "m", "minute": "m", "mins": "m", "min": "m", "seconds": "s",
+    "second": "s", "secs": "s", "sec": "s",
+}
+_WORDS = re.compile("|".join(sorted(_WORD_UNIT, key=len, reverse=True)))
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """``1h30m`` -> 90 minutes; None when ``text`` is not a duration."""
+    compact = text.strip().lower().replace(" ", "")
+    compact = compact.removeprefix("-").removesuffix("ago")
+    compact = _WORDS.sub(lambda m: _WORD_UNIT[m.group(0)], compact)
+    if not _DURATION.match(compact):
+        return None
+    return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in _PART.findall(compact)))
+
+
+def parse_time(text: str, *, now: datetime, name: str = "time") -> datetime:
+    """One time argument; raises InputError with an example when it cannot be read."""
+    raw = text.strip()
+    if not raw or len(raw) > MAX_INPUT:
+        raise InputError(f"`{name}` must be an ISO 8601 time like 2026-03-10T13:45:00Z or a duration like 90m or 2h.")
+    if raw.lower() == "now":
+        return now
+    delta = parse_duration(raw)
+    if delta is not None:
+        try:
+            return now - delta
+        except OverflowError:
+            raise InputError(f"`{name}`={raw!r} reaches before year 1; use a shorter duration.") from None
+    try:
+        value = datetime.fromisoformat(raw.replace("z", "Z"))
+    except ValueError:
+        raise InputError(
+            f"`{name}`={raw!r} is not a time. Use an ISO 8601 timestamp like 2026-03-10T13:45:00Z "
+            "or a duration meaning that long ago, like 90m, 2h or 1d."
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def parse_window(
+    since: str | None,
+    until: str | None,
+    *,
+    now: datetime,
+    default: timedelta,
+    max_window: timedelta,
+) -> TimeWindow:
+    """A validated window: ``until`` defaults to now, ``since`` to ``until - default``."""
+    end = parse_time(until, now=now, name="until") if until else now
+    start = parse_time(since, now=now, name="since") if since else end - default
+    if start > end:
+        raise InputError(
+            f"`since` ({start:%Y-%m-%dT%H:%M:%SZ}) is after `until` ({end:%Y-%m-%dT%H:%M:%SZ}); swap them."
+        )
+    if end - start > max_window:
+        days = max_window.total_seconds() / 86400
+        raise InputError(f"The window is longer than the limit of {days:g} days; narrow `since`/`until`.")
+    if start > now + timedelta(days=1):
+        raise InputError("The window lies entirely in the future; nothing has happened there yet.")
+    return TimeWindow(since=start, until=end)
+
+
+def humanize(delta: timedelta) -> str:
+    """``timedelta(minutes=6)`` -> ``"6 min"``; for summaries a person reads."""
+    seconds = int(abs(delta.total_seconds()))
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.1f} h".replace(".0 h", " h")
+    return f"{seconds / 86400:.1f} d".replace(".0 d", " d")

@@ -1,0 +1,136 @@
+"""The joined view every tool starts from: merged catalog, name resolver and service graph.
+
+Several catalogs (Backstage and a CMDB, say) may describe the same service under different
+spellings; the first configured source that knows a service defines its canonical name, later
+ones merge into it when a name or alias matches, and their own names become aliases. Building
+the graph is the expensive step, so a World is rebuilt only when its inputs changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from opscontext.engine.graph import ServiceGraph
+from opscontext.engine.identity import NameIndex, ServiceResolver
+from opscontext.hub import Hub
+from opscontext.models import (
+    Alert,
+    CatalogSnapshot,
+    Change,
+    DependencyEdge,
+    Person,
+    Service,
+    SourceStatus,
+    Team,
+)
+
+
+@dataclass
+class World:
+    catalog: CatalogSnapshot
+    resolver: ServiceResolver
+    graph: ServiceGraph
+    statuses: list[SourceStatus] = field(default_factory=list)
+    edges: tuple[DependencyEdge, ...] = ()
+
+    def team(self, name: str | None) -> Team | None:
+        canonical = self.resolver.team(name)
+        return next((t for t in self.catalog.teams if t.name == canonical), None)
+
+    def people(self) -> dict[str, Person]:
+        return {p.name: p for p in self.catalog.people}
+
+    def resolve_alerts(self, alerts: Iterable[Alert], labels: Sequence[str]) -> list[Alert]:
+        """Alerts with ``service`` set to a catalog (or graph) name, or None when unknown."""
+        out = []
+        for a in alerts:
+            name = self.resolver.from_labels(a.service, a.labels, labels)
+            if name is None and a.service in self.graph:
+                name = a.service
+            out.append(a if name == a.service else a.model_copy(update={"service": name}))
+        return out
+
+    def resolve_changes(self, changes: Iterable[Change]) -> list[Change]:
+        out = []
+        for c in changes:
+            name = self.resolver.match(c.service) or (c.service if c.service in self.graph else None)
+            out.append(c if name == c.service else c.model_copy(update={"service": name}))
+        return out
+
+
+def merge_catalogs(snapshots: Iterable[CatalogSnapshot]) -> CatalogSnapshot:
+    services: dict[str, Service] = {}
+    index = NameIndex()
+    teams: dict[str, Team] = {}
+    team_index = NameIndex()
+    people: dict[str, Person] = {}
+    for snap in snapshots:
+        for s in snap.services:
+            known = index.match(s.name) or next((index.match(a) for a in s.aliases if index.match(a)), None)
+            if known is None:
+                services[s.name] = s
+                index.add(s.name, [*s.aliases, s.title or ""])
+            else:
+                services[known] = _merge_service(services[known], s)
+                index.add(known, [s.name, *s.aliases])
+        for t in snap.teams:
+            known = team_index.match(t.name) or team_index.match(t.title)
+            if known is None:
+                teams[t.name] = t
+                team_index.add(t.name, [t.title or ""])
+            else:
+                old = teams[known]
+                teams[known] = old.model_copy(update={
+                    "members": tuple(dict.fromkeys([*old.members, *t.members])),
+                    **{k: getattr(t, k) for k in ("email", "chat_channel", "title", "parent") if getattr(old, k) is None},
+                })
+        for p in snap.people:
+            people.setdefault(p.name, p)
+    return CatalogSnapshot(services=tuple(services.values()), teams=tuple(teams.values()), people=tuple(people.values()))
+
+
+def _merge_service(first: Service, later: Service) -> Service:
+    update: dict[str, Any] = {
+        k: getattr(later, k) for k in ("title", "type", "description", "owner", "system", "lifecycle", "tier")
+        if getattr(first, k) is None and getattr(later, k) is not None
+    }
+    update["aliases"] = tuple(dict.fromkeys([*first.aliases, later.name, *later.aliases]))
+    update["links"] = tuple(dict.fromkeys([*first.links, *later.links]))
+    update["tags"] = tuple(dict.fromkeys([*first.tags, *later.tags]))
+    update["annotations"] = {**later.annotations, **first.annotations}
+    update["user_facing"] = first.user_facing or later.user_facing
+    return first.model_copy(update=update)
+
+
+class WorldBuilder:
+    """Assembles a World from the hub, reusing the last one while its inputs are unchanged."""
+
+    def __init__(self, hub: Hub):
+        self.hub = hub
+        self._last_inputs: tuple[int, ...] | None = None
+        self._last: World | None = None
+
+    async def build(self) -> World:
+        import asyncio
+
+        cat, top = await asyncio.gather(self.hub.catalog(), self.hub.edges())
+        inputs = tuple(id(v) for _, v in cat.results) + (-1,) + tuple(id(v) for _, v in top.results)
+        statuses = cat.statuses + top.statuses
+        if self._last is not None and inputs == self._last_inputs:
+            self._last.statuses = statuses
+            return self._last
+        catalog = merge_catalogs(v for _, v in cat.results)
+        resolver = ServiceResolver(catalog.services, catalog.teams)
+        edges = tuple(_resolve_edge(e, resolver) for e in top.items())
+        graph = await asyncio.to_thread(ServiceGraph.build, catalog.services, edges)
+        world = World(catalog=catalog, resolver=resolver, graph=graph, statuses=statuses, edges=edges)
+        self._last_inputs, self._last = inputs, world
+        return world
+
+
+def _resolve_edge(e: DependencyEdge, resolver: ServiceResolver) -> DependencyEdge:
+    a = resolver.match(e.dependent) or e.dependent
+    b = resolver.match(e.dependency) or e.dependency
+    return e if (a, b) == (e.dependent, e.dependency) else e.model_copy(update={"dependent": a, "dependency": b})
