@@ -1,0 +1,248 @@
+"""The `opscontext` command: run the MCP server, inspect connectors, check sources, and call any
+tool from a terminal with readable output (or `--json`).
+
+Exit codes: 0 ok; 1 a tool or check failed; 2 bad configuration or arguments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+
+from opscontext import __version__
+from opscontext.app import App, open_app
+from opscontext.errors import ConfigError, OpsContextError
+from opscontext.settings import Settings, load
+
+T = TypeVar("T")
+app = typer.Typer(
+    name="opscontext",
+    help="Connected incident context for AI assistants: an MCP server plus the same tools in your terminal.\n\n"
+    "With no config file anywhere, every command uses the built-in demo world (a live incident).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="TOML config file. Default: $OPSCONTEXT_CONFIG, ./opscontext.toml, "
+        "~/.config/opscontext/config.toml, else the demo world.", show_default=False,
+    ),
+]
+DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the built-in demo world, ignoring any config file.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the answer as JSON (the tool's structured output).")]
+
+
+def _settings(config: Path | None, demo: bool = False) -> Settings:
+    try:
+        return load(config, demo=demo)
+    except ConfigError as exc:
+        err.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _logging(level: str) -> None:
+    # stdout carries the MCP protocol over stdio: logs go to stderr, always.
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO), stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True,
+    )
+
+
+def _run(settings: Settings, call: Callable[[App], Awaitable[T]]) -> T:
+    async def main() -> T:
+        async with open_app(settings) as application:
+            return await call(application)
+
+    try:
+        return asyncio.run(main())
+    except ConfigError as exc:
+        err.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except OpsContextError as exc:
+        err.print(f"[red]Error:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+def _emit(answer: BaseModel, as_json: bool, render: Callable[[Any, Console], None]) -> None:
+    if as_json:
+        out.print_json(answer.model_dump_json())
+    else:
+        render(answer, out)
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    demo: DemoOpt = False,
+    transport: Annotated[str, typer.Option(help="stdio (for desktop clients) or http (streamable HTTP).")] = "stdio",
+    host: Annotated[str, typer.Option(help="HTTP bind address. Keep 127.0.0.1 unless behind an auth proxy.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR (to stderr).")] = None,
+) -> None:
+    """Run the MCP server (stdio by default)."""
+    from opscontext.server import build_server
+
+    settings = _settings(config, demo)
+    _logging(log_level or settings.log_level)
+    if transport not in ("stdio", "http"):
+        err.print("[red]--transport must be stdio or http[/red]")
+        raise typer.Exit(2)
+    try:
+        from opscontext.registry import Registry
+
+        Registry.build(settings.connectors, base_dir=settings.base_dir)  # fail fast, naming the field
+    except ConfigError as exc:
+        err.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    server = build_server(settings)
+    where = settings.config_file or "demo world"
+    logging.getLogger("opscontext").info("opscontext %s serving %s over %s", __version__, where, transport)
+    if transport == "stdio":
+        server.run()
+    else:
+        server.run("streamable-http", host=host, port=port)
+
+
+@app.command()
+def connectors(as_json: JsonOpt = False) -> None:
+    """List installed connector types, their capabilities and config fields."""
+    from opscontext.render import render_connectors
+    from opscontext.registry import discover
+
+    specs = discover()
+    if as_json:
+        data = [
+            {"type": s.type, "summary": s.summary, "capabilities": s.capabilities,
+             "config": s.config_model.model_json_schema(), "example": s.example}
+            for s in specs.values()
+        ]
+        out.print_json(json.dumps(data, default=str))
+    else:
+        render_connectors(specs, out)
+
+
+@app.command()
+def doctor(config: ConfigOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False) -> None:
+    """Check every configured source with one cheap call and say what is wrong."""
+    from opscontext.doctor import run_checks
+    from opscontext.render import render_checks
+
+    settings = _settings(config, demo)
+    _logging("WARNING")
+    results = _run(settings, run_checks)
+    if as_json:
+        out.print_json(json.dumps([r.model_dump(mode="json") for r in results]))
+    else:
+        render_checks(settings, results, out)
+    if not results or any(not r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@app.command("who-owns")
+def who_owns_cmd(service: str, config: ConfigOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False) -> None:
+    """Owner, on-call now and escalation thresholds for a service."""
+    from opscontext.queries.who_owns import who_owns
+    from opscontext.render import render_who_owns
+
+    settings = _settings(config, demo)
+    _logging("WARNING")
+    _emit(_run(settings, lambda a: who_owns(a, service)), as_json, render_who_owns)
+
+
+@app.command("what-changed")
+def what_changed_cmd(
+    service: Annotated[str | None, typer.Argument(help="Service (optional).")] = None,
+    since: Annotated[str | None, typer.Option(help="ISO time or duration ago (e.g. 6h). Default 24h.")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO time or duration ago. Default now.")] = None,
+    no_dependencies: Annotated[bool, typer.Option("--no-dependencies", help="Only the service itself.")] = False,
+    config: ConfigOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
+) -> None:
+    """Recent changes, newest first."""
+    from opscontext.queries.what_changed import what_changed
+    from opscontext.render import render_what_changed
+
+    settings = _settings(config, demo)
+    _logging("WARNING")
+    answer = _run(settings, lambda a: what_changed(a, service, since, until, not no_dependencies))
+    _emit(answer, as_json, render_what_changed)
+
+
+@app.command("blast-radius")
+def blast_radius_cmd(
+    service: str,
+    max_depth: Annotated[int | None, typer.Option(help="Hops to follow (1-20).")] = None,
+    only_user_facing: Annotated[bool, typer.Option(help="Only user-facing services.")] = False,
+    tier: Annotated[str | None, typer.Option(help="Only this tier, e.g. tier-1.")] = None,
+    config: ConfigOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
+) -> None:
+    """What is impacted if SERVICE fails, and what it depends on."""
+    from opscontext.queries.blast import blast
+    from opscontext.render import render_blast
+
+    settings = _settings(config, demo)
+    _logging("WARNING")
+    answer = _run(settings, lambda a: blast(a, service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier))
+    _emit(answer, as_json, render_blast)
+
+
+@app.command("get-runbook")
+def get_runbook_cmd(
+    service: Annotated[str | None, typer.Option(help="Service name.")] = None,
+    alert: Annotated[str | None, typer.Option(help="Alert name.")] = None,
+    query: Annotated[str | None, typer.Option(help="Free words.")] = None,
+    config: ConfigOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
+) -> None:
+    """Runbooks that apply, with the relevant section."""
+    from opscontext.queries.get_runbook import get_runbook
+    from opscontext.render import render_runbooks
+
+    settings = _settings(config, demo)
+    _logging("WARNING")
+    _emit(_run(settings, lambda a: get_runbook(a, service, alert, query)), as_json, render_runbooks)
+
+
+@app.command("correlate-alerts")
+def correlate_cmd(
+    since: Annotated[str | None, typer.Option(help="ISO time or duration ago. Default 2h.")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO time or duration ago. Default now.")] = None,
+    service: Annotated[str | None, typer.Option(help="Only groups involving this service.")] = None,
+    config: ConfigOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
+) -> None:
+    """Group active alerts into incidents with a primary contributor each."""
+    from opscontext.queries.correlate import correlate_alerts
+    from opscontext.render import render_correlation
+
+    settings = _settings(config, demo)
+    _logging("WARNING")
+    _emit(_run(settings, lambda a: correlate_alerts(a, since, until, service)), as_json, render_correlation)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"opscontext {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    pass
+
+
+def main() -> None:
+    app()

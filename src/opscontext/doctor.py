@@ -1,0 +1,66 @@
+"""`opscontext doctor`: one cheap call per configured source, and what to do when it fails."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+from pydantic import BaseModel
+
+from opscontext.app import App
+from opscontext.capabilities import Checkable
+from opscontext.errors import SourceError
+from opscontext.models import TimeWindow
+from opscontext.registry import Instance
+
+
+class CheckResult(BaseModel):
+    instance: str
+    type: str
+    capabilities: list[str]
+    ok: bool
+    detail: str
+    seconds: float
+
+
+async def run_checks(app: App) -> list[CheckResult]:
+    timeout = app.settings.limits.source_timeout_seconds
+    return list(await asyncio.gather(*(_check(app, inst, timeout) for inst in app.registry.instances)))
+
+
+async def _check(app: App, inst: Instance, timeout: float) -> CheckResult:
+    started = time.perf_counter()
+    try:
+        detail = await asyncio.wait_for(_probe(app, inst), timeout=timeout)
+        ok = True
+    except TimeoutError:
+        ok, detail = False, f"no answer within {timeout:g} s: check the url, network and proxy"
+    except SourceError as exc:
+        ok, detail = False, str(exc).removeprefix(f"{inst.name}: ") or type(exc).__name__
+    except Exception as exc:  # doctor reports connector bugs rather than dying on them
+        ok, detail = False, f"connector bug: {type(exc).__name__}: {exc}"
+    return CheckResult(
+        instance=inst.name, type=inst.spec.type, capabilities=inst.capabilities, ok=ok,
+        detail=detail, seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+async def _probe(app: App, inst: Instance) -> str:
+    connector = inst.connector
+    if isinstance(connector, Checkable):
+        return await connector.check()
+    now = app.now()
+    window = TimeWindow(since=now - timedelta(hours=1), until=now)
+    counts = []
+    for cap in inst.capabilities:
+        method, arg = {
+            "catalog": ("catalog", None), "topology": ("edges", None), "changes": ("changes", window),
+            "alerts": ("alerts", window), "oncall": ("on_call", now),
+            "escalation": ("escalation_policies", None), "runbooks": ("runbooks", None),
+        }[cap]
+        fn = getattr(connector, method)
+        value = await (fn() if arg is None else fn(arg))
+        size = len(value.services) if cap == "catalog" else len(value)
+        counts.append(f"{cap}: {size}")
+    return "; ".join(counts)

@@ -1,0 +1,68 @@
+"""correlate_alerts: hundreds of alerts in, a few incidents out, each with a named starting point."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import Field
+
+from opscontext.answers import Answer
+from opscontext.app import App
+from opscontext.engine.correlation import correlate
+from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
+from opscontext.queries.common import failure_notes, require_some
+from opscontext.redact import redact
+from opscontext.timeparse import parse_window
+
+DEFAULT_WINDOW = timedelta(hours=2)
+MAX_GROUPS = 20
+MAX_FLAPPING_LISTED = 20
+
+
+class CorrelationAnswer(Correlation, Answer):
+    since: datetime
+    until: datetime
+    service: str | None = Field(default=None, description="The service filter applied, if any.")
+    groups_omitted: int = Field(default=0, description="Groups left out to fit (smallest, least confident).")
+
+
+async def correlate_alerts(
+    app: App, since: str | None = None, until: str | None = None, service: str | None = None
+) -> CorrelationAnswer:
+    now = app.now()
+    window = parse_window(
+        since, until, now=now, default=DEFAULT_WINDOW,
+        max_window=timedelta(days=min(app.settings.limits.max_window_days, 7)),
+    )
+    world = await app.worlds.build()
+    svc = world.resolver.resolve(service) if service and service.strip() else None
+    options = CorrelationOptions()
+    # Changes from before the window still explain alerts inside it.
+    change_window = window.model_copy(update={"since": window.since - options.change_lookback})
+    alerts, changes = await app.hub.alerts(window), await app.hub.changes(change_window)
+    require_some(alerts.statuses, "alerts", "alert correlation")
+    labels = app.settings.identity.service_labels
+    resolved = world.resolve_alerts(alerts.items(), labels)
+    result = correlate(resolved, world.graph, world.resolve_changes(changes.items()), now=window.until, options=options)
+    groups = result.groups
+    if svc is not None:
+        groups = [
+            g for g in groups
+            if svc.name in g.services or svc.name in g.impacted_services or any(c.service == svc.name for c in g.candidates)
+        ]
+    statuses = world.statuses + alerts.statuses + changes.statuses
+    notes = failure_notes(statuses)
+    if len(groups) > MAX_GROUPS:
+        notes.append(f"Showing the {MAX_GROUPS} largest of {len(groups)} groups.")
+    kept = sorted(groups, key=lambda g: (-g.alert_count, -g.confidence))[:MAX_GROUPS]
+    kept = [_redacted(g) for g in sorted(kept, key=lambda g: g.started_at)]
+    flapping = dict(sorted(result.flapping.items(), key=lambda kv: -kv[1])[:MAX_FLAPPING_LISTED])
+    return CorrelationAnswer(
+        **result.model_dump(exclude={"groups", "flapping"}), groups=kept, flapping=flapping,
+        groups_omitted=len(groups) - len(kept), since=window.since, until=window.until,
+        service=svc.name if svc else None, sources=statuses, notes=notes,
+    )
+
+
+def _redacted(group: AlertGroup) -> AlertGroup:
+    return group.model_copy(update={"summary": redact(group.summary) or ""})

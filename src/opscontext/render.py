@@ -1,0 +1,119 @@
+"""Readable terminal output for each answer (rich). `--json` bypasses all of this."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from opscontext.models import SourceState, SourceStatus
+
+
+def _t(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%SZ") if at else "-"
+
+
+def _sources(statuses: list[SourceStatus], notes: list[str], console: Console) -> None:
+    bad = [s for s in statuses if s.state is not SourceState.OK]
+    ok = len(statuses) - len(bad)
+    line = f"[dim]sources: {ok} ok"
+    if bad:
+        line += ", " + ", ".join(f"[yellow]{s.source} {s.state.value}[/yellow]" for s in bad)
+    console.print(line + "[/dim]")
+    for note in notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+
+
+def render_who_owns(a: Any, console: Console) -> None:
+    s = a.service
+    console.print(f"[bold]{escape(s.name)}[/bold] {escape(s.title or '')}  [dim]{s.kind} {s.tier or ''} {s.system or ''}[/dim]")
+    if a.owner:
+        o = a.owner
+        console.print(f"owner: [bold]{escape(o.title or o.team)}[/bold] ({escape(o.team)})  {escape(o.chat_channel or '')}  {escape(o.email or '')}")
+    else:
+        console.print("[red]owner: none recorded[/red]")
+    table = Table("level", "on call now", "contact", "until", "schedule", title="On call")
+    for e in a.on_call:
+        table.add_row(str(e.level), escape(e.person), escape(e.phone or e.email or ""), _t(e.until), escape(e.schedule))
+    console.print(table if a.on_call else "[yellow]nobody on call found[/yellow]")
+    if a.escalation:
+        esc = Table("after", "target", "contact", "engages at", title=f"Escalation: {escape(a.escalation_policy or '')}")
+        for step in a.escalation:
+            esc.add_row(f"{step.after_minutes} min", escape(step.target), escape(step.contact or ""), _t(step.at))
+        console.print(esc)
+    if a.next_escalation:
+        console.print(f"next escalation: [bold]{escape(a.next_escalation)}[/bold]")
+    _sources(a.sources, a.notes, console)
+
+
+def render_what_changed(a: Any, console: Console) -> None:
+    table = Table("at", "service", "kind", "summary", "author", "relation", title=f"Changes {_t(a.since)} .. {_t(a.until)}")
+    for c in a.changes:
+        table.add_row(_t(c.at), escape(c.service or "?"), c.kind, escape(c.summary), escape(c.author or ""), c.relation)
+    console.print(table)
+    console.print(f"{a.total} changes" + (f", {a.omitted} not shown" if a.omitted else ""))
+    _sources(a.sources, a.notes, console)
+
+
+def render_blast(a: Any, console: Console) -> None:
+    console.print(f"[bold]Blast radius of {escape(a.service)}[/bold]: {a.impacted_total} impacted, {a.depends_on_total} dependencies")
+    table = Table("distance", "impacted service", "user-facing", "tier", "path")
+    for i in a.impacted:
+        table.add_row(str(i.distance), escape(i.service), "yes" if i.user_facing else "", i.tier or "", escape(" -> ".join(i.path)))
+    console.print(table)
+    if a.depends_on:
+        console.print("depends on: " + ", ".join(f"{escape(d.service)} ({d.distance})" for d in a.depends_on))
+    console.print("[dim]" + escape(a.diagram) + "[/dim]")
+    _sources(a.sources, a.notes, console)
+
+
+def render_runbooks(a: Any, console: Console) -> None:
+    for r in a.runbooks:
+        console.print(f"[bold]{escape(r.title)}[/bold]  score {r.score}  [dim]{escape(', '.join(r.matched_on))}[/dim]")
+        console.print(f"  {escape(r.location)}")
+        if r.section:
+            console.print(f"  section: [bold]{escape(r.section)}[/bold]")
+        if r.excerpt:
+            console.print("  " + escape(r.excerpt[:600]).replace("\n", "\n  "))
+    if not a.runbooks:
+        console.print("[yellow]no runbook found[/yellow]")
+    _sources(a.sources, a.notes, console)
+
+
+def render_correlation(a: Any, console: Console) -> None:
+    console.print(
+        f"[bold]{a.alerts_in} alerts -> {a.groups_out} groups[/bold] "
+        f"(noise reduction {a.noise_reduction:.0%}; {a.duplicates_removed} duplicates, {len(a.flapping)} flapping)"
+    )
+    for g in a.groups:
+        console.print(f"\n[bold]{escape(g.id)}[/bold] {g.alert_count} alerts since {_t(g.started_at)}")
+        console.print(f"  primary contributor: [bold red]{escape(g.primary_contributor)}[/bold red] (confidence {g.confidence:.2f})")
+        console.print(f"  {escape(g.summary)}")
+        for c in g.candidates[:3]:
+            console.print(f"   - {escape(c.service)} {c.score:.2f}: {escape('; '.join(c.evidence[:3]))}")
+    if a.ungrouped:
+        console.print("\nungrouped: " + ", ".join(f"{k}: {v}" for k, v in a.ungrouped.items()))
+    _sources(a.sources, a.notes, console)
+
+
+def render_connectors(specs: dict[str, Any], console: Console) -> None:
+    table = Table("type", "capabilities", "summary", "config fields")
+    for spec in sorted(specs.values(), key=lambda s: s.type):
+        fields = ", ".join(n for n in spec.config_model.model_fields if n not in ("type",))
+        table.add_row(spec.type, ", ".join(spec.capabilities), escape(spec.summary), escape(fields))
+    console.print(table)
+    console.print("[dim]Details and defaults: `opscontext connectors --json`.[/dim]")
+
+
+def render_checks(settings: Any, results: list[Any], console: Console) -> None:
+    console.print(f"config: {settings.config_file or 'demo world'}")
+    table = Table("instance", "type", "capabilities", "status", "detail", "seconds")
+    for r in results:
+        status = "[green]ok[/green]" if r.ok else "[red]FAILED[/red]"
+        table.add_row(r.instance, r.type, ", ".join(r.capabilities), status, escape(r.detail), f"{r.seconds:.2f}")
+    console.print(table)
+    if not results:
+        console.print("[yellow]No connectors configured: add [connectors.<name>] tables to the config.[/yellow]")
