@@ -1,0 +1,175 @@
+"""The ical connector against calendars written the way on-call tools and people write them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.ical import IcalConfig, IcalConnector, spec
+from opscontext.capabilities import capabilities_of
+from opscontext.errors import SourceDataError, SourceError
+from opscontext.models import OnCallShift
+from opscontext.registry import ConnectorContext
+
+pytestmark = pytest.mark.anyio
+
+DATA = Path(__file__).parent / "data" / "ical"
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+
+
+def connector(path: Path, **settings: Any) -> IcalConnector:
+    config = IcalConfig(type="ical", path=path, **settings)
+    return IcalConnector(ConnectorContext(name="oncall-files", config=config, now=lambda: utc(2025, 4, 8)))
+
+
+def people(shifts: list[OnCallShift]) -> list[str]:
+    return [s.person for s in shifts]
+
+
+async def test_weekly_handover_follows_berlin_wall_clock_across_the_dst_change() -> None:
+    primary = connector(DATA / "rotation" / "payments-primary.ics")
+    # Before the switch to summer time, 09:00 Berlin is 08:00 UTC ...
+    assert people(await primary.on_call(utc(2025, 3, 24, 7, 59, 59))) == ["Alice Adams"]
+    assert people(await primary.on_call(utc(2025, 3, 24, 8, 0))) == ["Bob Becker"]
+    # ... after it (30 March), the same 09:00 handover happens at 07:00 UTC.
+    assert people(await primary.on_call(utc(2025, 3, 31, 6, 59, 59))) == ["Bob Becker"]
+    [alice] = await primary.on_call(utc(2025, 3, 31, 7, 0))
+    assert alice.person == "Alice Adams"
+    assert alice.start == utc(2025, 3, 31, 7, 0)
+    assert alice.end == utc(2025, 4, 7, 7, 0)
+
+
+async def test_overridden_occurrence_names_the_substitute_instead_of_the_rotation() -> None:
+    primary = connector(DATA / "rotation" / "payments-primary.ics")
+    [shift] = await primary.on_call(utc(2025, 4, 9, 12, 0))
+    assert (shift.person, shift.email) == ("Dave Diaz", "dave@example.com")
+    # The override touched one occurrence only: Bob is back two weeks later.
+    assert people(await primary.on_call(utc(2025, 4, 23, 12, 0))) == ["Bob Becker"]
+
+
+async def test_excluded_date_drops_that_occurrence_and_leaves_the_cover_alone() -> None:
+    primary = connector(DATA / "rotation" / "payments-primary.ics")
+    assert people(await primary.on_call(utc(2025, 4, 16, 12, 0))) == ["Carol Chen"]
+    # Alice's series itself continues after the excluded week.
+    assert people(await primary.on_call(utc(2025, 4, 30, 12, 0))) == ["Alice Adams"]
+
+
+async def test_shift_carries_attendee_name_email_and_schedule_identity() -> None:
+    [shift] = await connector(DATA / "rotation" / "payments-primary.ics").on_call(utc(2025, 3, 20))
+    assert shift == OnCallShift(
+        person="Alice Adams",
+        email="alice@example.com",
+        team="payments",
+        schedule="Payments Primary",
+        level=1,
+        start=utc(2025, 3, 17, 8, 0),
+        end=utc(2025, 3, 24, 8, 0),
+        source="oncall-files",
+    )
+
+
+async def test_two_levels_of_one_team_are_both_on_call_primary_first() -> None:
+    shifts = await connector(DATA / "rotation").on_call(utc(2025, 4, 2, 12, 0))
+    assert [(s.person, s.level, s.team, s.schedule) for s in shifts] == [
+        ("Alice Adams", 1, "payments", "Payments Primary"),
+        ("Erin Eriksen", 2, "payments", "payments-secondary"),
+    ]
+
+
+async def test_all_day_shift_starts_at_midnight_in_the_calendar_zone() -> None:
+    backup = connector(DATA / "allday")
+    assert await backup.on_call(utc(2025, 12, 24, 22, 59)) == []
+    [shift] = await backup.on_call(utc(2025, 12, 24, 23, 0))
+    assert shift.person == "Frank Fischer"
+    assert (shift.start, shift.end) == (utc(2025, 12, 24, 23, 0), utc(2025, 12, 26, 23, 0))
+    assert (shift.team, shift.level) == ("customer-support", 2)  # X-OPSCONTEXT-TEAM, "Backup"
+
+
+async def test_pagerduty_feed_yields_person_email_policy_and_schedule() -> None:
+    [shift] = await connector(DATA / "pagerduty").on_call(utc(2025, 6, 5, 3, 0))
+    assert shift.person == "Tomás Ortega"
+    assert shift.email == "tomas.ortega@example.com"
+    assert shift.policy == "Checkout Escalation"
+    assert (shift.schedule, shift.team, shift.level) == ("Checkout Primary", "checkout", 1)
+    assert (shift.start, shift.end) == (utc(2025, 6, 2, 16, 0), utc(2025, 6, 9, 16, 0))
+
+
+async def test_opsgenie_feed_returns_overlapping_rotation_and_override() -> None:
+    shifts = await connector(DATA / "opsgenie").on_call(utc(2025, 6, 10, 20, 0))
+    assert sorted(people(shifts)) == ["Mateo Silva", "Nadia Haddad"]
+    assert {(s.schedule, s.team, s.level) for s in shifts} == {("platform_schedule", "platform", 1)}
+    # An address in the free-text description is not taken as the person's.
+    assert all(s.email is None for s in shifts)
+
+
+async def test_grafana_priority_prefix_is_stripped_and_cancelled_events_ignored() -> None:
+    grafana = connector(DATA / "grafana")
+    [shift] = await grafana.on_call(utc(2025, 6, 9, 12, 0))
+    assert (shift.person, shift.email, shift.level) == ("kenji@example.com", "kenji@example.com", 2)
+    assert await grafana.on_call(utc(2025, 6, 10, 12, 0)) == []
+
+
+async def test_configured_calendar_settings_override_what_the_name_suggests() -> None:
+    calendars = {"payments-secondary": {"team": "payments-core", "level": 3, "policy": "Payments"}}
+    [_, erin] = await connector(DATA / "rotation", calendars=calendars).on_call(utc(2025, 4, 2))
+    assert (erin.team, erin.level, erin.policy) == ("payments-core", 3, "Payments")
+
+
+async def test_edits_to_a_calendar_are_picked_up_without_rebuilding(tmp_path: Path) -> None:
+    target = tmp_path / "payments-primary.ics"
+    shutil.copy(DATA / "rotation" / "payments-primary.ics", target)
+    oncall = connector(tmp_path)
+    assert people(await oncall.on_call(utc(2025, 3, 20))) == ["Alice Adams"]
+    target.write_text(target.read_text().replace("Alice Adams", "Zoe Zhang"))
+    os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns + 1_000_000_000))
+    assert people(await oncall.on_call(utc(2025, 3, 20))) == ["Zoe Zhang"]
+
+
+async def test_missing_path_is_a_source_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="does-not-exist") as info:
+        await connector(tmp_path / "does-not-exist").on_call(utc(2025, 1, 1))
+    assert info.value.instance == "oncall-files"
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["this is not a calendar\n", "", "BEGIN:VEVENT\nSUMMARY:x\nEND:VEVENT\n"],
+    ids=["garbage", "empty", "event-without-calendar"],
+)
+async def test_corrupt_file_is_a_data_error_naming_the_file(tmp_path: Path, content: str) -> None:
+    (tmp_path / "good.ics").write_bytes((DATA / "allday" / "support-backup.ics").read_bytes())
+    (tmp_path / "broken.ics").write_text(content)
+    with pytest.raises(SourceDataError, match="broken.ics"):
+        await connector(tmp_path).on_call(utc(2025, 1, 1))
+
+
+async def test_directory_without_calendars_is_a_data_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("schedules moved\n")
+    with pytest.raises(SourceDataError, match=r"no \.ics files"):
+        await connector(tmp_path).on_call(utc(2025, 1, 1))
+
+
+async def test_check_names_the_schedules_and_who_is_on_call_now() -> None:
+    answer = await connector(DATA / "rotation").check()
+    assert "2 schedule(s)" in answer and "Payments Primary" in answer
+    assert "2 shift(s) on call now" in answer  # Dave (override) and Erin on 8 April
+
+
+def test_spec_declares_oncall_and_a_valid_example() -> None:
+    assert capabilities_of(spec.factory) == ["oncall"]
+    config = spec.config_model.model_validate(spec.example)
+    assert isinstance(config, IcalConfig) and config.path == Path("oncall")
+    assert spec.cacheable is False
+
+
+def test_unknown_time_zone_is_rejected_at_configuration() -> None:
+    with pytest.raises(ValueError, match="Mars/Olympus"):
+        IcalConfig(type="ical", path=Path("oncall"), timezone="Mars/Olympus")
