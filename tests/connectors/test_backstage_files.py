@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import connectors.backstage as backstage
+from opscontext.capabilities import capabilities_of
+from opscontext.errors import SourceDataError, SourceUnavailableError
+from opscontext.models import EdgeProvenance, Service
+from opscontext.registry import ConnectorContext
+
+pytestmark = pytest.mark.anyio
+
+DATA = Path(__file__).parent / "data" / "backstage" / "catalog"
+
+
+def make(path: Path, name: str = "catalog") -> Any:
+    config = backstage.spec.config_model.model_validate({"type": "backstage", "path": path})
+    return backstage.spec.factory(ConnectorContext(name=name, config=config))
+
+
+@pytest.fixture
+def catalog_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "catalog"
+    shutil.copytree(DATA, target)
+    return target
+
+
+def by_name(services: tuple[Service, ...]) -> dict[str, Service]:
+    return {s.name: s for s in services}
+
+
+def test_file_connector_offers_catalog_and_topology() -> None:
+    assert capabilities_of(backstage.spec.factory) == ["catalog", "topology"]
+    assert backstage.spec.cacheable is False
+
+
+async def test_directory_is_searched_recursively_for_yaml_and_yml() -> None:
+    snapshot = await make(DATA).catalog()
+    # payments-db lives in infra/resources.yml: recursion and the .yml suffix both matter.
+    assert sorted(by_name(snapshot.services)) == [
+        "checkout-web",
+        "fraud-check",
+        "payment-service",
+        "payments-db",
+        "stripe",
+    ]
+
+
+async def test_components_map_to_services_with_owner_tier_aliases_and_links() -> None:
+    svc = by_name((await make(DATA).catalog()).services)["payment-service"]
+    assert (svc.title, svc.kind, svc.type, svc.owner, svc.system) == (
+        "Payment Service",
+        "component",
+        "service",
+        "payments-team",
+        "payments",
+    )
+    assert svc.lifecycle == "production"
+    assert svc.tier == "tier-1"
+    assert svc.aliases == (
+        "payments",
+        "pay-svc",
+        "PX7Q2LM",
+        "example/payments-api-server",
+        "payments-api-server",
+    )
+    assert [(link.title, link.type) for link in svc.links] == [
+        ("Payment service runbook", "runbook"),
+        ("Grafana", "dashboard"),
+        ("Team channel", "chat"),
+    ]
+    assert svc.annotations["backstage.io/techdocs-ref"] == "dir:."
+    assert svc.source == "catalog"
+
+
+async def test_owner_falls_back_to_the_system_owner_and_websites_are_user_facing() -> None:
+    svc = by_name((await make(DATA).catalog()).services)["checkout-web"]
+    assert svc.owner == "payments-team"
+    assert svc.user_facing is True
+    assert svc.tier == "tier-2"
+
+
+async def test_resources_and_external_providers_keep_their_kind() -> None:
+    services = by_name((await make(DATA).catalog()).services)
+    assert services["payments-db"].kind == "resource"
+    assert services["payments-db"].aliases == ("payments-postgres",)
+    assert services["stripe"].kind == "external"
+
+
+async def test_owner_refs_match_case_insensitively_and_drop_kind_and_namespace() -> None:
+    services = by_name((await make(DATA).catalog()).services)
+    assert services["fraud-check"].owner == "platform-team"
+
+
+async def test_groups_become_teams_with_members_from_both_sides() -> None:
+    snapshot = await make(DATA).catalog()
+    teams = {t.name: t for t in snapshot.teams}
+    payments = teams["payments-team"]
+    assert payments.title == "Payments"
+    assert payments.email == "payments@example.com"
+    assert payments.chat_channel == "#payments-oncall"
+    assert payments.parent == "engineering"
+    # alice is listed by the group; bob only says memberOf on his User entity.
+    assert payments.members == ("alice", "bob")
+    assert teams["platform-team"].members == ("bob",)
+    assert teams["platform-team"].parent == "engineering"
+
+
+async def test_users_become_people_with_profile_and_phone() -> None:
+    people = {p.name: p for p in (await make(DATA).catalog()).people}
+    assert people["alice"].display_name == "Alice Moreau"
+    assert people["alice"].email == "alice@example.com"
+    assert people["alice"].phone == "+44 20 7946 0001"
+
+
+async def test_edges_cover_depends_on_dependency_of_and_apis_without_duplicates() -> None:
+    edges = await make(DATA).edges()
+    pairs = [(e.dependent, e.dependency, e.kind) for e in edges]
+    assert pairs == [
+        ("checkout-web", "payment-service", "api"),
+        ("checkout-web", "stripe", "depends_on"),
+        ("payment-service", "fraud-check", "depends_on"),
+        # unknown to the catalog, still drawn so the gap is visible
+        ("payment-service", "ledger-service", "depends_on"),
+        # declared from both ends (dependsOn and dependencyOf), reported once
+        ("payment-service", "payments-db", "depends_on"),
+    ]
+    assert {e.provenance for e in edges} == {EdgeProvenance.DECLARED}
+    assert {e.source for e in edges} == {"catalog"}
+
+
+async def test_a_single_file_path_is_read_on_its_own() -> None:
+    snapshot = await make(DATA / "org.yaml").catalog()
+    assert snapshot.services == ()
+    assert [t.name for t in snapshot.teams] == ["engineering", "payments-team", "platform-team"]
+
+
+async def test_edits_are_seen_without_rebuilding_the_connector(catalog_dir: Path) -> None:
+    connector = make(catalog_dir)
+    assert "search" not in by_name((await connector.catalog()).services)
+    (catalog_dir / "search.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\n"
+        "metadata: {name: search, labels: {tier: tier3}}\n"
+        "spec: {type: service, owner: platform-team, dependsOn: [payment-service]}\n"
+    )
+    services = by_name((await connector.catalog()).services)
+    assert services["search"].tier == "tier-3"
+    assert ("search", "payment-service") in {
+        (e.dependent, e.dependency) for e in await connector.edges()
+    }
+
+
+async def test_a_missing_path_is_reported_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(SourceUnavailableError) as info:
+        await make(tmp_path / "nope", name="bs").catalog()
+    assert info.value.instance == "bs"
+
+
+async def test_one_corrupt_file_is_skipped_and_named_by_check(catalog_dir: Path) -> None:
+    (catalog_dir / "broken.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: [Component\n"
+    )
+    connector = make(catalog_dir)
+    assert len((await connector.catalog()).services) == 5
+    assert "skipped unreadable broken.yaml" in await connector.check()
+
+
+async def test_a_wholly_corrupt_source_is_a_data_error(tmp_path: Path) -> None:
+    (tmp_path / "catalog-info.yaml").write_text("kind: {unclosed\n")
+    with pytest.raises(SourceDataError):
+        await make(tmp_path / "catalog-info.yaml").catalog()
+
+
+async def test_a_directory_without_yaml_is_a_data_error(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# nothing here\n")
+    with pytest.raises(SourceDataError, match=r"no \*\.yaml"):
+        await make(tmp_path).catalog()
+
+
+async def test_malformed_entities_are_skipped_and_counted(tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {title: no name}\n---\n"
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: ok}\n"
+        "spec: {owner: team-a}\n"
+    )
+    connector = make(tmp_path)
+    assert [s.name for s in (await connector.catalog()).services] == ["ok"]
+    assert "skipped 1 malformed entities" in await connector.check()
+
+
+async def test_unquoted_yaml_scalars_in_labels_and_annotations_are_read_as_strings(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "c.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\n"
+        "metadata:\n  name: api\n  labels: {tier: 1}\n"
+        "  annotations: {opscontext.io/user-facing: true, opscontext.io/external: yes}\n"
+    )
+    svc = (await make(tmp_path).catalog()).services[0]
+    assert (svc.tier, svc.user_facing, svc.kind) == ("tier-1", True, "external")
+
+
+async def test_check_reports_counts() -> None:
+    line = await make(DATA).check()
+    assert line == "4 files: 5 services, 3 teams, 2 people, 5 edges"
