@@ -1,0 +1,23 @@
+"""Prometheus: alerts from alerting rules and observed call edges from service-graph metrics."""
+
+from __future__ import annotations
+
+from connectors.prometheus.config import PrometheusConfig
+from connectors.prometheus.connector import Prometheus
+from opscontext.registry import ConnectorSpec
+
+spec = ConnectorSpec(
+    type="prometheus",
+    summary="Firing rule alerts and observed service-to-service calls (servicegraph metrics).",
+    config_model=PrometheusConfig,
+    factory=Prometheus,
+    cacheable=True,
+    example={
+        "type": "prometheus",
+        "url": "https://prometheus.example.com",
+        "token": "dummy-token",
+        "external_labels": {"cluster": "prod-eu-1"},
+    },
+)
+
+__all__ = ["Prometheus", "PrometheusConfig", "spec"]

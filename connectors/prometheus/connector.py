@@ -1,0 +1,82 @@
+"""The ``prometheus`` type: rule alerts and observed service-graph edges from a live Prometheus."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from connectors.prometheus.config import PrometheusConfig
+from connectors.prometheus.mapping import parse_rule_alerts, rates_by_pair, to_alert, to_edges
+from connectors.prometheus.wire import AlertsData, BuildInfo, Envelope, QueryData
+from opscontext.errors import SourceDataError
+from opscontext.http import JsonClient
+from opscontext.models import Alert, DependencyEdge, TimeWindow
+from opscontext.registry import ConnectorContext
+
+
+class Prometheus:
+    def __init__(self, ctx: ConnectorContext):
+        if not isinstance(ctx.config, PrometheusConfig) or ctx.http is None:
+            raise TypeError("prometheus needs a PrometheusConfig and an HTTP client")
+        self.ctx = ctx
+        self.config = ctx.config
+        self.client = JsonClient(
+            ctx.http,
+            instance=ctx.name,
+            max_retries=self.config.max_retries,
+            max_bytes=self.config.max_response_bytes,
+        )
+
+    def _fail(self, message: str) -> SourceDataError:
+        return SourceDataError(message, instance=self.ctx.name)
+
+    async def _data(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """``data`` of a successful envelope; an error envelope becomes SourceDataError."""
+        try:
+            envelope = Envelope.model_validate(await self.client.get_json(path, params))
+        except ValidationError:
+            raise self._fail(f"{path} did not answer in Prometheus' API format") from None
+        if envelope.status != "success":
+            kind = envelope.error_type or "error"
+            raise self._fail(f"Prometheus {path} failed: {kind}: {envelope.error or 'no detail'}")
+        return envelope.data
+
+    async def alerts(self, window: TimeWindow) -> list[Alert]:
+        try:
+            data = AlertsData.model_validate(await self._data("/api/v1/alerts"))
+        except ValidationError:
+            raise self._fail("/api/v1/alerts answered without data.alerts") from None
+        wanted = {"firing", "pending"} if self.config.include_pending else {"firing"}
+        alerts = [
+            to_alert(a, source=self.ctx.name, config=self.config)
+            for a in parse_rule_alerts(data.alerts)
+            if a.state in wanted
+        ]
+        return [a for a in alerts if a.active_during(window)]
+
+    async def _instant(self, query: str) -> dict[tuple[str, str], float]:
+        try:
+            data = QueryData.model_validate(await self._data("/api/v1/query", {"query": query}))
+        except ValidationError:
+            raise self._fail("/api/v1/query answered without data.result") from None
+        if data.result_type != "vector":
+            raise self._fail(
+                f"topology query must return an instant vector, got {data.result_type}"
+            )
+        cfg = self.config
+        return rates_by_pair(data.result, client=cfg.client_label, server=cfg.server_label)
+
+    async def edges(self) -> list[DependencyEdge]:
+        if not self.config.topology:
+            return []
+        requests = await self._instant(self.config.requests_query)
+        failed = await self._instant(self.config.failed_query) if self.config.failed_query else {}
+        return to_edges(requests, failed, source=self.ctx.name)
+
+    async def check(self) -> str:
+        try:
+            info = BuildInfo.model_validate(await self._data("/api/v1/status/buildinfo"))
+        except ValidationError:
+            raise self._fail("/api/v1/status/buildinfo answered without build data") from None
+        return f"Prometheus {info.version} (revision {info.revision or 'unknown'})"

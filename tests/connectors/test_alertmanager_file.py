@@ -1,0 +1,168 @@
+"""The `alertmanager` file connector reads saved GET /api/v2/alerts answers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from connectors.alertmanager import AlertmanagerFile
+from connectors.alertmanager.config import AlertmanagerFileConfig
+from connectors.alertmanager.labels import fingerprint
+from opscontext.errors import SourceDataError, SourceUnavailableError
+from opscontext.models import Alert, AlertState, TimeWindow
+from opscontext.registry import ConnectorContext
+
+pytestmark = pytest.mark.anyio
+
+WHOLE_DAY = TimeWindow(
+    since=datetime(2025, 3, 14, tzinfo=UTC), until=datetime(2025, 3, 15, tzinfo=UTC)
+)
+
+
+def at(hh_mm: str) -> datetime:
+    hour, minute = hh_mm.split(":")
+    return datetime(2025, 3, 14, int(hour), int(minute), tzinfo=UTC)
+
+
+def build(path: Path, **extra: object) -> AlertmanagerFile:
+    config = AlertmanagerFileConfig.model_validate({"type": "alertmanager", "path": path, **extra})
+    return AlertmanagerFile(ConnectorContext(name="am-files", config=config))
+
+
+async def read(path: Path, window: TimeWindow = WHOLE_DAY, **extra: object) -> list[Alert]:
+    connector = build(path, **extra)
+    return await connector.alerts(window)
+
+
+async def test_one_file_maps_labels_annotations_and_state(fixtures_dir: Path) -> None:
+    alerts = {a.alertname: a for a in await read(fixtures_dir / "http/alertmanager/alerts.json")}
+    assert set(alerts) == {
+        "HighErrorRate",
+        "KubePodCrashLooping",
+        "PostgresReplicationLag",
+        "TargetDown",
+    }
+    high = alerts["HighErrorRate"]
+    assert (high.service, high.severity, high.state) == (
+        "payments-api",
+        "critical",
+        AlertState.ACTIVE,
+    )
+    assert high.summary == "payments-api 5xx ratio above 5%"
+    assert high.fingerprint == fingerprint(high.labels)
+    assert (
+        high.source == "am-files"
+        and high.generator_url
+        and high.generator_url.startswith("https://")
+    )
+    assert high.starts_at == datetime(2025, 3, 14, 9, 12, 30, tzinfo=UTC)
+
+
+async def test_service_falls_back_through_the_label_list_and_summary_through_annotations(
+    fixtures_dir: Path,
+) -> None:
+    alerts = {a.alertname: a for a in await read(fixtures_dir / "http/alertmanager/alerts.json")}
+    crash = alerts["KubePodCrashLooping"]  # no `service`, `app_kubernetes_io_name` wins over `job`
+    assert crash.service == "ledger-worker"
+    assert crash.summary is not None and crash.summary.startswith("Pod payments/")  # description
+    lag = alerts["PostgresReplicationLag"]
+    assert lag.service == "postgres-exporter"  # only `job`
+    assert lag.summary == "Replica pg-payments-1 is 48s behind the primary."  # message
+    assert alerts["TargetDown"].summary is None
+
+
+async def test_silenced_and_inhibited_alerts_are_suppressed_and_unprocessed_stays_so(
+    fixtures_dir: Path,
+) -> None:
+    states = {
+        a.alertname: a.state for a in await read(fixtures_dir / "http/alertmanager/alerts.json")
+    }
+    assert states["KubePodCrashLooping"] is AlertState.SUPPRESSED
+    assert states["PostgresReplicationLag"] is AlertState.SUPPRESSED
+    assert states["TargetDown"] is AlertState.UNPROCESSED
+
+
+async def test_configured_service_labels_replace_the_defaults(fixtures_dir: Path) -> None:
+    alerts = await read(
+        fixtures_dir / "http/alertmanager/alerts.json", service_labels=["namespace"]
+    )
+    by_name = {a.alertname: a.service for a in alerts}
+    assert by_name["HighErrorRate"] == "payments" and by_name["PostgresReplicationLag"] is None
+
+
+async def test_snapshots_keep_each_firing_of_a_flapping_alert_and_collapse_repeats(
+    fixtures_dir: Path,
+) -> None:
+    alerts = await read(fixtures_dir / "http/alertmanager/snapshots")
+    flapping = sorted(
+        (a for a in alerts if a.alertname == "CheckoutLatencyHigh"), key=lambda a: a.starts_at
+    )
+    assert [a.starts_at for a in flapping] == [at("08:40"), at("08:58")]
+    assert len({a.fingerprint for a in flapping}) == 1
+    # The 08:40 firing was seen twice; the later snapshot (resolved at 08:45:30) wins.
+    assert flapping[0].state is AlertState.RESOLVED
+    assert flapping[0].ends_at == datetime(2025, 3, 14, 8, 45, 30, tzinfo=UTC)
+    steady = [a for a in alerts if a.alertname == "HighErrorRate"]
+    assert len(steady) == 1 and steady[0].updated_at == at("09:02")
+
+
+async def test_only_alerts_active_during_the_window_are_returned(fixtures_dir: Path) -> None:
+    window = TimeWindow(since=at("08:46"), until=at("08:55"))
+    alerts = await read(fixtures_dir / "http/alertmanager/snapshots", window)
+    assert [(a.alertname, a.starts_at) for a in alerts] == [("HighErrorRate", at("08:30"))]
+
+
+async def test_malformed_entries_are_skipped_and_the_rest_kept(
+    tmp_path: Path, fixtures_dir: Path
+) -> None:
+    good = json.loads((fixtures_dir / "http/alertmanager/alerts.json").read_text())
+    (tmp_path / "snap.json").write_text(
+        json.dumps([{"labels": "oops"}, {"startsAt": "x"}, good[0]])
+    )
+    alerts = await read(tmp_path)
+    assert [a.alertname for a in alerts] == ["HighErrorRate"]
+
+
+async def test_a_file_that_is_not_an_array_is_a_data_error(tmp_path: Path) -> None:
+    (tmp_path / "snap.json").write_text(json.dumps({"data": []}))
+    with pytest.raises(SourceDataError, match="JSON array"):
+        await read(tmp_path)
+
+
+async def test_broken_json_is_a_data_error_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text("[{")
+    with pytest.raises(SourceDataError, match=r"broken\.json") as info:
+        await read(tmp_path)
+    assert info.value.instance == "am-files"
+
+
+async def test_a_missing_path_is_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(SourceUnavailableError):
+        await read(tmp_path / "nowhere")
+
+
+async def test_edits_are_picked_up_without_rebuilding(tmp_path: Path, fixtures_dir: Path) -> None:
+    shutil.copy(
+        fixtures_dir / "http/alertmanager/snapshots/2025-03-14T08-44.json", tmp_path / "a.json"
+    )
+    connector = build(tmp_path)
+    before = await connector.alerts(WHOLE_DAY)
+    shutil.copy(fixtures_dir / "http/alertmanager/alerts.json", tmp_path / "b.json")
+    after = await connector.alerts(WHOLE_DAY)
+    assert len(before) == 2 and len(after) == 6
+
+
+async def test_check_reports_how_many_alerts_it_can_read(fixtures_dir: Path) -> None:
+    connector = build(fixtures_dir / "http/alertmanager/alerts.json")
+    assert (await connector.check()).startswith("4 alerts")
+
+
+def test_unknown_config_keys_are_rejected() -> None:
+    with pytest.raises(ValueError, match="servce_labels"):
+        AlertmanagerFileConfig.model_validate(
+            {"type": "alertmanager", "path": "x", "servce_labels": ["a"]}
+        )
