@@ -11,6 +11,12 @@ import pytest
 import respx
 
 import connectors.backstage as backstage
+from connectors.backstage.connector import (
+    BackstageApi,
+    BackstageApiConfig,
+    BackstageFiles,
+    BackstageFilesConfig,
+)
 from opscontext.capabilities import capabilities_of
 from opscontext.errors import SourceAuthError, SourceDataError, SourceUnavailableError
 from opscontext.registry import ConnectorContext, build_http_client
@@ -27,6 +33,18 @@ CATALOG = Path(__file__).parent / "data" / "backstage" / "catalog"
 def page(n: int) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((PAGES / f"entities-by-query-page-{n}.json").read_text())
     return loaded
+
+
+def failing_first(
+    failure: httpx.Response, then: Callable[[httpx.Request], httpx.Response]
+) -> Callable[[httpx.Request], httpx.Response]:
+    calls: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return failure if len(calls) == 1 else then(request)
+
+    return answer
 
 
 def paged_backend(requests: list[httpx.Request]) -> Callable[[httpx.Request], httpx.Response]:
@@ -55,10 +73,10 @@ async def clients() -> AsyncIterator[list[httpx.AsyncClient]]:
 def make(clients: list[httpx.AsyncClient]) -> Callable[..., Any]:
     def build(**overrides: Any) -> Any:
         raw = {"type": "backstage-api", "url": URL, "token": TOKEN, "page_size": 5, **overrides}
-        config = backstage.api_spec.config_model.model_validate(raw)
+        config = BackstageApiConfig.model_validate(raw)
         http = build_http_client(config)
         clients.append(http)
-        return backstage.api_spec.factory(ConnectorContext(name="bs-api", config=config, http=http))
+        return BackstageApi(ConnectorContext(name="bs-api", config=config, http=http))
 
     return build
 
@@ -109,10 +127,8 @@ async def test_paging_stops_at_max_pages_and_says_so(
 async def test_file_and_api_give_equal_snapshots_and_edges(make: Callable[..., Any]) -> None:
     respx.get(QUERY).mock(side_effect=paged_backend([]))
     api = make()
-    files_config = backstage.spec.config_model.model_validate(
-        {"type": "backstage", "path": CATALOG}
-    )
-    files = backstage.spec.factory(ConnectorContext(name="bs-api", config=files_config))
+    files_config = BackstageFilesConfig.model_validate({"type": "backstage", "path": CATALOG})
+    files = BackstageFiles(ConnectorContext(name="bs-api", config=files_config))
     assert await api.catalog() == await files.catalog()
     assert await api.edges() == await files.edges()
 
@@ -133,11 +149,8 @@ async def test_unauthorised_is_an_auth_error_without_retry_or_token(
 
 @respx.mock
 async def test_rate_limit_is_retried_after_the_servers_delay(make: Callable[..., Any]) -> None:
-    requests: list[httpx.Request] = []
-    backend = paged_backend(requests)
-    route = respx.get(QUERY).mock(
-        side_effect=[httpx.Response(429, headers={"Retry-After": "0"}), backend, backend, backend]
-    )
+    limited = httpx.Response(429, headers={"Retry-After": "0"})
+    route = respx.get(QUERY).mock(side_effect=failing_first(limited, paged_backend([])))
     snapshot = await make().catalog()
     assert route.call_count == 4
     assert len(snapshot.services) == 5
@@ -145,8 +158,8 @@ async def test_rate_limit_is_retried_after_the_servers_delay(make: Callable[...,
 
 @respx.mock
 async def test_server_error_then_success_is_retried(make: Callable[..., Any]) -> None:
-    backend = paged_backend([])
-    route = respx.get(QUERY).mock(side_effect=[httpx.Response(500), backend, backend, backend])
+    failing = failing_first(httpx.Response(500), paged_backend([]))
+    route = respx.get(QUERY).mock(side_effect=failing)
     edges = await make().edges()
     assert route.call_count == 4
     assert len(edges) == 5

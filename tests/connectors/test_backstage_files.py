@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 import connectors.backstage as backstage
+from connectors.backstage.connector import BackstageFiles, BackstageFilesConfig
 from opscontext.capabilities import capabilities_of
 from opscontext.errors import SourceDataError, SourceUnavailableError
 from opscontext.models import EdgeProvenance, Service
@@ -18,8 +19,8 @@ DATA = Path(__file__).parent / "data" / "backstage" / "catalog"
 
 
 def make(path: Path, name: str = "catalog") -> Any:
-    config = backstage.spec.config_model.model_validate({"type": "backstage", "path": path})
-    return backstage.spec.factory(ConnectorContext(name=name, config=config))
+    config = BackstageFilesConfig.model_validate({"type": "backstage", "path": path})
+    return BackstageFiles(ConnectorContext(name=name, config=config))
 
 
 @pytest.fixture
