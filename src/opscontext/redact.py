@@ -19,7 +19,7 @@ _PATTERNS = [
 ]
 # key=value / key: value where the key names a secret; the key stays so the reader knows.
 _ASSIGN = re.compile(
-    r"(?i)\b((?:api[_-]?key|apikey|secret|password|passwd|pwd|token|access[_-]?key|private[_-]?key|"
+    r"(?i)(?<![a-z])((?:api[_-]?key|apikey|secret|password|passwd|pwd|token|access[_-]?key|private[_-]?key|"
     r"client[_-]?secret|auth)[\w-]*\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&]+)"
 )
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/:@]+:[^\s/@]+@")

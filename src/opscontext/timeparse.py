@@ -17,6 +17,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^(?:\d+(?:\.\d+)?[smhdw])+$")
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 MAX_INPUT = 64
+MAX_DURATION_SECONDS = 10 * 365 * 86400
 _WORD_UNIT = {
     "weeks": "w", "week": "w", "days": "d", "day": "d", "hours": "h", "hour": "h", "hrs": "h",
     "hr": "h", "minutes": "m", "minute": "m", "mins": "m", "min": "m", "seconds": "s",
@@ -32,7 +33,10 @@ def parse_duration(text: str) -> timedelta | None:
     compact = _WORDS.sub(lambda m: _WORD_UNIT[m.group(0)], compact)
     if not _DURATION.match(compact):
         return None
-    return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in _PART.findall(compact)))
+    seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(compact))
+    if seconds > MAX_DURATION_SECONDS:
+        raise InputError(f"The duration {text.strip()!r} is longer than ten years; use a shorter one.")
+    return timedelta(seconds=seconds)
 
 
 def parse_time(text: str, *, now: datetime, name: str = "time") -> datetime:
