@@ -172,20 +172,23 @@ def alert(
         "incident_severity": rec.severity.label,
         "assignment_group": rec.assignment_group.display_value,
     }
-    return Alert(
-        fingerprint=rec.sys_id.value,
-        alertname="ServiceNowIncident",
-        service=rec.cmdb_ci.display_value or None,
-        severity=severities.get(rec.priority.value),
-        summary=f"{rec.number.value}: {rec.short_description.label}".strip(": ") or None,
-        labels={k: v for k, v in labels.items() if v},
-        starts_at=opened,
-        ends_at=resolved,
-        updated_at=rec.sys_updated_on.at(),
-        state=AlertState.RESOLVED if closed else AlertState.ACTIVE,
-        generator_url=f"{base_url}/incident.do?sys_id={rec.sys_id.value}",
-        source=source,
-    )
+    fields: dict[str, object] = {
+        "fingerprint": rec.sys_id.value,
+        "alertname": "ServiceNowIncident",
+        "service": rec.cmdb_ci.display_value or None,
+        "severity": severities.get(rec.priority.value),
+        "summary": f"{rec.number.value}: {rec.short_description.label}".strip(": ") or None,
+        "labels": {k: v for k, v in labels.items() if v},
+        "starts_at": opened,
+        "state": AlertState.RESOLVED if closed else AlertState.ACTIVE,
+        "generator_url": f"{base_url}/incident.do?sys_id={rec.sys_id.value}",
+        "source": source,
+    }
+    # Alert's UTC validator rejects an explicit None, so optional times go in only when set.
+    for key, value in (("ends_at", resolved), ("updated_at", rec.sys_updated_on.at())):
+        if value is not None:
+            fields[key] = value
+    return Alert.model_validate(fields)
 
 
 def shift(
