@@ -1,0 +1,28 @@
+"""The ``escalation`` connector: escalation policies from our YAML format (EscalationSource)."""
+
+from __future__ import annotations
+
+from connectors.escalation.config import EscalationConfig
+from connectors.escalation.reader import PolicyReader
+from opscontext.errors import ConfigError
+from opscontext.models import EscalationPolicy
+from opscontext.registry import ConnectorContext
+
+
+class EscalationConnector:
+    """Reads escalation policies; edits on disk are picked up on the next call."""
+
+    def __init__(self, ctx: ConnectorContext):
+        if not isinstance(ctx.config, EscalationConfig):
+            raise ConfigError("expected an escalation configuration", instance=ctx.name)
+        self.ctx = ctx
+        self._reader = PolicyReader(ctx.resolve_path(ctx.config.path), instance=ctx.name)
+
+    async def escalation_policies(self) -> list[EscalationPolicy]:
+        return list(await self._reader.get())
+
+    async def check(self) -> str:
+        policies = await self._reader.get()
+        teams = {p.team for p in policies if p.team}
+        steps = sum(len(p.steps) for p in policies)
+        return f"{len(policies)} escalation policies, {steps} steps, for {len(teams)} team(s)"
