@@ -18,14 +18,15 @@ def failure_notes(statuses: Sequence[SourceStatus]) -> list[str]:
     return notes
 
 
-def require_some(statuses: Sequence[SourceStatus], capability: str, what: str) -> None:
-    """Raise when every source of ``capability`` failed (or none is configured)."""
+def require_some(statuses: Sequence[SourceStatus], capability: str, what: str, *, degrade: bool = False) -> None:
+    """Raise when no source of ``capability`` is configured, or when all failed and the answer
+    cannot be degraded (``degrade=True``: an empty answer listing the failures is still useful)."""
     relevant = [s for s in statuses if s.capability == capability]
     if not relevant:
         raise NoSourceError(
             f"No {capability} source is configured, so {what} cannot be answered. "
             "Add one under [connectors.*] (see `opscontext connectors`)."
         )
-    if all(s.state is SourceState.FAILED for s in relevant):
+    if not degrade and all(s.state is SourceState.FAILED for s in relevant):
         reasons = "; ".join(f"{s.source}: {s.detail}" for s in relevant)
         raise NoSourceError(f"Every {capability} source failed, so {what} cannot be answered: {reasons}")

@@ -35,12 +35,15 @@ async def correlate_alerts(
         max_window=timedelta(days=min(app.settings.limits.max_window_days, 7)),
     )
     world = await app.worlds.build()
-    svc = world.resolver.resolve(service) if service and service.strip() else None
+    svc = None
+    if service and service.strip():
+        require_some(world.statuses, "catalog", f"which service {service!r} is")
+        svc = world.resolver.resolve(service)
     options = CorrelationOptions()
     # Changes from before the window still explain alerts inside it.
     change_window = window.model_copy(update={"since": window.since - options.change_lookback})
     alerts, changes = await app.hub.alerts(window), await app.hub.changes(change_window)
-    require_some(alerts.statuses, "alerts", "alert correlation")
+    require_some(alerts.statuses, "alerts", "alert correlation", degrade=True)
     labels = app.settings.identity.service_labels
     resolved = world.resolve_alerts(alerts.items(), labels)
     result = correlate(resolved, world.graph, world.resolve_changes(changes.items()), now=window.until, options=options)

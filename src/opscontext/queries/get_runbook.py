@@ -24,9 +24,12 @@ async def get_runbook(
     if alert and len(alert) > 200:
         raise InputError("`alert` should be an alert name such as PaymentLatencyHigh.")
     world = await app.worlds.build()
-    svc = world.resolver.resolve(service) if service and service.strip() else None
+    svc = None
+    if service and service.strip():
+        require_some(world.statuses, "catalog", f"which service {service!r} is")
+        svc = world.resolver.resolve(service)
     got = await app.hub.runbooks()
-    require_some(got.statuses, "runbooks", "runbook lookup")
+    require_some(got.statuses, "runbooks", "runbook lookup", degrade=True)
     books: list[Runbook] = got.items()
     alert = alert.strip() if alert else None
     if alert and not any(alert.lower() == a.lower() for rb in books for a in rb.alerts):

@@ -32,13 +32,14 @@ async def what_changed(
     world = await app.worlds.build()
     relation: dict[str, str] = {}
     if service is not None:
+        require_some(world.statuses, "catalog", f"which service {service!r} is")
         svc = world.resolver.resolve(service)
         relation[svc.name] = "the service itself"
         if include_dependencies:
             for name, distance in _dependencies(world.graph, svc.name, DEPENDENCY_DEPTH).items():
                 relation.setdefault(name, f"dependency (distance {distance})")
     got = await app.hub.changes(window)
-    require_some(got.statuses, "changes", "what changed")
+    require_some(got.statuses, "changes", "what changed", degrade=True)
     changes = world.resolve_changes(got.items())
     if service is not None:
         changes = [c for c in changes if c.service in relation]

@@ -1,0 +1,3 @@
+from opscontext.cli import main
+
+main()
