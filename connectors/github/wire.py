@@ -1,0 +1,64 @@
+"""GitHub REST API v3 objects, only the fields opscontext reads (deployments, releases)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class SimpleUser(Wire):
+    login: str
+
+
+class Deployment(Wire):
+    id: int
+    sha: str = ""
+    ref: str = ""
+    task: str = "deploy"
+    environment: str = ""
+    description: str | None = None
+    creator: SimpleUser | None = None
+    created_at: datetime
+    updated_at: datetime | None = None
+    production_environment: bool | None = None
+
+
+class DeploymentStatus(Wire):
+    # error | failure | inactive | in_progress | queued | pending | success
+    state: str
+    created_at: datetime | None = None
+    description: str | None = None
+    environment_url: str | None = None
+    log_url: str | None = None
+    target_url: str | None = None
+
+
+class Release(Wire):
+    id: int
+    tag_name: str
+    name: str | None = None
+    draft: bool = False
+    prerelease: bool = False
+    created_at: datetime
+    published_at: datetime | None = None
+    author: SimpleUser | None = None
+    html_url: str | None = None
+
+
+class RateResource(Wire):
+    limit: int
+    remaining: int
+    reset: int
+
+
+class RateResources(Wire):
+    core: RateResource
+
+
+class RateLimitOverview(Wire):
+    resources: RateResources
