@@ -8,7 +8,7 @@ from pydantic import Field
 
 from opscontext.answers import Answer
 from opscontext.app import App
-from opscontext.engine.correlation import correlate
+from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
 from opscontext.queries.common import failure_notes, require_some
 from opscontext.redact import redact

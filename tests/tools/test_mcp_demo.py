@@ -1,0 +1,117 @@
+"""The five tools through a real MCP client session against the demo world."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+pytestmark = pytest.mark.anyio
+DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
+TOOLS = {"who_owns", "what_changed", "blast_radius", "get_runbook", "correlate_alerts"}
+
+
+async def ok(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+    result = await client.call_tool(tool, args)
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+async def error_text(client: Client, tool: str, args: dict[str, Any]) -> str:
+    result = await client.call_tool(tool, args)
+    assert result.is_error, f"{tool}{args} should have failed"
+    return " ".join(getattr(c, "text", "") for c in result.content)
+
+
+async def test_exactly_the_five_tools_are_listed_with_schemas_and_read_only(demo: Client) -> None:
+    tools = (await demo.list_tools()).tools
+    assert {t.name for t in tools} == TOOLS
+    for t in tools:
+        assert t.input_schema["type"] == "object"
+        assert t.output_schema is not None and "sources" in t.output_schema["properties"]
+        assert t.annotations is not None and t.annotations.read_only_hint is True
+        assert t.description and len(t.description) > 60
+
+
+async def test_who_owns_names_team_on_call_and_escalation_thresholds(demo: Client) -> None:
+    answer = await ok(demo, "who_owns", {"service": "payment-service"})
+    assert answer["service"]["name"] == "payment-service"
+    assert answer["owner"]["team"]
+    assert answer["owner"]["chat_channel"].startswith("#")
+    assert answer["on_call"], "someone is always on call in the demo world"
+    assert answer["on_call"][0]["level"] == 1
+    thresholds = [s["after_minutes"] for s in answer["escalation"]]
+    assert thresholds == sorted(thresholds) and 15 in thresholds
+    assert all(s["state"] == "ok" for s in answer["sources"])
+
+
+async def test_who_owns_accepts_other_spellings_of_a_service(demo: Client) -> None:
+    answer = await ok(demo, "who_owns", {"service": "Payment Service"})
+    assert answer["service"]["name"] == "payment-service"
+
+
+async def test_what_changed_finds_the_deploy_just_before_the_incident(demo: Client) -> None:
+    answer = await ok(demo, "what_changed", {"service": "payment-service", "since": "2h"})
+    kinds = [(c["service"], c["kind"]) for c in answer["changes"]]
+    assert ("payment-service", "deployment") in kinds
+    times = [c["at"] for c in answer["changes"]]
+    assert times == sorted(times, reverse=True), "newest first"
+
+
+async def test_what_changed_without_arguments_covers_the_last_day(demo: Client) -> None:
+    answer = await ok(demo, "what_changed", {})
+    assert answer["total"] >= 5
+    assert answer["total"] == len(answer["changes"]) + answer["omitted"]
+
+
+async def test_blast_radius_reports_dependents_paths_and_a_diagram(demo: Client) -> None:
+    answer = await ok(demo, "blast_radius", {"service": "payment-service"})
+    assert answer["impacted_total"] >= 2
+    first = answer["impacted"][0]
+    assert first["distance"] == 1 and first["path"][-1] == "payment-service"
+    assert answer["diagram"].startswith(("flowchart", "graph"))
+
+
+async def test_get_runbook_ranks_the_services_runbook_first_with_a_section(demo: Client) -> None:
+    answer = await ok(demo, "get_runbook", {"service": "payment-service", "query": "bad deploy rollback"})
+    top = answer["runbooks"][0]
+    assert "payment-service" in top["services"]
+    assert top["excerpt"] and top["section"]
+
+
+async def test_correlate_alerts_names_every_root_cause_and_keeps_noise_out(demo: Client) -> None:
+    truth = json.loads((DEMO / "ground_truth.json").read_text())
+    answer = await ok(demo, "correlate_alerts", {})
+    assert answer["alerts_in"] >= 150
+    primaries = {g["primary_contributor"] for g in answer["groups"]}
+    roots = {i["root_cause"] for i in truth["incidents"]}
+    assert roots <= primaries
+    noise = set(truth.get("noise_fingerprints", []))
+    for g in answer["groups"]:
+        if g["primary_contributor"] in roots:
+            assert not noise & set(g["fingerprints"]), f"noise leaked into {g['primary_contributor']}"
+            assert 0 < g["confidence"] <= 1 and g["candidates"][0]["evidence"]
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "needle"),
+    [
+        ("who_owns", {"service": "paymnt-servce"}, "Did you mean"),
+        ("who_owns", {"service": ""}, "service name"),
+        ("what_changed", {"since": "1h", "until": "2h"}, "swap"),
+        ("what_changed", {"since": "900d"}, "limit"),
+        ("what_changed", {"since": "last tuesday"}, "ISO 8601"),
+        ("blast_radius", {"service": "payment-service", "max_depth": 0}, "max_depth"),
+        ("blast_radius", {"service": "nope-not-here"}, "Unknown service"),
+        ("get_runbook", {}, "at least one"),
+        ("correlate_alerts", {"since": "2026-99-99"}, "ISO 8601"),
+    ],
+)
+async def test_bad_input_gets_a_clear_error(demo: Client, tool: str, args: dict[str, Any], needle: str) -> None:
+    text = await error_text(demo, tool, args)
+    assert needle in text
+    assert "Traceback" not in text
