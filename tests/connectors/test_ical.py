@@ -48,6 +48,14 @@ async def test_weekly_handover_follows_berlin_wall_clock_across_the_dst_change()
     assert alice.end == utc(2025, 4, 7, 7, 0)
 
 
+async def test_zone_defined_only_by_its_vtimezone_block_keeps_its_dst_rules(tmp_path: Path) -> None:
+    # Outlook and Exchange write TZIDs no zone database knows; the VTIMEZONE block defines them.
+    text = (DATA / "rotation" / "payments-primary.ics").read_text()
+    (tmp_path / "outlook.ics").write_text(text.replace("Europe/Berlin", "Custom Berlin Time"))
+    [alice] = await connector(tmp_path).on_call(utc(2025, 3, 31, 7, 0))
+    assert (alice.person, alice.start) == ("Alice Adams", utc(2025, 3, 31, 7, 0))
+
+
 async def test_overridden_occurrence_names_the_substitute_instead_of_the_rotation() -> None:
     primary = connector(DATA / "rotation" / "payments-primary.ics")
     [shift] = await primary.on_call(utc(2025, 4, 9, 12, 0))
@@ -174,3 +182,32 @@ def test_spec_declares_oncall_and_a_valid_example() -> None:
 def test_unknown_time_zone_is_rejected_at_configuration() -> None:
     with pytest.raises(ValueError, match="Mars/Olympus"):
         IcalConfig(type="ical", path=Path("oncall"), timezone="Mars/Olympus")
+
+
+EXTRA_DATES = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//opscontext tests//EN
+X-WR-CALNAME:Search L2
+BEGIN:VEVENT
+UID:search-l2-weekend@opscontext.test
+DTSTAMP:20250101T000000Z
+DTSTART:20250104T080000Z
+DTEND:20250105T080000Z
+RDATE:20250111T080000Z,20250118T080000Z
+SUMMARY:Search weekend cover
+ATTENDEE;CN=Gita Gupta;PARTSTAT=ACCEPTED:mailto:gita@example.com
+ATTENDEE;CN=Hugo Hall;PARTSTAT=DECLINED:mailto:hugo@example.com
+ATTENDEE;CN=Ines Ito:mailto:ines@example.com
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+async def test_extra_dates_recur_and_each_accepting_attendee_is_on_call(tmp_path: Path) -> None:
+    (tmp_path / "search.ics").write_text(EXTRA_DATES)
+    shifts = await connector(tmp_path).on_call(utc(2025, 1, 18, 20, 0))
+    assert [(s.person, s.email, s.level) for s in shifts] == [
+        ("Gita Gupta", "gita@example.com", 2),
+        ("Ines Ito", "ines@example.com", 2),
+    ]
+    assert await connector(tmp_path).on_call(utc(2025, 1, 15, 20, 0)) == []
