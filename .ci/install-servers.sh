@@ -37,12 +37,22 @@ chmod 755 "$policy"
 
 export DEBIAN_FRONTEND=noninteractive
 apt_opts=(-qq -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
-# The package lists may be missing or stale on a fresh machine; refresh only when needed.
-if ! apt-cache show prometheus >/dev/null 2>&1; then
-    apt-get -qq update >/dev/null
+log="$(mktemp)"
+# Quiet on success; on failure the whole apt transcript explains what went wrong.
+run_quietly() {
+    if ! "$@" >>"$log" 2>&1; then
+        cat "$log" >&2
+        echo "install-servers.sh: failed: $*" >&2
+        exit 1
+    fi
+}
+# The package lists may be missing on a fresh machine; refresh only when needed.
+if ! apt-cache show prometheus prometheus-alertmanager >/dev/null 2>&1; then
+    run_quietly apt-get -qq update
 fi
-apt-get install "${apt_opts[@]}" --no-install-recommends \
-    prometheus prometheus-alertmanager >/dev/null
+run_quietly apt-get install "${apt_opts[@]}" --no-install-recommends \
+    prometheus prometheus-alertmanager
+rm -f "$log"
 
 # Belt and braces: stop any daemon the packages managed to start anyway, by its own pid.
 for name in prometheus prometheus-alertmanager prometheus-node-exporter; do
