@@ -94,8 +94,9 @@ CAPABILITIES: dict[str, type] = {
 
 def capabilities_of(obj: object) -> list[str]:
     """Names of the capabilities a connector class or instance implements."""
-    check = issubclass if isinstance(obj, type) else isinstance
-    return [name for name, proto in CAPABILITIES.items() if check(obj, proto)]  # type: ignore[operator]
+    if isinstance(obj, type):
+        return [name for name, proto in CAPABILITIES.items() if issubclass(obj, proto)]
+    return [name for name, proto in CAPABILITIES.items() if isinstance(obj, proto)]
 
 
 @runtime_checkable

@@ -38,8 +38,11 @@ err = Console(stderr=True)
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
-        "--config", "-c", help="TOML config file. Default: $OPSCONTEXT_CONFIG, ./opscontext.toml, "
-        "~/.config/opscontext/config.toml, else the demo world.", show_default=False,
+        "--config",
+        "-c",
+        help="TOML config file. Default: $OPSCONTEXT_CONFIG, ./opscontext.toml, "
+        "~/.config/opscontext/config.toml, else the demo world.",
+        show_default=False,
     ),
 ]
 DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the built-in demo world, ignoring any config file.")]
@@ -57,8 +60,10 @@ def _settings(config: Path | None, demo: bool = False) -> Settings:
 def _logging(level: str) -> None:
     # stdout carries the MCP protocol over stdio: logs go to stderr, always.
     logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO), stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True,
+        level=getattr(logging, level.upper(), logging.INFO),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
     )
 
 
@@ -89,7 +94,9 @@ def serve(
     config: ConfigOpt = None,
     demo: DemoOpt = False,
     transport: Annotated[str, typer.Option(help="stdio (for desktop clients) or http (streamable HTTP).")] = "stdio",
-    host: Annotated[str, typer.Option(help="HTTP bind address. Keep 127.0.0.1 unless behind an auth proxy.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="HTTP bind address. Keep 127.0.0.1 unless behind an auth proxy.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR (to stderr).")] = None,
 ) -> None:
@@ -120,14 +127,19 @@ def serve(
 @app.command()
 def connectors(as_json: JsonOpt = False) -> None:
     """List installed connector types, their capabilities and config fields."""
-    from opscontext.render import render_connectors
     from opscontext.registry import discover
+    from opscontext.render import render_connectors
 
     specs = discover()
     if as_json:
         data = [
-            {"type": s.type, "summary": s.summary, "capabilities": s.capabilities,
-             "config": s.config_model.model_json_schema(), "example": s.example}
+            {
+                "type": s.type,
+                "summary": s.summary,
+                "capabilities": s.capabilities,
+                "config": s.config_model.model_json_schema(),
+                "example": s.example,
+            }
             for s in specs.values()
         ]
         out.print_json(json.dumps(data, default=str))
@@ -169,7 +181,9 @@ def what_changed_cmd(
     since: Annotated[str | None, typer.Option(help="ISO time or duration ago (e.g. 6h). Default 24h.")] = None,
     until: Annotated[str | None, typer.Option(help="ISO time or duration ago. Default now.")] = None,
     no_dependencies: Annotated[bool, typer.Option("--no-dependencies", help="Only the service itself.")] = False,
-    config: ConfigOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    demo: DemoOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Recent changes, newest first."""
     from opscontext.queries.what_changed import what_changed
@@ -187,7 +201,9 @@ def blast_radius_cmd(
     max_depth: Annotated[int | None, typer.Option(help="Hops to follow (1-20).")] = None,
     only_user_facing: Annotated[bool, typer.Option(help="Only user-facing services.")] = False,
     tier: Annotated[str | None, typer.Option(help="Only this tier, e.g. tier-1.")] = None,
-    config: ConfigOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    demo: DemoOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """What is impacted if SERVICE fails, and what it depends on."""
     from opscontext.queries.blast import blast
@@ -195,7 +211,9 @@ def blast_radius_cmd(
 
     settings = _settings(config, demo)
     _logging("WARNING")
-    answer = _run(settings, lambda a: blast(a, service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier))
+    answer = _run(
+        settings, lambda a: blast(a, service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier)
+    )
     _emit(answer, as_json, render_blast)
 
 
@@ -204,7 +222,9 @@ def get_runbook_cmd(
     service: Annotated[str | None, typer.Option(help="Service name.")] = None,
     alert: Annotated[str | None, typer.Option(help="Alert name.")] = None,
     query: Annotated[str | None, typer.Option(help="Free words.")] = None,
-    config: ConfigOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    demo: DemoOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Runbooks that apply, with the relevant section."""
     from opscontext.queries.get_runbook import get_runbook
@@ -220,7 +240,9 @@ def correlate_cmd(
     since: Annotated[str | None, typer.Option(help="ISO time or duration ago. Default 2h.")] = None,
     until: Annotated[str | None, typer.Option(help="ISO time or duration ago. Default now.")] = None,
     service: Annotated[str | None, typer.Option(help="Only groups involving this service.")] = None,
-    config: ConfigOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    demo: DemoOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Group active alerts into incidents with a primary contributor each."""
     from opscontext.queries.correlate import correlate_alerts
@@ -239,7 +261,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     pass
 

@@ -29,20 +29,24 @@ async def run_checks(app: App) -> list[CheckResult]:
     return list(await asyncio.gather(*(_check(app, inst, timeout) for inst in app.registry.instances)))
 
 
-async def _check(app: App, inst: Instance, timeout: float) -> CheckResult:
+async def _check(app: App, inst: Instance, budget: float) -> CheckResult:
     started = time.perf_counter()
     try:
-        detail = await asyncio.wait_for(_probe(app, inst), timeout=timeout)
+        detail = await asyncio.wait_for(_probe(app, inst), timeout=budget)
         ok = True
     except TimeoutError:
-        ok, detail = False, f"no answer within {timeout:g} s: check the url, network and proxy"
+        ok, detail = False, f"no answer within {budget:g} s: check the url, network and proxy"
     except SourceError as exc:
         ok, detail = False, str(exc).removeprefix(f"{inst.name}: ") or type(exc).__name__
     except Exception as exc:  # doctor reports connector bugs rather than dying on them
         ok, detail = False, f"connector bug: {type(exc).__name__}: {exc}"
     return CheckResult(
-        instance=inst.name, type=inst.spec.type, capabilities=inst.capabilities, ok=ok,
-        detail=detail, seconds=round(time.perf_counter() - started, 3),
+        instance=inst.name,
+        type=inst.spec.type,
+        capabilities=inst.capabilities,
+        ok=ok,
+        detail=detail,
+        seconds=round(time.perf_counter() - started, 3),
     )
 
 
@@ -55,9 +59,13 @@ async def _probe(app: App, inst: Instance) -> str:
     counts = []
     for cap in inst.capabilities:
         method, arg = {
-            "catalog": ("catalog", None), "topology": ("edges", None), "changes": ("changes", window),
-            "alerts": ("alerts", window), "oncall": ("on_call", now),
-            "escalation": ("escalation_policies", None), "runbooks": ("runbooks", None),
+            "catalog": ("catalog", None),
+            "topology": ("edges", None),
+            "changes": ("changes", window),
+            "alerts": ("alerts", window),
+            "oncall": ("on_call", now),
+            "escalation": ("escalation_policies", None),
+            "runbooks": ("runbooks", None),
         }[cap]
         fn = getattr(connector, method)
         value = await (fn() if arg is None else fn(arg))

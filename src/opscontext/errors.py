@@ -91,7 +91,5 @@ def error_for_status(status: int, *, instance: str, url: str, detail: str = "") 
             f"HTTP 429 from {url}: rate limited, retries exhausted{suffix}", instance=instance
         )
     if status >= 500:
-        return SourceUnavailableError(
-            f"HTTP {status} from {url}: the service is failing{suffix}", instance=instance
-        )
+        return SourceUnavailableError(f"HTTP {status} from {url}: the service is failing{suffix}", instance=instance)
     return SourceDataError(f"HTTP {status} from {url}: unexpected answer{suffix}", instance=instance)

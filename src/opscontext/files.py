@@ -37,7 +37,9 @@ def list_files(root: Path, patterns: Iterable[str]) -> list[Path]:
 class Reloading(Generic[T]):
     """Caches ``parse(files)`` until the files under ``root`` change."""
 
-    def __init__(self, root: Path, parse: Callable[[list[Path]], T], *, instance: str, patterns: Iterable[str] = ("*",)):
+    def __init__(
+        self, root: Path, parse: Callable[[list[Path]], T], *, instance: str, patterns: Iterable[str] = ("*",)
+    ):
         self.root = root
         self.parse = parse
         self.instance = instance
@@ -48,11 +50,15 @@ class Reloading(Generic[T]):
 
     def _scan(self) -> tuple[list[Path], tuple[tuple[str, int, int], ...]]:
         if not self.root.exists():
-            raise SourceUnavailableError(f"{self.root} does not exist; check `path` in the config", instance=self.instance)
+            raise SourceUnavailableError(
+                f"{self.root} does not exist; check `path` in the config", instance=self.instance
+            )
         try:
             files = list_files(self.root, self.patterns)
             if len(files) > MAX_FILES:
-                raise SourceDataError(f"{self.root} holds {len(files)} files (limit {MAX_FILES})", instance=self.instance)
+                raise SourceDataError(
+                    f"{self.root} holds {len(files)} files (limit {MAX_FILES})", instance=self.instance
+                )
             sig = []
             for f in files:
                 st = f.stat()

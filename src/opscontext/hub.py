@@ -43,7 +43,7 @@ class Gathered(Generic[T]):
     def items(self) -> list[Any]:
         out: list[Any] = []
         for _inst, value in self.results:
-            out.extend(value)  # type: ignore[call-overload]
+            out.extend(value)  # type: ignore[call-overload, arg-type, unused-ignore]
         return out
 
 
@@ -123,12 +123,19 @@ class Hub:
             if stale is not None and stale.age() <= self.settings.cache.ttl.stale_max:
                 return stale.value, self._status(inst, capability, SourceState.STALE, stale, reason)
             return None, SourceStatus(
-                source=inst.name, type=inst.spec.type, capability=capability,
-                state=SourceState.FAILED, detail=reason,
+                source=inst.name,
+                type=inst.spec.type,
+                capability=capability,
+                state=SourceState.FAILED,
+                detail=reason,
             )
         return value, SourceStatus(
-            source=inst.name, type=inst.spec.type, capability=capability, state=SourceState.OK,
-            age_seconds=0.0, items=_count(value),
+            source=inst.name,
+            type=inst.spec.type,
+            capability=capability,
+            state=SourceState.OK,
+            age_seconds=0.0,
+            items=_count(value),
         )
 
     async def _fetch(
@@ -162,7 +169,9 @@ class Hub:
             value = await fn(shift(arg, -self.offset))
         return shift(value, self.offset)
 
-    def _refresh_in_background(self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str) -> None:
+    def _refresh_in_background(
+        self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str
+    ) -> None:
         if key in self._inflight:
             return
         task = asyncio.ensure_future(self._call(inst, method, arg))
@@ -192,8 +201,13 @@ class Hub:
         self, inst: Instance, capability: str, state: SourceState, entry: Entry, detail: str | None = None
     ) -> SourceStatus:
         return SourceStatus(
-            source=inst.name, type=inst.spec.type, capability=capability, state=state,
-            age_seconds=round(entry.age(), 1), detail=detail, items=_count(entry.value),
+            source=inst.name,
+            type=inst.spec.type,
+            capability=capability,
+            state=state,
+            age_seconds=round(entry.age(), 1),
+            detail=detail,
+            items=_count(entry.value),
         )
 
     async def aclose(self) -> None:

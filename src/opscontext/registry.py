@@ -8,6 +8,7 @@ it, and indexes the instances by the capabilities they implement.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -53,8 +54,8 @@ class ConnectorSpec:
 
     type: str
     summary: str
-    config_model: type[ConnectorConfig]
-    factory: type  # a class taking (ConnectorContext); its Protocols are its capabilities
+    config_model: builtins.type[ConnectorConfig]
+    factory: builtins.type  # a class taking (ConnectorContext); its Protocols are its capabilities
     # Bulk families (catalog, topology) are cached long; windowed ones for seconds. File
     # connectors re-read on change themselves and need no cache.
     cacheable: bool = True

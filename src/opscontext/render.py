@@ -29,10 +29,15 @@ def _sources(statuses: list[SourceStatus], notes: list[str], console: Console) -
 
 def render_who_owns(a: Any, console: Console) -> None:
     s = a.service
-    console.print(f"[bold]{escape(s.name)}[/bold] {escape(s.title or '')}  [dim]{s.kind} {s.tier or ''} {s.system or ''}[/dim]")
+    console.print(
+        f"[bold]{escape(s.name)}[/bold] {escape(s.title or '')}  [dim]{s.kind} {s.tier or ''} {s.system or ''}[/dim]"
+    )
     if a.owner:
         o = a.owner
-        console.print(f"owner: [bold]{escape(o.title or o.team)}[/bold] ({escape(o.team)})  {escape(o.chat_channel or '')}  {escape(o.email or '')}")
+        console.print(
+            f"owner: [bold]{escape(o.title or o.team)}[/bold] ({escape(o.team)})  "
+            f"{escape(o.chat_channel or '')}  {escape(o.email or '')}"
+        )
     else:
         console.print("[red]owner: none recorded[/red]")
     table = Table("level", "on call now", "contact", "until", "schedule", title="On call")
@@ -40,7 +45,9 @@ def render_who_owns(a: Any, console: Console) -> None:
         table.add_row(str(e.level), escape(e.person), escape(e.phone or e.email or ""), _t(e.until), escape(e.schedule))
     console.print(table if a.on_call else "[yellow]nobody on call found[/yellow]")
     if a.escalation:
-        esc = Table("after", "target", "contact", "engages at", title=f"Escalation: {escape(a.escalation_policy or '')}")
+        esc = Table(
+            "after", "target", "contact", "engages at", title=f"Escalation: {escape(a.escalation_policy or '')}"
+        )
         for step in a.escalation:
             esc.add_row(f"{step.after_minutes} min", escape(step.target), escape(step.contact or ""), _t(step.at))
         console.print(esc)
@@ -50,7 +57,9 @@ def render_who_owns(a: Any, console: Console) -> None:
 
 
 def render_what_changed(a: Any, console: Console) -> None:
-    table = Table("at", "service", "kind", "summary", "author", "relation", title=f"Changes {_t(a.since)} .. {_t(a.until)}")
+    table = Table(
+        "at", "service", "kind", "summary", "author", "relation", title=f"Changes {_t(a.since)} .. {_t(a.until)}"
+    )
     for c in a.changes:
         table.add_row(_t(c.at), escape(c.service or "?"), c.kind, escape(c.summary), escape(c.author or ""), c.relation)
     console.print(table)
@@ -59,10 +68,19 @@ def render_what_changed(a: Any, console: Console) -> None:
 
 
 def render_blast(a: Any, console: Console) -> None:
-    console.print(f"[bold]Blast radius of {escape(a.service)}[/bold]: {a.impacted_total} impacted, {a.depends_on_total} dependencies")
+    console.print(
+        f"[bold]Blast radius of {escape(a.service)}[/bold]: "
+        f"{a.impacted_total} impacted, {a.depends_on_total} dependencies"
+    )
     table = Table("distance", "impacted service", "user-facing", "tier", "path")
     for i in a.impacted:
-        table.add_row(str(i.distance), escape(i.service), "yes" if i.user_facing else "", i.tier or "", escape(" -> ".join(i.path)))
+        table.add_row(
+            str(i.distance),
+            escape(i.service),
+            "yes" if i.user_facing else "",
+            i.tier or "",
+            escape(" -> ".join(i.path)),
+        )
     console.print(table)
     if a.depends_on:
         console.print("depends on: " + ", ".join(f"{escape(d.service)} ({d.distance})" for d in a.depends_on))
@@ -90,7 +108,10 @@ def render_correlation(a: Any, console: Console) -> None:
     )
     for g in a.groups:
         console.print(f"\n[bold]{escape(g.id)}[/bold] {g.alert_count} alerts since {_t(g.started_at)}")
-        console.print(f"  primary contributor: [bold red]{escape(g.primary_contributor)}[/bold red] (confidence {g.confidence:.2f})")
+        console.print(
+            f"  primary contributor: [bold red]{escape(g.primary_contributor)}[/bold red] "
+            f"(confidence {g.confidence:.2f})"
+        )
         console.print(f"  {escape(g.summary)}")
         for c in g.candidates[:3]:
             console.print(f"   - {escape(c.service)} {c.score:.2f}: {escape('; '.join(c.evidence[:3]))}")

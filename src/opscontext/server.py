@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any, Literal, ParamSpec, TypeVar
+from typing import Annotated, Literal, ParamSpec, TypeVar
 
 import httpx
 from mcp.server.mcpserver import Context, MCPServer
@@ -52,10 +52,15 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempot
 
 Since = Annotated[
     str | None,
-    Field(description="Start: ISO 8601 time (2026-03-10T13:45:00Z) or how long ago (90m, 2h, 1d). Default depends on the tool."),
+    Field(
+        description="Start: ISO 8601 time (2026-03-10T13:45:00Z) or how long ago (90m, 2h, 1d). "
+        "Default depends on the tool."
+    ),
 ]
 Until = Annotated[str | None, Field(description="End: ISO 8601 time or how long ago; default now.")]
-ServiceArg = Annotated[str, Field(description="Service name, title or alias as any system spells it (e.g. payment-service).")]
+ServiceArg = Annotated[
+    str, Field(description="Service name, title or alias as any system spells it (e.g. payment-service).")
+]
 
 
 def _guarded(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -77,7 +82,8 @@ def _guarded(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
 
 
 def _app(ctx: Context) -> App:
-    app: App = ctx.request_context.lifespan_context
+    app = ctx.request_context.lifespan_context
+    assert isinstance(app, App)
     return app
 
 
@@ -94,7 +100,10 @@ def build_server(
             yield app
 
     server: MCPServer[App] = MCPServer(
-        "opscontext", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
+        "opscontext",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
         log_level=_level(settings.log_level),
     )
     _register(server)

@@ -58,8 +58,14 @@ class IdentitySettings(BaseModel):
     # Alert/change labels that may name a service, tried in order when resolving to the catalog.
     service_labels: list[str] = Field(
         default_factory=lambda: [
-            "service", "app", "app_kubernetes_io_name", "kubernetes_deployment",
-            "deployment", "service_name", "job", "container",
+            "service",
+            "app",
+            "app_kubernetes_io_name",
+            "kubernetes_deployment",
+            "deployment",
+            "service_name",
+            "job",
+            "container",
         ]
     )
     fuzzy_cutoff: float = Field(default=80, ge=0, le=100)

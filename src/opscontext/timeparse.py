@@ -19,9 +19,22 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 MAX_INPUT = 64
 MAX_DURATION_SECONDS = 10 * 365 * 86400
 _WORD_UNIT = {
-    "weeks": "w", "week": "w", "days": "d", "day": "d", "hours": "h", "hour": "h", "hrs": "h",
-    "hr": "h", "minutes": "m", "minute": "m", "mins": "m", "min": "m", "seconds": "s",
-    "second": "s", "secs": "s", "sec": "s",
+    "weeks": "w",
+    "week": "w",
+    "days": "d",
+    "day": "d",
+    "hours": "h",
+    "hour": "h",
+    "hrs": "h",
+    "hr": "h",
+    "minutes": "m",
+    "minute": "m",
+    "mins": "m",
+    "min": "m",
+    "seconds": "s",
+    "second": "s",
+    "secs": "s",
+    "sec": "s",
 }
 _WORDS = re.compile("|".join(sorted(_WORD_UNIT, key=len, reverse=True)))
 

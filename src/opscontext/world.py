@@ -82,18 +82,27 @@ def merge_catalogs(snapshots: Iterable[CatalogSnapshot]) -> CatalogSnapshot:
                 team_index.add(t.name, [t.title or ""])
             else:
                 old = teams[known]
-                teams[known] = old.model_copy(update={
-                    "members": tuple(dict.fromkeys([*old.members, *t.members])),
-                    **{k: getattr(t, k) for k in ("email", "chat_channel", "title", "parent") if getattr(old, k) is None},
-                })
+                teams[known] = old.model_copy(
+                    update={
+                        "members": tuple(dict.fromkeys([*old.members, *t.members])),
+                        **{
+                            k: getattr(t, k)
+                            for k in ("email", "chat_channel", "title", "parent")
+                            if getattr(old, k) is None
+                        },
+                    }
+                )
         for p in snap.people:
             people.setdefault(p.name, p)
-    return CatalogSnapshot(services=tuple(services.values()), teams=tuple(teams.values()), people=tuple(people.values()))
+    return CatalogSnapshot(
+        services=tuple(services.values()), teams=tuple(teams.values()), people=tuple(people.values())
+    )
 
 
 def _merge_service(first: Service, later: Service) -> Service:
     update: dict[str, Any] = {
-        k: getattr(later, k) for k in ("title", "type", "description", "owner", "system", "lifecycle", "tier")
+        k: getattr(later, k)
+        for k in ("title", "type", "description", "owner", "system", "lifecycle", "tier")
         if getattr(first, k) is None and getattr(later, k) is not None
     }
     update["aliases"] = tuple(dict.fromkeys([*first.aliases, later.name, *later.aliases]))
@@ -116,7 +125,7 @@ class WorldBuilder:
         import asyncio
 
         cat, top = await asyncio.gather(self.hub.catalog(), self.hub.edges())
-        inputs = tuple(id(v) for _, v in cat.results) + (-1,) + tuple(id(v) for _, v in top.results)
+        inputs = (*(id(v) for _, v in cat.results), -1, *(id(v) for _, v in top.results))
         statuses = cat.statuses + top.statuses
         if self._last is not None and inputs == self._last_inputs:
             self._last.statuses = statuses

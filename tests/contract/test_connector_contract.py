@@ -33,9 +33,13 @@ NOW = datetime.now(UTC)
 WINDOW = TimeWindow(since=NOW - timedelta(hours=2), until=NOW)
 SPECS = discover()
 METHODS = {
-    "catalog": ("catalog", None), "topology": ("edges", None), "changes": ("changes", WINDOW),
-    "alerts": ("alerts", WINDOW), "oncall": ("on_call", NOW),
-    "escalation": ("escalation_policies", None), "runbooks": ("runbooks", None),
+    "catalog": ("catalog", None),
+    "topology": ("edges", None),
+    "changes": ("changes", WINDOW),
+    "alerts": ("alerts", WINDOW),
+    "oncall": ("on_call", NOW),
+    "escalation": ("escalation_policies", None),
+    "runbooks": ("runbooks", None),
 }
 PAIRS = [(s.type, cap) for s in SPECS.values() for cap in s.capabilities]
 HTTP = [(t, c) for t, c in PAIRS if issubclass(SPECS[t].config_model, HttpConnectorConfig)]
@@ -48,8 +52,13 @@ async def call(connector: Any, capability: str) -> Any:
     return await (fn() if arg is None else fn(arg))
 
 
-def build(spec: ConnectorSpec, overrides: dict[str, Any], *, transport: httpx.AsyncBaseTransport | None = None,
-          base_dir: Path = DEMO) -> Any:
+def build(
+    spec: ConnectorSpec,
+    overrides: dict[str, Any],
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    base_dir: Path = DEMO,
+) -> Any:
     config = {**spec.example, **overrides, "type": spec.type}
     registry = Registry.build({"under-test": config}, specs={spec.type: spec}, base_dir=base_dir, transport=transport)
     return registry.instances[0].connector
@@ -82,7 +91,9 @@ def test_capability_methods_are_coroutines_with_the_protocol_signature(kind: str
 
 
 def _respond(status: int, body: bytes = b"{}") -> httpx.MockTransport:
-    return httpx.MockTransport(lambda request: httpx.Response(status, content=body, headers={"Content-Type": "application/json"}))
+    return httpx.MockTransport(
+        lambda request: httpx.Response(status, content=body, headers={"Content-Type": "application/json"})
+    )
 
 
 def _refuse(request: httpx.Request) -> httpx.Response:
@@ -128,13 +139,18 @@ async def test_file_connectors_report_a_missing_path_as_unavailable(kind: str, c
 
 
 GARBAGE = {
-    "bad.yaml": "kind: [unclosed\n  - : :\n", "bad.json": '{"labels": ', "bad.jsonl": "not json\n{}\n",
-    "bad.ics": "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:notadate\n", "bad.md": "---\ntitle: [\n---\n# x",
+    "bad.yaml": "kind: [unclosed\n  - : :\n",
+    "bad.json": '{"labels": ',
+    "bad.jsonl": "not json\n{}\n",
+    "bad.ics": "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:notadate\n",
+    "bad.md": "---\ntitle: [\n---\n# x",
 }
 
 
 @pytest.mark.parametrize(("kind", "capability"), FILES)
-async def test_garbage_files_never_escape_as_anything_but_a_source_error(kind: str, capability: str, tmp_path: Path) -> None:
+async def test_garbage_files_never_escape_as_anything_but_a_source_error(
+    kind: str, capability: str, tmp_path: Path
+) -> None:
     for name, text in GARBAGE.items():
         (tmp_path / name).write_text(text)
     (tmp_path / "binary.json").write_bytes(b"\x00\xff\xfe" * 100)

@@ -42,7 +42,14 @@ class FakeAlerts:
             raise SourceUnavailableError("HTTP 503 from http://x", instance=self.name)
         if self.mode == "bug":
             raise ValueError("oops")
-        alerts = [Alert(fingerprint=f"{self.name}-1", alertname="HighLatency", starts_at=window.until - timedelta(minutes=5), source=self.name)]
+        alerts = [
+            Alert(
+                fingerprint=f"{self.name}-1",
+                alertname="HighLatency",
+                starts_at=window.until - timedelta(minutes=5),
+                source=self.name,
+            )
+        ]
         if self.mode == "with-old":  # resolved long before the window: must be filtered out
             old = window.since - timedelta(days=2)
             alerts.append(Alert(fingerprint="old", alertname="Old", starts_at=old, ends_at=old + timedelta(minutes=3)))
@@ -82,8 +89,9 @@ async def test_a_connector_bug_is_reported_not_raised() -> None:
 
 
 async def test_a_slow_source_is_cut_off_at_the_deadline() -> None:
-    hub = make_hub({"slow": {"type": "fake", "delay": 5}, "fast": {"type": "fake"}},
-                   limits={"source_timeout_seconds": 0.2})
+    hub = make_hub(
+        {"slow": {"type": "fake", "delay": 5}, "fast": {"type": "fake"}}, limits={"source_timeout_seconds": 0.2}
+    )
     got = await hub.alerts(WINDOW)
     assert [a.source for a in got.items()] == ["fast"]
     assert "no answer within 0.2 s" in (got.statuses[0].detail or "")

@@ -5,8 +5,12 @@ from opscontext.errors import InputError
 from opscontext.models import Service, Team
 
 SERVICES = [
-    Service(name="payment-service", title="Payment Service", aliases=("payments",),
-            annotations={"pagerduty.com/service-id": "PXYZ123", "github.com/project-slug": "acme/payments-api"}),
+    Service(
+        name="payment-service",
+        title="Payment Service",
+        aliases=("payments",),
+        annotations={"pagerduty.com/service-id": "PXYZ123", "github.com/project-slug": "acme/payments-api"},
+    ),
     Service(name="checkout-service", title="Checkout"),
     Service(name="orders-db", kind="resource"),
     # Two services share an alias: it must not silently pick one.
@@ -21,7 +25,8 @@ def resolver() -> ServiceResolver:
 
 
 @pytest.mark.parametrize(
-    "text", ["payment-service", "PAYMENT-SERVICE", "Payment Service", "payments", "PXYZ123", "payment_service", "payments-api"]
+    "text",
+    ["payment-service", "PAYMENT-SERVICE", "Payment Service", "payments", "PXYZ123", "payment_service", "payments-api"],
 )
 def test_every_spelling_of_a_service_resolves_to_its_catalog_name(resolver: ServiceResolver, text: str) -> None:
     assert resolver.resolve(text).name == "payment-service"

@@ -18,7 +18,15 @@ from opscontext.redact import MASK, clip, redact
 def test_secrets_in_untrusted_text_are_masked(secret_text: str) -> None:
     out = redact(secret_text) or ""
     assert MASK in out
-    for needle in ("hunter2", "abcd1234efgh", "abcdefghijklmnopqrstuv", "s3cret", "ghp_abc", "AKIAIOSFODNN7EXAMPLE", "xoxb-1"):
+    for needle in (
+        "hunter2",
+        "abcd1234efgh",
+        "abcdefghijklmnopqrstuv",
+        "s3cret",
+        "ghp_abc",
+        "AKIAIOSFODNN7EXAMPLE",
+        "xoxb-1",
+    ):
         assert needle not in out
 
 

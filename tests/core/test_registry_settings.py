@@ -13,7 +13,9 @@ def write(tmp_path: Path, text: str) -> Path:
     return p
 
 
-def test_environment_overrides_a_field_of_a_configured_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_overrides_a_field_of_a_configured_instance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg = write(tmp_path, '[connectors.alerts]\ntype = "alertmanager"\npath = "a.json"\n')
     monkeypatch.setenv("OPSCONTEXT_CONNECTORS__ALERTS__PATH", "/elsewhere/b.json")
     settings = load(cfg)

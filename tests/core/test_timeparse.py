@@ -10,9 +10,16 @@ NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("90m", timedelta(minutes=90)), ("2h", timedelta(hours=2)), ("1h30m", timedelta(minutes=90)),
-     ("2 hours ago", timedelta(hours=2)), ("-15min", timedelta(minutes=15)), ("1w", timedelta(days=7)),
-     ("10 minutes", timedelta(minutes=10)), ("45s", timedelta(seconds=45))],
+    [
+        ("90m", timedelta(minutes=90)),
+        ("2h", timedelta(hours=2)),
+        ("1h30m", timedelta(minutes=90)),
+        ("2 hours ago", timedelta(hours=2)),
+        ("-15min", timedelta(minutes=15)),
+        ("1w", timedelta(days=7)),
+        ("10 minutes", timedelta(minutes=10)),
+        ("45s", timedelta(seconds=45)),
+    ],
 )
 def test_durations_in_common_spellings_are_understood(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected

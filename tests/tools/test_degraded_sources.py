@@ -71,7 +71,8 @@ async def test_edits_to_files_are_picked_up_without_a_restart(
         before = await client.call_tool("get_runbook", {"query": "zebra unicorn migration"})
         assert not (before.structured_content or {})["runbooks"]
         (world / "runbooks" / "zz-new.md").write_text(
-            "---\ntitle: Zebra unicorn migration\nservices: [payment-service]\n---\n## Steps\nMigrate the zebra unicorn.\n"
+            "---\ntitle: Zebra unicorn migration\nservices: [payment-service]\n---\n"
+            "## Steps\nMigrate the zebra unicorn.\n"
         )
         after = await client.call_tool("get_runbook", {"query": "zebra unicorn migration"})
         titles = [r["title"] for r in (after.structured_content or {})["runbooks"]]

@@ -34,8 +34,14 @@ async def blast(
     svc = world.resolver.resolve(service)
     limit = max(1, min(limit or app.settings.limits.max_items, 200))
     result = blast_radius(
-        world.graph, svc.name, max_depth=max_depth, edge_kinds=edge_kinds, provenance=provenance,
-        only_user_facing=only_user_facing, tier=tier, limit=limit,
+        world.graph,
+        svc.name,
+        max_depth=max_depth,
+        edge_kinds=edge_kinds,
+        provenance=provenance,
+        only_user_facing=only_user_facing,
+        tier=tier,
+        limit=limit,
     )
     notes = failure_notes(world.statuses)
     if result.impacted_omitted or result.depends_on_omitted:

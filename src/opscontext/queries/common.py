@@ -14,7 +14,9 @@ def failure_notes(statuses: Sequence[SourceStatus]) -> list[str]:
         if s.state is SourceState.FAILED:
             notes.append(f"source {s.source} ({s.type}, {s.capability}) failed: {s.detail}")
         elif s.state is SourceState.STALE:
-            notes.append(f"source {s.source} failed; serving its data from {round(s.age_seconds or 0)} s ago: {s.detail}")
+            notes.append(
+                f"source {s.source} failed; serving its data from {round(s.age_seconds or 0)} s ago: {s.detail}"
+            )
     return notes
 
 

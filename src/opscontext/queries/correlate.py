@@ -31,7 +31,10 @@ async def correlate_alerts(
 ) -> CorrelationAnswer:
     now = app.now()
     window = parse_window(
-        since, until, now=now, default=DEFAULT_WINDOW,
+        since,
+        until,
+        now=now,
+        default=DEFAULT_WINDOW,
         max_window=timedelta(days=min(app.settings.limits.max_window_days, 7)),
     )
     world = await app.worlds.build()
@@ -50,8 +53,11 @@ async def correlate_alerts(
     groups = result.groups
     if svc is not None:
         groups = [
-            g for g in groups
-            if svc.name in g.services or svc.name in g.impacted_services or any(c.service == svc.name for c in g.candidates)
+            g
+            for g in groups
+            if svc.name in g.services
+            or svc.name in g.impacted_services
+            or any(c.service == svc.name for c in g.candidates)
         ]
     statuses = world.statuses + alerts.statuses + changes.statuses
     notes = failure_notes(statuses)
@@ -61,9 +67,15 @@ async def correlate_alerts(
     kept = [_redacted(g) for g in sorted(kept, key=lambda g: g.started_at)]
     flapping = dict(sorted(result.flapping.items(), key=lambda kv: -kv[1])[:MAX_FLAPPING_LISTED])
     return CorrelationAnswer(
-        **result.model_dump(exclude={"groups", "flapping"}), groups=kept, flapping=flapping,
-        groups_omitted=len(groups) - len(kept), since=window.since, until=window.until,
-        service=svc.name if svc else None, sources=statuses, notes=notes,
+        **result.model_dump(exclude={"groups", "flapping"}),
+        groups=kept,
+        flapping=flapping,
+        groups_omitted=len(groups) - len(kept),
+        since=window.since,
+        until=window.until,
+        service=svc.name if svc else None,
+        sources=statuses,
+        notes=notes,
     )
 
 

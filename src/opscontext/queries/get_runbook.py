@@ -38,9 +38,11 @@ async def get_runbook(
     limit = max(1, min(limit, 20))
     hits = [
         RunbookHit(
-            title=r.runbook.title, services=list(r.runbook.services),
+            title=r.runbook.title,
+            services=list(r.runbook.services),
             location=r.runbook.location + (f"#{r.section.anchor}" if r.section else ""),
-            score=round(r.score, 3), matched_on=r.matched_on,
+            score=round(r.score, 3),
+            matched_on=r.matched_on,
             section=r.section.heading if r.section else None,
             excerpt=clip(r.section.body if r.section else r.runbook.summary, EXCERPT_CHARS),
             source=r.runbook.source,
@@ -52,8 +54,10 @@ async def get_runbook(
     if not hits:
         notes.append("No runbook matches. Try fewer or different words, or the service name alone.")
     return RunbookAnswer(
-        runbooks=hits[:limit], omitted=max(0, len(ranked) - limit),
-        sources=world.statuses + got.statuses, notes=notes,
+        runbooks=hits[:limit],
+        omitted=max(0, len(ranked) - limit),
+        sources=world.statuses + got.statuses,
+        notes=notes,
     )
 
 
@@ -71,8 +75,12 @@ def _catalog_links(svc: Service, seen: set[str]) -> list[RunbookHit]:
     """Runbook links the catalog records for the service (no text to excerpt, but a place to go)."""
     return [
         RunbookHit(
-            title=link.title or f"{svc.name} runbook", services=[svc.name], location=link.url,
-            score=1.0, matched_on=[f"catalog link of {svc.name}"], source=svc.source,
+            title=link.title or f"{svc.name} runbook",
+            services=[svc.name],
+            location=link.url,
+            score=1.0,
+            matched_on=[f"catalog link of {svc.name}"],
+            source=svc.source,
         )
         for link in svc.links
         if (link.type or "").lower() == "runbook" and link.url not in seen

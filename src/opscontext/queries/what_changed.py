@@ -25,7 +25,10 @@ async def what_changed(
 ) -> WhatChangedAnswer:
     now = app.now()
     window = parse_window(
-        since, until, now=now, default=DEFAULT_WINDOW,
+        since,
+        until,
+        now=now,
+        default=DEFAULT_WINDOW,
         max_window=timedelta(days=app.settings.limits.max_window_days),
     )
     limit = max(1, min(limit or app.settings.limits.max_items, 500))
@@ -46,9 +49,16 @@ async def what_changed(
     changes.sort(key=lambda c: (c.at, c.id), reverse=True)
     entries = [
         ChangeEntry(
-            service=c.service, relation=relation.get(c.service or "", "elsewhere"), kind=c.kind,
-            summary=clip(c.summary, 300) or "", at=c.at, author=c.author, link=c.link,
-            version=c.version, environment=c.environment, source=c.source,
+            service=c.service,
+            relation=relation.get(c.service or "", "elsewhere"),
+            kind=c.kind,
+            summary=clip(c.summary, 300) or "",
+            at=c.at,
+            author=c.author,
+            link=c.link,
+            version=c.version,
+            environment=c.environment,
+            source=c.source,
         )
         for c in changes[:limit]
     ]
@@ -56,9 +66,15 @@ async def what_changed(
     if len(changes) > limit:
         notes.append(f"Showing the newest {limit} of {len(changes)} changes; narrow the window or name a service.")
     return WhatChangedAnswer(
-        service=next(iter(relation), None), since=window.since, until=window.until,
-        services_considered=list(relation)[:50], changes=entries, total=len(changes),
-        omitted=max(0, len(changes) - limit), sources=world.statuses + got.statuses, notes=notes,
+        service=next(iter(relation), None),
+        since=window.since,
+        until=window.until,
+        services_considered=list(relation)[:50],
+        changes=entries,
+        total=len(changes),
+        omitted=max(0, len(changes) - limit),
+        sources=world.statuses + got.statuses,
+        notes=notes,
     )
 
 

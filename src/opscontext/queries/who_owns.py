@@ -35,17 +35,29 @@ async def who_owns(app: App, service: str) -> WhoOwnsAnswer:
     if svc.owner is None:
         notes.append(f"The catalog names no owner for {svc.name}: ownership is undefined, which is itself a risk.")
     return WhoOwnsAnswer(
-        service=_info(svc), owner=_owner(world, svc, team), on_call=on_call,
-        escalation_policy=policy.name if policy else None, escalation=steps,
-        incident_started=started, next_escalation=_next_step(steps, now),
-        sources=statuses, notes=notes,
+        service=_info(svc),
+        owner=_owner(world, svc, team),
+        on_call=on_call,
+        escalation_policy=policy.name if policy else None,
+        escalation=steps,
+        incident_started=started,
+        next_escalation=_next_step(steps, now),
+        sources=statuses,
+        notes=notes,
     )
 
 
 def _info(svc: Service) -> ServiceInfo:
     return ServiceInfo(
-        name=svc.name, title=svc.title, kind=svc.kind, type=svc.type, system=svc.system, tier=svc.tier,
-        user_facing=svc.user_facing, lifecycle=svc.lifecycle, links=list(svc.links)[:10],
+        name=svc.name,
+        title=svc.title,
+        kind=svc.kind,
+        type=svc.type,
+        system=svc.system,
+        tier=svc.tier,
+        user_facing=svc.user_facing,
+        lifecycle=svc.lifecycle,
+        links=list(svc.links)[:10],
     )
 
 
@@ -59,15 +71,23 @@ def _owner(world: World, svc: Service, team: Team | None) -> OwnerInfo | None:
     for member in team.members[:MAX_CONTACTS]:
         p = people.get(member)
         contacts.append(
-            Contact(name=p.display_name or p.name, email=p.email, phone=p.phone, chat=p.chat) if p else Contact(name=member)
+            Contact(name=p.display_name or p.name, email=p.email, phone=p.phone, chat=p.chat)
+            if p
+            else Contact(name=member)
         )
     return OwnerInfo(
-        team=team.name, title=team.title, email=team.email, chat_channel=team.chat_channel,
-        parent=team.parent, contacts=contacts,
+        team=team.name,
+        title=team.title,
+        email=team.email,
+        chat_channel=team.chat_channel,
+        parent=team.parent,
+        contacts=contacts,
     )
 
 
-def _policy_for(svc: Service, team: str | None, policies: list[EscalationPolicy], world: World) -> EscalationPolicy | None:
+def _policy_for(
+    svc: Service, team: str | None, policies: list[EscalationPolicy], world: World
+) -> EscalationPolicy | None:
     explicit = [p for p in policies if any(world.resolver.match(s) == svc.name for s in p.services)]
     if explicit:
         return explicit[0]
@@ -83,7 +103,8 @@ def _on_call(
     owner_key = world.resolver.team(team) if team else None
     people = {p.email: p for p in world.catalog.people if p.email}
     mine = [
-        s for s in shifts
+        s
+        for s in shifts
         if (owner_key is not None and world.resolver.team(s.team) == owner_key)
         or (policy is not None and s.policy is not None and s.policy == policy.name)
     ]
@@ -95,7 +116,17 @@ def _on_call(
             continue
         seen.add((s.person, s.level))
         phone = people[s.email].phone if s.email in people else None
-        out.append(OnCallEntry(person=s.person, email=s.email, phone=phone, level=s.level, schedule=s.schedule, until=s.end, source=s.source))
+        out.append(
+            OnCallEntry(
+                person=s.person,
+                email=s.email,
+                phone=phone,
+                level=s.level,
+                schedule=s.schedule,
+                until=s.end,
+                source=s.source,
+            )
+        )
     return out
 
 
