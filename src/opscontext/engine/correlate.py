@@ -1,0 +1,137 @@
+"""Turn a flood of alerts into a few incidents, each with a named primary contributor.
+
+Stages (each its own module under ``engine/correlation/``):
+
+1. **dedup**: same fingerprint and start = duplicate; same fingerprint re-firing soon = flapping,
+   counted once and reported.
+2. **topology index**: every alerting service walks down its dependencies once (bounded hops,
+   capped visits) and leaves marks where it meets others.
+3. **grouping**: per-service episodes joined by union-find when their services meet within the
+   hop bound *and* their onsets are close; off-graph alerts join only by near-identical labels.
+4. **ranking**: topology position, onset order, severity and recent changes score every alerting
+   service and silent shared dependency; evidence says why.
+5. **calibration**: Platt-scaled confidence fitted on generated training scenarios.
+
+Nothing here compares all pairs of alerts: the work grows with alerting services times their
+bounded neighbourhood, which keeps 100k alerts on a 50k-service graph within seconds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+
+from opscontext.engine.correlation import evidence as ev
+from opscontext.engine.correlation.assemble import Cluster, attach_silent, build_group, rank, service_stats
+from opscontext.engine.correlation.dedup import UniqueAlert, deduplicate, severity_rank
+from opscontext.engine.correlation.grouping import (
+    UnionFind,
+    build_episodes,
+    link_by_labels,
+    link_by_topology,
+)
+from opscontext.engine.correlation.models import (
+    AlertBrief,
+    AlertGroup,
+    Candidate,
+    Correlation,
+    CorrelationOptions,
+)
+from opscontext.engine.correlation.ranking import ChangeIndex
+from opscontext.engine.correlation.topology import build_index
+from opscontext.engine.graph import ServiceGraph
+from opscontext.models import Alert, Change
+
+__all__ = ["AlertBrief", "AlertGroup", "Candidate", "Correlation", "CorrelationOptions", "correlate"]
+
+_CRITICAL = severity_rank("critical")
+
+
+def correlate(
+    alerts: Sequence[Alert],
+    graph: ServiceGraph,
+    changes: Sequence[Change],
+    *,
+    now: datetime,
+    options: CorrelationOptions | None = None,
+) -> Correlation:
+    """Group ``alerts`` into incidents and rank each incident's primary contributor.
+
+    ``now`` bounds which changes can count (a change stamped after ``now`` is ignored).
+    Alert and change ``.service`` values must already be canonical graph names (or None).
+    """
+    opts = options or CorrelationOptions()
+    d = deduplicate(alerts, opts.flap_window)
+    ungrouped: Counter[str] = Counter()
+    if d.suppressed:
+        ungrouped["suppressed"] = d.suppressed
+    ungrouped["no_service"] = sum(1 for u in d.unique if u.service is None)
+    clusters = _cluster(d.unique, graph, opts)
+    index = clusters[1]
+    kept: list[Cluster] = []
+    for c in clusters[0]:
+        reason = _drop_reason(c, d.unique, opts)
+        if reason:
+            ungrouped[reason] += len(c.members)
+        else:
+            kept.append(c)
+    attach_silent(index, kept)
+    change_index = ChangeIndex([c for c in changes if c.at <= now])
+    groups = [
+        build_group(c, rank(c, index, graph, change_index, opts), d.unique, graph, opts) for c in kept
+    ]
+    groups.sort(key=lambda g: (-_worst(g), -g.alert_count, g.started_at, g.id))
+    n_in = len(alerts)
+    counts = {k: v for k, v in ungrouped.items() if v}
+    return Correlation(
+        groups=groups,
+        alerts_in=n_in,
+        alerts_unique=len(d.unique),
+        duplicates_removed=d.duplicates_removed,
+        flapping=d.flapping,
+        groups_out=len(groups),
+        ungrouped=counts,
+        noise_reduction=round(1 - len(groups) / n_in, 4) if n_in else 0.0,
+        explanation=ev.explanation(
+            n_in, len(d.unique), d.duplicates_removed, d.flapping,
+            sum(g.alert_count for g in groups), len(groups), counts,
+        ),
+    )
+
+
+def _cluster(
+    unique: list[UniqueAlert], graph: ServiceGraph, opts: CorrelationOptions
+) -> tuple[list[Cluster], object]:
+    eps, by_service = build_episodes(unique, opts.episode_gap.total_seconds())
+    index = build_index(
+        graph, by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree, max_reach=opts.max_reach
+    )
+    uf = UnionFind(len(eps))
+    link_by_topology(
+        index, eps, by_service, uf, opts.link_window.total_seconds(), opts.dependency_late.total_seconds()
+    )
+    off_graph = [e for s, ids in by_service.items() if s not in graph for e in ids]
+    if off_graph:
+        link_by_labels(unique, eps, off_graph, uf, opts.label_window.total_seconds())
+    members: dict[int, list[int]] = {}
+    for e_id, e in enumerate(eps):
+        members.setdefault(uf.find(e_id), []).extend(e.members)
+    clusters = []
+    for idxs in members.values():
+        idxs.sort()
+        clusters.append(Cluster(members=idxs, stats=service_stats(unique, idxs), silent={}))
+    return clusters, index
+
+
+def _drop_reason(c: Cluster, unique: list[UniqueAlert], opts: CorrelationOptions) -> str | None:
+    worst = max(severity_rank(s.severity) for s in c.stats.values())
+    if len(c.members) < opts.min_group_alerts and worst < _CRITICAL:
+        return "isolated_noise"
+    if all((unique[i].severity or "").lower() in {"info", "none"} for i in c.members):
+        return "below_severity"
+    return None
+
+
+def _worst(g: AlertGroup) -> int:
+    return max((severity_rank(a.severity) for a in g.alerts), default=0)

@@ -1,0 +1,127 @@
+"""From a cluster of episodes to an :class:`AlertGroup`: rank, explain, summarise."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from opscontext.engine.correlation import evidence as ev
+from opscontext.engine.correlation.calibration import confidence
+from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
+from opscontext.engine.correlation.models import AlertBrief, AlertGroup, Candidate, CorrelationOptions
+from opscontext.engine.correlation.ranking import ChangeIndex, Scored, ServiceStats, score
+from opscontext.engine.correlation.topology import MeetingIndex, dependents_within, down_reach
+from opscontext.engine.graph import ServiceGraph
+
+_MAX_SILENT = 5
+
+
+@dataclass(slots=True)
+class Cluster:
+    members: list[int]  # unique alert indices, onset order
+    stats: dict[str, ServiceStats]
+    silent: dict[str, set[str]]  # silent candidate -> alerting group services depending on it
+
+
+def service_stats(unique: Sequence[UniqueAlert], members: list[int]) -> dict[str, ServiceStats]:
+    stats: dict[str, ServiceStats] = {}
+    for i in members:
+        u = unique[i]
+        assert u.service is not None
+        st = stats.get(u.service)
+        if st is None:
+            st = stats[u.service] = ServiceStats(first=u.starts_at)
+        st.count += 1
+        if severity_rank(u.severity) > severity_rank(st.severity) or st.severity is None:
+            st.severity = u.severity
+    return stats
+
+
+def attach_silent(index: MeetingIndex, clusters: list[Cluster]) -> None:
+    """Find, for every cluster, silent nodes that two or more of its services depend on."""
+    where: dict[str, list[int]] = {}
+    for ci, c in enumerate(clusters):
+        for s in c.stats:
+            where.setdefault(s, []).append(ci)
+    limit = index.max_hops - 1
+    for m, entries in index.at.items():
+        if index.is_hub(m):
+            continue
+        for a, s in entries:
+            if a == 0 or a > limit:
+                continue
+            for ci in where.get(s, ()):
+                if m not in clusters[ci].stats:
+                    clusters[ci].silent.setdefault(m, set()).add(s)
+
+
+def rank(
+    cluster: Cluster, index: MeetingIndex, graph: ServiceGraph, changes: ChangeIndex,
+    opts: CorrelationOptions,
+) -> list[Scored]:
+    stats = cluster.stats
+    first = min(st.first for st in stats.values())
+    explains = {s: 1 for s in stats}
+    deps = dict.fromkeys(stats, 0)
+    for m in stats:
+        for _, s in index.at.get(m, ()):
+            if s != m and s in stats:
+                explains[m] += 1
+                deps[s] += 1
+    lookback, grace = opts.change_lookback.total_seconds(), opts.change_grace.total_seconds()
+    n = len(stats)
+    out = [
+        score(s, st, explains[s], deps[s], n, first, changes.best(s, first, lookback, grace))
+        for s, st in stats.items()
+    ]
+    silent = sorted(cluster.silent.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    for m, dependents in silent[:_MAX_SILENT]:
+        if len(dependents) < 2:
+            break
+        below = [t for t in down_reach(graph, m, opts.max_hops, opts.max_reach) if t in stats]
+        sc = score(m, None, len(dependents), len(below), n, first, changes.best(m, first, lookback, grace))
+        between = (min(dependents), min(below)) if below else None
+        sc.evidence = ev.evidence(sc, None, between)
+        out.append(sc)
+    out.sort(key=lambda c: (-c.score, -c.explains, c.onset_s if c.alerting else 1e18, c.service))
+    for sc in out[: opts.max_candidates]:
+        if sc.alerting:
+            sc.evidence = ev.evidence(sc, stats[sc.service], None)
+    return out
+
+
+def build_group(
+    cluster: Cluster, ranked: list[Scored], unique: Sequence[UniqueAlert], graph: ServiceGraph,
+    opts: CorrelationOptions,
+) -> AlertGroup:
+    top = ranked[0]
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    first = unique[cluster.members[0]].starts_at
+    members = [unique[i] for i in cluster.members]
+    entry = max(ranked, key=lambda c: (c.alerting, c.deps, -c.onset_s)).service
+    if top.service in graph:
+        impacted = dependents_within(graph, top.service, opts.max_hops + 1, 50)
+    else:
+        impacted = sorted(s for s in cluster.stats if s != top.service)
+    gid = hashlib.sha1(f"{top.service}|{first.isoformat()}".encode()).hexdigest()[:12]
+    return AlertGroup(
+        id=f"grp-{gid}",
+        primary_contributor=top.service,
+        confidence=round(confidence(top.score, runner_up, len(cluster.stats)), 4),
+        candidates=[
+            Candidate(service=c.service, score=round(c.score, 4), alerting=c.alerting, evidence=c.evidence)
+            for c in ranked[: opts.max_candidates]
+        ],
+        fingerprints=list(dict.fromkeys(u.alert.fingerprint for u in members)),
+        alerts=[
+            AlertBrief(fingerprint=u.alert.fingerprint, alertname=u.alert.alertname, service=u.service,
+                       starts_at=u.starts_at, severity=u.severity)
+            for u in members[: opts.max_alerts_listed]
+        ],
+        alert_count=len(members),
+        services=sorted(cluster.stats),
+        impacted_services=impacted,
+        started_at=first,
+        summary=ev.summary(entry, {u.alert.alertname for u in members[:200]}, len(cluster.stats), top),
+    )

@@ -1,0 +1,85 @@
+"""Deduplication and flap folding: many deliveries of one alert become one unit of work.
+
+Two deliveries with the same fingerprint and start time are the same alert (HA Alertmanager
+pairs, two connectors reading one source): duplicates. The same fingerprint starting again soon
+after it started before is one alert flapping: it is counted once, and the answer says it
+flapped and how often. A fingerprint that returns after a long quiet spell is a new occurrence.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from opscontext.models import Alert, AlertState
+
+SEVERITY_RANK = {"critical": 3, "page": 3, "error": 2, "high": 2, "warning": 1, "warn": 1}
+
+
+def severity_rank(severity: str | None) -> int:
+    return SEVERITY_RANK.get((severity or "").lower(), 0)
+
+
+@dataclass(slots=True)
+class UniqueAlert:
+    """One alert after dedup; ``alert`` is its first delivery."""
+
+    alert: Alert
+    firings: int
+    severity: str | None
+
+    @property
+    def service(self) -> str | None:
+        return self.alert.service
+
+    @property
+    def starts_at(self) -> datetime:
+        return self.alert.starts_at
+
+
+@dataclass(slots=True)
+class Deduped:
+    unique: list[UniqueAlert]
+    duplicates_removed: int
+    flapping: dict[str, int]
+    suppressed: int
+
+
+def deduplicate(alerts: Sequence[Alert], flap_window: timedelta) -> Deduped:
+    by_fp: dict[str, list[Alert]] = defaultdict(list)
+    suppressed = 0
+    for a in alerts:
+        if a.state is AlertState.SUPPRESSED:
+            suppressed += 1  # silenced by a human: known noise, kept out of every group
+            continue
+        by_fp[a.fingerprint].append(a)
+    unique: list[UniqueAlert] = []
+    flapping: dict[str, int] = {}
+    for fp, deliveries in by_fp.items():
+        deliveries.sort(key=lambda a: a.starts_at)
+        for occurrence in _occurrences(deliveries, flap_window):
+            unique.append(occurrence)
+            if occurrence.firings > 1:
+                flapping[fp] = flapping.get(fp, 0) + occurrence.firings
+    unique.sort(key=lambda u: u.starts_at)
+    removed = len(alerts) - suppressed - len(unique)
+    return Deduped(unique, removed, flapping, suppressed)
+
+
+def _occurrences(deliveries: list[Alert], flap_window: timedelta) -> list[UniqueAlert]:
+    """Split one fingerprint's time-sorted deliveries into occurrences, counting firings."""
+    out: list[UniqueAlert] = []
+    current: UniqueAlert | None = None
+    last_start: datetime | None = None
+    for a in deliveries:
+        if current is None or last_start is None or a.starts_at - last_start > flap_window:
+            current = UniqueAlert(alert=a, firings=1, severity=a.severity)
+            out.append(current)
+        elif a.starts_at != last_start:
+            current.firings += 1
+        if severity_rank(a.severity) > severity_rank(current.severity):
+            current.severity = a.severity
+        last_start = a.starts_at
+    return out

@@ -1,0 +1,111 @@
+"""Words for the numbers: evidence lines, group summaries and the noise explanation.
+
+Everything here is phrased for an on-call engineer skimming an incident channel, and every
+claim is one they can check (a change id, a timestamp, a count of dependents).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from opscontext.engine.correlation.ranking import Scored, ServiceStats
+
+_CHANGE_VERBS = {"deployment": "deployed", "rollback": "rolled back", "config": "changed config",
+                 "upgrade": "upgraded", "merge": "merged", "feature_flag": "flipped a flag"}
+_KIND_WORDS = (
+    ("latency", re.compile(r"latenc|slow|duration|p9\d", re.I)),
+    ("errors", re.compile(r"error|5xx|fail|exception", re.I)),
+    ("saturation", re.compile(r"saturat|cpu|memory|oom|disk|throttl|queue", re.I)),
+    ("missing traffic", re.compile(r"absent|norequest|no_request|down|unreachable|missing", re.I)),
+)
+
+
+def minutes(seconds: float) -> str:
+    m = seconds / 60.0
+    if m < 1:
+        return f"{max(0, round(seconds))} s"
+    return f"{round(m)} min"
+
+
+def change_phrase(sc: Scored) -> str:
+    c = sc.change
+    assert c is not None
+    verb = _CHANGE_VERBS.get(c.kind.lower(), c.kind.lower())
+    what = f" {c.version}" if c.version else ""
+    when = f"{minutes(sc.lag_min * 60)} before" if sc.lag_min >= 0 else f"{minutes(-sc.lag_min * 60)} after"
+    return f"{verb}{what} {when} the first alert (change id {c.id})"
+
+
+def evidence(sc: Scored, stats: ServiceStats | None, between: tuple[str, str] | None) -> list[str]:
+    out: list[str] = []
+    if sc.change is not None:
+        out.append(change_phrase(sc))
+    if stats is None:
+        if between is not None:
+            out.append(f"did not alert itself but sits between {between[0]} and {between[1]}")
+        out.append(f"did not alert itself but {sc.explains} alerting services depend on it")
+        return out
+    others = sc.explains - 1
+    if sc.deps == 0 and others > 0:
+        out.append(f"deepest alerting dependency: {others} alerting services depend on it")
+    elif sc.deps == 0:
+        out.append("no alerting dependency below it")
+    else:
+        out.append(f"depends on {sc.deps} other alerting services, so its alerts may be symptoms")
+    if sc.onset_s <= 0:
+        out.append(f"first to alert ({stats.first:%H:%M:%S})")
+    else:
+        out.append(f"started alerting {minutes(sc.onset_s)} after the first alert")
+    out.append(f"{stats.count} alerts, worst severity {stats.severity or 'unknown'}")
+    return out
+
+
+def primary_reason(sc: Scored) -> str:
+    if sc.change is not None:
+        return change_phrase(sc).replace(" (change id", ", change").rstrip(")")
+    if not sc.alerting:
+        return f"silent, but {sc.explains} alerting services depend on it"
+    if sc.deps == 0 and sc.explains > 1:
+        return f"deepest alerting dependency of {sc.explains - 1} alerting services"
+    return "first to alert" if sc.onset_s <= 0 else "highest-ranked alerting service"
+
+
+def kinds_of(alertnames: Iterable[str]) -> str:
+    found = [word for word, rx in _KIND_WORDS if any(rx.search(n) for n in alertnames)]
+    if not found:
+        return "alerts"
+    if len(found) == 1:
+        return found[0]
+    return ", ".join(found[:-1]) + " and " + found[-1]
+
+
+def summary(entry: str, alertnames: Iterable[str], n_services: int, top: Scored) -> str:
+    where = f"across {n_services} services" if n_services > 1 else "on one service"
+    return (
+        f"{entry} {kinds_of(alertnames)} {where}; {top.service} is the primary contributor "
+        f"({primary_reason(top)})"
+    )
+
+
+def explanation(
+    alerts_in: int, unique: int, dupes: int, flapping: Mapping[str, int], grouped: int,
+    groups: int, ungrouped: Mapping[str, int],
+) -> str:
+    if alerts_in == 0:
+        return "No alerts in the window."
+    folded = sum(flapping.values()) - len(flapping)
+    left = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(ungrouped.items()) if n)
+    return (
+        f"{alerts_in} alerts in; {dupes} duplicate or repeated deliveries removed "
+        f"({folded} of them re-firings of {len(flapping)} flapping alerts), leaving {unique} unique. "
+        f"{grouped} of those fall into {groups} incident groups by onset time and shared dependencies"
+        f"{'; left out: ' + left if left else ''}. "
+        f"Noise reduction {1 - groups / alerts_in:.1%}: {alerts_in} alerts to read become {groups} "
+        "incidents to triage."
+    )
+
+
+def stamp(t: datetime) -> str:
+    return t.strftime("%Y%m%dT%H%M%S")

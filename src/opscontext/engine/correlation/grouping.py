@@ -1,0 +1,156 @@
+"""Grouping: episodes per service, linked through the meeting index, joined by union-find.
+
+An *episode* is one service's run of alerts with no gap longer than ``episode_gap``. Episodes,
+not alerts, are the nodes of the union-find, so the work grows with alerting services rather
+than alert count. Two episodes join when their services meet in the index within
+``max_hops`` and their onset spans come within ``link_window`` of each other: time proximity and
+topology are required together, so two unrelated services alerting in the same minute stay
+apart. Alerts on services the graph does not know can only join through near-identical labels
+(same alert name, same remaining labels) inside the short ``label_window``: a weaker signal.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from opscontext.engine.correlation.dedup import UniqueAlert
+from opscontext.engine.correlation.topology import MeetingIndex
+
+# Labels that identify an instance rather than describe the fault; they differ between
+# related alerts and so say nothing about similarity.
+_IDENTITY_LABELS = frozenset({"service", "instance", "pod", "alertname", "severity", "job", "host"})
+
+
+@dataclass(slots=True)
+class Episode:
+    service: str
+    first: float  # epoch seconds of the first onset
+    last: float
+    members: list[int] = field(default_factory=list)  # indices into the unique alerts
+
+
+class UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def build_episodes(unique: list[UniqueAlert], gap: float) -> tuple[list[Episode], dict[str, list[int]]]:
+    """Episodes of every alert with a service; ``by_service`` lists episode ids by onset."""
+    per_service: dict[str, list[int]] = defaultdict(list)
+    for i, u in enumerate(unique):  # unique is sorted by onset, so each list is too
+        if u.service is not None:
+            per_service[u.service].append(i)
+    episodes: list[Episode] = []
+    by_service: dict[str, list[int]] = {}
+    for service, idxs in per_service.items():
+        ids: list[int] = []
+        current: Episode | None = None
+        for i in idxs:
+            t = unique[i].starts_at.timestamp()
+            if current is None or t - current.last > gap:
+                current = Episode(service, t, t)
+                ids.append(len(episodes))
+                episodes.append(current)
+            current.last = t
+            current.members.append(i)
+        by_service[service] = ids
+    return episodes, by_service
+
+
+def _close(a: Episode, b: Episode, window: float) -> bool:
+    return b.first - a.last <= window and a.first - b.last <= window
+
+
+def _sweep(ids: list[int], eps: list[Episode], uf: UnionFind, window: float) -> None:
+    """Single-linkage in time among episodes that all meet at one node at the same distance."""
+    ids = sorted(ids, key=lambda i: eps[i].first)
+    reach_until = float("-inf")
+    prev = -1
+    for i in ids:
+        e = eps[i]
+        if prev >= 0 and e.first - reach_until <= window:
+            uf.union(prev, i)
+            reach_until = max(reach_until, e.last)
+        else:
+            reach_until = e.last
+        prev = i
+
+
+def _cross(
+    a_ids: list[int], b_ids: list[int], eps: list[Episode], uf: UnionFind, window: float,
+    late: float | None = None,
+) -> None:
+    """Join every pair (one from each list) whose onset spans are close.
+
+    With ``late`` set, ``a`` episodes are the dependency's: they may start at most ``late``
+    seconds after a ``b`` (dependent) episode, since a fault reaches callers after its source.
+    """
+    a_sorted = sorted(a_ids, key=lambda i: eps[i].first)
+    firsts = [eps[i].first for i in a_sorted]
+    longest = max(eps[i].last - eps[i].first for i in a_sorted)
+    for j in b_ids:
+        e = eps[j]
+        k = bisect_right(firsts, e.last + window) - 1
+        while k >= 0 and firsts[k] >= e.first - window - longest:
+            dep = eps[a_sorted[k]]
+            if _close(dep, e, window) and (late is None or dep.first - e.last <= late):
+                uf.union(a_sorted[k], j)
+            k -= 1
+
+
+def link_by_topology(
+    index: MeetingIndex, eps: list[Episode], by_service: dict[str, list[int]], uf: UnionFind,
+    window: float, late: float,
+) -> None:
+    k = index.max_hops
+    for m, entries in index.at.items():
+        classes: dict[int, list[int]] = defaultdict(list)
+        for a, s in entries:
+            classes[a].extend(by_service[s])
+        pairable = index.links_at(m)
+        dists = sorted(classes)
+        for x, a in enumerate(dists):
+            for b in dists[x:]:
+                if a + b > k or (a > 0 and not pairable):
+                    break
+                if a == b:
+                    if a > 0:  # distance 0 is m alone; its own episodes are already apart
+                        _sweep(classes[a], eps, uf, window)
+                else:
+                    _cross(classes[a], classes[b], eps, uf, window, late if a == 0 else None)
+
+
+def link_by_labels(
+    unique: list[UniqueAlert], eps: list[Episode], off_graph: list[int], uf: UnionFind, window: float
+) -> None:
+    """Join off-graph episodes to any episode whose alert has the same name and labels."""
+    keyed: dict[tuple[str, frozenset[tuple[str, str]]], list[int]] = defaultdict(list)
+    for e_id, e in enumerate(eps):
+        for i in e.members:
+            keyed[_label_key(unique[i])].append(e_id)
+    off = set(off_graph)
+    for (_, labels), ids in keyed.items():
+        # Without descriptive labels (cluster, namespace, route...) a shared alert name alone
+        # is too weak: "HighLatency" fires all over the estate.
+        if labels and len(ids) > 1 and any(i in off for i in ids):
+            _sweep(list(dict.fromkeys(ids)), eps, uf, window)
+
+
+def _label_key(u: UniqueAlert) -> tuple[str, frozenset[tuple[str, str]]]:
+    labels = u.alert.labels
+    return u.alert.alertname, frozenset((k, v) for k, v in labels.items() if k not in _IDENTITY_LABELS)
+

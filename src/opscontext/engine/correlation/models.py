@@ -1,0 +1,104 @@
+"""What correlation takes as knobs and what it answers.
+
+The answer is written for a model with a small context window: each group names one primary
+contributor with ranked alternatives and human-readable evidence, lists only the first few
+alerts (``alert_count`` and ``fingerprints`` say how many there really were), and the top-level
+counts explain where the noise reduction came from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CorrelationOptions(_Frozen):
+    """Tuning knobs. Defaults were chosen on the training seeds of the evaluation harness."""
+
+    episode_gap: timedelta = Field(
+        default=timedelta(minutes=15),
+        description="Alerts on one service further apart than this are separate episodes.",
+    )
+    link_window: timedelta = Field(
+        default=timedelta(minutes=5),
+        description="Episodes on linked services join when their onsets come this close.",
+    )
+    dependency_late: timedelta = Field(
+        default=timedelta(minutes=4),
+        description="How much later than a dependent a dependency may start alerting and still "
+        "be linked to it: faults reach callers after their source, give or take rule delays.",
+    )
+    flap_window: timedelta = Field(
+        default=timedelta(minutes=60),
+        description="A fingerprint firing again within this of its last firing is flapping.",
+    )
+    max_hops: int = Field(default=3, ge=1, le=6, description="Graph distance that can link two services.")
+    hub_degree: int = Field(
+        default=40,
+        ge=2,
+        description="A silent shared dependency with more dependents than this links nothing "
+        "(half the estate calls the auth service; that does not make their alerts one incident).",
+    )
+    max_reach: int = Field(default=300, ge=10, description="Node visit cap of one bounded traversal.")
+    label_window: timedelta = Field(
+        default=timedelta(minutes=2),
+        description="Off-graph alerts join a group only by near-identical labels within this.",
+    )
+    change_lookback: timedelta = Field(
+        default=timedelta(minutes=90), description="How far before the first alert a change counts."
+    )
+    change_grace: timedelta = Field(
+        default=timedelta(minutes=2),
+        description="A change this long after the first alert still counts (clocks disagree).",
+    )
+    min_group_alerts: int = Field(
+        default=2, ge=1, description="A lone alert below critical is reported as isolated noise."
+    )
+    max_candidates: int = Field(default=5, ge=1, le=50)
+    max_alerts_listed: int = Field(default=10, ge=0, le=1000)
+
+
+class Candidate(_Frozen):
+    service: str
+    score: float = Field(ge=0.0, le=1.0)
+    alerting: bool
+    evidence: list[str]
+
+
+class AlertBrief(_Frozen):
+    fingerprint: str
+    alertname: str
+    service: str | None
+    starts_at: datetime
+    severity: str | None
+
+
+class AlertGroup(_Frozen):
+    id: str = Field(description="Stable: derived from the primary contributor and first alert time.")
+    primary_contributor: str
+    confidence: float = Field(ge=0.0, le=1.0, description="Calibrated chance the primary is right.")
+    candidates: list[Candidate]
+    fingerprints: list[str]
+    alerts: list[AlertBrief]
+    alert_count: int
+    services: list[str] = Field(description="Alerting services in the group.")
+    impacted_services: list[str] = Field(description="Dependents of the primary contributor reached.")
+    started_at: datetime
+    summary: str
+
+
+class Correlation(_Frozen):
+    groups: list[AlertGroup]
+    alerts_in: int
+    alerts_unique: int = Field(description="Alerts left after removing duplicates and folding flaps.")
+    duplicates_removed: int
+    flapping: dict[str, int] = Field(description="Fingerprint -> firings folded into one alert.")
+    groups_out: int
+    ungrouped: dict[str, int] = Field(description="Unique alerts left out of every group, by reason.")
+    noise_reduction: float = Field(description="1 - groups_out / alerts_in.")
+    explanation: str
