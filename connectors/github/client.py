@@ -27,9 +27,7 @@ log = logging.getLogger(__name__)
 class RateLimited(SourceUnavailableError):
     """A rate-limit answer: wait ``retry_after`` seconds, or until epoch second ``reset_at``."""
 
-    def __init__(
-        self, message: str, *, instance: str, retry_after: float | None, reset_at: float | None
-    ):
+    def __init__(self, message: str, *, instance: str, retry_after: float | None, reset_at: float | None):
         super().__init__(message, instance=instance)
         self.retry_after = retry_after
         self.reset_at = reset_at
@@ -55,9 +53,7 @@ class GitHubClient:
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         clock: Callable[[], float] = time.time,
     ):
-        self.json = JsonClient(
-            http, instance=instance, max_retries=max_retries, max_bytes=max_bytes
-        )
+        self.json = JsonClient(http, instance=instance, max_retries=max_retries, max_bytes=max_bytes)
         self.instance = instance
         self.max_retries = max_retries
         self.max_pages = max_pages
@@ -95,9 +91,7 @@ class GitHubClient:
     async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self.json.decode(await self.get(path, params))
 
-    async def pages(
-        self, path: str, params: dict[str, Any], *, more: Callable[[list[Any]], bool]
-    ) -> list[Any]:
+    async def pages(self, path: str, params: dict[str, Any], *, more: Callable[[list[Any]], bool]) -> list[Any]:
         """Items of a list endpoint, following ``rel="next"`` while ``more(page)`` says so."""
         items: list[Any] = []
         target: str = path
@@ -120,9 +114,7 @@ class GitHubClient:
                 log.warning("%s: ignored a next link to another host", self.instance)
                 return items
             target, query = str(url), None
-        log.warning(
-            "%s: %s has more than %d pages; stopped paging", self.instance, path, self.max_pages
-        )
+        log.warning("%s: %s has more than %d pages; stopped paging", self.instance, path, self.max_pages)
         return items
 
     async def _wait_for(self, seconds: float, reset_at: float | None) -> None:

@@ -32,18 +32,14 @@ class GitHubConfig(HttpConnectorConfig):
         default=True,
         description="Look up the latest status of deployments inside the window (one call each).",
     )
-    max_status_lookups: int = Field(
-        default=30, ge=0, le=1000, description="Cap on status look-ups per changes() call."
-    )
+    max_status_lookups: int = Field(default=30, ge=0, le=1000, description="Cap on status look-ups per changes() call.")
     rate_limit_wait_seconds: float = Field(
         default=10.0,
         ge=0,
         le=300,
         description="Wait for a rate-limit reset only if it comes this soon; otherwise fail fast.",
     )
-    web_url: HttpUrl | None = Field(
-        default=None, description="Web UI root for links; derived from `url` when unset."
-    )
+    web_url: HttpUrl | None = Field(default=None, description="Web UI root for links; derived from `url` when unset.")
 
     @field_validator("repositories")
     @classmethod

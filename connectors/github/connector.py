@@ -42,9 +42,7 @@ class GitHubConnector:
         try:
             core = RateLimitOverview.model_validate(raw).resources.core
         except ValidationError:
-            raise SourceDataError(
-                "/rate_limit answered in an unknown shape", instance=self.name
-            ) from None
+            raise SourceDataError("/rate_limit answered in an unknown shape", instance=self.name) from None
         reset = datetime.fromtimestamp(core.reset, UTC).strftime("%H:%M UTC")
         return (
             f"authenticated; {core.remaining}/{core.limit} API calls left until {reset}; "
@@ -61,17 +59,13 @@ class GitHubConnector:
                 out.extend(await self._releases(repo, service, window))
         return out
 
-    async def _deployments(
-        self, repo: str, service: str, window: TimeWindow, budget: list[int]
-    ) -> list[Change]:
+    async def _deployments(self, repo: str, service: str, window: TimeWindow, budget: list[int]) -> list[Change]:
         found: list[Deployment] = []
         for env in self.cfg.environments or (None,):
             params: dict[str, Any] = {"per_page": self.cfg.page_size}
             if env is not None:
                 params["environment"] = env
-            raw = await self.client.pages(
-                f"/repos/{repo}/deployments", params, more=self._newer(window, "created_at")
-            )
+            raw = await self.client.pages(f"/repos/{repo}/deployments", params, more=self._newer(window, "created_at"))
             found.extend(self._parse(raw, Deployment, repo))
         out: list[Change] = []
         for dep in found:
@@ -90,16 +84,12 @@ class GitHubConnector:
             )
         return out
 
-    async def _latest_status(
-        self, repo: str, deployment_id: int, budget: list[int]
-    ) -> DeploymentStatus | None:
+    async def _latest_status(self, repo: str, deployment_id: int, budget: list[int]) -> DeploymentStatus | None:
         # Statuses cost one call per deployment; only those inside the window, within a budget.
         if not self.cfg.deployment_status or budget[0] <= 0:
             return None
         budget[0] -= 1
-        raw = await self.client.get_json(
-            f"/repos/{repo}/deployments/{deployment_id}/statuses", {"per_page": 1}
-        )
+        raw = await self.client.get_json(f"/repos/{repo}/deployments/{deployment_id}/statuses", {"per_page": 1})
         statuses = self._parse(raw if isinstance(raw, list) else [], DeploymentStatus, repo)
         return statuses[0] if statuses else None  # GitHub lists the newest status first
 
@@ -111,9 +101,7 @@ class GitHubConnector:
         )
         out: list[Change] = []
         for rel in self._parse(raw, Release, repo):
-            change = mapping.release(
-                rel, repo=repo, service=service, web_root=self.web_root, source=self.name
-            )
+            change = mapping.release(rel, repo=repo, service=service, web_root=self.web_root, source=self.name)
             if not rel.draft and window.contains(change.at):
                 out.append(change)
         return out
