@@ -112,29 +112,29 @@ def _short(version: str | None) -> str | None:
     return version
 
 
-def summarize(
-    kind: str, event: CDEvent, service: str | None, version: str | None, env: str | None
-) -> str:
+def _opt(prefix: str, value: str | None) -> str:
+    """The prefixed value (' to production'), or nothing when there is no value."""
+    return f"{prefix}{value}" if value else ""
+
+
+def summarize(kind: str, event: CDEvent, service: str | None, version: str | None, env: str | None) -> str:
+    """One sentence a person would say: "deployed payment-service 2.14.0 to production"."""
     svc, ver = service or event.subject.id, _short(version)
-    at_env = {"to": f" to {env}" if env else "", "in": f" in {env}" if env else ""}
-    with_ver = f" {ver}" if ver else ""
+    repo = event.subject.content.repository
     predicate = (event.subject_and_predicate or ("", ""))[1]
-    title = event.custom("title")
     sentences = {
-        "deployment": f"deployed {svc}{with_ver}{at_env['to']}",
-        "upgrade": f"upgraded {svc}{' to ' + ver if ver else ''}{at_env['in']}",
-        "rollback": f"rolled back {svc}{' to ' + ver if ver else ''}{at_env['in']}",
-        "removal": f"removed {svc}{' from ' + env if env else ''}",
-        "published": f"published {svc}{at_env['in']}",
-        "merge": f"merged change {event.subject.id} into "
-        f"{event.subject.content.repository.id if event.subject.content.repository else svc}",
+        "deployment": f"deployed {svc}{_opt(' ', ver)}{_opt(' to ', env)}",
+        "upgrade": f"upgraded {svc}{_opt(' to ', ver)}{_opt(' in ', env)}",
+        "rollback": f"rolled back {svc}{_opt(' to ', ver)}{_opt(' in ', env)}",
+        "removal": f"removed {svc}{_opt(' from ', env)}",
+        "published": f"published {svc}{_opt(' in ', env)}",
+        "merge": f"merged change {event.subject.id} into {repo.id if repo else svc}",
         "environment": f"modified environment {env or event.subject.id}",
-        "artifact": f"published artifact {svc}{with_ver}",
-        "incident": f"incident {predicate} on {svc}{at_env['in']}",
+        "artifact": f"published artifact {svc}{_opt(' ', ver)}",
+        "incident": f"incident {predicate} on {svc}{_opt(' in ', env)}",
     }
-    text = sentences[kind]
-    detail = title or (event.subject.content.description if kind == "incident" else None)
-    return f"{text}: {detail}" if detail else text
+    detail = event.custom("title") or (event.subject.content.description if kind == "incident" else None)
+    return sentences[kind] + _opt(": ", detail)
 
 
 def to_change(event: CDEvent, *, source: str, repositories: Mapping[str, str]) -> Change | None:
