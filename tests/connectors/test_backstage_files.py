@@ -150,9 +150,11 @@ async def test_edits_are_seen_without_rebuilding_the_connector(catalog_dir: Path
     )
     services = by_name((await connector.catalog()).services)
     assert services["search"].tier == "tier-3"
-    assert ("search", "payment-service") in {
-        (e.dependent, e.dependency) for e in await connector.edges()
-    }
+    assert ("search", "payment-service") in {(e.dependent, e.dependency) for e in await connector.edges()}
+    org = catalog_dir / "org.yaml"
+    org.write_text(org.read_text().replace("displayName: Payments", "displayName: Payments & Billing"))
+    teams = {t.name: t for t in (await connector.catalog()).teams}
+    assert teams["payments-team"].title == "Payments & Billing"
 
 
 async def test_a_missing_path_is_reported_unavailable(tmp_path: Path) -> None:
@@ -162,9 +164,7 @@ async def test_a_missing_path_is_reported_unavailable(tmp_path: Path) -> None:
 
 
 async def test_one_corrupt_file_is_skipped_and_named_by_check(catalog_dir: Path) -> None:
-    (catalog_dir / "broken.yaml").write_text(
-        "apiVersion: backstage.io/v1alpha1\nkind: [Component\n"
-    )
+    (catalog_dir / "broken.yaml").write_text("apiVersion: backstage.io/v1alpha1\nkind: [Component\n")
     connector = make(catalog_dir)
     assert len((await connector.catalog()).services) == 5
     assert "skipped unreadable broken.yaml" in await connector.check()

@@ -117,6 +117,10 @@ async def test_edits_are_seen_without_rebuilding_the_connector(books_dir: Path) 
     (books_dir / "kafka-lag.md").write_text("---\nservices: [orders]\n---\n## Check lag\nrun it\n")
     book = (await by_location(connector))["kafka-lag.md"]
     assert (book.services, [s.anchor for s in book.sections]) == (("orders",), ["check-lag"])
+    failover = books_dir / "db-failover.md"
+    failover.write_text(failover.read_text().replace("ledger-db", "ledger-db, orders-db"))
+    book = (await by_location(connector))["db-failover.md"]
+    assert book.services == ("payments-db", "ledger-db", "orders-db")
 
 
 async def test_a_missing_path_is_reported_unavailable(tmp_path: Path) -> None:
