@@ -79,9 +79,7 @@ class CiRecord(Record):
 class GroupRecord(Record):
     name: SnField
     email: SnField = EMPTY
-    manager: SnField = EMPTY
-    description: SnField = EMPTY
-    parent: SnField = EMPTY
+    parent: SnField = EMPTY  # manager and description have no place in Team, so are not asked for
 
 
 class MemberRecord(Record):
