@@ -40,9 +40,7 @@ def _records(path: Path) -> tuple[list[Any], int]:
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise UnreadableEvents(
-                f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}"
-            ) from None
+            raise UnreadableEvents(f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
         return (value if isinstance(value, list) else [value]), 0
     records: list[Any] = []
     broken = 0
