@@ -18,8 +18,10 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def _aware(value: datetime) -> datetime:
-    """Naive datetimes are read as UTC; aware ones are normalised to UTC."""
+def _aware(value: datetime | None) -> datetime | None:
+    """Naive datetimes are read as UTC; aware ones are normalised to UTC. None stays None."""
+    if value is None:
+        return None
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
