@@ -39,7 +39,7 @@ from opscontext.engine.correlation.models import (
     CorrelationOptions,
 )
 from opscontext.engine.correlation.ranking import ChangeIndex
-from opscontext.engine.correlation.topology import build_index
+from opscontext.engine.correlation.topology import MeetingIndex, build_index
 from opscontext.engine.graph import ServiceGraph
 from opscontext.models import Alert, Change
 
@@ -102,7 +102,7 @@ def correlate(
 
 def _cluster(
     unique: list[UniqueAlert], graph: ServiceGraph, opts: CorrelationOptions
-) -> tuple[list[Cluster], object]:
+) -> tuple[list[Cluster], MeetingIndex]:
     eps, by_service = build_episodes(unique, opts.episode_gap.total_seconds())
     index = build_index(
         graph, by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree, max_reach=opts.max_reach

@@ -53,13 +53,15 @@ class AlertFactory:
         for t in starts:
             resolved = rng.random() < 0.5
             # models._aware rejects an explicit None, so ends_at is passed only when set.
-            ends = {"ends_at": t + timedelta(minutes=rng.uniform(3, 40))} if resolved else {}
+            ends: dict[str, datetime] = (
+                {"ends_at": t + timedelta(minutes=rng.uniform(3, 40))} if resolved else {}
+            )
             alert = Alert(
                 fingerprint=fp, alertname=name, service=service, severity=severity,
                 summary=f"{service}: {SUMMARIES.get(name, name)}", labels=labels,
-                annotations={"summary": SUMMARIES.get(name, name)}, starts_at=t, **ends,
+                annotations={"summary": SUMMARIES.get(name, name)}, starts_at=t,
                 updated_at=t, state=AlertState.RESOLVED if resolved else AlertState.ACTIVE,
-                source="eval",
+                source="eval", **ends,  # type: ignore[arg-type]
             )
             self.alerts.append(alert)
             if rng.random() < self.cfg.duplicate:

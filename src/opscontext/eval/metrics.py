@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001)
 def calibration_table(points: Sequence[tuple[float, bool]]) -> list[tuple[str, int, float, float]]:
     """Rows of (bin, count, mean confidence, accuracy)."""
     rows = []
-    for lo, hi in zip(BINS, BINS[1:], strict=False):
+    for lo, hi in itertools.pairwise(BINS):
         inside = [(c, ok) for c, ok in points if lo <= c < hi]
         if inside:
             mean_c = sum(c for c, _ in inside) / len(inside)

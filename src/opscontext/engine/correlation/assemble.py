@@ -75,10 +75,7 @@ def rank(
         score(s, st, explains[s], deps[s], n, first, changes.best(s, first, lookback, grace))
         for s, st in stats.items()
     ]
-    silent = sorted(cluster.silent.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    for m, dependents in silent[:_MAX_SILENT]:
-        if len(dependents) < 2:
-            break
+    for m, dependents in _silent_candidates(cluster, deps, graph, opts):
         below = [t for t in down_reach(graph, m, opts.max_hops, opts.max_reach) if t in stats]
         sc = score(m, None, len(dependents), len(below), n, first, changes.best(m, first, lookback, grace))
         between = (min(dependents), min(below)) if below else None
@@ -89,6 +86,22 @@ def rank(
         if sc.alerting:
             sc.evidence = ev.evidence(sc, stats[sc.service], None)
     return out
+
+
+def _silent_candidates(
+    cluster: Cluster, deps: dict[str, int], graph: ServiceGraph, opts: CorrelationOptions
+) -> list[tuple[str, set[str]]]:
+    """Silent shared dependencies of two or more alerting services, and the silent direct
+    dependencies of the deepest alerting services (an unmonitored database behind its only
+    caller looks exactly like that caller failing)."""
+    found = {m: d for m, d in cluster.silent.items() if len(d) >= 2}
+    sinks = sorted((s for s in cluster.stats if deps[s] == 0 and s in graph), key=lambda s: cluster.stats[s].first)
+    for sink in sinks[:_MAX_SILENT]:
+        for dep in graph.dependencies(sink):
+            if dep not in cluster.stats and len(graph.dependents(dep)) <= opts.hub_degree:
+                found[dep] = found.get(dep, set()) | cluster.silent.get(dep, set()) | {sink}
+    ranked = sorted(found.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return ranked[:_MAX_SILENT]
 
 
 def build_group(

@@ -37,7 +37,7 @@ class CorrelationOptions(_Frozen):
         default=timedelta(minutes=60),
         description="A fingerprint firing again within this of its last firing is flapping.",
     )
-    max_hops: int = Field(default=3, ge=1, le=6, description="Graph distance that can link two services.")
+    max_hops: int = Field(default=2, ge=1, le=6, description="Graph distance that can link two services.")
     hub_degree: int = Field(
         default=40,
         ge=2,
