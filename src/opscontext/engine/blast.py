@@ -75,6 +75,9 @@ class BlastRadius(Frozen):
 
 
 Levels = list[set[int]]
+# The diagram draws the nearest user-facing casualties first, even when nearer internal
+# services fill the ranked list: they are what a responder must see.
+DIAGRAM_USER_FACING = 5
 
 
 def blast_radius(
@@ -121,7 +124,10 @@ def blast_radius(
         truncated_by_depth=up_cut or down_cut,
         observed_only_edges=tuple(drift),
         observed_only_edges_total=_count_drift(view, up[: walked[0]], down[: walked[1]]),
-        diagram=_diagram(ix, view.fwd, service, impacted, suspects, up, down),
+        diagram=_diagram(ix, view.fwd, service, [
+            tuple(ix.names[u] for u in _path(view.fwd, up, v, d))
+            for d, v in uf_names[:DIAGRAM_USER_FACING]
+        ] + [hit.path for hit in impacted], suspects, up, down),
     )
 
 
@@ -250,7 +256,7 @@ def _top_drift(ix: GraphIndex, view: View, up: Levels, down: Levels, limit: int)
 
 
 def _diagram(
-    ix: GraphIndex, fwd: Adjacency, service: str, impacted: list[ImpactedService],
+    ix: GraphIndex, fwd: Adjacency, service: str, impacted_paths: list[tuple[str, ...]],
     suspects: list[DependencyHit], up: Levels, down: Levels,
 ) -> str:
     def info(name: str) -> NodeInfo:
@@ -266,7 +272,7 @@ def _diagram(
 
     return render_neighbourhood(
         service,
-        impacted_paths=[hit.path for hit in impacted],
+        impacted_paths=impacted_paths,
         suspect_paths=[hit.path for hit in suspects],
         impacted_per_distance=[len(level) for level in up],
         suspects_per_distance=[len(level) for level in down],
