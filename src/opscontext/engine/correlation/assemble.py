@@ -15,6 +15,7 @@ from opscontext.engine.correlation.topology import MeetingIndex, dependents_with
 from opscontext.engine.graph import ServiceGraph
 
 _MAX_SILENT = 5
+_MAX_CLOSURE = 30
 
 
 @dataclass(slots=True)
@@ -62,22 +63,30 @@ def rank(
 ) -> list[Scored]:
     stats = cluster.stats
     first = min(st.first for st in stats.values())
-    explains = {s: 1 for s in stats}
+    up: dict[str, set[str]] = {}  # in-group dependency -> its direct in-group dependents
     deps = dict.fromkeys(stats, 0)
     for m in stats:
         for _, s in index.at.get(m, ()):
             if s != m and s in stats:
-                explains[m] += 1
+                up.setdefault(m, set()).add(s)
                 deps[s] += 1
     lookback, grace = opts.change_lookback.total_seconds(), opts.change_grace.total_seconds()
     n = len(stats)
-    out = [
-        score(s, st, explains[s], deps[s], n, first, changes.best(s, first, lookback, grace))
-        for s, st in stats.items()
-    ]
-    for m, dependents in _silent_candidates(cluster, deps, graph, opts):
+    # Transitive closure only where it can change the order: the deepest services and the
+    # most-depended-on ones. Everyone else keeps the direct count (cheap on huge groups).
+    closure_for = {s for s in stats if deps[s] == 0}
+    closure_for |= set(sorted(up, key=lambda m: -len(up[m]))[:_MAX_CLOSURE])
+    out = []
+    for s, st in stats.items():
+        explained = len(_closure(up, {s}, up.get(s, set()))) if s in closure_for else len(up.get(s, ()))
+        change = changes.best(s, first, lookback, grace)
+        out.append(score(s, st, 1 + explained, deps[s], n, first, change))
+    for m, dependents in _silent_candidates(cluster, index, deps, graph, opts):
         below = [t for t in down_reach(graph, m, opts.max_hops, opts.max_reach) if t in stats]
-        sc = score(m, None, len(dependents), len(below), n, first, changes.best(m, first, lookback, grace))
+        explained_set = _closure(up, set(), dependents)
+        earliest = min(stats[d].first for d in dependents)
+        change = changes.best(m, first, lookback, grace)
+        sc = score(m, None, len(explained_set), len(below), n, first, change, silent_onset=earliest)
         between = (min(dependents), min(below)) if below else None
         sc.evidence = ev.evidence(sc, None, between)
         out.append(sc)
@@ -88,13 +97,33 @@ def rank(
     return out
 
 
+def _closure(up: dict[str, set[str]], seen: set[str], start: set[str]) -> set[str]:
+    """Every in-group service that depends, directly or not, on the ``start`` services."""
+    out = set(start)
+    stack = list(start)
+    while stack:
+        for d in up.get(stack.pop(), ()):
+            if d not in out and d not in seen:
+                out.add(d)
+                stack.append(d)
+    return out
+
+
 def _silent_candidates(
-    cluster: Cluster, deps: dict[str, int], graph: ServiceGraph, opts: CorrelationOptions
+    cluster: Cluster, index: MeetingIndex, deps: dict[str, int], graph: ServiceGraph,
+    opts: CorrelationOptions,
 ) -> list[tuple[str, set[str]]]:
-    """Silent shared dependencies of two or more alerting services, and the silent direct
-    dependencies of the deepest alerting services (an unmonitored database behind its only
-    caller looks exactly like that caller failing)."""
+    """Silent shared dependencies of two or more alerting services, silent services sitting
+    between two alerting ones, and the silent direct dependencies of the deepest alerting
+    services (an unmonitored database behind its only caller looks like that caller failing)."""
     found = {m: d for m, d in cluster.silent.items() if len(d) >= 2}
+    stats = cluster.stats
+    for t in stats:
+        for a, s in index.at.get(t, ()):
+            if a == 2 and s in stats:
+                for mid in set(graph.dependencies(s)) & set(graph.dependents(t)):
+                    if mid not in stats:
+                        found[mid] = found.get(mid, set()) | cluster.silent.get(mid, set()) | {s}
     sinks = sorted((s for s in cluster.stats if deps[s] == 0 and s in graph), key=lambda s: cluster.stats[s].first)
     for sink in sinks[:_MAX_SILENT]:
         for dep in graph.dependencies(sink):

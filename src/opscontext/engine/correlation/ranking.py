@@ -33,7 +33,7 @@ W_DEEPEST = 0.20
 W_ONSET = 0.15
 W_SEVERITY = 0.05
 W_CHANGE = 0.30
-SILENT_PENALTY = 0.12
+SILENT_PENALTY = 0.18
 _TOTAL = W_COVER + W_DEEPEST + W_ONSET + W_SEVERITY + W_CHANGE
 
 _CHANGE_KIND_WEIGHT = {"merge": 0.5, "incident": 0.0}
@@ -108,11 +108,15 @@ def score(
     n_alerting: int,
     group_first: datetime,
     change: tuple[Change, float] | None,
+    silent_onset: datetime | None = None,
 ) -> Scored:
-    cover = explains / max(n_alerting, 1)
+    """Score one candidate; a silent one (``stats`` None) takes the onset of its earliest
+    alerting dependent, since a fault there must have started before they noticed."""
+    cover = min(explains / max(n_alerting, 1), 1.0)
     deepest = 1.0 if deps == 0 else 0.0
-    onset_s = (stats.first - group_first).total_seconds() if stats else -1.0
-    onset = 1.0 / (1.0 + onset_s / 60.0) if stats else 0.0
+    started = stats.first if stats else silent_onset
+    onset_s = (started - group_first).total_seconds() if started else 1e9
+    onset = 1.0 / (1.0 + onset_s / 60.0)
     severity = min(severity_rank(stats.severity), 3) / 3.0 if stats else 0.0
     ch = change[1] if change else 0.0
     raw = W_COVER * cover + W_DEEPEST * deepest + W_ONSET * onset + W_SEVERITY * severity + W_CHANGE * ch
