@@ -80,6 +80,18 @@ class _Wait:
         return float(self._fallback(state))
 
 
+async def _excerpt(response: httpx.Response, limit: int = 2048) -> str:
+    """The start of an error body (vendors explain 400/422 there), redacted and shortened."""
+    from opscontext.redact import clip
+
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body.extend(chunk)
+        if len(body) >= limit:
+            break
+    return clip(" ".join(body[:limit].decode("utf-8", "replace").split()), 300) or ""
+
+
 class JsonClient:
     """GETs JSON from one configured API with the shared retry and safety policy."""
 
@@ -139,7 +151,8 @@ class JsonClient:
                         retry_after=parse_retry_after(response.headers.get("Retry-After")),
                     )
                 if response.status_code >= 400:
-                    raise error_for_status(response.status_code, instance=self.instance, url=url)
+                    detail = "" if response.status_code in (401, 403, 404) else await _excerpt(response)
+                    raise error_for_status(response.status_code, instance=self.instance, url=url, detail=detail)
                 declared = int(response.headers.get("Content-Length") or 0)
                 if declared > self.max_bytes:
                     raise self._too_big(url)

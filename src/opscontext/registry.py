@@ -146,6 +146,7 @@ class Registry:
         now: Callable[[], datetime] = utcnow,
     ) -> Registry:
         specs = discover() if specs is None else specs
+        base_dir = base_dir.resolve()  # connectors may resolve paths again; make that idempotent
         instances: list[Instance] = []
         for name, raw in configs.items():
             config = validate_config(name, raw, specs)
