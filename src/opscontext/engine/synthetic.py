@@ -4,8 +4,8 @@ Shape: layered front-ends -> BFF APIs -> domain APIs -> core APIs -> stores, wit
 beside the APIs, and a dozen platform services (auth, a shared database, DNS, ...) everyone
 leans on. Dependencies are picked by preferential attachment (an "urn" in which every chosen
 target gets one more ticket), so in-degree is heavy-tailed: a few hubs are depended on by
-thousands. Within a layer edges mostly point "forward" (higher index), which keeps the graph
-layered; a small share points back and closes cycles, as mutual API calls do in real estates.
+thousands. Within a layer edges point "forward" (higher index), which keeps the graph layered;
+a few calls are answered by a call back, closing cycles as mutual API calls do in real estates.
 
 Same seed, same world: everything is drawn from one ``random.Random(seed)``.
 """
@@ -25,7 +25,7 @@ _WORDS = (
     "orders", "payments", "catalog", "search", "cart", "users", "billing", "inventory",
     "shipping", "pricing", "reviews", "ads", "media", "notify", "reports", "ledger",
 )
-CYCLE_SHARE = 0.002  # same-layer edges that point backwards and so may close a cycle
+MUTUAL_SHARE = 0.03  # same-layer calls answered by a call back: the cycles of real estates
 _PROVENANCE = ((EdgeProvenance.DECLARED, 0.7), (EdgeProvenance.BOTH, 0.2),
                (EdgeProvenance.OBSERVED, 0.1))
 
@@ -150,10 +150,13 @@ def synthetic_world(
                     break
                 target = rng.choices(names, weights)[0]
                 j = urns.pick(target, rng)
-                if target == layer.name and (j <= i) != (rng.random() < CYCLE_SHARE):
-                    continue  # same layer: keep it layered except for the rare back edge
+                if target == layer.name and j <= i:
+                    continue  # same layer: point forward, so only mutual calls close cycles
                 if (target, j) != (layer.name, i):
                     chosen.add((target, j))
-            edges += [_edge(svc.name, by_layer[t][j].name, t, rng) for t, j in sorted(chosen)]
+            for t, j in sorted(chosen):
+                edges.append(_edge(svc.name, by_layer[t][j].name, t, rng))
+                if t == layer.name and rng.random() < MUTUAL_SHARE:
+                    edges.append(_edge(by_layer[t][j].name, svc.name, t, rng))
     services = [s for name in ("platform", *(la.name for la in _LAYERS)) for s in by_layer[name]]
     return services, edges
