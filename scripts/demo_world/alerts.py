@@ -20,7 +20,7 @@ from .noise import FLAPPERS, NOISE
 from .world import ANCHOR, BY_NAME, DOMAIN, owner_of
 
 SNAPSHOTS = (-45 * 60, -30 * 60, -20 * 60, -10 * 60, 0)  # seconds relative to the anchor
-RESOLVED_VISIBLE = timedelta(minutes=5)  # resolved alerts linger in the API until GC
+ENDS_AFTER = timedelta(minutes=4)  # Prometheus re-sends firing alerts with endsAt = now + 4m
 _OFFSET, _PRIME = 0xCBF29CE484222325, 0x100000001B3
 
 
@@ -145,27 +145,27 @@ def iso(at: datetime) -> str:
 
 
 def snapshot(b: Builder, offset: int) -> list[dict[str, Any]]:
-    """What GET /api/v2/alerts answered at anchor + offset seconds."""
+    """What GET /api/v2/alerts answered at anchor + offset seconds.
+
+    The API lists only alerts firing at that moment (resolved ones are filtered out), so a
+    flapping alert shows up once per episode that spans a snapshot, each time with a new startsAt.
+    """
     now = ANCHOR + timedelta(seconds=offset)
     firing = {(a.service, a.labels["alertname"], a.labels.get("route")): a.fp
-              for a in b.alerts if _firing(a, now)}
+              for a in b.alerts if _start(a, now) is not None}
     out = []
     for a in b.alerts:
-        ep = _episode(a, now)
-        if ep is None:
+        start = _start(a, now)
+        if start is None:
             continue
-        start, end = ep
-        resolved = end is not None and end <= now
         inhibitor = firing.get((a.service, a.inhibited_by or "", a.labels.get("route")))
-        suppressed = not resolved and (a.silenced_by or inhibitor)
         out.append({
             "labels": a.labels, "annotations": a.annotations,
-            "startsAt": iso(start), "endsAt": iso(end if resolved and end else now + timedelta(minutes=4)),
-            "updatedAt": iso(end if resolved and end else max(start, now - timedelta(seconds=int(a.fp[:2], 16) % 30))),
+            "startsAt": iso(start), "endsAt": iso(now + ENDS_AFTER),
+            "updatedAt": iso(max(start, now - timedelta(seconds=int(a.fp[:2], 16) % 30))),
             "fingerprint": a.fp,
-            "status": {"state": "suppressed" if suppressed else "active",
-                       "silencedBy": a.silenced_by if not resolved else [],
-                       "inhibitedBy": [inhibitor] if inhibitor and not resolved else []},
+            "status": {"state": "suppressed" if a.silenced_by or inhibitor else "active",
+                       "silencedBy": a.silenced_by, "inhibitedBy": [inhibitor] if inhibitor else []},
             "receivers": [{"name": _receiver(a.labels)}],
             "generatorURL": f"https://prometheus.{DOMAIN}/graph?g0.expr={quote(a.expr, safe='')}&g0.tab=1",
         })
@@ -177,14 +177,9 @@ def _receiver(labels: dict[str, str]) -> str:
     return f"{labels['team']}-{'pagerduty' if labels['severity'] == 'critical' else 'slack'}"
 
 
-def _firing(a: Built, now: datetime) -> bool:
-    ep = _episode(a, now)
-    return ep is not None and ep[1] is None
-
-
-def _episode(a: Built, now: datetime) -> tuple[datetime, datetime | None] | None:
-    """The episode visible at ``now``: started, and not resolved longer than the GC delay ago."""
-    for start, end in reversed(a.episodes):
-        if start <= now and (end is None or now <= end + RESOLVED_VISIBLE):
-            return (start, end if end is not None and end <= now else None)
+def _start(a: Built, now: datetime) -> datetime | None:
+    """Start of the episode firing at ``now``, if any."""
+    for start, end in a.episodes:
+        if start <= now and (end is None or now < end):
+            return start
     return None

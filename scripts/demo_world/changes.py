@@ -139,7 +139,8 @@ def routine(h: History) -> None:
         for _ in range(rng.randint(0, 2) if weekend else rng.randint(10, 15)):
             svc = rng.choice(_DEPLOYABLE)
             at = _work_time(rng, datetime(day.year, day.month, day.day), svc)
-            if at > ANCHOR - QUIET_BEFORE_ANCHOR or at < ANCHOR - timedelta(days=14):
+            # Leave room for the merge that precedes each deploy inside the 14-day window.
+            if at > ANCHOR - QUIET_BEFORE_ANCHOR or at < ANCHOR - timedelta(days=14, hours=-2):
                 continue
             if svc.name in PROTECTED and at > ANCHOR - _RECENT:
                 continue

@@ -72,8 +72,9 @@ _REVIEWS = Rule("HighRequestLatency", "warning", "kubernetes_deployment", "revie
 _WMS = Rule("WMSSyncStale", "warning", "job", "warehouse-sync-worker")
 
 FLAPPERS: tuple[Flapper, ...] = (
-    Flapper("seo-renderer", _PROBE,
-            ((-46 * M, -43 * M), (-31 * M, -29 * M), (-17 * M, -15 * M), (-4 * M, None))),
-    Flapper("reviews-service", _REVIEWS, ((-52 * M, -48 * M), (-27 * M, -24 * M), (-8 * M, None))),
-    Flapper("warehouse-sync-worker", _WMS, ((-44 * M, -41 * M), (-22 * M, -19 * M), (-7 * M, -3 * M))),
+    Flapper("seo-renderer", _PROBE, ((-46 * M, -43 * M), (-31 * M, -29 * M), (-21 * M, -18 * M),
+                                     (-11 * M, -8 * M), (-2 * M, None))),
+    Flapper("reviews-service", _REVIEWS, ((-47 * M, -42 * M), (-32 * M, -28 * M), (-12 * M, -9 * M),
+                                          (-2 * M, None))),
+    Flapper("warehouse-sync-worker", _WMS, ((-31 * M, -27 * M), (-22 * M, -19 * M), (-11 * M, -7 * M))),
 )

@@ -37,8 +37,9 @@ always covers the last 14 days and the on-call calendars always answer "who is o
 
 The alert directory holds five snapshots of `GET /api/v2/alerts` taken at anchor -45, -30,
 -20, -10 and 0 minutes. The newest file is the current state; per fingerprint, the entry with
-the latest `updatedAt` wins. Firing alerts have `endsAt` 4 minutes after their snapshot, as
-Prometheus sends them; resolved ones stay visible for 5 minutes.
+the latest `updatedAt` wins. Like the real API, a snapshot lists only alerts firing at that
+moment, each with `endsAt` 4 minutes after the snapshot (Prometheus re-sends firing alerts with
+that horizon). An alert found in an older snapshot but not in the newest one has resolved.
 
 ## The company
 
