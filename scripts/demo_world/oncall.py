@@ -148,10 +148,10 @@ def escalation_doc() -> dict[str, Any]:
         lead = next((p for p in t.members if p.name == t.lead), None)
         steps: list[dict[str, Any]] = [
             {"after": "0m", "target": schedule_name(t, 1), "kind": "schedule"},
-            {"after": "10m", "target": schedule_name(t, 2), "kind": "schedule"},
-            {"after": "20m", "target": f"{t.title} lead ({t.lead})", "kind": "person",
+            {"after": "5m", "target": schedule_name(t, 2), "kind": "schedule"},
+            {"after": "15m", "target": f"{t.title} lead ({t.lead})", "kind": "person",
              "contact": lead.phone if lead else "+1-555-0199"},
-            {"after": "35m", "target": f"Director of Engineering ({DIRECTOR.name})", "kind": "role",
+            {"after": "30m", "target": f"Director of Engineering ({DIRECTOR.name})", "kind": "role",
              "contact": DIRECTOR.phone},
         ]
         vendor = _VENDORS.get(t.name)

@@ -88,7 +88,7 @@ async def test_correlate_alerts_names_every_root_cause_and_keeps_noise_out(demo:
     answer = await ok(demo, "correlate_alerts", {})
     assert answer["alerts_in"] >= 150
     primaries = {g["primary_contributor"] for g in answer["groups"]}
-    roots = {i["root_cause"] for i in truth["incidents"]}
+    roots = {cause["service"] for cause in truth["root_causes"]}
     assert roots <= primaries
     noise = set(truth.get("noise_fingerprints", []))
     for g in answer["groups"]:
