@@ -9,6 +9,9 @@ Which event fields feed which part of a Change:
   ``repositories`` config table (``"org/repo" = "service"``), else the repository's own name.
 - ``version``: the version of the purl in ``content.artifactId`` (or the subject's purl).
 - ``environment``: ``content.environment.id`` (``content.name`` for environment events).
+- ``service`` is overridden by ``customData.service`` when a producer sets it (environment and
+  infrastructure changes that touch one service).
+- the summary ends with ``customData.title`` or ``customData.summary`` when present.
 - ``author``: ``customData.author`` -- CDEvents has no author field, so producers that want one
   shown put it there -- else ``content.user`` (artifact events, 0.4+).
 - ``link``: ``customData.url``, else an incident's ``ticketURI``, an environment's URL, or
@@ -65,6 +68,11 @@ def _is_url(value: str | None) -> bool:
 
 
 def _service(event: CDEvent, kind: str, repositories: Mapping[str, str]) -> str | None:
+    # An explicit customData.service wins: producers use it to say which service an
+    # environment or infrastructure change touched, which the spec has no field for.
+    explicit = event.custom("service")
+    if explicit:
+        return explicit
     subject, content = event.subject, event.subject.content
     if kind == "merge":
         if content.repository is None:
@@ -133,7 +141,7 @@ def summarize(kind: str, event: CDEvent, service: str | None, version: str | Non
         "artifact": f"published artifact {svc}{_opt(' ', ver)}",
         "incident": f"incident {predicate} on {svc}{_opt(' in ', env)}",
     }
-    detail = event.custom("title") or (event.subject.content.description if kind == "incident" else None)
+    detail = event.custom("title") or event.custom("summary") or (event.subject.content.description if kind == "incident" else None)
     return sentences[kind] + _opt(": ", detail)
 
 

@@ -214,3 +214,19 @@ def test_package_urls_yield_name_and_version(
     purl: str, expected: tuple[str | None, str | None]
 ) -> None:
     assert parse_purl(purl) == expected
+
+
+def test_custom_data_service_names_the_service_an_environment_change_touched() -> None:
+    from connectors.cdevents.mapping import to_change
+    from connectors.cdevents.wire import CDEvent
+
+    event = CDEvent.model_validate({
+        "context": {"version": "0.3.0", "id": "e1", "source": "https://atlantis.example",
+                    "type": "dev.cdevents.environment.modified.0.1.1", "timestamp": "2026-03-10T08:48:00Z"},
+        "subject": {"id": "prod-data", "type": "environment", "content": {"name": "prod-data"}},
+        "customData": {"service": "orders-db", "summary": "Pause CDC connector orders-cdc"},
+    })
+    change = to_change(event, source="changes", repositories={})
+    assert change is not None
+    assert change.service == "orders-db"
+    assert change.summary == "modified environment prod-data: Pause CDC connector orders-cdc"
