@@ -39,7 +39,7 @@ from opscontext.engine.correlation.models import (
     CorrelationOptions,
 )
 from opscontext.engine.correlation.ranking import ChangeIndex
-from opscontext.engine.correlation.topology import MeetingIndex, build_index
+from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, build_index
 from opscontext.engine.graph import ServiceGraph
 from opscontext.models import Alert, Change
 
@@ -67,7 +67,8 @@ def correlate(
     if d.suppressed:
         ungrouped["suppressed"] = d.suppressed
     ungrouped["no_service"] = sum(1 for u in d.unique if u.service is None)
-    clusters = _cluster(d.unique, graph, opts)
+    adj = adjacency(graph)
+    clusters = _cluster(d.unique, adj, opts)
     index = clusters[1]
     kept: list[Cluster] = []
     for c in clusters[0]:
@@ -79,7 +80,7 @@ def correlate(
     attach_silent(index, kept)
     change_index = ChangeIndex([c for c in changes if c.at <= now])
     groups = [
-        build_group(c, rank(c, index, graph, change_index, opts), d.unique, graph, opts) for c in kept
+        build_group(c, rank(c, index, adj, change_index, opts), d.unique, adj, opts) for c in kept
     ]
     groups.sort(key=lambda g: (-_worst(g), -g.alert_count, g.started_at, g.id))
     n_in = len(alerts)
@@ -101,17 +102,17 @@ def correlate(
 
 
 def _cluster(
-    unique: list[UniqueAlert], graph: ServiceGraph, opts: CorrelationOptions
+    unique: list[UniqueAlert], adj: Adjacency, opts: CorrelationOptions
 ) -> tuple[list[Cluster], MeetingIndex]:
     eps, by_service = build_episodes(unique, opts.episode_gap.total_seconds())
     index = build_index(
-        graph, by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree, max_reach=opts.max_reach
+        adj, by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree, max_reach=opts.max_reach
     )
     uf = UnionFind(len(eps))
     link_by_topology(
         index, eps, by_service, uf, opts.link_window.total_seconds(), opts.dependency_late.total_seconds()
     )
-    off_graph = [e for s, ids in by_service.items() if s not in graph for e in ids]
+    off_graph = [e for s, ids in by_service.items() if s not in adj.succ for e in ids]
     if off_graph:
         link_by_labels(unique, eps, off_graph, uf, opts.label_window.total_seconds())
     members: dict[int, list[int]] = {}

@@ -11,8 +11,11 @@ from opscontext.engine.correlation.calibration import confidence
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
 from opscontext.engine.correlation.models import AlertBrief, AlertGroup, Candidate, CorrelationOptions
 from opscontext.engine.correlation.ranking import ChangeIndex, Scored, ServiceStats, score
-from opscontext.engine.correlation.topology import MeetingIndex, dependents_within, down_reach
-from opscontext.engine.graph import ServiceGraph
+from opscontext.engine.correlation.topology import (
+    Adjacency,
+    MeetingIndex,
+    dependents_within,
+)
 
 _MAX_SILENT = 5
 _MAX_CLOSURE = 30
@@ -58,7 +61,7 @@ def attach_silent(index: MeetingIndex, clusters: list[Cluster]) -> None:
 
 
 def rank(
-    cluster: Cluster, index: MeetingIndex, graph: ServiceGraph, changes: ChangeIndex,
+    cluster: Cluster, index: MeetingIndex, adj: Adjacency, changes: ChangeIndex,
     opts: CorrelationOptions,
 ) -> list[Scored]:
     stats = cluster.stats
@@ -74,15 +77,16 @@ def rank(
     n = len(stats)
     # Transitive closure only where it can change the order: the deepest services and the
     # most-depended-on ones. Everyone else keeps the direct count (cheap on huge groups).
-    closure_for = {s for s in stats if deps[s] == 0}
+    sinks = [s for s in stats if deps[s] == 0]
+    closure_for = set(sorted(sinks, key=lambda m: -len(up.get(m, ())))[:_MAX_CLOSURE])
     closure_for |= set(sorted(up, key=lambda m: -len(up[m]))[:_MAX_CLOSURE])
     out = []
     for s, st in stats.items():
         explained = len(_closure(up, {s}, up.get(s, set()))) if s in closure_for else len(up.get(s, ()))
         change = changes.best(s, first, lookback, grace)
         out.append(score(s, st, 1 + explained, deps[s], n, first, change))
-    for m, dependents in _silent_candidates(cluster, index, deps, graph, opts):
-        below = [t for t in down_reach(graph, m, opts.max_hops, opts.max_reach) if t in stats]
+    for m, dependents in _silent_candidates(cluster, index, deps, adj, opts):
+        below = [t for t in adj.succ.get(m, ()) if t in stats]
         explained_set = _closure(up, set(), dependents)
         earliest = min(stats[d].first for d in dependents)
         change = changes.best(m, first, lookback, grace)
@@ -110,7 +114,7 @@ def _closure(up: dict[str, set[str]], seen: set[str], start: set[str]) -> set[st
 
 
 def _silent_candidates(
-    cluster: Cluster, index: MeetingIndex, deps: dict[str, int], graph: ServiceGraph,
+    cluster: Cluster, index: MeetingIndex, deps: dict[str, int], adj: Adjacency,
     opts: CorrelationOptions,
 ) -> list[tuple[str, set[str]]]:
     """Silent shared dependencies of two or more alerting services, silent services sitting
@@ -119,22 +123,24 @@ def _silent_candidates(
     found = {m: d for m, d in cluster.silent.items() if len(d) >= 2}
     stats = cluster.stats
     for t in stats:
+        if len(adj.pred.get(t, ())) > opts.hub_degree:
+            continue  # every caller of a hub "sits above" it; that says nothing
         for a, s in index.at.get(t, ()):
             if a == 2 and s in stats:
-                for mid in set(graph.dependencies(s)) & set(graph.dependents(t)):
+                for mid in set(adj.succ[s]).intersection(adj.pred[t]):
                     if mid not in stats:
                         found[mid] = found.get(mid, set()) | cluster.silent.get(mid, set()) | {s}
-    sinks = sorted((s for s in cluster.stats if deps[s] == 0 and s in graph), key=lambda s: cluster.stats[s].first)
+    sinks = sorted((s for s in cluster.stats if deps[s] == 0 and s in adj.succ), key=lambda s: cluster.stats[s].first)
     for sink in sinks[:_MAX_SILENT]:
-        for dep in graph.dependencies(sink):
-            if dep not in cluster.stats and len(graph.dependents(dep)) <= opts.hub_degree:
+        for dep in adj.succ[sink]:
+            if dep not in stats and len(adj.pred[dep]) <= opts.hub_degree:
                 found[dep] = found.get(dep, set()) | cluster.silent.get(dep, set()) | {sink}
     ranked = sorted(found.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     return ranked[:_MAX_SILENT]
 
 
 def build_group(
-    cluster: Cluster, ranked: list[Scored], unique: Sequence[UniqueAlert], graph: ServiceGraph,
+    cluster: Cluster, ranked: list[Scored], unique: Sequence[UniqueAlert], adj: Adjacency,
     opts: CorrelationOptions,
 ) -> AlertGroup:
     top = ranked[0]
@@ -142,8 +148,8 @@ def build_group(
     first = unique[cluster.members[0]].starts_at
     members = [unique[i] for i in cluster.members]
     entry = max(ranked, key=lambda c: (c.alerting, c.deps, -c.onset_s)).service
-    if top.service in graph:
-        impacted = dependents_within(graph, top.service, opts.max_hops + 1, 50)
+    if top.service in adj.pred:
+        impacted = dependents_within(adj, top.service, opts.max_hops + 1, 50)
     else:
         impacted = sorted(s for s in cluster.stats if s != top.service)
     gid = hashlib.sha1(f"{top.service}|{first.isoformat()}".encode()).hexdigest()[:12]

@@ -7,6 +7,7 @@ claim is one they can check (a change id, a timestamp, a count of dependents).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
@@ -72,8 +73,16 @@ def primary_reason(sc: Scored) -> str:
     return "first to alert" if sc.onset_s <= 0 else "highest-ranked alerting service"
 
 
+@lru_cache(maxsize=4096)
+def _kinds_of_name(name: str) -> frozenset[str]:
+    return frozenset(word for word, rx in _KIND_WORDS if rx.search(name))
+
+
 def kinds_of(alertnames: Iterable[str]) -> str:
-    found = [word for word, rx in _KIND_WORDS if any(rx.search(n) for n in alertnames)]
+    seen: set[str] = set()
+    for n in alertnames:
+        seen |= _kinds_of_name(n)
+    found = [word for word, _ in _KIND_WORDS if word in seen]
     if not found:
         return "alerts"
     if len(found) == 1:
