@@ -24,19 +24,15 @@ def severity_rank(severity: str | None) -> int:
 
 @dataclass(slots=True)
 class UniqueAlert:
-    """One alert after dedup; ``alert`` is its first delivery."""
+    """One alert after dedup; ``alert`` is its first delivery. Service and start are copied
+    out of the pydantic model because every later stage reads them in its inner loop."""
 
     alert: Alert
     firings: int
     severity: str | None
-
-    @property
-    def service(self) -> str | None:
-        return self.alert.service
-
-    @property
-    def starts_at(self) -> datetime:
-        return self.alert.starts_at
+    service: str | None
+    starts_at: datetime
+    ts: float  # starts_at as epoch seconds
 
 
 @dataclass(slots=True)
@@ -63,7 +59,7 @@ def deduplicate(alerts: Sequence[Alert], flap_window: timedelta) -> Deduped:
             unique.append(occurrence)
             if occurrence.firings > 1:
                 flapping[fp] = flapping.get(fp, 0) + occurrence.firings
-    unique.sort(key=lambda u: u.starts_at)
+    unique.sort(key=lambda u: u.ts)
     removed = len(alerts) - suppressed - len(unique)
     return Deduped(unique, removed, flapping, suppressed)
 
@@ -75,7 +71,8 @@ def _occurrences(deliveries: list[Alert], flap_window: timedelta) -> list[Unique
     last_start: datetime | None = None
     for a in deliveries:
         if current is None or last_start is None or a.starts_at - last_start > flap_window:
-            current = UniqueAlert(alert=a, firings=1, severity=a.severity)
+            current = UniqueAlert(alert=a, firings=1, severity=a.severity, service=a.service,
+                                  starts_at=a.starts_at, ts=a.starts_at.timestamp())
             out.append(current)
         elif a.starts_at != last_start:
             current.firings += 1

@@ -7,9 +7,9 @@ claim is one they can check (a change id, a timestamp, a count of dependents).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import lru_cache
 
 from opscontext.engine.correlation.ranking import Scored, ServiceStats
 

@@ -60,7 +60,7 @@ def build_episodes(unique: list[UniqueAlert], gap: float) -> tuple[list[Episode]
         ids: list[int] = []
         current: Episode | None = None
         for i in idxs:
-            t = unique[i].starts_at.timestamp()
+            t = unique[i].ts
             if current is None or t - current.last > gap:
                 current = Episode(service, t, t)
                 ids.append(len(episodes))
