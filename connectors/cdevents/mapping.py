@@ -141,7 +141,8 @@ def summarize(kind: str, event: CDEvent, service: str | None, version: str | Non
         "artifact": f"published artifact {svc}{_opt(' ', ver)}",
         "incident": f"incident {predicate} on {svc}{_opt(' in ', env)}",
     }
-    detail = event.custom("title") or event.custom("summary") or (event.subject.content.description if kind == "incident" else None)
+    described = event.subject.content.description if kind == "incident" else None
+    detail = event.custom("title") or event.custom("summary") or described
     return sentences[kind] + _opt(": ", detail)
 
 
