@@ -9,6 +9,7 @@ gets a short, honest "internal error" — never a traceback.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -81,6 +82,21 @@ def _guarded(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     return wrapper
 
 
+def _tool(
+    server: MCPServer[App], name: str, title: str
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Register a guarded, read-only tool under its public name with a clean description."""
+
+    def register(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        guarded = _guarded(fn)
+        guarded.__name__ = name  # names the input schema ("who_ownsArguments")
+        description = inspect.cleandoc(fn.__doc__ or "")
+        server.tool(name=name, title=title, description=description, annotations=READ_ONLY)(guarded)
+        return guarded
+
+    return register
+
+
 def _app(ctx: Context) -> App:
     app = ctx.request_context.lifespan_context
     assert isinstance(app, App)
@@ -116,16 +132,14 @@ def _level(name: str) -> Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"
 
 
 def _register(server: MCPServer[App]) -> None:
-    @server.tool(name="who_owns", title="Who owns a service", annotations=READ_ONLY)
-    @_guarded
+    @_tool(server, "who_owns", "Who owns a service")
     async def who_owns_tool(service: ServiceArg, ctx: Context) -> WhoOwnsAnswer:
         """Who owns a service and how to reach them right now: owning team with chat channel and
         contacts, who is on call now (primary first), and the escalation ladder with its time
         thresholds (and when each step engages if the service is alerting)."""
         return await who_owns(_app(ctx), service)
 
-    @server.tool(name="what_changed", title="What changed recently", annotations=READ_ONLY)
-    @_guarded
+    @_tool(server, "what_changed", "What changed recently")
     async def what_changed_tool(
         ctx: Context,
         service: Annotated[str | None, Field(description="Limit to this service (and its dependencies).")] = None,
@@ -139,8 +153,7 @@ def _register(server: MCPServer[App]) -> None:
         last 24 hours. Use it to find a change just before an incident began."""
         return await what_changed(_app(ctx), service, since, until, include_dependencies)
 
-    @server.tool(name="blast_radius", title="Blast radius of a service", annotations=READ_ONLY)
-    @_guarded
+    @_tool(server, "blast_radius", "Blast radius of a service")
     async def blast_radius_tool(
         service: ServiceArg,
         ctx: Context,
@@ -153,8 +166,7 @@ def _register(server: MCPServer[App]) -> None:
         tier-1 services reached, what it depends on (suspects), and a Mermaid diagram."""
         return await blast(_app(ctx), service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier)
 
-    @server.tool(name="get_runbook", title="Find the runbook", annotations=READ_ONLY)
-    @_guarded
+    @_tool(server, "get_runbook", "Find the runbook")
     async def get_runbook_tool(
         ctx: Context,
         service: Annotated[str | None, Field(description="Service the runbook is for.")] = None,
@@ -165,8 +177,7 @@ def _register(server: MCPServer[App]) -> None:
         section that applies and an excerpt. Give at least one argument."""
         return await get_runbook(_app(ctx), service, alert, query)
 
-    @server.tool(name="correlate_alerts", title="Correlate alerts into incidents", annotations=READ_ONLY)
-    @_guarded
+    @_tool(server, "correlate_alerts", "Correlate alerts into incidents")
     async def correlate_alerts_tool(
         ctx: Context,
         since: Since = None,
