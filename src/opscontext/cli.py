@@ -101,7 +101,7 @@ def serve(
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR (to stderr).")] = None,
 ) -> None:
     """Run the MCP server (stdio by default)."""
-    from opscontext.server import build_server
+    from opscontext.server import build_server, serve_http
 
     settings = _settings(config, demo)
     _logging(log_level or settings.log_level)
@@ -121,7 +121,8 @@ def serve(
     if transport == "stdio":
         server.run()
     else:
-        server.run("streamable-http", host=host, port=port)
+        logging.getLogger("opscontext").info("MCP endpoint: http://%s:%d/mcp", host, port)
+        serve_http(server, host=host, port=port)
 
 
 @app.command()

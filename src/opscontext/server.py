@@ -189,3 +189,23 @@ def _register(server: MCPServer[App]) -> None:
         with a calibrated confidence, ranked candidates with evidence, and its impacted services;
         the answer also says how much noise was removed."""
         return await correlate_alerts(_app(ctx), since, until, service)
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def serve_http(server: MCPServer[App], *, host: str, port: int) -> None:
+    """Streamable HTTP with every log line (uvicorn's access log included) on stderr."""
+    import anyio
+    import uvicorn
+
+    if host not in LOOPBACK:
+        log.warning(
+            "binding %s: DNS-rebinding protection is off and there is no authentication; "
+            "put an authenticating proxy in front or bind 127.0.0.1",
+            host,
+        )
+    app = server.streamable_http_app(host=host)
+    # log_config=None: uvicorn adds no stdout handlers; its loggers propagate to our stderr root.
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level="info")
+    anyio.run(uvicorn.Server(config).serve)
