@@ -102,26 +102,28 @@ def test_the_same_pair_far_apart_in_time_is_not_linked() -> None:
     assert correlate(alerts, world(), [], now=NOW).groups_out == 2
 
 
+# One incident down the payment branch: the database is deepest, payment was deployed.
+CHAIN = [alert("payment", "HighLatency", 0), alert("payment-db", "HighLatency", 0.2, severity="warning"),
+         alert("checkout", "HighErrorRate", 1)]
+
+
 def test_a_recent_deploy_raises_a_candidate_and_is_cited_as_evidence() -> None:
-    alerts = [alert("payment", "HighLatency", 0), alert("cart", "HighLatency", 0.2, severity="warning"),
-              alert("checkout", "HighErrorRate", 1)]
-    base = correlate(alerts, world(), [], now=NOW)
-    deploy = Change(id="chg-42", service="cart", kind="deployment", summary="deploy cart",
+    base = correlate(CHAIN, world(), [], now=NOW)
+    deploy = Change(id="chg-42", service="payment", kind="deployment", summary="deploy payment",
                     at=T0 - timedelta(minutes=6), version="v2.14.0")
-    with_deploy = correlate(alerts, world(), [deploy], now=NOW)
-    assert base.groups[0].primary_contributor == "payment"
+    with_deploy = correlate(CHAIN, world(), [deploy], now=NOW)
+    assert base.groups_out == with_deploy.groups_out == 1
+    assert base.groups[0].primary_contributor == "payment-db"
     top = with_deploy.groups[0].candidates[0]
-    assert top.service == "cart"
+    assert top.service == "payment"
     assert "deployed v2.14.0 6 min before the first alert (change id chg-42)" in top.evidence
-    assert "cart is the primary contributor (deployed v2.14.0 6 min before" in with_deploy.groups[0].summary
+    assert "payment is the primary contributor (deployed v2.14.0 6 min before" in with_deploy.groups[0].summary
 
 
 def test_a_change_after_now_is_ignored() -> None:
-    alerts = [alert("payment", "HighLatency", 0), alert("cart", "HighLatency", 0.2, severity="warning"),
-              alert("checkout", "HighErrorRate", 1)]
-    future = Change(id="c", service="cart", kind="deployment", summary="x", at=NOW + timedelta(minutes=1))
-    result = correlate(alerts, world(), [future], now=NOW)
-    assert result.groups[0].primary_contributor == "payment"
+    future = Change(id="c", service="payment", kind="deployment", summary="x", at=NOW + timedelta(minutes=1))
+    result = correlate(CHAIN, world(), [future], now=NOW)
+    assert result.groups[0].primary_contributor == "payment-db"
 
 
 def test_a_silent_service_between_alerting_ones_appears_as_a_candidate() -> None:

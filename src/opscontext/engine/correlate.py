@@ -6,8 +6,11 @@ Stages (each its own module under ``engine/correlation/``):
    counted once and reported.
 2. **topology index**: every alerting service walks down its dependencies once (bounded hops,
    capped visits) and leaves marks where it meets others.
-3. **grouping**: per-service episodes joined by union-find when their services meet within the
-   hop bound *and* their onsets are close; off-graph alerts join only by near-identical labels.
+3. **grouping**: per-service episodes linked when their services meet within the hop bound
+   *and* their onsets are close; off-graph alerts join only by near-identical labels.
+   **bridges**: links are explanations settled bottom-up, so a caller explained by two
+   incidents (a shared gateway, the dependents of an alerting hub) joins neither; each of its
+   alerts goes to the incident it fits best (time, route words, distance).
 4. **ranking**: topology position, onset order, severity and recent changes score every alerting
    service and silent shared dependency; evidence says why.
 5. **calibration**: Platt-scaled confidence fitted on generated training scenarios.
@@ -24,13 +27,9 @@ from datetime import datetime
 
 from opscontext.engine.correlation import evidence as ev
 from opscontext.engine.correlation.assemble import Cluster, attach_silent, build_group, rank, service_stats
+from opscontext.engine.correlation.bridges import assign, clusters, resolve
 from opscontext.engine.correlation.dedup import UniqueAlert, deduplicate, severity_rank
-from opscontext.engine.correlation.grouping import (
-    UnionFind,
-    build_episodes,
-    link_by_labels,
-    link_by_topology,
-)
+from opscontext.engine.correlation.grouping import build_episodes, link_by_labels, link_by_topology
 from opscontext.engine.correlation.models import (
     AlertBrief,
     AlertGroup,
@@ -108,21 +107,16 @@ def _cluster(
     index = build_index(
         adj, by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree, max_reach=opts.max_reach
     )
-    uf = UnionFind(len(eps))
-    link_by_topology(
-        index, eps, by_service, uf, opts.link_window.total_seconds(), opts.dependency_late.total_seconds()
+    links = link_by_topology(
+        index, eps, by_service, opts.link_window.total_seconds(), opts.dependency_late.total_seconds()
     )
+    res = resolve(eps, links)
     off_graph = [e for s, ids in by_service.items() if s not in adj.succ for e in ids]
     if off_graph:
-        link_by_labels(unique, eps, off_graph, uf, opts.label_window.total_seconds())
-    members: dict[int, list[int]] = {}
-    for e_id, e in enumerate(eps):
-        members.setdefault(uf.find(e_id), []).extend(e.members)
-    clusters = []
-    for idxs in members.values():
-        idxs.sort()
-        clusters.append(Cluster(members=idxs, stats=service_stats(unique, idxs), silent={}))
-    return clusters, index
+        link_by_labels(unique, eps, off_graph, res.uf, opts.label_window.total_seconds(), skip=res.bridges)
+    assign(unique, eps, res, opts.link_window.total_seconds())
+    out = [Cluster(members=idxs, stats=service_stats(unique, idxs), silent={}) for idxs in clusters(eps, res)]
+    return out, index
 
 
 def _drop_reason(c: Cluster, unique: list[UniqueAlert], opts: CorrelationOptions) -> str | None:

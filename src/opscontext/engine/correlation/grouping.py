@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from opscontext.engine.correlation.dedup import UniqueAlert
@@ -75,7 +76,20 @@ def _close(a: Episode, b: Episode, window: float) -> bool:
     return b.first - a.last <= window and a.first - b.last <= window
 
 
-def _sweep(ids: list[int], eps: list[Episode], uf: UnionFind, window: float) -> None:
+@dataclass(slots=True)
+class Links:
+    """Candidate links between episodes, kept apart by kind so bridges can be found later.
+
+    ``down[x][y] = hops``: episode ``x`` is a dependent of ``y``'s service and close enough in
+    time that ``y`` may explain it. ``siblings``: pairs that share a dependency which does not
+    explain them itself (silent, or alerting at another time).
+    """
+
+    down: dict[int, dict[int, int]] = field(default_factory=dict)
+    siblings: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _sweep(ids: list[int], eps: list[Episode], window: float, out: list[tuple[int, int]]) -> None:
     """Single-linkage in time among episodes that all meet at one node at the same distance."""
     ids = sorted(ids, key=lambda i: eps[i].first)
     reach_until = float("-inf")
@@ -83,7 +97,7 @@ def _sweep(ids: list[int], eps: list[Episode], uf: UnionFind, window: float) -> 
     for i in ids:
         e = eps[i]
         if prev >= 0 and e.first - reach_until <= window:
-            uf.union(prev, i)
+            out.append((prev, i))
             reach_until = max(reach_until, e.last)
         else:
             reach_until = e.last
@@ -91,63 +105,83 @@ def _sweep(ids: list[int], eps: list[Episode], uf: UnionFind, window: float) -> 
 
 
 def _cross(
-    a_ids: list[int], b_ids: list[int], eps: list[Episode], uf: UnionFind, window: float,
-    late: float | None = None,
-) -> None:
-    """Join every pair (one from each list) whose onset spans are close.
+    a_ids: list[int], b_ids: list[int], eps: list[Episode], window: float, late: float | None = None,
+) -> list[tuple[int, int]]:
+    """Every pair (one from each list) whose onset spans are close, as (a, b).
 
     With ``late`` set, ``a`` episodes are the dependency's: they may start at most ``late``
     seconds after a ``b`` (dependent) episode, since a fault reaches callers after its source.
     """
+    if not a_ids or not b_ids:
+        return []
     a_sorted = sorted(a_ids, key=lambda i: eps[i].first)
     firsts = [eps[i].first for i in a_sorted]
     longest = max(eps[i].last - eps[i].first for i in a_sorted)
+    out: list[tuple[int, int]] = []
     for j in b_ids:
         e = eps[j]
         k = bisect_right(firsts, e.last + window) - 1
         while k >= 0 and firsts[k] >= e.first - window - longest:
             dep = eps[a_sorted[k]]
             if _close(dep, e, window) and (late is None or dep.first - e.last <= late):
-                uf.union(a_sorted[k], j)
+                out.append((a_sorted[k], j))
             k -= 1
+    return out
 
 
 def link_by_topology(
-    index: MeetingIndex, eps: list[Episode], by_service: dict[str, list[int]], uf: UnionFind,
-    window: float, late: float,
-) -> None:
+    index: MeetingIndex, eps: list[Episode], by_service: dict[str, list[int]], window: float, late: float,
+) -> Links:
+    """Candidate links through every meeting point of the index (nothing is joined yet)."""
     k = index.max_hops
+    links = Links()
     for m, entries in index.at.items():
         classes: dict[int, list[int]] = defaultdict(list)
         for a, s in entries:
             classes[a].extend(by_service[s])
-        pairable = index.links_at(m)
-        dists = sorted(classes)
+        # Dependents that m's own alerts explain go through m; only the rest may pair as
+        # siblings there, otherwise an alerting hub would tie its callers together directly.
+        explained: set[int] = set()
+        for b in (d for d in classes if 0 < d <= k and 0 in classes):
+            for dep, caller in _cross(classes[0], classes[b], eps, window, late):
+                links.down.setdefault(caller, {})[dep] = b
+                explained.add(caller)
+        if not index.links_at(m):
+            continue
+        rest = {a: [e for e in ids if e not in explained] for a, ids in classes.items() if a > 0}
+        dists = sorted(rest)
         for x, a in enumerate(dists):
             for b in dists[x:]:
-                if a + b > k or (a > 0 and not pairable):
+                if a + b > k:
                     break
                 if a == b:
-                    if a > 0:  # distance 0 is m alone; its own episodes are already apart
-                        _sweep(classes[a], eps, uf, window)
+                    _sweep(rest[a], eps, window, links.siblings)
                 else:
-                    _cross(classes[a], classes[b], eps, uf, window, late if a == 0 else None)
+                    links.siblings.extend(_cross(rest[a], rest[b], eps, window))
+    return links
 
 
 def link_by_labels(
-    unique: list[UniqueAlert], eps: list[Episode], off_graph: list[int], uf: UnionFind, window: float
+    unique: list[UniqueAlert], eps: list[Episode], off_graph: list[int], uf: UnionFind, window: float,
+    skip: Collection[int] = (),
 ) -> None:
-    """Join off-graph episodes to any episode whose alert has the same name and labels."""
+    """Join off-graph episodes to any episode whose alert has the same name and labels
+    (``skip``: bridge episodes, whose alerts are assigned one by one instead)."""
     keyed: dict[tuple[str, frozenset[tuple[str, str]]], list[int]] = defaultdict(list)
     for e_id, e in enumerate(eps):
+        if e_id in skip:
+            continue
         for i in e.members:
             keyed[_label_key(unique[i])].append(e_id)
     off = set(off_graph)
+    pairs: list[tuple[int, int]] = []
     for (_, labels), ids in keyed.items():
         # Without descriptive labels (cluster, namespace, route...) a shared alert name alone
         # is too weak: "HighLatency" fires all over the estate.
         if labels and len(ids) > 1 and any(i in off for i in ids):
-            _sweep(list(dict.fromkeys(ids)), eps, uf, window)
+            _sweep(list(dict.fromkeys(ids)), eps, window, pairs)
+    for a, b in pairs:
+        uf.union(a, b)
 
 
 def _label_key(u: UniqueAlert) -> tuple[str, frozenset[tuple[str, str]]]:

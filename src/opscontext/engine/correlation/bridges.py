@@ -1,0 +1,170 @@
+"""From candidate links to incidents, without letting a shared caller glue incidents together.
+
+Union-find over every link is transitive: an API gateway that depends on both a failing payment
+service and a failing orders database links the two, and one hub alerting under everything
+links all its callers. So links are read as *explanations* instead. A dependency link says
+"this episode may be a symptom of that one". Episodes are settled bottom-up (dependencies
+before their callers):
+
+1. An episode whose explanations all lie in one component joins it. One without any is a
+   component of its own (a root, or a symptom of a silent dependency).
+2. An episode whose explanations lie in two or more components is a **bridge**: it joins none.
+   Its callers inherit its ambiguity.
+3. Sibling links (a shared dependency that does not explain them itself) join unexplained
+   episodes to each other, and to one explained component when there is exactly one.
+4. Each bridge's alerts are then placed, a strand at a time (same route or alert name), in
+   the component that fits best (:mod:`opscontext.engine.correlation.fit`): shared route-like
+   words, time since that explanation started, graph distance, and the component its first
+   strand went to (a service failing for one reason keeps its alerts together).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from opscontext.engine.correlation.dedup import UniqueAlert
+from opscontext.engine.correlation.fit import Bags, Candidate, best, strands, words
+from opscontext.engine.correlation.grouping import Episode, Links, UnionFind
+
+STRONG_LAG = 60.0  # seconds a dependency may start after its dependent and still look like the cause
+
+
+@dataclass(slots=True)
+class Resolution:
+    uf: UnionFind
+    bridges: dict[int, dict[int, int]] = field(default_factory=dict)  # bridge -> {target: hops}
+    order: list[int] = field(default_factory=list)  # bridges, dependencies before callers
+    # bridge -> root component -> alert indices placed there (filled by ``assign``)
+    placed: dict[int, dict[int, list[int]]] = field(default_factory=dict)
+
+
+def settle_order(n: int, down: dict[int, dict[int, int]], eps: list[Episode]) -> tuple[list[int], set[tuple[int, int]]]:
+    """Episodes in an order where every explanation comes before the episode it explains.
+
+    Cycles (mutual calls) are cut at the edge that closes them; walks start from the latest
+    episode so that in a cycle the earliest one, the likelier origin, is settled first.
+    """
+    state = [0] * n  # 0 new, 1 on the stack, 2 done
+    order: list[int] = []
+    cut: set[tuple[int, int]] = set()
+    for start in sorted(down, key=lambda e: -eps[e].first):
+        if state[start]:
+            continue
+        stack = [(start, iter(down.get(start, {})))]
+        state[start] = 1
+        while stack:
+            node, it = stack[-1]
+            for t in it:
+                if state[t] == 0:
+                    state[t] = 1
+                    stack.append((t, iter(down.get(t, {}))))
+                    break
+                if state[t] == 1:
+                    cut.add((node, t))
+            else:
+                stack.pop()
+                state[node] = 2
+                order.append(node)
+    return order, cut
+
+
+def explanations(
+    x: int, down: dict[int, dict[int, int]], cut: set[tuple[int, int]], eps: list[Episode]
+) -> dict[int, int]:
+    """The episodes that may explain ``x``, most telling only.
+
+    A dependency two hops down that an alerting direct dependency already leads to is not a
+    second explanation: the fault would have come through that direct dependency. And when
+    some explanations started before ``x`` (or within ``STRONG_LAG``), ones that started
+    minutes after it are dropped: they are more likely fellow victims than its cause.
+    """
+    raw = {t: h for t, h in down.get(x, {}).items() if (x, t) not in cut}
+    direct = [t for t, h in raw.items() if h == 1]
+    kept = {t: h for t, h in raw.items() if h == 1 or not any(t in down.get(p, ()) for p in direct)}
+    start = eps[x].first
+    strong = {t: h for t, h in kept.items() if eps[t].first - start <= STRONG_LAG}
+    return strong or kept
+
+
+def resolve(eps: list[Episode], links: Links) -> Resolution:
+    """Stages 1-3 of the module docstring: components and bridges, no alert placed yet."""
+    uf = UnionFind(len(eps))
+    res = Resolution(uf)
+    order, cut = settle_order(len(eps), links.down, eps)
+    reach: dict[int, set[int]] = {}  # bridge -> representative episodes of its components
+    for x in order:
+        targets = explanations(x, links.down, cut, eps)
+        if not targets:
+            continue
+        reps: set[int] = set()
+        for t in targets:
+            reps |= reach[t] if t in reach else {t}
+        roots = {uf.find(r) for r in reps}
+        if len(roots) == 1:
+            uf.union(x, roots.pop())
+        else:
+            reach[x] = reps
+            res.bridges[x] = targets
+            res.order.append(x)
+    _siblings(eps, links, res)
+    return res
+
+
+def _siblings(eps: list[Episode], links: Links, res: Resolution) -> None:
+    uf, bridges = res.uf, res.bridges
+    explained = {x for x in links.down if x not in bridges}
+    pending: list[tuple[int, int]] = []
+    for a, b in links.siblings:
+        if a in bridges or b in bridges:
+            continue
+        if a in explained and b in explained:
+            continue  # both already have an alerting explanation; a silent one adds nothing
+        if a in explained or b in explained:
+            pending.append((a, b) if b in explained else (b, a))
+        else:
+            uf.union(a, b)
+    partners: dict[int, set[int]] = defaultdict(set)
+    for loose, anchored in pending:
+        partners[uf.find(loose)].add(uf.find(anchored))
+    for loose_root, roots in partners.items():
+        if len(roots) == 1:  # an unexplained symptom next to exactly one incident joins it
+            uf.union(loose_root, roots.pop())
+
+
+def assign(unique: list[UniqueAlert], eps: list[Episode], res: Resolution, gap: float) -> None:
+    """Stage 4: place every bridge alert, strand by strand, in its best-fitting component."""
+    uf = res.uf
+    bags = Bags(unique, eps, uf, res.bridges)
+    for x in res.order:
+        cands: list[Candidate] = []
+        for t, hops in res.bridges[x].items():
+            if t in res.bridges:
+                for root, idxs in res.placed.get(t, {}).items():
+                    cands.append(Candidate(uf.find(root), min(unique[i].ts for i in idxs), hops))
+            else:
+                cands.append(Candidate(uf.find(t), eps[t].first, hops))
+        placed: dict[int, list[int]] = {}
+        home: int | None = None
+        for strand in strands(unique, eps[x].members, gap):
+            alerts = [unique[i] for i in strand]
+            root = best(alerts, cands, bags, home)
+            home = root if home is None else home
+            placed.setdefault(root, []).extend(strand)
+            for u in alerts:
+                bags.add(root, u)
+        if home is not None:
+            bags.add_words(home, words(eps[x].service))
+        res.placed[x] = placed
+
+
+def clusters(eps: list[Episode], res: Resolution) -> list[list[int]]:
+    """Alert indices per incident, each list in onset order."""
+    members: dict[int, list[int]] = {}
+    for e_id, e in enumerate(eps):
+        if e_id not in res.bridges:
+            members.setdefault(res.uf.find(e_id), []).extend(e.members)
+    for placed in res.placed.values():
+        for root, idxs in placed.items():
+            members.setdefault(res.uf.find(root), []).extend(idxs)
+    return [sorted(idxs) for idxs in members.values()]
