@@ -13,7 +13,7 @@ from connectors.backstage.files import PATTERNS, EntityFiles, read_entity_files
 from connectors.backstage.mapping import build_catalog, build_edges
 from opscontext.config import ConnectorConfig, FileConnectorConfig, HttpConnectorConfig
 from opscontext.errors import ConfigError
-from opscontext.files import Reloading
+from opscontext.files import Derived, Reloading
 from opscontext.http import JsonClient
 from opscontext.models import CatalogSnapshot, DependencyEdge
 from opscontext.registry import ConnectorContext
@@ -45,20 +45,26 @@ class BackstageFiles:
         self._files = Reloading(
             ctx.resolve_path(config.path), read_entity_files, instance=ctx.name, patterns=PATTERNS
         )
+        # Mapped once per change of the files, not once per call.
+        self._catalog: Derived[EntityFiles, CatalogSnapshot] = Derived(
+            lambda read: build_catalog(read.entities, source=self.name)
+        )
+        self._edges: Derived[EntityFiles, list[DependencyEdge]] = Derived(
+            lambda read: build_edges(read.entities, source=self.name)
+        )
 
     async def _read(self) -> EntityFiles:
         return await self._files.get()
 
     async def catalog(self) -> CatalogSnapshot:
-        return build_catalog((await self._read()).entities, source=self.name)
+        return self._catalog(await self._read())
 
     async def edges(self) -> list[DependencyEdge]:
-        return build_edges((await self._read()).entities, source=self.name)
+        return self._edges(await self._read())
 
     async def check(self) -> str:
         read = await self._read()
-        snap = build_catalog(read.entities, source=self.name)
-        edges = build_edges(read.entities, source=self.name)
+        snap, edges = self._catalog(read), self._edges(read)
         line = (
             f"{read.files} files: {len(snap.services)} services, {len(snap.teams)} teams, "
             f"{len(snap.people)} people, {len(edges)} edges"

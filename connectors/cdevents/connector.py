@@ -10,7 +10,7 @@ from connectors.cdevents.mapping import to_change
 from connectors.cdevents.reader import PATTERNS, ReadEvents, read_event_files
 from opscontext.config import FileConnectorConfig
 from opscontext.errors import ConfigError
-from opscontext.files import Reloading
+from opscontext.files import Derived, Reloading
 from opscontext.models import Change, TimeWindow
 from opscontext.registry import ConnectorContext
 
@@ -41,6 +41,7 @@ class CdEvents:
             instance=ctx.name,
             patterns=PATTERNS,
         )
+        self._mapped = Derived(self._map)  # mapped once per change of the files
 
     def _map(self, read: ReadEvents) -> list[Change]:
         changes: dict[str, Change] = {}
@@ -52,11 +53,11 @@ class CdEvents:
         return sorted(changes.values(), key=lambda c: (c.at, c.id))
 
     async def changes(self, window: TimeWindow) -> list[Change]:
-        return [c for c in self._map(await self._files.get()) if window.contains(c.at)]
+        return [c for c in self._mapped(await self._files.get()) if window.contains(c.at)]
 
     async def check(self) -> str:
         read = await self._files.get()
-        mapped = self._map(read)
+        mapped = self._mapped(read)
         line = f"{read.files} files: {len(read.events)} events, {len(mapped)} changes"
         if read.invalid:
             line += f"; skipped {read.invalid} invalid records"

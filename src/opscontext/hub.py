@@ -30,6 +30,7 @@ from opscontext.timeshift import shift
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+MAX_SHIFT_MEMO = 200_000
 BULK = frozenset({"catalog", "topology", "runbooks", "escalation"})
 
 
@@ -58,6 +59,8 @@ class Hub:
         self.offset = (clock() - anchor) if anchor is not None else timedelta(0)
         self._memory: dict[str, Entry] = {}
         self._inflight: dict[str, asyncio.Task[Any]] = {}
+        self._shifted: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self._shifted_items: dict[int, tuple[Any, Any]] = {}
 
     def now(self) -> datetime:
         return self.clock()
@@ -164,10 +167,30 @@ class Hub:
     async def _call(self, inst: Instance, method: str, arg: Any) -> Any:
         fn: Callable[..., Awaitable[Any]] = getattr(inst.connector, method)
         if arg is None:
-            value = await fn()
-        else:
-            value = await fn(shift(arg, -self.offset))
-        return shift(value, self.offset)
+            raw = await fn()
+            # Replay: shift an unchanged bulk answer once, not on every call, so downstream
+            # memoisation (the World) sees the same object while the source is unchanged.
+            memo = self._shifted.get((inst.name, method))
+            if memo is not None and memo[0] is raw:
+                return memo[1]
+            value = shift(raw, self.offset)
+            self._shifted[(inst.name, method)] = (raw, value)
+            return value
+        raw_items = await fn(shift(arg, -self.offset))
+        if not self.offset or not isinstance(raw_items, list):
+            return shift(raw_items, self.offset)
+        return [self._shift_item(item) for item in raw_items]
+
+    def _shift_item(self, item: Any) -> Any:
+        """Shift one windowed item, once: file sources hand back the same objects every call."""
+        memo = self._shifted_items.get(id(item))
+        if memo is not None and memo[0] is item:
+            return memo[1]
+        if len(self._shifted_items) > MAX_SHIFT_MEMO:
+            self._shifted_items.clear()
+        moved = shift(item, self.offset)
+        self._shifted_items[id(item)] = (item, moved)  # holding `item` keeps its id unique
+        return moved
 
     def _refresh_in_background(
         self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str

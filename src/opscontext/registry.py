@@ -134,6 +134,10 @@ class Registry:
 
     def __init__(self, instances: list[Instance]):
         self.instances = instances
+        # Protocol isinstance checks are slow; index once, serve every call from the table.
+        self._by_capability = {
+            name: [i for i in instances if isinstance(i.connector, proto)] for name, proto in CAPABILITIES.items()
+        }
 
     @classmethod
     def build(
@@ -169,8 +173,7 @@ class Registry:
     def of(self, capability: str) -> Iterator[Instance]:
         if capability not in CAPABILITIES:
             raise KeyError(capability)
-        proto = CAPABILITIES[capability]
-        return (i for i in self.instances if isinstance(i.connector, proto))
+        return iter(self._by_capability[capability])
 
     async def aclose(self) -> None:
         for inst in self.instances:

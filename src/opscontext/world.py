@@ -8,9 +8,9 @@ the graph is the expensive step, so a World is rebuilt only when its inputs chan
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from opscontext.engine.graph import ServiceGraph
 from opscontext.engine.identity import NameIndex, ServiceResolver
@@ -26,6 +26,8 @@ from opscontext.models import (
     Team,
 )
 
+T = TypeVar("T")
+
 
 @dataclass
 class World:
@@ -34,6 +36,18 @@ class World:
     graph: ServiceGraph
     statuses: list[SourceStatus] = field(default_factory=list)
     edges: tuple[DependencyEdge, ...] = ()
+    # Sources hand back the same alert/change objects while unchanged; resolve each once.
+    _resolved: dict[int, tuple[Any, Any]] = field(default_factory=dict, repr=False)
+
+    def _once(self, item: T, resolve: Callable[[T], T]) -> T:
+        memo = self._resolved.get(id(item))
+        if memo is not None and memo[0] is item:
+            return memo[1]  # type: ignore[no-any-return]
+        if len(self._resolved) > 200_000:
+            self._resolved.clear()
+        done = resolve(item)
+        self._resolved[id(item)] = (item, done)
+        return done
 
     def team(self, name: str | None) -> Team | None:
         canonical = self.resolver.team(name)
@@ -44,20 +58,20 @@ class World:
 
     def resolve_alerts(self, alerts: Iterable[Alert], labels: Sequence[str]) -> list[Alert]:
         """Alerts with ``service`` set to a catalog (or graph) name, or None when unknown."""
-        out = []
-        for a in alerts:
+        def resolve(a: Alert) -> Alert:
             name = self.resolver.from_labels(a.service, a.labels, labels)
             if name is None and a.service in self.graph:
                 name = a.service
-            out.append(a if name == a.service else a.model_copy(update={"service": name}))
-        return out
+            return a if name == a.service else a.model_copy(update={"service": name})
+
+        return [self._once(a, resolve) for a in alerts]
 
     def resolve_changes(self, changes: Iterable[Change]) -> list[Change]:
-        out = []
-        for c in changes:
+        def resolve(c: Change) -> Change:
             name = self.resolver.match(c.service) or (c.service if c.service in self.graph else None)
-            out.append(c if name == c.service else c.model_copy(update={"service": name}))
-        return out
+            return c if name == c.service else c.model_copy(update={"service": name})
+
+        return [self._once(c, resolve) for c in changes]
 
 
 def merge_catalogs(snapshots: Iterable[CatalogSnapshot]) -> CatalogSnapshot:
