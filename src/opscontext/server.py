@@ -188,7 +188,10 @@ def _register(server: MCPServer[App]) -> None:
         dependency graph, onset order and recent changes. Each group names its primary contributor
         with a calibrated confidence, ranked candidates with evidence, and its impacted services;
         the answer also says how much noise was removed."""
-        return await correlate_alerts(_app(ctx), since, until, service)
+        async def progress(done: float, total: float, message: str) -> None:
+            await ctx.report_progress(done, total, message=message)
+
+        return await correlate_alerts(_app(ctx), since, until, service, progress=progress)
 
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -115,3 +115,15 @@ async def test_bad_input_gets_a_clear_error(demo: Client, tool: str, args: dict[
     text = await error_text(demo, tool, args)
     assert needle in text
     assert "Traceback" not in text
+
+
+async def test_correlation_reports_progress_to_the_client(demo: Client) -> None:
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
+
+    result = await demo.call_tool("correlate_alerts", {}, progress_callback=on_progress)
+    assert not result.is_error
+    assert [p for p, _, _ in seen] == [1, 2, 3]
+    assert seen[-1][2] is not None and "groups" in seen[-1][2]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from pydantic import Field
@@ -26,8 +29,20 @@ class CorrelationAnswer(Correlation, Answer):
     groups_omitted: int = Field(default=0, description="Groups left out to fit (smallest, least confident).")
 
 
+Progress = Callable[[float, float, str], Awaitable[None]]
+THREAD_ABOVE = 2_000  # alerts; bigger correlations run off the event loop so other calls proceed
+
+
+async def _silent(done: float, total: float, message: str) -> None:
+    return None
+
+
 async def correlate_alerts(
-    app: App, since: str | None = None, until: str | None = None, service: str | None = None
+    app: App,
+    since: str | None = None,
+    until: str | None = None,
+    service: str | None = None,
+    progress: Progress = _silent,
 ) -> CorrelationAnswer:
     now = app.now()
     window = parse_window(
@@ -45,11 +60,16 @@ async def correlate_alerts(
     options = CorrelationOptions()
     # Changes from before the window still explain alerts inside it.
     change_window = window.model_copy(update={"since": window.since - options.change_lookback})
-    alerts, changes = await app.hub.alerts(window), await app.hub.changes(change_window)
+    await progress(1, 3, "fetching alerts and changes from every source")
+    alerts, changes = await asyncio.gather(app.hub.alerts(window), app.hub.changes(change_window))
     require_some(alerts.statuses, "alerts", "alert correlation", degrade=True)
     labels = app.settings.identity.service_labels
     resolved = world.resolve_alerts(alerts.items(), labels)
-    result = correlate(resolved, world.graph, world.resolve_changes(changes.items()), now=window.until, options=options)
+    resolved_changes = world.resolve_changes(changes.items())
+    await progress(2, 3, f"correlating {len(resolved)} alerts over {len(world.graph)} services")
+    run = functools.partial(correlate, resolved, world.graph, resolved_changes, now=window.until, options=options)
+    result = await asyncio.to_thread(run) if len(resolved) > THREAD_ABOVE else run()
+    await progress(3, 3, f"{result.groups_out} groups")
     groups = result.groups
     if svc is not None:
         groups = [
