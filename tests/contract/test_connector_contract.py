@@ -159,3 +159,26 @@ async def test_garbage_files_never_escape_as_anything_but_a_source_error(
         await call(connector, capability)
     except SourceError:
         pass  # reporting the garbage is fine; any other exception fails this test
+
+
+SENTINEL = "s3cr3t-sentinel-value-0123456789"
+
+
+@pytest.mark.parametrize("failure", ["401", "503", "garbage"])
+@pytest.mark.parametrize(("kind", "capability"), HTTP)
+async def test_secrets_never_reach_logs_or_error_messages(
+    kind: str, capability: str, failure: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    spec = SPECS[kind]
+    # Put the sentinel wherever the example authenticates; token auth when it shows none.
+    secrets = {name: SENTINEL for name in ("token", "password") if name in spec.example}
+    if not secrets and "token" in spec.config_model.model_fields:
+        secrets = {"token": SENTINEL}
+    transport, _ = FAILURES[failure]
+    caplog.set_level("DEBUG")
+    connector = build(spec, {"max_retries": 0, **secrets}, transport=transport)
+    with pytest.raises(SourceError) as info:
+        await call(connector, capability)
+    assert SENTINEL not in str(info.value)
+    assert SENTINEL not in caplog.text
+    assert SENTINEL not in repr(connector.__dict__)
