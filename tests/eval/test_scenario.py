@@ -28,7 +28,9 @@ def test_no_label_or_annotation_names_the_root() -> None:
             for alert in sc.alerts:
                 text = json.dumps([alert.labels, alert.annotations]).lower()
                 assert "root" not in text
-                assert set(alert.labels) == {"alertname", "service", "severity", "namespace", "instance"}
+                base = {"alertname", "service", "severity", "namespace", "instance"}
+                assert base <= set(alert.labels)
+                assert set(alert.labels) - base <= {"route", "endpoint", "handler", "path"}
 
 
 def test_the_root_is_not_always_first_to_alert() -> None:
@@ -80,3 +82,24 @@ def test_export_writes_a_world_the_connectors_can_read(tmp_path: Path) -> None:
     assert all(e["context"]["type"].startswith("dev.cdevents.") for e in events)
     truth = json.loads((tmp_path / "truth.json").read_text())
     assert truth["incidents"] and all(i["root"] for i in truth["incidents"])
+
+
+def test_some_scenarios_run_two_incidents_at_once_under_a_shared_entry_point() -> None:
+    found = with_routes = 0
+    for topo in bundled():
+        for seed in range(20):
+            sc = generate(topo, seed)
+            shared = [i for i in sc.incidents if i.id.startswith("inc-shared")]
+            for inc in shared:
+                others = [o for o in sc.incidents if o is not inc and abs((o.onset - inc.onset).total_seconds()) <= 120]
+                if not others:
+                    continue  # its partner raised a single alert and is scored as noise
+                common = {s for o in others for s in o.affected} & set(inc.affected)
+                assert common, "a shared-entry incident meets a concurrent one at a common caller"
+                assert inc.root not in common
+                found += 1
+                routed = [a for a in sc.alerts if a.fingerprint in inc.fingerprints
+                          and {"route", "endpoint", "handler", "path"} & set(a.labels)]
+                with_routes += bool(routed)
+    assert found >= 10
+    assert 0 < with_routes < found, "some shared entry points label routes, some do not"

@@ -35,16 +35,29 @@ SUMMARIES = {
 }
 
 
+ROUTE_KEYS = ("route", "route", "route", "endpoint", "handler", "path")
+_SUFFIXES = ("-service", "service", "-svc", "-api", "-server")
+
+
+def _stem(name: str) -> str:
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 class AlertFactory:
-    def __init__(self, rng: random.Random, cfg: ScenarioConfig) -> None:
+    def __init__(self, rng: random.Random, cfg: ScenarioConfig, deps: dict[str, set[str]] | None = None) -> None:
         self.rng = rng
         self.cfg = cfg
+        self.deps = deps or {}
         self.alerts: list[Alert] = []
 
-    def _emit(self, service: str, name: str, severity: str, at: datetime, flap: float) -> str:
+    def _emit(self, service: str, name: str, severity: str, at: datetime, flap: float,
+              extra: dict[str, str] | None = None) -> str:
         rng = self.rng
         labels = {"alertname": name, "service": service, "severity": severity, "namespace": "prod",
-                  "instance": f"{service}-{rng.getrandbits(24):06x}"}
+                  "instance": f"{service}-{rng.getrandbits(24):06x}", **(extra or {})}
         fp = fingerprint(labels)
         starts = [at]
         if rng.random() < flap:
@@ -68,8 +81,22 @@ class AlertFactory:
                 self.alerts.append(alert)  # an HA pair delivering the same alert twice
         return fp
 
+    def routes(self, inc: Incident) -> dict[str, dict[str, str]]:
+        """Route labels of the callers that serve several backends, when they have them: a
+        gateway's route names the backend it called; callers above it repeat that route."""
+        out: dict[str, dict[str, str]] = {}
+        for service, (_, depth) in sorted(inc.affected.items(), key=lambda kv: kv[1][1]):
+            via = inc.via.get(service)
+            if depth == 0 or via is None or len(self.deps.get(service, ())) < 2:
+                continue
+            if self.rng.random() < self.cfg.route_labels:
+                path = next(iter(out[via].values())) if via in out else f"/api/v1/{_stem(via)}"
+                out[service] = {self.rng.choice(ROUTE_KEYS): path}
+        return out
+
     def incident(self, inc: Incident) -> None:
         rng = self.rng
+        routes = self.routes(inc)
         for service, (onset, depth) in inc.affected.items():
             if depth == 0:
                 if rng.random() < self.cfg.silent_root:
@@ -87,7 +114,7 @@ class AlertFactory:
             for name in names:
                 at = onset + timedelta(seconds=rng.uniform(0, jitter))
                 severity = "critical" if rng.random() < critical else "warning"
-                inc.fingerprints.add(self._emit(service, name, severity, at, self.cfg.flap))
+                inc.fingerprints.add(self._emit(service, name, severity, at, self.cfg.flap, routes.get(service)))
 
     def noise(self, services: list[str], start: datetime, hours: float) -> set[str]:
         rng = self.rng

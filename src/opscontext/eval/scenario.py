@@ -15,7 +15,10 @@ and absent-traffic alerts. To keep the puzzle honest:
 
 Several incidents run in one window. Two may overlap in time only when the services they touch
 are more than two hops apart: closer than that nobody, human or machine, could
-say which incident an alert belongs to.
+say which incident an alert belongs to. The one exception is the shape that breaks naive
+grouping in real estates: two concurrent incidents down different branches under a **shared
+entry point** (a gateway or front end calling both). The entry point then alerts for both, and
+only its alerts' route labels (when it has them; ``route_labels``) and timing tell them apart.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ class ScenarioConfig:
     flap: float = 0.1
     duplicate: float = 0.05
     overlap: float = 0.5  # try to start an incident while another is running
+    shared_entry: float = 0.4  # add a concurrent incident under a caller of a running one
+    route_labels: float = 0.7  # a caller with several dependencies labels alerts with the route
 
     @classmethod
     def for_size(cls, n_services: int) -> ScenarioConfig:
@@ -61,6 +66,7 @@ class Incident:
     root: str
     onset: datetime
     affected: dict[str, tuple[datetime, int]]  # service -> (onset, depth)
+    via: dict[str, str] = field(default_factory=dict)  # service -> dependency the fault came through
     fingerprints: set[str] = field(default_factory=set)
     causal_change: str | None = None
 
@@ -90,7 +96,9 @@ def generate(topology: Topology, seed: int, config: ScenarioConfig | None = None
     callers = _callers(topology)
     neighbours = _neighbours(topology)
     incidents = _schedule(topology, callers, neighbours, cfg, rng, start)
-    factory = AlertFactory(rng, cfg)
+    if rng.random() < cfg.shared_entry:
+        _add_shared_entry(incidents, topology, callers, neighbours, cfg, rng)
+    factory = AlertFactory(rng, cfg, _dependencies(topology))
     noise = factory.noise([s.name for s in topology.services], start, cfg.hours)
     for inc in incidents:
         factory.incident(inc)
@@ -120,8 +128,15 @@ def _neighbours(t: Topology) -> dict[str, set[str]]:
     return out
 
 
+def _dependencies(t: Topology) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for e in t.edges:
+        out.setdefault(e.dependent, set()).add(e.dependency)
+    return out
+
+
 def _spread(root: str, onset: datetime, callers: dict[str, list[str]], cfg: ScenarioConfig,
-            rng: random.Random) -> dict[str, tuple[datetime, int]]:
+            rng: random.Random, via: dict[str, str] | None = None) -> dict[str, tuple[datetime, int]]:
     affected = {root: (onset, 0)}
     frontier = [root]
     for depth in range(1, cfg.max_depth + 1):
@@ -131,6 +146,8 @@ def _spread(root: str, onset: datetime, callers: dict[str, list[str]], cfg: Scen
                 if caller not in affected and rng.random() < cfg.hop_probability:
                     delay = timedelta(seconds=rng.uniform(20, 150))
                     affected[caller] = (affected[node][0] + delay, depth)
+                    if via is not None:
+                        via[caller] = node
                     nxt.append(caller)
         frontier = nxt
     return affected
@@ -161,7 +178,61 @@ def _schedule(t: Topology, callers: dict[str, list[str]], neighbours: dict[str, 
         else:
             onset = start + timedelta(seconds=rng.uniform(300, span))
         root = rng.choice(names)
-        inc = Incident(f"inc-{k}", root, onset, _spread(root, onset, callers, cfg, rng))
+        via: dict[str, str] = {}
+        inc = Incident(f"inc-{k}", root, onset, _spread(root, onset, callers, cfg, rng, via), via)
         if all(_compatible(inc, other, neighbours, gap) for other in out):
             out.append(inc)
     return out
+
+
+def _add_shared_entry(incidents: list[Incident], t: Topology, callers: dict[str, list[str]],
+                      neighbours: dict[str, set[str]], cfg: ScenarioConfig, rng: random.Random) -> None:
+    """Start a second incident, within two minutes of a running one, whose fault climbs to one
+    of the running incident's callers through a different branch. Only the shared callers
+    (and their callers) may be near both; everything below them must stay apart as usual."""
+    first = rng.choice([i for i in incidents if len(i.affected) > 1] or [None])
+    if first is None:
+        return
+    deps = _dependencies(t)
+    entries = sorted(s for s, (_, d) in first.affected.items() if d >= 1 and len(deps.get(s, ())) >= 2)
+    for _ in range(8 if entries else 0):
+        entry = rng.choice(entries)
+        branch = sorted(deps[entry] - set(first.affected))
+        if not branch:
+            continue
+        b = rng.choice(branch)
+        below = sorted(deps.get(b, set())) if rng.random() < 0.4 else []
+        root = rng.choice(below) if below else b
+        onset = first.onset + timedelta(seconds=rng.uniform(-120, 120))
+        via: dict[str, str] = {}
+        inc = Incident(f"inc-shared-{len(incidents)}", root, onset, _spread(root, onset, callers, cfg, rng, via), via)
+        if entry not in inc.affected:
+            continue
+        shared = _upstream(entry, callers) | {entry}
+        if _apart_below(first, inc, shared, neighbours) and all(
+            _compatible(inc, other, neighbours, timedelta(minutes=45)) for other in incidents if other is not first
+        ):
+            incidents.append(inc)
+            return
+
+
+def _upstream(service: str, callers: dict[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = [service]
+    while stack:
+        for c in callers.get(stack.pop(), ()):
+            if c not in seen:
+                seen.add(c)
+                stack.append(c)
+    return seen
+
+
+def _apart_below(a: Incident, b: Incident, shared: set[str], neighbours: dict[str, set[str]]) -> bool:
+    """More than two hops apart once the shared callers are taken out of the picture."""
+    own_a, own_b = set(a.affected) - shared, set(b.affected) - shared
+    if not own_a or not own_b:
+        return False
+    near = set(own_b)
+    for s in own_b:
+        near |= neighbours.get(s, set()) - shared
+    return not any(s in near or (neighbours.get(s, set()) - shared) & near for s in own_a)

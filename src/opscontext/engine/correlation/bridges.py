@@ -14,8 +14,7 @@ before their callers):
    episodes to each other, and to one explained component when there is exactly one.
 4. Each bridge's alerts are then placed, a strand at a time (same route or alert name), in
    the component that fits best (:mod:`opscontext.engine.correlation.fit`): shared route-like
-   words, time since that explanation started, graph distance, and the component its first
-   strand went to (a service failing for one reason keeps its alerts together).
+   words, time since that explanation started, graph distance.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from opscontext.engine.correlation.dedup import UniqueAlert
-from opscontext.engine.correlation.fit import Bags, Candidate, best, strands, words
+from opscontext.engine.correlation.fit import Bags, Candidate, best, strands
 from opscontext.engine.correlation.grouping import Episode, Links, UnionFind
 
 STRONG_LAG = 60.0  # seconds a dependency may start after its dependent and still look like the cause
@@ -145,16 +144,12 @@ def assign(unique: list[UniqueAlert], eps: list[Episode], res: Resolution, gap: 
             else:
                 cands.append(Candidate(uf.find(t), eps[t].first, hops))
         placed: dict[int, list[int]] = {}
-        home: int | None = None
         for strand in strands(unique, eps[x].members, gap):
             alerts = [unique[i] for i in strand]
-            root = best(alerts, cands, bags, home)
-            home = root if home is None else home
+            root = best(alerts, cands, bags)
             placed.setdefault(root, []).extend(strand)
             for u in alerts:
                 bags.add(root, u)
-        if home is not None:
-            bags.add_words(home, words(eps[x].service))
         res.placed[x] = placed
 
 

@@ -25,13 +25,16 @@ ROUTE_KEYS = frozenset({
     "route", "endpoint", "handler", "path", "uri", "url", "http_route", "operation", "rpc",
     "grpc_method", "grpc_service", "method_name", "span_name",
 })
-# Words every incident shares (or that only describe the kind of alert) say nothing about which.
-_STOP = frozenset({
-    "api", "service", "svc", "server", "http", "https", "www", "com", "internal", "prod", "app",
-    "id", "high", "low", "rate", "error", "latency", "too", "many", "request", "alert", "the", "and",
+# Words that only structure a route say nothing about which backend it reached.
+_ROUTE_STOP = frozenset({"api", "www", "http", "https", "com", "id", "internal", "prod"})
+# Alert names share words that describe the kind of alert, not the place.
+_NAME_STOP = frozenset({
+    "high", "low", "rate", "error", "latency", "too", "many", "request", "alert", "slow", "saturation",
+    "service", "traffic", "absent", "down", "failure", "failing", "budget", "burn", "fast",
 })
+_NAME_SUFFIXES = ("service", "svc", "server", "api")
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-W_ROUTE, W_NAME, W_TIME, W_HOPS, W_HOME = 1.0, 0.5, 1.0, 0.25, 0.3
+W_ROUTE, W_NAME, W_TIME, W_HOPS = 1.0, 0.5, 1.0, 0.25
 _MAX_BAG_ALERTS = 200
 
 
@@ -42,8 +45,11 @@ def words(text: str) -> frozenset[str]:
         w = w.lower()
         if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
             w = w[:-1]  # orders ~ order-service
-        if len(w) >= 2 and not w.isdigit() and w not in _STOP:
+        if len(w) >= 2 and not w.isdigit() and w not in _ROUTE_STOP:
             out.add(w)
+            for suffix in _NAME_SUFFIXES:  # "checkoutservice" is still about checkout
+                if w.endswith(suffix) and len(w) > len(suffix) + 1:
+                    out.add(w[: -len(suffix)])
     return frozenset(out)
 
 
@@ -80,8 +86,6 @@ class Bags:
     def add(self, root: int, u: UniqueAlert) -> None:
         self.get(root).update(route_words(u))
 
-    def add_words(self, root: int, found: frozenset[str]) -> None:
-        self.get(root).update(found)
 
     def _build(self, root: int) -> set[str]:
         if self._by_root is None:
@@ -128,16 +132,10 @@ def time_fit(delta: float) -> float:
 def score(strand: list[UniqueAlert], c: Candidate, bag: set[str]) -> float:
     first = strand[0]
     route = W_ROUTE if any(route_words(u) & bag for u in strand) else 0.0
-    name = W_NAME if any(words(u.alert.alertname) & bag for u in strand) else 0.0
+    name = W_NAME if any((words(u.alert.alertname) - _NAME_STOP) & bag for u in strand) else 0.0
     return route + name + W_TIME * time_fit(first.ts - c.onset) + W_HOPS / max(c.hops, 1)
 
 
-def best(strand: list[UniqueAlert], cands: list[Candidate], bags: Bags, home: int | None) -> int:
-    """The root of the best-fitting candidate (ties: earlier explanation, then lower root).
-    ``home`` is where the bridge's first strand went; later strands need a reason to leave."""
-
-    def key(c: Candidate) -> tuple[float, float, int]:
-        s = score(strand, c, bags.get(c.root)) + (W_HOME if c.root == home else 0.0)
-        return s, -c.onset, -c.root
-
-    return max(cands, key=key).root
+def best(strand: list[UniqueAlert], cands: list[Candidate], bags: Bags) -> int:
+    """The root of the best-fitting candidate (ties: earlier explanation, then lower root)."""
+    return max(cands, key=lambda c: (score(strand, c, bags.get(c.root)), -c.onset, -c.root)).root
