@@ -33,7 +33,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # errors stay one copy-pastable line
 
 ConfigOpt = Annotated[
     Path | None,

@@ -1,0 +1,88 @@
+"""The terminal interface, driven as a person would (typer's runner, real demo world)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from opscontext.cli import app
+
+runner = CliRunner()
+
+
+def test_help_lists_every_command() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("serve", "connectors", "doctor", "who-owns", "what-changed", "blast-radius",
+                    "get-runbook", "correlate-alerts"):
+        assert command in result.output
+
+
+def test_connectors_json_lists_types_with_capabilities_and_config_schema() -> None:
+    result = runner.invoke(app, ["connectors", "--json"])
+    assert result.exit_code == 0
+    data = {c["type"]: c for c in json.loads(result.output)}
+    assert data["pagerduty"]["capabilities"] and "properties" in data["pagerduty"]["config"]
+    assert "token" in data["pagerduty"]["config"]["properties"]
+
+
+def test_who_owns_json_is_the_tools_structured_answer() -> None:
+    result = runner.invoke(app, ["who-owns", "payment-service", "--demo", "--json"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["owner"]["team"] == "payments"
+
+
+def test_unknown_service_exits_1_with_suggestions() -> None:
+    result = runner.invoke(app, ["blast-radius", "paymnt-servce", "--demo"])
+    assert result.exit_code == 1
+    assert "Did you mean" in result.output and "payment-service" in result.output
+
+
+def test_missing_config_file_exits_2_naming_it(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["who-owns", "x", "--config", str(tmp_path / "nope.toml")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_misspelt_field_in_config_exits_2_naming_instance_and_field(tmp_path: Path) -> None:
+    cfg = tmp_path / "opscontext.toml"
+    cfg.write_text('[connectors.alerts]\ntype = "alertmanager"\npaht = "alerts.json"\n')
+    result = runner.invoke(app, ["doctor", "--config", str(cfg)])
+    assert result.exit_code == 2
+    assert "connectors.alerts" in result.output
+
+
+def test_doctor_on_the_demo_world_passes_and_names_each_instance() -> None:
+    result = runner.invoke(app, ["doctor", "--demo", "--json"])
+    assert result.exit_code == 0, result.output
+    checks = json.loads(result.output)
+    assert {c["instance"] for c in checks} == {"catalog", "alerts", "changes", "runbooks", "oncall", "escalation"}
+    assert all(c["ok"] for c in checks)
+
+
+def test_doctor_fails_with_exit_1_when_a_source_is_broken(tmp_path: Path) -> None:
+    cfg = tmp_path / "opscontext.toml"
+    cfg.write_text('[connectors.alerts]\ntype = "alertmanager"\npath = "missing-dir"\n')
+    result = runner.invoke(app, ["doctor", "--config", str(cfg), "--json"])
+    assert result.exit_code == 1
+    (check,) = json.loads(result.output)
+    assert not check["ok"] and "does not exist" in check["detail"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["what-changed", "--since", "6h", "--demo"],
+        ["get-runbook", "--query", "kafka broker", "--demo"],
+        ["correlate-alerts", "--demo"],
+        ["blast-radius", "orders-db", "--demo"],
+    ],
+)
+def test_each_tool_command_renders_readable_output(args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "sources:" in result.output
