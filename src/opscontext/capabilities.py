@@ -16,6 +16,7 @@ Contract shared by every method below:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -27,6 +28,7 @@ from opscontext.models import (
     EscalationPolicy,
     OnCallShift,
     Runbook,
+    ServiceHealth,
     TimeWindow,
 )
 
@@ -80,6 +82,22 @@ class RunbookSource(Protocol):
     async def runbooks(self) -> list[Runbook]: ...
 
 
+@runtime_checkable
+class HealthSource(Protocol):
+    """How services are serving at instant ``at``: error rate, p99 latency and request rate.
+
+    Called by the hub for the few services a tool is about to show (a blast radius: the failing
+    service and its nearest neighbours, at most a few dozen names), never for a whole catalog.
+    ``services`` are catalog names; the answer holds at most one entry per name the source has
+    data for, spelled exactly as asked, and omits the rest. Empty means no data for any of them
+    (or nothing was asked). A metric the source cannot measure for a service is None in its
+    entry, never 0. Raises SourceError when the source cannot be asked or answers garbage; the
+    caller then shows the answer without health and names the failed source.
+    """
+
+    async def health(self, services: Sequence[str], at: datetime) -> list[ServiceHealth]: ...
+
+
 # Capability name -> Protocol, in the order tools and docs list them.
 CAPABILITIES: dict[str, type] = {
     "catalog": ServiceCatalog,
@@ -89,6 +107,7 @@ CAPABILITIES: dict[str, type] = {
     "oncall": OnCallSource,
     "escalation": EscalationSource,
     "runbooks": RunbookSource,
+    "health": HealthSource,
 }
 
 

@@ -14,6 +14,8 @@ from opscontext.errors import SourceError
 from opscontext.models import TimeWindow
 from opscontext.registry import Instance
 
+PROBE_SERVICE = "opscontext-doctor-probe"
+
 
 class CheckResult(BaseModel):
     instance: str
@@ -66,9 +68,12 @@ async def _probe(app: App, inst: Instance) -> str:
             "oncall": ("on_call", now),
             "escalation": ("escalation_policies", None),
             "runbooks": ("runbooks", None),
+            # A name no one uses: the query runs (auth, syntax) without needing the catalog.
+            "health": ("health", ((PROBE_SERVICE,), now)),
         }[cap]
         fn = getattr(connector, method)
-        value = await (fn() if arg is None else fn(arg))
+        args = () if arg is None else arg if isinstance(arg, tuple) else (arg,)
+        value = await fn(*args)
         size = len(value.services) if cap == "catalog" else len(value)
         counts.append(f"{cap}: {size}")
     return "; ".join(counts)

@@ -6,8 +6,8 @@ failed (with the reason). One failing source degrades an answer; it never fails 
 
 Cache policy per data family: bulk families (catalog, topology, runbooks, escalation) are served
 from cache until their TTL, then served stale while one background refresh runs; windowed
-families (alerts, changes, on-call) are cached for seconds and keyed by the window. When a
-source fails, its last good answer is served as stale up to ``ttl.stale_max``.
+families (alerts, changes, on-call, health) are cached for seconds and keyed by their arguments.
+When a source fails, its last good answer is served as stale up to ``ttl.stale_max``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -61,6 +61,7 @@ class Hub:
         self._inflight: dict[str, asyncio.Task[Any]] = {}
         self._shifted: dict[tuple[str, str], tuple[Any, Any]] = {}
         self._shifted_items: dict[int, tuple[Any, Any]] = {}
+        self._failures: dict[str, str] = {}  # cache key -> why its last fetch failed
 
     def now(self) -> datetime:
         return self.clock()
@@ -91,6 +92,12 @@ class Hub:
         got = await self.gather("oncall", "on_call", at)
         return _filter(got, lambda s: s.start <= at < s.end)
 
+    async def health(self, services: Sequence[str], at: datetime) -> Gathered[Any]:
+        wanted = frozenset(services)
+        got = await self.gather("health", "health", (tuple(sorted(wanted)), at))
+        # A stale answer may be for another set of services: keep only the ones asked about.
+        return _filter(got, lambda h: h.service in wanted)
+
     # -- mechanism ------------------------------------------------------------------------
 
     async def gather(self, capability: str, method: str, arg: Any = None) -> Gathered[Any]:
@@ -112,8 +119,11 @@ class Hub:
             entry = self._get(key)
             if entry is not None and entry.age() <= ttl:
                 return entry.value, self._status(inst, capability, SourceState.OK, entry)
-            if entry is not None and capability in BULK:
+            if entry is not None and capability in BULK and entry.age() <= self.settings.cache.ttl.stale_max:
                 self._refresh_in_background(inst, capability, method, arg, key, last_key)
+                failure = self._failures.get(key)
+                if failure is not None:  # the last refresh failed: say so, with the data's age
+                    return entry.value, self._status(inst, capability, SourceState.STALE, entry, failure)
                 return entry.value, self._status(inst, capability, SourceState.OK, entry)
         try:
             value = await asyncio.wait_for(
@@ -150,14 +160,20 @@ class Hub:
         if task is None:
             task = asyncio.ensure_future(self._call(inst, method, arg))
             self._inflight[key] = task
-            task.add_done_callback(lambda t: self._landed(t, key, last_key, cacheable))
+            task.add_done_callback(lambda t: self._landed(t, inst, key, last_key, cacheable))
         return await asyncio.shield(task)
 
-    def _landed(self, task: asyncio.Task[Any], key: str, last_key: str, cacheable: bool) -> None:
+    def _landed(self, task: asyncio.Task[Any], inst: Instance, key: str, last_key: str, cacheable: bool) -> None:
         self._inflight.pop(key, None)
-        if task.cancelled() or task.exception() is not None or not cacheable:
-            if not task.cancelled():
-                task.exception()  # mark retrieved; the awaiting caller reports it
+        if task.cancelled():
+            return
+        exc = task.exception()  # retrieving it also marks it handled
+        if exc is not None:
+            # Remembered so a background refresh that failed is reported, not hidden behind "ok".
+            self._failures[key] = _reason(inst, exc, self.settings.limits.source_timeout_seconds)
+            return
+        self._failures.pop(key, None)
+        if not cacheable:
             return
         keep = self.settings.cache.ttl.stale_max
         for k in (key, last_key):
@@ -176,7 +192,8 @@ class Hub:
             value = shift(raw, self.offset)
             self._shifted[(inst.name, method)] = (raw, value)
             return value
-        raw_items = await fn(shift(arg, -self.offset))
+        args = arg if isinstance(arg, tuple) else (arg,)  # a tuple carries several arguments
+        raw_items = await fn(*(shift(a, -self.offset) for a in args))
         if not self.offset or not isinstance(raw_items, list):
             return shift(raw_items, self.offset)
         return [self._shift_item(item) for item in raw_items]
@@ -199,7 +216,7 @@ class Hub:
             return
         task = asyncio.ensure_future(self._call(inst, method, arg))
         self._inflight[key] = task
-        task.add_done_callback(lambda t: self._landed(t, key, last_key, True))
+        task.add_done_callback(lambda t: self._landed(t, inst, key, last_key, True))
 
     def _get(self, key: str) -> Entry | None:
         entry = self._memory.get(key)
@@ -214,11 +231,8 @@ class Hub:
         if arg is None:
             return base
         bucket = max(ttl, 1.0)  # calls inside one TTL bucket share a window key
-        if isinstance(arg, TimeWindow):
-            return f"{base}|{int(arg.since.timestamp() // bucket)}|{int(arg.until.timestamp() // bucket)}"
-        if isinstance(arg, datetime):
-            return f"{base}|{int(arg.timestamp() // bucket)}"
-        return f"{base}|{arg!r}"
+        parts = arg if isinstance(arg, tuple) else (arg,)
+        return "|".join([base, *(_key_part(p, bucket) for p in parts)])
 
     def _status(
         self, inst: Instance, capability: str, state: SourceState, entry: Entry, detail: str | None = None
@@ -237,6 +251,16 @@ class Hub:
         for task in list(self._inflight.values()):
             task.cancel()
         self._inflight.clear()
+
+
+def _key_part(arg: Any, bucket: float) -> str:
+    if isinstance(arg, TimeWindow):
+        return f"{int(arg.since.timestamp() // bucket)}|{int(arg.until.timestamp() // bucket)}"
+    if isinstance(arg, datetime):
+        return f"{int(arg.timestamp() // bucket)}"
+    if isinstance(arg, tuple | list | frozenset):  # names asked about: order does not matter
+        return ",".join(sorted(map(str, arg)))
+    return repr(arg)
 
 
 def _count(value: Any) -> int | None:

@@ -174,6 +174,22 @@ class Alert(Frozen):
         return self.ends_at is None or self.ends_at >= window.since
 
 
+class ServiceHealth(Frozen):
+    """How a service is serving its callers at one instant: experience, not component health.
+
+    A metric the source has no series for is None, never 0: "no data" and "no errors" differ.
+    """
+
+    service: str  # the name asked for, spelled exactly as asked
+    error_rate: float | None = Field(default=None, ge=0, le=1)  # fraction of requests failing
+    latency_p99_seconds: float | None = Field(default=None, ge=0)
+    request_rate: float | None = Field(default=None, ge=0)  # requests/s
+    at: datetime  # the instant the values were evaluated at
+    source: str = ""
+
+    _utc = field_validator("at")(_aware)
+
+
 class RunbookSection(Frozen):
     heading: str
     anchor: str

@@ -35,6 +35,7 @@ class TtlSettings(BaseModel):
     changes: float = Field(default=30, ge=0)
     alerts: float = Field(default=10, ge=0)
     oncall: float = Field(default=60, ge=0)
+    health: float = Field(default=15, ge=0, description="Error rate, latency and traffic per service.")
     stale_max: float = Field(default=86_400, ge=0, description="Never serve data older than this.")
 
 

@@ -40,6 +40,7 @@ METHODS = {
     "oncall": ("on_call", NOW),
     "escalation": ("escalation_policies", None),
     "runbooks": ("runbooks", None),
+    "health": ("health", (("checkout-service", "payment-service"), NOW)),  # a tuple: several arguments
 }
 PAIRS = [(s.type, cap) for s in SPECS.values() for cap in s.capabilities]
 HTTP = [(t, c) for t, c in PAIRS if issubclass(SPECS[t].config_model, HttpConnectorConfig)]
@@ -47,9 +48,13 @@ FILES = [(t, c) for t, c in PAIRS if issubclass(SPECS[t].config_model, FileConne
 
 
 async def call(connector: Any, capability: str) -> Any:
-    method, arg = METHODS[capability]
-    fn = getattr(connector, method)
-    return await (fn() if arg is None else fn(arg))
+    fn = getattr(connector, METHODS[capability][0])
+    return await fn(*arguments(capability))
+
+
+def arguments(capability: str) -> tuple[Any, ...]:
+    arg = METHODS[capability][1]
+    return () if arg is None else arg if isinstance(arg, tuple) else (arg,)
 
 
 def build(
@@ -83,10 +88,9 @@ def test_unknown_config_keys_are_refused(kind: str) -> None:
 
 @pytest.mark.parametrize(("kind", "capability"), PAIRS)
 def test_capability_methods_are_coroutines_with_the_protocol_signature(kind: str, capability: str) -> None:
-    method, arg = METHODS[capability]
-    fn = getattr(SPECS[kind].factory, method)
+    fn = getattr(SPECS[kind].factory, METHODS[capability][0])
     assert inspect.iscoroutinefunction(fn)
-    assert len(inspect.signature(fn).parameters) == (1 if arg is None else 2)
+    assert len(inspect.signature(fn).parameters) == 1 + len(arguments(capability))
     assert isinstance(CAPABILITIES[capability], type)
 
 
