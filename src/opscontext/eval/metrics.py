@@ -13,10 +13,24 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from opscontext.eval.scenario import Scenario
+
+class TrueIncident(Protocol):
+    @property
+    def root(self) -> str: ...
+    @property
+    def fingerprints(self) -> Collection[str]: ...
+
+
+class GroundTruth(Protocol):
+    """A generated scenario, or ground truth read back from an exported or demo world."""
+
+    @property
+    def incidents(self) -> Sequence[TrueIncident]: ...
+    def truth(self) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -55,7 +69,7 @@ def pairwise(truth: Mapping[str, str], predicted: Mapping[str, str]) -> tuple[fl
     return precision, recall, f1
 
 
-def score(scenario: Scenario, pred: Prediction, alerts_in: int) -> Score:
+def score(scenario: GroundTruth, pred: Prediction, alerts_in: int) -> Score:
     label: dict[str, str] = {}
     for gi, (fps, _, _) in enumerate(pred.groups):
         for fp in fps:

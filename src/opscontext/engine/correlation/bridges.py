@@ -11,7 +11,8 @@ before their callers):
 2. An episode whose explanations lie in two or more components is a **bridge**: it joins none.
    Its callers inherit its ambiguity.
 3. Sibling links (a shared dependency that does not explain them itself) join unexplained
-   episodes to each other, and to one explained component when there is exactly one.
+   episodes to each other; a lone unexplained episode also joins the one explained component
+   it is a sibling of, when there is exactly one.
 4. Each bridge's alerts are then placed, a strand at a time (same route or alert name), in
    the component that fits best (:mod:`opscontext.engine.correlation.fit`): shared route-like
    words, time since that explanation started, graph distance.
@@ -113,21 +114,26 @@ def resolve(eps: list[Episode], links: Links) -> Resolution:
 def _siblings(eps: list[Episode], links: Links, res: Resolution) -> None:
     uf, bridges = res.uf, res.bridges
     explained = {x for x in links.down if x not in bridges}
+    size: dict[int, int] = defaultdict(int)
+    for e in range(len(eps)):
+        if e not in bridges:
+            size[uf.find(e)] += 1
     pending: list[tuple[int, int]] = []
     for a, b in links.siblings:
-        if a in bridges or b in bridges:
+        if a in bridges or b in bridges or (a in explained and b in explained):
+            continue  # an alerting explanation beats a shared silent one
+        if a not in explained and b not in explained:
+            uf.union(a, b)  # both unexplained: a silent dependency of both is the best story
             continue
-        if a in explained and b in explained:
-            continue  # both already have an alerting explanation; a silent one adds nothing
-        if a in explained or b in explained:
-            pending.append((a, b) if b in explained else (b, a))
-        else:
-            uf.union(a, b)
+        loose, anchored = (b, a) if a in explained else (a, b)
+        if size[uf.find(loose)] == 1:  # a lone symptom, not the root of callers of its own
+            pending.append((loose, anchored))
     partners: dict[int, set[int]] = defaultdict(set)
     for loose, anchored in pending:
         partners[uf.find(loose)].add(uf.find(anchored))
     for loose_root, roots in partners.items():
-        if len(roots) == 1:  # an unexplained symptom next to exactly one incident joins it
+        roots.discard(loose_root)
+        if len(roots) == 1:  # next to exactly one incident: join it
             uf.union(loose_root, roots.pop())
 
 
