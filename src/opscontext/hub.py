@@ -119,12 +119,12 @@ class Hub:
             entry = self._get(key)
             if entry is not None and entry.age() <= ttl:
                 return entry.value, self._status(inst, capability, SourceState.OK, entry)
-            if entry is not None and capability in BULK and entry.age() <= self.settings.cache.ttl.stale_max:
+            fresh_enough = entry is not None and entry.age() <= self.settings.cache.ttl.stale_max
+            if entry is not None and fresh_enough and capability in BULK and key not in self._failures:
                 self._refresh_in_background(inst, capability, method, arg, key, last_key)
-                failure = self._failures.get(key)
-                if failure is not None:  # the last refresh failed: say so, with the data's age
-                    return entry.value, self._status(inst, capability, SourceState.STALE, entry, failure)
                 return entry.value, self._status(inst, capability, SourceState.OK, entry)
+            # After a failed refresh, ask in the foreground: a recovery shows at once, and a
+            # continuing failure is reported as stale with its reason instead of hiding as ok.
         try:
             value = await asyncio.wait_for(
                 self._fetch(inst, capability, method, arg, key, last_key, cacheable),

@@ -170,12 +170,6 @@ async def test_a_vendor_that_dies_after_answering_is_served_stale_with_age_and_r
     assert all(s["age_seconds"] < TTL for s in owner["sources"] if s["capability"] in ("oncall", "alerts"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub.Hub._one serves an expired bulk entry (catalog/topology/escalation) as state ok "
-    "while it refreshes in the background, and a failed background refresh is never recorded: "
-    "the source keeps showing ok with a growing age and no detail for as long as it is down",
-)
 async def test_bulk_data_of_a_dead_vendor_turns_stale_with_the_reason_once_its_refresh_failed(
     world: Callable[..., Settings], connect: Callable[[Settings], Client], vendors: Vendors
 ) -> None:

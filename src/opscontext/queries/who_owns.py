@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from opscontext.answers import Contact, EscalationEntry, OnCallEntry, OwnerInfo, ServiceInfo, WhoOwnsAnswer
@@ -19,9 +20,11 @@ async def who_owns(app: App, service: str) -> WhoOwnsAnswer:
     require_some(world.statuses, "catalog", "ownership")
     svc = world.resolver.resolve(service)
     now = app.now()
-    shifts = await app.hub.on_call(now)
-    policies = await app.hub.escalation_policies()
-    alerts = await app.hub.alerts(TimeWindow(since=now - timedelta(hours=2), until=now))
+    shifts, policies, alerts = await asyncio.gather(
+        app.hub.on_call(now),
+        app.hub.escalation_policies(),
+        app.hub.alerts(TimeWindow(since=now - timedelta(hours=2), until=now)),
+    )
     team = world.team(svc.owner)
     policy = _policy_for(svc, team.name if team else svc.owner, policies.items(), world)
     on_call = _on_call(world, svc, team.name if team else svc.owner, policy, shifts.items())
