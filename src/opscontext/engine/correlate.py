@@ -29,6 +29,7 @@ from opscontext.engine.correlation import evidence as ev
 from opscontext.engine.correlation.assemble import Cluster, attach_silent, build_group, rank, service_stats
 from opscontext.engine.correlation.bridges import assign, clusters, resolve
 from opscontext.engine.correlation.dedup import UniqueAlert, deduplicate, severity_rank
+from opscontext.engine.correlation.gcpause import without_gc
 from opscontext.engine.correlation.grouping import build_episodes, link_by_labels, link_by_topology
 from opscontext.engine.correlation.models import (
     AlertBrief,
@@ -47,6 +48,7 @@ __all__ = ["AlertBrief", "AlertGroup", "Candidate", "Correlation", "CorrelationO
 _CRITICAL = severity_rank("critical")
 
 
+@without_gc  # millions of short-lived objects: see gcpause for the measured cost
 def correlate(
     alerts: Sequence[Alert],
     graph: ServiceGraph,

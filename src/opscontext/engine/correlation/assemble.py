@@ -44,20 +44,14 @@ def service_stats(unique: Sequence[UniqueAlert], members: list[int]) -> dict[str
 
 def attach_silent(index: MeetingIndex, clusters: list[Cluster]) -> None:
     """Find, for every cluster, silent nodes that two or more of its services depend on."""
-    where: dict[str, list[int]] = {}
-    for ci, c in enumerate(clusters):
-        for s in c.stats:
-            where.setdefault(s, []).append(ci)
+    # Each alerting service's own near dependencies (from its memoised walk), not a scan of
+    # every meeting point in the index: the same pairs, a fraction of the work.
     limit = index.max_hops - 1
-    for m, entries in index.at.items():
-        if index.is_hub(m):
-            continue
-        for a, s in entries:
-            if a == 0 or a > limit:
-                continue
-            for ci in where.get(s, ()):
-                if m not in clusters[ci].stats:
-                    clusters[ci].silent.setdefault(m, set()).add(s)
+    for c in clusters:
+        for s in c.stats:
+            for m in index.near(s, limit):
+                if m not in c.stats and not index.is_hub(m):
+                    c.silent.setdefault(m, set()).add(s)
 
 
 def rank(
@@ -68,7 +62,9 @@ def rank(
     first = min(st.first for st in stats.values())
     up: dict[str, set[str]] = {}  # in-group dependency -> its direct in-group dependents
     deps = dict.fromkeys(stats, 0)
-    for m in stats:
+    # A one-service group (half of all groups at scale) has no in-group edges; skipping the
+    # scan matters when that service is a hub whose meeting list holds thousands of callers.
+    for m in stats if len(stats) > 1 else ():
         for _, s in index.at.get(m, ()):
             if s != m and s in stats:
                 up.setdefault(m, set()).add(s)
@@ -91,13 +87,11 @@ def rank(
         earliest = min(stats[d].first for d in dependents)
         change = changes.best(m, first, lookback, grace)
         sc = score(m, None, len(explained_set), len(below), n, first, change, silent_onset=earliest)
-        between = (min(dependents), min(below)) if below else None
-        sc.evidence = ev.evidence(sc, None, between)
+        sc.between = (min(dependents), min(below)) if below else None
         out.append(sc)
     out.sort(key=lambda c: (-c.score, -c.explains, c.onset_s if c.alerting else 1e18, c.service))
-    for sc in out[: opts.max_candidates]:
-        if sc.alerting:
-            sc.evidence = ev.evidence(sc, stats[sc.service], None)
+    for sc in out[: opts.max_candidates]:  # words only for the candidates that are shown
+        sc.evidence = ev.evidence(sc, stats[sc.service] if sc.alerting else None, sc.between)
     return out
 
 

@@ -18,8 +18,18 @@ from opscontext.models import Alert, AlertState
 SEVERITY_RANK = {"critical": 3, "page": 3, "error": 2, "high": 2, "warning": 1, "warn": 1}
 
 
+# Severities are a handful of distinct strings; remembering each one's rank saves a lower()
+# and two look-ups per call in loops that run once per delivery.
+_RANK_MEMO: dict[str | None, int] = {}
+
+
 def severity_rank(severity: str | None) -> int:
-    return SEVERITY_RANK.get((severity or "").lower(), 0)
+    rank = _RANK_MEMO.get(severity)
+    if rank is None:
+        rank = SEVERITY_RANK.get((severity or "").lower(), 0)
+        if len(_RANK_MEMO) < 1024:  # free-text severities must not grow it without bound
+            _RANK_MEMO[severity] = rank
+    return rank
 
 
 @dataclass(slots=True)
@@ -54,29 +64,47 @@ def deduplicate(alerts: Sequence[Alert], flap_window: timedelta) -> Deduped:
     unique: list[UniqueAlert] = []
     flapping: dict[str, int] = {}
     for fp, deliveries in by_fp.items():
-        deliveries.sort(key=lambda a: a.starts_at)
+        if len(deliveries) == 1:  # most fingerprints: one delivery, one occurrence
+            a = deliveries[0]
+            unique.append(UniqueAlert(alert=a, firings=1, severity=a.severity, service=a.service,
+                                      starts_at=a.starts_at, ts=a.starts_at.timestamp()))
+            continue
+        deliveries.sort(key=_start)
         for occurrence in _occurrences(deliveries, flap_window):
             unique.append(occurrence)
             if occurrence.firings > 1:
                 flapping[fp] = flapping.get(fp, 0) + occurrence.firings
-    unique.sort(key=lambda u: u.ts)
+    unique.sort(key=_ts)
     removed = len(alerts) - suppressed - len(unique)
     return Deduped(unique, removed, flapping, suppressed)
+
+
+def _start(a: Alert) -> datetime:
+    return a.starts_at
+
+
+def _ts(u: UniqueAlert) -> float:
+    return u.ts
 
 
 def _occurrences(deliveries: list[Alert], flap_window: timedelta) -> list[UniqueAlert]:
     """Split one fingerprint's time-sorted deliveries into occurrences, counting firings."""
     out: list[UniqueAlert] = []
     current: UniqueAlert | None = None
+    current_rank = 0
     last_start: datetime | None = None
     for a in deliveries:
-        if current is None or last_start is None or a.starts_at - last_start > flap_window:
+        start = a.starts_at
+        if current is None or last_start is None or start - last_start > flap_window:
             current = UniqueAlert(alert=a, firings=1, severity=a.severity, service=a.service,
-                                  starts_at=a.starts_at, ts=a.starts_at.timestamp())
+                                  starts_at=start, ts=start.timestamp())
+            current_rank = severity_rank(a.severity)
             out.append(current)
-        elif a.starts_at != last_start:
-            current.firings += 1
-        if severity_rank(a.severity) > severity_rank(current.severity):
-            current.severity = a.severity
-        last_start = a.starts_at
+        else:
+            if start != last_start:
+                current.firings += 1
+            rank = severity_rank(a.severity)
+            if rank > current_rank:
+                current.severity, current_rank = a.severity, rank
+        last_start = start
     return out

@@ -58,6 +58,9 @@ class Scored:
     lag_min: float
     onset_s: float
     evidence: list[str] = field(default_factory=list)
+    # A silent candidate's (alerting dependent, alerting dependency) it sits between, kept so
+    # its evidence can be worded later, only if it makes the shown candidates.
+    between: tuple[str, str] | None = None
 
 
 class ChangeIndex:

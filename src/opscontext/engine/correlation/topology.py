@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
-from opscontext.engine.graph import ServiceGraph
+from opscontext.engine.graph import GraphIndex, ServiceGraph
 
 
 @dataclass(slots=True)
@@ -31,9 +31,21 @@ class MeetingIndex:
     max_hops: int = 3
     hub_degree: int = 40
     in_degree: dict[str, int] = field(default_factory=dict)
+    # Alerting service -> its walk as names per hop (hops below max_hops only), for near().
+    walks: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
     def is_hub(self, m: str) -> bool:
         return self.in_degree.get(m, 0) > self.hub_degree
+
+    def near(self, s: str, hops: int) -> list[str]:
+        """Dependencies of alerting ``s`` at distance 1..``hops`` that are meeting points, i.e.
+        exactly the ``m`` whose ``at[m]`` holds ``(a, s)`` with ``0 < a <= hops``, read from the
+        memoised walk instead of scanning the whole index."""
+        walk = self.walks.get(s)
+        if walk is None:
+            return []
+        at = self.at
+        return [m for level in walk[:hops] for m in level if m in at]
 
     def links_at(self, m: str) -> bool:
         """Whether distances at ``m`` may pair beyond the chain case (m itself alerting)."""
@@ -44,21 +56,28 @@ class MeetingIndex:
 class Adjacency:
     succ: dict[str, tuple[str, ...]]  # service -> its dependencies
     pred: dict[str, tuple[str, ...]]  # service -> its dependents
+    ix: GraphIndex | None = None  # the integer index the name view was read from
+    # Memoised bounded walks: (max_hops, max_reach) -> node id -> nodes first reached at each
+    # hop. The graph never changes, so a walk done for one correlation serves every later one.
+    walks: dict[tuple[int, int], dict[int, tuple[tuple[int, ...], ...]]] = field(default_factory=dict)
 
 
-# A ServiceGraph is immutable once built, so its plain-dict adjacency is built once and reused
-# by every correlation over it: walking tuples is several times faster than asking the graph
-# for a fresh list per visited node, which dominates the cost at 100k alerts.
+# A ServiceGraph is immutable once built, so its name adjacency is built once, from the compact
+# integer index (never the networkx view, which costs over a second at 50k services), and reused
+# by every correlation over it.
 _ADJACENCY: WeakKeyDictionary[ServiceGraph, Adjacency] = WeakKeyDictionary()
 
 
 def adjacency(graph: ServiceGraph) -> Adjacency:
     cached = _ADJACENCY.get(graph)
     if cached is None:
-        g = graph.g
+        ix = graph.index
+        names = ix.names
         cached = Adjacency(
-            succ={n: tuple(g.successors(n)) for n in g},
-            pred={n: tuple(g.predecessors(n)) for n in g},
+            succ={names[i]: tuple([names[j] for j in row]) for i, row in enumerate(ix.fwd)},
+            # Dependents sorted by name once here, so listing them never sorts per call.
+            pred={names[i]: tuple(sorted([names[j] for j in row])) for i, row in enumerate(ix.rev)},
+            ix=ix,
         )
         _ADJACENCY[graph] = cached
     return cached
@@ -82,23 +101,84 @@ def down_reach(adj: Adjacency, start: str, max_hops: int, max_reach: int) -> dic
     return dist
 
 
+def down_levels(fwd: list[list[int]], start: int, max_hops: int, max_reach: int) -> tuple[tuple[int, ...], ...]:
+    """:func:`down_reach` over integer ids: the nodes first reached at hop 1, 2, ... (same
+    visiting order and cap, so the same nodes), without building a dict per walk."""
+    seen = {start}
+    levels: list[tuple[int, ...]] = []
+    frontier = [start]
+    for _ in range(max_hops):
+        nxt: list[int] = []
+        for node in frontier:
+            for dep in fwd[node]:
+                if dep not in seen:
+                    seen.add(dep)
+                    nxt.append(dep)
+                    if len(seen) >= max_reach:
+                        levels.append(tuple(nxt))
+                        return tuple(levels)
+        levels.append(tuple(nxt))
+        frontier = nxt
+    return tuple(levels)
+
+
 def build_index(
     adj: Adjacency, alerting: Iterable[str], *, max_hops: int, hub_degree: int, max_reach: int
 ) -> MeetingIndex:
-    """Walk down from each alerting service once and record where it meets others."""
+    """Walk down from each alerting service once and record where it meets others.
+
+    The walks run over integer ids and are memoised per graph; names come back only for the
+    nodes where two or more walks meet (or an alerting node), which is a small share of all
+    visits.
+    """
+    ix = adj.ix
+    if ix is None:
+        return _build_index_by_name(adj, alerting, max_hops=max_hops, hub_degree=hub_degree,
+                                    max_reach=max_reach)
+    ids, names, fwd, rev = ix.ids, ix.names, ix.fwd, ix.rev
+    alerting_ids = {ids[s] for s in alerting if s in ids}
+    alerting_set = frozenset(names[i] for i in alerting_ids)
+    memo = adj.walks.setdefault((max_hops, max_reach), {})
+    last = max_hops - 1
+    at: dict[int, list[tuple[int, str]]] = {}
+    walks: dict[str, tuple[tuple[str, ...], ...]] = {}
+    for s in alerting_ids:
+        levels = memo.get(s)
+        if levels is None:
+            levels = memo[s] = down_levels(fwd, s, max_hops, max_reach)
+        name = names[s]
+        walks[name] = tuple(tuple([names[m] for m in level]) for level in levels[:last])
+        at.setdefault(s, []).append((0, name))
+        for depth, level in enumerate(levels):
+            mark = (depth + 1, name)  # one shared tuple per level, not one per visit
+            # A silent node at the last hop can only pair at distance 0, which silent nodes have
+            # not got; leaving it out keeps the index a fraction of the neighbourhood size.
+            for m in level if depth < last else alerting_ids.intersection(level):
+                entries = at.get(m)
+                if entries is None:
+                    at[m] = [mark]
+                else:
+                    entries.append(mark)
+    kept = {names[m]: e for m, e in at.items() if len(e) > 1 or m in alerting_ids}
+    in_degree = {names[m]: len(rev[m]) for m, e in at.items() if len(e) > 1}
+    return MeetingIndex(at=kept, alerting=alerting_set, max_hops=max_hops, hub_degree=hub_degree,
+                        in_degree=in_degree, walks=walks)
+
+
+def _build_index_by_name(
+    adj: Adjacency, alerting: Iterable[str], *, max_hops: int, hub_degree: int, max_reach: int
+) -> MeetingIndex:
+    """The name-keyed build, for an adjacency made by hand without an integer index."""
     pred = adj.pred
     alerting_set = frozenset(s for s in alerting if s in pred)
     at: dict[str, list[tuple[int, str]]] = {}
+    walks: dict[str, tuple[tuple[str, ...], ...]] = {}
     for s in alerting_set:
-        for m, a in down_reach(adj, s, max_hops, max_reach).items():
-            # A silent node at the last hop can only pair at distance 0, which silent nodes have
-            # not got; leaving it out keeps the index a fraction of the neighbourhood size.
+        reach = down_reach(adj, s, max_hops, max_reach)
+        walks[s] = tuple(tuple(m for m, a in reach.items() if a == d) for d in range(1, max_hops))
+        for m, a in reach.items():
             if a < max_hops or m in alerting_set:
-                entries = at.get(m)
-                if entries is None:
-                    at[m] = [(a, s)]
-                else:
-                    entries.append((a, s))
+                at.setdefault(m, []).append((a, s))
     in_degree = {m: len(pred[m]) for m, entries in at.items() if len(entries) > 1}
     return MeetingIndex(
         at={m: e for m, e in at.items() if len(e) > 1 or m in alerting_set},
@@ -106,6 +186,7 @@ def build_index(
         max_hops=max_hops,
         hub_degree=hub_degree,
         in_degree=in_degree,
+        walks=walks,
     )
 
 
@@ -114,13 +195,14 @@ def dependents_within(adj: Adjacency, start: str, max_hops: int, cap: int) -> li
     pred = adj.pred
     if start not in pred:
         return []
+    presorted = adj.ix is not None  # built by adjacency(): dependents already sorted by name
     seen = {start}
     out: list[str] = []
     frontier = [start]
     for _ in range(max_hops):
         nxt: list[str] = []
         for node in frontier:
-            for up in sorted(pred[node]):
+            for up in pred[node] if presorted else sorted(pred[node]):
                 if up not in seen:
                     seen.add(up)
                     out.append(up)

@@ -1,0 +1,140 @@
+"""The fast paths of correlation give the same answers as the plain ones they replaced."""
+
+from __future__ import annotations
+
+import gc
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from opscontext.engine.correlation.dedup import deduplicate, severity_rank
+from opscontext.engine.correlation.gcpause import without_gc
+from opscontext.engine.correlation.topology import (
+    Adjacency,
+    MeetingIndex,
+    adjacency,
+    build_index,
+    dependents_within,
+)
+from opscontext.engine.graph import ServiceGraph
+from opscontext.engine.synthetic import synthetic_world
+from opscontext.models import Alert, AlertState, DependencyEdge, EdgeProvenance, Service
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _random_graph(seed: int, n: int = 120, edges: int = 420) -> ServiceGraph:
+    rnd = random.Random(seed)
+    names = [f"svc-{i:03d}" for i in range(n)]
+    services = [Service(name=s, source="t", tier=rnd.choice(["tier-1", "tier-2", None])) for s in names]
+    hubs = names[:4]  # a few heavy dependencies so hub rules and visit caps are exercised
+    deps = [
+        DependencyEdge(dependent=rnd.choice(names), source="t", provenance=EdgeProvenance.DECLARED,
+                       dependency=rnd.choice(hubs) if rnd.random() < 0.3 else rnd.choice(names))
+        for _ in range(edges)
+    ]
+    return ServiceGraph.build(services, deps)
+
+
+def _by_name(graph: ServiceGraph) -> Adjacency:
+    """A hand-made name adjacency without the integer index: the plain reference path."""
+    names = list(graph.index.names)
+    return Adjacency(succ={s: tuple(graph.dependencies(s)) for s in names},
+                     pred={s: tuple(graph.dependents(s)) for s in names})
+
+
+def _canonical(ix: MeetingIndex) -> dict[str, list[tuple[int, str]]]:
+    return {m: sorted(e) for m, e in ix.at.items()}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_integer_index_walks_meet_exactly_where_name_walks_meet(seed: int) -> None:
+    graph = _random_graph(seed)
+    rnd = random.Random(seed)
+    alerting = rnd.sample(sorted(graph.index.names), 40)
+    for hops, reach in ((1, 300), (2, 300), (3, 300), (2, 12)):
+        fast = build_index(adjacency(graph), alerting, max_hops=hops, hub_degree=10, max_reach=reach)
+        plain = build_index(_by_name(graph), alerting, max_hops=hops, hub_degree=10, max_reach=reach)
+        assert _canonical(fast) == _canonical(plain)
+        assert fast.alerting == plain.alerting
+        assert fast.in_degree == plain.in_degree
+        assert fast.walks == plain.walks
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_memoised_walks_give_the_same_index_on_the_second_call(seed: int) -> None:
+    graph = _random_graph(seed)
+    adj = adjacency(graph)
+    alerting = random.Random(seed).sample(sorted(graph.index.names), 30)
+    first = build_index(adj, alerting, max_hops=2, hub_degree=10, max_reach=300)
+    assert adj.walks[(2, 300)]  # the walks were kept for the graph
+    second = build_index(adj, alerting, max_hops=2, hub_degree=10, max_reach=300)
+    assert _canonical(first) == _canonical(second)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_near_lists_exactly_the_one_hop_meeting_points_a_full_scan_finds(seed: int) -> None:
+    graph = _random_graph(seed)
+    alerting = random.Random(seed).sample(sorted(graph.index.names), 40)
+    ix = build_index(adjacency(graph), alerting, max_hops=2, hub_degree=10, max_reach=300)
+    scanned: dict[str, set[str]] = {}
+    for m, entries in ix.at.items():
+        for a, s in entries:
+            if a == 1:
+                scanned.setdefault(s, set()).add(m)
+    for s in ix.alerting:
+        assert set(ix.near(s, 1)) == scanned.get(s, set())
+
+
+def test_adjacency_from_the_index_matches_the_networkx_view() -> None:
+    services, edges = synthetic_world(300, seed=3)
+    graph = ServiceGraph.build(services, edges)
+    adj = adjacency(graph)
+    g = graph.g
+    assert {n: set(adj.succ[n]) for n in g} == {n: set(g.successors(n)) for n in g}
+    assert {n: set(adj.pred[n]) for n in g} == {n: set(g.predecessors(n)) for n in g}
+    hub = graph.hubs(1)[0]
+    assert dependents_within(adj, hub, 3, 50) == dependents_within(_by_name(graph), hub, 3, 50)
+
+
+def _alert(fp: str, minute: float, severity: str | None, state: AlertState = AlertState.ACTIVE) -> Alert:
+    return Alert(fingerprint=fp, alertname="HighErrorRate", service="checkout", source="t", state=state,
+                 severity=severity, starts_at=T0 + timedelta(minutes=minute))
+
+
+def test_dedup_folds_flaps_keeps_the_worst_severity_and_splits_after_a_quiet_spell() -> None:
+    alerts = [_alert("a", 0, "warning"), _alert("a", 0, "warning"), _alert("a", 20, "CRITICAL"),
+              _alert("a", 45, None), _alert("a", 200, "info"), _alert("b", 5, "error"),
+              _alert("c", 1, "critical", AlertState.SUPPRESSED)]
+    d = deduplicate(alerts, timedelta(minutes=60))
+    assert [(u.alert.fingerprint, u.firings, u.severity, u.starts_at) for u in d.unique] == [
+        ("a", 3, "CRITICAL", T0), ("b", 1, "error", T0 + timedelta(minutes=5)),
+        ("a", 1, "info", T0 + timedelta(minutes=200)),
+    ]
+    assert (d.duplicates_removed, d.flapping, d.suppressed) == (3, {"a": 3}, 1)
+
+
+def test_remembered_severity_ranks_match_the_table_for_any_spelling() -> None:
+    for raw, want in (("Critical", 3), ("PAGE", 3), ("warn", 1), ("", 0), (None, 0), ("odd", 0)):
+        assert severity_rank(raw) == want
+        assert severity_rank(raw) == want  # second call answers from memory
+
+
+def test_pausing_the_collector_restores_it_even_when_the_call_raises() -> None:
+    @without_gc
+    def boom() -> None:
+        assert not gc.isenabled()
+        raise ValueError("x")
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        boom()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        boom_ok = without_gc(lambda: gc.isenabled())
+        assert boom_ok() is False
+        assert not gc.isenabled()  # a caller who disabled it keeps it disabled
+    finally:
+        gc.enable()
