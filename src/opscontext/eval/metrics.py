@@ -78,7 +78,9 @@ def score(scenario: GroundTruth, pred: Prediction, alerts_in: int) -> Score:
     hits1 = hits3 = 0
     conf: list[tuple[float, bool]] = []
     for inc in scenario.incidents:
-        overlap = Counter(label[fp] for fp in inc.fingerprints if fp in label)
+        # Sorted so a tie between two groups is broken the same way in every process
+        # (set order follows the string hash seed).
+        overlap = Counter(label[fp] for fp in sorted(inc.fingerprints) if fp in label)
         if not overlap:
             continue
         gi = int(overlap.most_common(1)[0][0][1:])
