@@ -1,4 +1,4 @@
-"""Prometheus: alerts from alerting rules and observed call edges from service-graph metrics."""
+"""Prometheus: rule alerts, observed call edges from service-graph metrics, per-service health."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from opscontext.registry import ConnectorSpec
 
 spec = ConnectorSpec(
     type="prometheus",
-    summary="Firing rule alerts and observed service-to-service calls (servicegraph metrics).",
+    summary="Firing rule alerts, observed service-to-service calls, and error rate / p99 latency / traffic per service.",
     config_model=PrometheusConfig,
     factory=Prometheus,
     cacheable=True,

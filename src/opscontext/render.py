@@ -84,6 +84,13 @@ def render_blast(a: Any, console: Console) -> None:
     console.print(table)
     if a.depends_on:
         console.print("depends on: " + ", ".join(f"{escape(d.service)} ({d.distance})" for d in a.depends_on))
+    for h in getattr(a, "health", None) or ():
+        errors = "errors n/a" if h.error_rate is None else f"errors {h.error_rate:.1%}"
+        p99 = "p99 n/a" if h.latency_p99_seconds is None else f"p99 {h.latency_p99_seconds:.3g} s"
+        rate = "n/a req/s" if h.request_rate is None else f"{h.request_rate:.3g} req/s"
+        hot = h.error_rate is not None and h.error_rate >= 0.05  # past a typical 5% paging threshold
+        line = f"{escape(h.service)}: {errors}, {p99}, {rate}"
+        console.print(f"health: {'[red]' + line + '[/red]' if hot else line} [dim]({escape(h.source)})[/dim]")
     console.print("[dim]" + escape(a.diagram) + "[/dim]")
     _sources(a.sources, a.notes, console)
 

@@ -1,20 +1,66 @@
-"""blast_radius: what breaks if this service fails, and what it depends on (the suspects)."""
+"""blast_radius: what breaks if this service fails, what it depends on, and how they are serving."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Literal
+
+from pydantic import Field
 
 from opscontext.answers import Answer
 from opscontext.app import App
 from opscontext.engine.blast import BlastRadius, blast_radius
 from opscontext.errors import InputError
+from opscontext.models import ServiceHealth, SourceStatus
 from opscontext.queries.common import failure_notes, require_some
 
+log = logging.getLogger(__name__)
+
 MAX_DEPTH = 20
+# Health is asked for in one query per metric; this bounds the matcher and the answer.
+MAX_HEALTH_SERVICES = 60
 
 
 class BlastRadiusAnswer(BlastRadius, Answer):
-    """The engine's blast radius plus per-source status."""
+    """The engine's blast radius plus live health and per-source status."""
+
+    health: list[ServiceHealth] = Field(
+        default_factory=list,
+        description=(
+            "How the failing service (first) and its nearest impacted services and dependencies are "
+            "serving right now: error_rate (fraction 0..1), latency_p99_seconds, request_rate (req/s). "
+            "null means no data, not zero. Empty when no health source is configured or none answered."
+        ),
+    )
+
+
+def health_targets(result: BlastRadius) -> tuple[list[str], int]:
+    """The failing service, then impacted services and dependencies nearest first (impacted
+    before dependencies at equal distance); and how many were left out to stay bounded."""
+    near = [(i.distance, i.service) for i in result.impacted] + [(d.distance, d.service) for d in result.depends_on]
+    near.sort(key=lambda hit: hit[0])  # stable: ranked order survives within one distance
+    names = list(dict.fromkeys([result.service, *(name for _, name in near)]))
+    return names[:MAX_HEALTH_SERVICES], max(0, len(names) - MAX_HEALTH_SERVICES)
+
+
+async def fetch_health(app: App, names: Sequence[str]) -> tuple[list[ServiceHealth], list[SourceStatus], list[str]]:
+    """Health of ``names`` from every health source at once, in the order of ``names``.
+
+    No health source configured: nothing, not even a status. A failing source becomes a failed
+    status through the hub; anything worse is logged and noted, never raised: health enriches a
+    blast radius, it must not take it down.
+    """
+    if next(app.registry.of("health"), None) is None:
+        return [], [], []
+    try:
+        got = await app.hub.health(names, app.now())
+        order = {name: i for i, name in enumerate(names)}
+        health = sorted(got.items(), key=lambda h: order[h.service])
+    except Exception:
+        log.exception("health lookup for the blast radius failed")
+        return [], [], ["Live health could not be fetched (internal error; see the server log)."]
+    return health, got.statuses, []
 
 
 async def blast(
@@ -43,12 +89,17 @@ async def blast(
         tier=tier,
         limit=limit,
     )
-    notes = failure_notes(world.statuses)
+    names, left_out = health_targets(result)
+    health, health_statuses, notes = await fetch_health(app, names)
+    statuses = [*world.statuses, *health_statuses]
+    notes = [*failure_notes(statuses), *notes]
     if result.impacted_omitted or result.depends_on_omitted:
         notes.append(
             f"Lists cut to fit: {result.impacted_omitted} impacted and {result.depends_on_omitted} "
             "dependencies left out; raise `limit` or filter by tier / user-facing to see others."
         )
+    if left_out and health_statuses:
+        notes.append(f"Health asked for the {len(names)} nearest services only; {left_out} others left out.")
     if not any(s.capability == "topology" and s.state != "failed" for s in world.statuses):
         notes.append("No topology source answered; the graph may be incomplete.")
-    return BlastRadiusAnswer(**result.model_dump(), sources=world.statuses, notes=notes)
+    return BlastRadiusAnswer(**result.model_dump(), health=health, sources=statuses, notes=notes)
