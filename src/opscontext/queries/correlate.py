@@ -83,8 +83,8 @@ async def correlate_alerts(
     notes = failure_notes(statuses)
     if len(groups) > MAX_GROUPS:
         notes.append(f"Showing the {MAX_GROUPS} largest of {len(groups)} groups.")
-    kept = sorted(groups, key=lambda g: (-g.alert_count, -g.confidence))[:MAX_GROUPS]
-    kept = [_redacted(g) for g in sorted(kept, key=lambda g: g.started_at)]
+    # Biggest incidents first: what a responder (and a model with a small context) reads first.
+    kept = [_redacted(g) for g in sorted(groups, key=lambda g: (-g.alert_count, -g.confidence))[:MAX_GROUPS]]
     flapping = dict(sorted(result.flapping.items(), key=lambda kv: -kv[1])[:MAX_FLAPPING_LISTED])
     return CorrelationAnswer(
         **result.model_dump(exclude={"groups", "flapping"}),
