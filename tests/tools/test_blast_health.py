@@ -13,7 +13,10 @@ import httpx
 import pytest
 import respx
 from mcp import Client
+from rich.console import Console
 
+from opscontext.queries.blast import BlastRadiusAnswer
+from opscontext.render import render_blast
 from opscontext.settings import Settings, load
 
 pytestmark = pytest.mark.anyio
@@ -122,3 +125,17 @@ async def test_without_a_health_source_the_answer_has_no_health_and_no_health_st
     answer = await blast(demo, "payment-service")
     assert answer["health"] == []
     assert all(s["capability"] != "health" for s in answer["sources"])
+
+
+async def test_the_terminal_view_prints_one_health_line_per_service(
+    world: Settings, prometheus: respx.MockRouter, client_for: Callable[[Settings], Client]
+) -> None:
+    prometheus.get("/api/v1/query").mock(side_effect=recorded)
+    async with client_for(world) as client:
+        answer = BlastRadiusAnswer.model_validate(await blast(client, "payment-service"))
+    console = Console(record=True, width=200)
+    render_blast(answer, console)
+    lines = [line for line in console.export_text().splitlines() if line.startswith("health: ")]
+    assert lines[0] == "health: payment-service: errors 41.8%, p99 2.87 s, 41.6 req/s (prom)"
+    assert "health: refund-worker: errors n/a, p99 n/a, 0 req/s (prom)" in lines
+    assert len(lines) == len(answer.health)
