@@ -24,7 +24,13 @@ from opscontext.engine.graph import GraphIndex, ServiceGraph
 
 @dataclass(slots=True)
 class MeetingIndex:
-    """``at[m]`` lists ``(distance, alerting service)`` for every alerting service reaching m."""
+    """``at[m]`` lists ``(distance, alerting service)`` for every alerting service reaching m.
+
+    Left out: nodes only one walk reaches (nothing meets there), silent nodes at the last hop,
+    and silent hubs (more than ``hub_degree`` dependents): a hub links nothing unless it alerts
+    itself, so listing its thousands of callers would only cost every reader time.
+    ``in_degree`` still answers :meth:`is_hub` for those.
+    """
 
     at: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     alerting: frozenset[str] = frozenset()
@@ -59,7 +65,11 @@ class Adjacency:
     ix: GraphIndex | None = None  # the integer index the name view was read from
     # Memoised bounded walks: (max_hops, max_reach) -> node id -> nodes first reached at each
     # hop. The graph never changes, so a walk done for one correlation serves every later one.
-    walks: dict[tuple[int, int], dict[int, tuple[tuple[int, ...], ...]]] = field(default_factory=dict)
+    # Each entry keeps the walk as ids per hop and, for near(), as names below the last hop.
+    walks: dict[tuple[int, int], dict[int, tuple[tuple[tuple[int, ...], ...], tuple[tuple[str, ...], ...]]]] = (
+        field(default_factory=dict))
+    # Memoised dependents_within answers: (start, max_hops, cap) -> nearest dependents.
+    ups: dict[tuple[str, int, int], tuple[str, ...]] = field(default_factory=dict)
 
 
 # A ServiceGraph is immutable once built, so its name adjacency is built once, from the compact
@@ -143,11 +153,13 @@ def build_index(
     at: dict[int, list[tuple[int, str]]] = {}
     walks: dict[str, tuple[tuple[str, ...], ...]] = {}
     for s in alerting_ids:
-        levels = memo.get(s)
-        if levels is None:
-            levels = memo[s] = down_levels(fwd, s, max_hops, max_reach)
+        walk = memo.get(s)
+        if walk is None:
+            levels = down_levels(fwd, s, max_hops, max_reach)
+            walk = memo[s] = (levels, tuple(tuple([names[m] for m in lv]) for lv in levels[:last]))
+        levels = walk[0]
         name = names[s]
-        walks[name] = tuple(tuple([names[m] for m in level]) for level in levels[:last])
+        walks[name] = walk[1]
         at.setdefault(s, []).append((0, name))
         for depth, level in enumerate(levels):
             mark = (depth + 1, name)  # one shared tuple per level, not one per visit
@@ -159,7 +171,8 @@ def build_index(
                     at[m] = [mark]
                 else:
                     entries.append(mark)
-    kept = {names[m]: e for m, e in at.items() if len(e) > 1 or m in alerting_ids}
+    kept = {names[m]: e for m, e in at.items()
+            if m in alerting_ids or (len(e) > 1 and len(rev[m]) <= hub_degree)}
     in_degree = {names[m]: len(rev[m]) for m, e in at.items() if len(e) > 1}
     return MeetingIndex(at=kept, alerting=alerting_set, max_hops=max_hops, hub_degree=hub_degree,
                         in_degree=in_degree, walks=walks)
@@ -181,7 +194,8 @@ def _build_index_by_name(
                 at.setdefault(m, []).append((a, s))
     in_degree = {m: len(pred[m]) for m, entries in at.items() if len(entries) > 1}
     return MeetingIndex(
-        at={m: e for m, e in at.items() if len(e) > 1 or m in alerting_set},
+        at={m: e for m, e in at.items()
+            if m in alerting_set or (len(e) > 1 and len(pred[m]) <= hub_degree)},
         alerting=alerting_set,
         max_hops=max_hops,
         hub_degree=hub_degree,
@@ -195,6 +209,17 @@ def dependents_within(adj: Adjacency, start: str, max_hops: int, cap: int) -> li
     pred = adj.pred
     if start not in pred:
         return []
+    key = (start, max_hops, cap)
+    known = adj.ups.get(key)
+    if known is None:
+        if len(adj.ups) >= 200_000:  # distinct options could grow it without bound
+            adj.ups.clear()
+        known = adj.ups[key] = tuple(_dependents_within(adj, start, max_hops, cap))
+    return list(known)
+
+
+def _dependents_within(adj: Adjacency, start: str, max_hops: int, cap: int) -> list[str]:
+    pred = adj.pred
     presorted = adj.ix is not None  # built by adjacency(): dependents already sorted by name
     seen = {start}
     out: list[str] = []
