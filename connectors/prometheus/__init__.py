@@ -8,7 +8,7 @@ from opscontext.registry import ConnectorSpec
 
 spec = ConnectorSpec(
     type="prometheus",
-    summary="Firing rule alerts, observed service-to-service calls, and error rate / p99 latency / traffic per service.",
+    summary="Firing rule alerts, observed service-to-service calls, error rate / p99 latency / traffic per service.",
     config_model=PrometheusConfig,
     factory=Prometheus,
     cacheable=True,
