@@ -163,7 +163,9 @@ def _register(server: MCPServer[App]) -> None:
     ) -> BlastRadiusAnswer:
         """If this service fails, what is impacted: every service depending on it (transitively,
         nearest and most critical first, with distance and path), user-facing entry points and
-        tier-1 services reached, what it depends on (suspects), and a Mermaid diagram."""
+        tier-1 services reached, what it depends on (suspects), and a Mermaid diagram; with a
+        health source configured, also the current error rate, p99 latency and traffic of the
+        services listed."""
         return await blast(_app(ctx), service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier)
 
     @_tool(server, "get_runbook", "Find the runbook")
