@@ -37,12 +37,7 @@ class AlertmanagerApi:
             raise TypeError("alertmanager-api needs an AlertmanagerApiConfig and an HTTP client")
         self.ctx = ctx
         self.config = ctx.config
-        self.client = JsonClient(
-            ctx.http,
-            instance=ctx.name,
-            max_retries=self.config.max_retries,
-            max_bytes=self.config.max_response_bytes,
-        )
+        self.client = JsonClient.configured(ctx.http, self.config, instance=ctx.name)
 
     def _params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"active": "true", "silenced": "true", "inhibited": "true"}

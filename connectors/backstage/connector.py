@@ -87,12 +87,7 @@ class BackstageApi:
                 "needs an HTTP client; it is built by the core for HTTP connectors",
                 instance=ctx.name,
             )
-        json = JsonClient(
-            ctx.http,
-            instance=ctx.name,
-            max_retries=config.max_retries,
-            max_bytes=config.max_response_bytes,
-        )
+        json = JsonClient.configured(ctx.http, config, instance=ctx.name)
         self.client = BackstageClient(
             json, page_size=config.page_size, max_pages=config.max_pages, instance=ctx.name
         )

@@ -23,12 +23,7 @@ Record = dict[str, Any]
 class DynatraceClient:
     def __init__(self, http: httpx.AsyncClient, config: DynatraceConfig, *, instance: str):
         self.instance = instance
-        self.json = JsonClient(
-            http,
-            instance=instance,
-            max_retries=config.max_retries,
-            max_bytes=config.max_response_bytes,
-        )
+        self.json = JsonClient.configured(http, config, instance=instance)
         self.page_size = min(config.page_size, MAX_PAGE_SIZE)
         self.max_pages = config.max_pages
 

@@ -53,12 +53,7 @@ async def bounded_map(fn: Callable[[T], Awaitable[R]], items: Iterable[T], limit
 class PagerDutyClient:
     def __init__(self, http: httpx.AsyncClient, config: PagerDutyConfig, *, instance: str):
         self.instance = instance
-        self.json = JsonClient(
-            http,
-            instance=instance,
-            max_retries=config.max_retries,
-            max_bytes=config.max_response_bytes,
-        )
+        self.json = JsonClient.configured(http, config, instance=instance)
         self.limit = min(config.page_size, MAX_LIMIT)
         self.max_pages = config.max_pages
 

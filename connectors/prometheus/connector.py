@@ -25,12 +25,7 @@ class Prometheus:
             raise TypeError("prometheus needs a PrometheusConfig and an HTTP client")
         self.ctx = ctx
         self.config = ctx.config
-        self.client = JsonClient(
-            ctx.http,
-            instance=ctx.name,
-            max_retries=self.config.max_retries,
-            max_bytes=self.config.max_response_bytes,
-        )
+        self.client = JsonClient.configured(ctx.http, self.config, instance=ctx.name)
 
     def _fail(self, message: str) -> SourceDataError:
         return SourceDataError(message, instance=self.ctx.name)

@@ -18,6 +18,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from opscontext import __version__
+from opscontext.config import HttpConnectorConfig
 from opscontext.errors import SourceDataError, SourceError, SourceUnavailableError, error_for_status
 
 log = logging.getLogger("opscontext.http")
@@ -110,6 +111,11 @@ class JsonClient:
         self.max_retries = max_retries
         self.max_bytes = max_bytes
         self._wait = _Wait(backoff_base, backoff_cap)
+
+    @classmethod
+    def configured(cls, http: httpx.AsyncClient, config: HttpConnectorConfig, *, instance: str) -> JsonClient:
+        """A client with the retry and size policy an instance's config asks for."""
+        return cls(http, instance=instance, max_retries=config.max_retries, max_bytes=config.max_response_bytes)
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
         """One GET with retries; returns the successful response or raises a SourceError."""
