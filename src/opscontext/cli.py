@@ -82,7 +82,17 @@ def _run(settings: Settings, call: Callable[[App], Awaitable[T]]) -> T:
         raise typer.Exit(1) from None
 
 
-def _emit(answer: BaseModel, as_json: bool, render: Callable[[Any, Console], None]) -> None:
+def _answer(
+    config: Path | None,
+    demo: bool,
+    as_json: bool,
+    call: Callable[[App], Awaitable[BaseModel]],
+    render: Callable[[Any, Console], None],
+) -> None:
+    """Run one tool query against the chosen world and print it readable or as JSON."""
+    settings = _settings(config, demo)
+    _logging("WARNING")
+    answer = _run(settings, call)
     if as_json:
         out.print_json(answer.model_dump_json())
     else:
@@ -171,9 +181,7 @@ def who_owns_cmd(service: str, config: ConfigOpt = None, demo: DemoOpt = False, 
     from opscontext.queries.who_owns import who_owns
     from opscontext.render import render_who_owns
 
-    settings = _settings(config, demo)
-    _logging("WARNING")
-    _emit(_run(settings, lambda a: who_owns(a, service)), as_json, render_who_owns)
+    _answer(config, demo, as_json, lambda a: who_owns(a, service), render_who_owns)
 
 
 @app.command("what-changed")
@@ -190,10 +198,8 @@ def what_changed_cmd(
     from opscontext.queries.what_changed import what_changed
     from opscontext.render import render_what_changed
 
-    settings = _settings(config, demo)
-    _logging("WARNING")
-    answer = _run(settings, lambda a: what_changed(a, service, since, until, not no_dependencies))
-    _emit(answer, as_json, render_what_changed)
+    call = lambda a: what_changed(a, service, since, until, not no_dependencies)  # noqa: E731
+    _answer(config, demo, as_json, call, render_what_changed)
 
 
 @app.command("blast-radius")
@@ -210,12 +216,8 @@ def blast_radius_cmd(
     from opscontext.queries.blast import blast
     from opscontext.render import render_blast
 
-    settings = _settings(config, demo)
-    _logging("WARNING")
-    answer = _run(
-        settings, lambda a: blast(a, service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier)
-    )
-    _emit(answer, as_json, render_blast)
+    call = lambda a: blast(a, service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier)  # noqa: E731
+    _answer(config, demo, as_json, call, render_blast)
 
 
 @app.command("get-runbook")
@@ -231,9 +233,7 @@ def get_runbook_cmd(
     from opscontext.queries.get_runbook import get_runbook
     from opscontext.render import render_runbooks
 
-    settings = _settings(config, demo)
-    _logging("WARNING")
-    _emit(_run(settings, lambda a: get_runbook(a, service, alert, query)), as_json, render_runbooks)
+    _answer(config, demo, as_json, lambda a: get_runbook(a, service, alert, query), render_runbooks)
 
 
 @app.command("correlate-alerts")
@@ -249,9 +249,7 @@ def correlate_cmd(
     from opscontext.queries.correlate import correlate_alerts
     from opscontext.render import render_correlation
 
-    settings = _settings(config, demo)
-    _logging("WARNING")
-    _emit(_run(settings, lambda a: correlate_alerts(a, since, until, service)), as_json, render_correlation)
+    _answer(config, demo, as_json, lambda a: correlate_alerts(a, since, until, service), render_correlation)
 
 
 def _version(value: bool) -> None:
