@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from opscontext.fingerprint import fingerprint
+
 DEFAULT_SERVICE_LABELS: tuple[str, ...] = (
     "service",
     "app",
@@ -21,30 +23,9 @@ DEFAULT_SERVICE_LABELS: tuple[str, ...] = (
     "job",
     "container",
 )
+__all__ = ["DEFAULT_SERVICE_LABELS", "SUMMARY_ANNOTATIONS", "fingerprint", "first_label", "summary_of"]
+
 SUMMARY_ANNOTATIONS: tuple[str, ...] = ("summary", "description", "message")
-
-_FNV_OFFSET = 14695981039346656037
-_FNV_PRIME = 1099511628211
-_MASK = (1 << 64) - 1
-_SEPARATOR = 0xFF
-
-
-def _fnv_add(h: int, data: bytes) -> int:
-    for byte in data:
-        h = ((h ^ byte) * _FNV_PRIME) & _MASK
-    return h
-
-
-def fingerprint(labels: Mapping[str, str]) -> str:
-    """Alertmanager's fingerprint of a label set, as Alertmanager prints it (``%016x``)."""
-    h = _FNV_OFFSET
-    for name in sorted(labels):
-        h = _fnv_add(h, name.encode())
-        h = _fnv_add(h, bytes([_SEPARATOR]))
-        h = _fnv_add(h, labels[name].encode())
-        h = _fnv_add(h, bytes([_SEPARATOR]))
-    return f"{h:016x}"
-
 
 def first_label(labels: Mapping[str, str], names: Sequence[str]) -> str | None:
     """Value of the first of ``names`` present (and non-empty) in ``labels``."""

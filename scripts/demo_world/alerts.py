@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from opscontext.fingerprint import fingerprint
+
 from .alert_text import TEXT
 from .catalog import runbook_file
 from .incident import CAUSES, Rule
@@ -21,16 +23,6 @@ from .world import ANCHOR, BY_NAME, DOMAIN, owner_of
 
 SNAPSHOTS = (-45 * 60, -30 * 60, -20 * 60, -10 * 60, 0)  # seconds relative to the anchor
 ENDS_AFTER = timedelta(minutes=4)  # Prometheus re-sends firing alerts with endsAt = now + 4m
-_OFFSET, _PRIME = 0xCBF29CE484222325, 0x100000001B3
-
-
-def fingerprint(labels: dict[str, str]) -> str:
-    h = _OFFSET
-    for name in sorted(labels):
-        for part in (name, labels[name]):
-            for byte in part.encode() + b"\xff":
-                h = ((h ^ byte) * _PRIME) & 0xFFFFFFFFFFFFFFFF
-    return f"{h:016x}"
 
 
 @dataclass

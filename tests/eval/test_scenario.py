@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from opscontext.eval import export
-from opscontext.eval.fingerprint import fingerprint
+from opscontext.fingerprint import fingerprint
 from opscontext.eval.metrics import pairwise
 from opscontext.eval.scenario import generate
 from opscontext.eval.topologies import BUNDLED_DIR, bundled, load

@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from opscontext.eval.fingerprint import fingerprint
+from opscontext.fingerprint import fingerprint
 from opscontext.models import Alert, AlertState, Change
 
 if TYPE_CHECKING:
