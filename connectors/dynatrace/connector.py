@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from connectors.dynatrace.client import DynatraceClient
 from connectors.dynatrace.config import DynatraceConfig
 from connectors.dynatrace.mapping import to_alert, to_change, to_edges, to_service
-from connectors.dynatrace.wire import DTEntity, DTEvent, DTProblem, parse_each
+from connectors.dynatrace.wire import DTEntity, DTEvent, DTProblem
 from opscontext.errors import ConfigError, SourceDataError
 from opscontext.models import Alert, CatalogSnapshot, Change, DependencyEdge, TimeWindow
 from opscontext.registry import ConnectorContext
+from opscontext.wire import parse_each
 
 ENTITY_FIELDS = "+fromRelationships,+toRelationships,+tags,+managementZones"
 

@@ -7,10 +7,9 @@ an `endTime` of -1 means "still open".
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +18,6 @@ class Wire(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-W = TypeVar("W", bound=Wire)
 
 
 class EntityId(Wire):
@@ -99,19 +97,3 @@ class DTEvent(Wire):
             if item.key == key and item.value not in (None, ""):
                 return str(item.value)
         return None
-
-
-def parse_each(model: type[W], records: Iterable[dict[str, Any]], *, instance: str) -> list[W]:
-    """Validate records one by one; a malformed record is skipped, not fatal."""
-    parsed: list[W] = []
-    for record in records:
-        try:
-            parsed.append(model.model_validate(record))
-        except ValidationError as exc:
-            log.warning(
-                "%s: skipped a malformed %s: %d field error(s)",
-                instance,
-                model.__name__,
-                exc.error_count(),
-            )
-    return parsed

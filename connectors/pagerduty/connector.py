@@ -21,7 +21,6 @@ from connectors.pagerduty.wire import (
     PDTeam,
     PDUser,
     Relationship,
-    parse_each,
 )
 from opscontext.errors import ConfigError, SourceDataError, SourceNotFoundError
 from opscontext.models import (
@@ -34,6 +33,7 @@ from opscontext.models import (
     TimeWindow,
 )
 from opscontext.registry import ConnectorContext
+from opscontext.wire import parse_each
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,10 @@ same models accept the full objects that `include[]=` puts in their place.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,6 @@ class Ref(Wire):
         return self.name or self.summary or self.id
 
 
-W = TypeVar("W", bound=Wire)
 
 
 class ContactMethod(Wire):
@@ -154,20 +152,3 @@ class PDChangeEvent(Wire):
     links: list[ChangeLink] = Field(default_factory=list)
     custom_details: dict[str, Any] | None = None
     html_url: str | None = None
-
-
-def parse_each(model: type[W], records: Iterable[dict[str, Any]], *, instance: str) -> list[W]:
-    """Validate records one by one; a malformed record is skipped, not fatal."""
-    parsed: list[W] = []
-    for record in records:
-        try:
-            parsed.append(model.model_validate(record))
-        except ValidationError as exc:
-            log.warning(
-                "%s: skipped a malformed %s (id=%s): %d field error(s)",
-                instance,
-                model.__name__,
-                record.get("id", "?"),
-                exc.error_count(),
-            )
-    return parsed
