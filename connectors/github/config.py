@@ -21,7 +21,9 @@ class GitHubConfig(HttpConnectorConfig):
     page_size: int = Field(default=100, ge=1, le=100, description="Items per page (max 100).")
     repositories: dict[str, str] = Field(
         default_factory=dict,
-        description='Repository -> service, e.g. {"acme/payment-service" = "payment-service"}.',
+        description='Repository -> service, e.g. {"acme/payment-service" = "payment-service"}; or a plain '
+        'list of repositories, reported under their owner/name, which the catalog\'s '
+        "`github.com/project-slug` annotation resolves to the service.",
     )
     environments: tuple[str, ...] = Field(
         default=(), description="Deployment environments to report; empty = every environment."
@@ -40,6 +42,14 @@ class GitHubConfig(HttpConnectorConfig):
         description="Wait for a rate-limit reset only if it comes this soon; otherwise fail fast.",
     )
     web_url: HttpUrl | None = Field(default=None, description="Web UI root for links; derived from `url` when unset.")
+
+    @field_validator("repositories", mode="before")
+    @classmethod
+    def _list_means_catalog_mapping(cls, value: object) -> object:
+        # A list names repositories only; the service is found through the catalog annotation.
+        if isinstance(value, list | tuple):
+            return {str(repo): str(repo) for repo in value}
+        return value
 
     @field_validator("repositories")
     @classmethod

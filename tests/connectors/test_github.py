@@ -194,3 +194,16 @@ async def test_check_reports_the_remaining_core_rate_limit(make: Callable[..., A
     respx.get(f"{API}/rate_limit").respond(200, json=payload("rate_limit"))
     answer = await make().check()
     assert "4990/5000" in answer and "14:00 UTC" in answer
+
+
+def test_a_plain_list_of_repositories_reports_changes_under_the_slug_the_catalog_annotates() -> None:
+    from connectors.github.config import GitHubConfig
+    from opscontext.engine.identity import ServiceResolver
+    from opscontext.models import Service
+
+    cfg = GitHubConfig.model_validate(
+        {"type": "github", "url": "https://api.github.com", "token": "t", "repositories": ["acme/payments-api"]}
+    )
+    assert cfg.repositories == {"acme/payments-api": "acme/payments-api"}
+    catalog = [Service(name="payment-service", annotations={"github.com/project-slug": "acme/payments-api"})]
+    assert ServiceResolver(catalog).match(cfg.repositories["acme/payments-api"]) == "payment-service"
