@@ -213,5 +213,6 @@ def shift(
         level=max(entry.order, 1),
         start=at,
         end=at + UNKNOWN_SHIFT_SPAN,
+        end_known=False,
         source=source,
     )

@@ -46,7 +46,7 @@ class OnCallEntry(BaseModel):
     phone: str | None = None
     level: int = Field(description="1 = primary, 2 = secondary, ...")
     schedule: str
-    until: datetime = Field(description="When this shift hands over.")
+    until: datetime | None = Field(description="When this shift hands over; null when the source does not say.")
     source: str
 
 

@@ -108,6 +108,9 @@ class OnCallShift(Frozen):
     policy: str | None = None  # escalation policy this shift serves, when the source knows
     start: datetime
     end: datetime
+    # False when the source says who is on call but not until when (ServiceNow's whoisoncall):
+    # `end` is then only a short validity span and must not be shown as a handover time.
+    end_known: bool = True
     source: str = ""
 
     _utc = field_validator("start", "end")(_aware)

@@ -290,6 +290,8 @@ async def test_on_call_names_each_person_with_level_rota_and_team(make: Callable
     assert beth.email == "beth.anglin@example.com"
     assert shifts["Charlie Whitherspoon"].schedule == "SRE 24x7"
     assert all(s.start <= at < s.end for s in shifts.values())
+    # whoisoncall says who, not until when: the shift must not claim a handover time.
+    assert not any(s.end_known for s in shifts.values())
     asked = calls(seen, "/api/now/on_call_rota/whoisoncall")[0].url.params
     assert asked["date_time"] == "2026-03-10 13:30:00"
     assert "0a52d3dcd7011200f2d224837e6103f2" in asked["group_ids"].split(",")

@@ -126,7 +126,7 @@ def _on_call(
                 phone=phone,
                 level=s.level,
                 schedule=s.schedule,
-                until=s.end,
+                until=s.end if s.end_known else None,
                 source=s.source,
             )
         )
