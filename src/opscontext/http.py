@@ -130,7 +130,10 @@ class JsonClient:
                 with attempt:
                     return await self._once(path, params)
         except _Retriable as exc:
-            raise SourceUnavailableError(str(exc.args[0]), instance=self.instance) from None
+            tries = self.max_retries + 1
+            raise SourceUnavailableError(
+                f"{exc.args[0]} (after {tries} attempt{'s' if tries > 1 else ''})", instance=self.instance
+            ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
@@ -151,10 +154,13 @@ class JsonClient:
         try:
             async with self.http.stream("GET", path, params=params) as response:
                 if response.status_code == 429 or response.status_code >= 500:
+                    wait = parse_retry_after(response.headers.get("Retry-After"))
+                    why = "rate limited" if response.status_code == 429 else "the service is failing"
+                    hint = f"; it asked to retry after {wait:g} s" if wait is not None else ""
                     raise _Retriable(
-                        f"HTTP {response.status_code} from {url}",
+                        f"HTTP {response.status_code} from {url}: {why}{hint}",
                         instance=self.instance,
-                        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                        retry_after=wait,
                     )
                 if response.status_code >= 400:
                     detail = "" if response.status_code in (401, 403, 404) else await _excerpt(response)
