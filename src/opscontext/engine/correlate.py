@@ -106,12 +106,11 @@ def _cluster(
     unique: list[UniqueAlert], adj: Adjacency, opts: CorrelationOptions
 ) -> tuple[list[Cluster], MeetingIndex]:
     eps, by_service = build_episodes(unique, opts.episode_gap.total_seconds())
-    index = build_index(
-        adj, by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree, max_reach=opts.max_reach
-    )
-    links = link_by_topology(
-        index, eps, by_service, opts.link_window.total_seconds(), opts.dependency_late.total_seconds()
-    )
+    window = opts.link_window.total_seconds()
+    spans = {s: [(eps[i].first, eps[i].last) for i in ids] for s, ids in by_service.items()}
+    index = build_index(adj, by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree,
+                        max_reach=opts.max_reach, spans=spans, margin=window)
+    links = link_by_topology(index, eps, by_service, window, opts.dependency_late.total_seconds())
     res = resolve(eps, links)
     off_graph = [e for s, ids in by_service.items() if s not in adj.succ for e in ids]
     if off_graph:

@@ -60,15 +60,17 @@ def rank(
 ) -> list[Scored]:
     stats = cluster.stats
     first = min(st.first for st in stats.values())
-    up: dict[str, set[str]] = {}  # in-group dependency -> its direct in-group dependents
     deps = dict.fromkeys(stats, 0)
-    # A one-service group (half of all groups at scale) has no in-group edges; skipping the
-    # scan matters when that service is a hub whose meeting list holds thousands of callers.
-    for m in stats if len(stats) > 1 else ():
-        for _, s in index.at.get(m, ()):
-            if s != m and s in stats:
-                up.setdefault(m, set()).add(s)
-                deps[s] += 1
+    # In-group dependencies, read from each member's remembered walk (a one-service group, half
+    # of all groups at scale, has none).
+    pairs = index.in_group(stats) if len(stats) > 1 else []
+    found: dict[str, set[str]] = {}
+    for _, s, m in pairs:
+        found.setdefault(m, set()).add(s)
+        deps[s] += 1
+    # in-group dependency -> its in-group dependents, keyed in the group's order so that ties
+    # in the closure choice below fall the same way on every run
+    up = {m: found[m] for m in stats if m in found}
     lookback, grace = opts.change_lookback.total_seconds(), opts.change_grace.total_seconds()
     n = len(stats)
     # Transitive closure only where it can change the order: the deepest services and the
@@ -81,7 +83,7 @@ def rank(
         explained = len(_closure(up, {s}, up.get(s, set()))) if s in closure_for else len(up.get(s, ()))
         change = changes.best(s, first, lookback, grace)
         out.append(score(s, st, 1 + explained, deps[s], n, first, change))
-    for m, dependents in _silent_candidates(cluster, index, deps, adj, opts):
+    for m, dependents in _silent_candidates(cluster, pairs, deps, adj, opts):
         below = [t for t in adj.succ.get(m, ()) if t in stats]
         explained_set = _closure(up, set(), dependents)
         earliest = min(stats[d].first for d in dependents)
@@ -108,7 +110,7 @@ def _closure(up: dict[str, set[str]], seen: set[str], start: set[str]) -> set[st
 
 
 def _silent_candidates(
-    cluster: Cluster, index: MeetingIndex, deps: dict[str, int], adj: Adjacency,
+    cluster: Cluster, pairs: list[tuple[int, str, str]], deps: dict[str, int], adj: Adjacency,
     opts: CorrelationOptions,
 ) -> list[tuple[str, set[str]]]:
     """Silent shared dependencies of two or more alerting services, silent services sitting
@@ -116,14 +118,12 @@ def _silent_candidates(
     services (an unmonitored database behind its only caller looks like that caller failing)."""
     found = {m: d for m, d in cluster.silent.items() if len(d) >= 2}
     stats = cluster.stats
-    for t in stats:
-        if len(adj.pred.get(t, ())) > opts.hub_degree:
-            continue  # every caller of a hub "sits above" it; that says nothing
-        for a, s in index.at.get(t, ()):
-            if a == 2 and s in stats:
-                for mid in set(adj.succ[s]).intersection(adj.pred[t]):
-                    if mid not in stats:
-                        found[mid] = found.get(mid, set()) | cluster.silent.get(mid, set()) | {s}
+    for a, s, t in pairs:
+        # every caller of a hub "sits above" it; that says nothing
+        if a == 2 and len(adj.pred.get(t, ())) <= opts.hub_degree:
+            for mid in set(adj.succ[s]).intersection(adj.pred[t]):
+                if mid not in stats:
+                    found[mid] = found.get(mid, set()) | cluster.silent.get(mid, set()) | {s}
     sinks = sorted((s for s in cluster.stats if deps[s] == 0 and s in adj.succ), key=lambda s: cluster.stats[s].first)
     for sink in sinks[:_MAX_SILENT]:
         for dep in adj.succ[sink]:
@@ -155,7 +155,7 @@ def build_group(
             Candidate(service=c.service, score=round(c.score, 4), alerting=c.alerting, evidence=c.evidence)
             for c in ranked[: opts.max_candidates]
         ],
-        fingerprints=list(dict.fromkeys(u.alert.fingerprint for u in members)),
+        fingerprints=list(dict.fromkeys([u.alert.fingerprint for u in members])),
         alerts=[
             AlertBrief(fingerprint=u.alert.fingerprint, alertname=u.alert.alertname, service=u.service,
                        starts_at=u.starts_at, severity=u.severity)

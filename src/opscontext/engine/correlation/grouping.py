@@ -91,17 +91,24 @@ class Links:
 
 def _sweep(ids: list[int], eps: list[Episode], window: float, out: list[tuple[int, int]]) -> None:
     """Single-linkage in time among episodes that all meet at one node at the same distance."""
+    if len(ids) < 2:
+        return
     ids = sorted(ids, key=lambda i: eps[i].first)
-    reach_until = float("-inf")
-    prev = -1
-    for i in ids:
+    reach_until = eps[ids[0]].last
+    prev = ids[0]
+    for i in ids[1:]:
         e = eps[i]
-        if prev >= 0 and e.first - reach_until <= window:
+        if e.first - reach_until <= window:
             out.append((prev, i))
             reach_until = max(reach_until, e.last)
         else:
             reach_until = e.last
         prev = i
+
+
+# Up to this many dependency episodes, _cross compares every pair directly; sorting them and
+# bisecting only pays for an alerting service with many episodes.
+_DIRECT = 8
 
 
 def _cross(
@@ -111,10 +118,19 @@ def _cross(
 
     With ``late`` set, ``a`` episodes are the dependency's: they may start at most ``late``
     seconds after a ``b`` (dependent) episode, since a fault reaches callers after its source.
+    Pairs come out per ``b`` in list order, and for each ``b`` latest-starting ``a`` first.
     """
     if not a_ids or not b_ids:
         return []
+    if late is None:
+        late = float("inf")
     a_sorted = sorted(a_ids, key=lambda i: eps[i].first)
+    if len(a_sorted) <= _DIRECT:
+        deps = [(i, eps[i].first, eps[i].last) for i in reversed(a_sorted)]
+        return [(i, j) for j in b_ids
+                for e in (eps[j],)
+                for i, first, last in deps
+                if e.first - last <= window and first - e.last <= min(window, late)]
     firsts = [eps[i].first for i in a_sorted]
     longest = max(eps[i].last - eps[i].first for i in a_sorted)
     out: list[tuple[int, int]] = []
@@ -123,7 +139,7 @@ def _cross(
         k = bisect_right(firsts, e.last + window) - 1
         while k >= 0 and firsts[k] >= e.first - window - longest:
             dep = eps[a_sorted[k]]
-            if _close(dep, e, window) and (late is None or dep.first - e.last <= late):
+            if _close(dep, e, window) and dep.first - e.last <= late:
                 out.append((a_sorted[k], j))
             k -= 1
     return out
@@ -135,20 +151,31 @@ def link_by_topology(
     """Candidate links through every meeting point of the index (nothing is joined yet)."""
     k = index.max_hops
     links = Links()
+    down = links.down
     for m, entries in index.at.items():
-        classes: dict[int, list[int]] = defaultdict(list)
+        if len(entries) < 2:
+            continue  # m alone (or one caller of a silent m): nothing meets here
+        classes: dict[int, list[int]] = {}
         for a, s in entries:
-            classes[a].extend(by_service[s])
+            c = classes.get(a)
+            if c is None:
+                classes[a] = list(by_service[s])
+            else:
+                c.extend(by_service[s])
         # Dependents that m's own alerts explain go through m; only the rest may pair as
         # siblings there, otherwise an alerting hub would tie its callers together directly.
         explained: set[int] = set()
-        for b in (d for d in classes if 0 < d <= k and 0 in classes):
-            for dep, caller in _cross(classes[0], classes[b], eps, window, late):
-                links.down.setdefault(caller, {})[dep] = b
-                explained.add(caller)
+        own = classes.get(0)
+        if own is not None:
+            for b, callers in classes.items():
+                if 0 < b <= k:
+                    for dep, caller in _cross(own, callers, eps, window, late):
+                        down.setdefault(caller, {})[dep] = b
+                        explained.add(caller)
         if not index.links_at(m):
             continue
-        rest = {a: [e for e in ids if e not in explained] for a, ids in classes.items() if a > 0}
+        rest = {a: [e for e in ids if e not in explained] if explained else ids
+                for a, ids in classes.items() if a > 0}
         dists = sorted(rest)
         for x, a in enumerate(dists):
             for b in dists[x:]:
@@ -158,6 +185,11 @@ def link_by_topology(
                     _sweep(rest[a], eps, window, links.siblings)
                 else:
                     links.siblings.extend(_cross(rest[a], rest[b], eps, window))
+    # Episode-id order, not discovery order: what follows (settling order among episodes
+    # starting in the same second, cycle cuts, sibling joins) must not depend on how the
+    # index happened to be laid out.
+    links.down = {x: dict(sorted(down[x].items())) for x in sorted(down)}
+    links.siblings.sort()
     return links
 
 

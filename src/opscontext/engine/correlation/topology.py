@@ -15,7 +15,7 @@ is walked once per alerting service and never per pair of alerts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
@@ -39,6 +39,24 @@ class MeetingIndex:
     in_degree: dict[str, int] = field(default_factory=dict)
     # Alerting service -> its walk as names per hop (hops below max_hops only), for near().
     walks: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    # Alerting service -> its whole walk per hop as node ids (``ids``/``names`` translate), so
+    # in-group dependencies are read from the walks rather than from ``at``, whose last-hop
+    # entries may be limited to services alerting at about the same time (see build_index).
+    id_walks: dict[str, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
+    ids: Mapping[str, int] = field(default_factory=dict)
+    names: Sequence[str] = ()
+
+    def in_group(self, services: Collection[str]) -> list[tuple[int, str, str]]:
+        """``(distance, s, m)`` for every pair of ``services`` where ``m`` is a dependency of
+        ``s`` within ``max_hops`` (as far as s's capped walk reached), one C-level set
+        intersection per hop of each walk."""
+        ids, names = self.ids, self.names
+        group = {ids[s] for s in services if s in ids}
+        out: list[tuple[int, str, str]] = []
+        for s in services:
+            for depth, level in enumerate(self.id_walks.get(s, ()), 1):
+                out.extend([(depth, s, names[m]) for m in group.intersection(level)])
+        return out
 
     def is_hub(self, m: str) -> bool:
         return self.in_degree.get(m, 0) > self.hub_degree
@@ -132,14 +150,23 @@ def down_levels(fwd: list[list[int]], start: int, max_hops: int, max_reach: int)
     return tuple(levels)
 
 
+Spans = Mapping[str, Sequence[tuple[float, float]]]
+
+
 def build_index(
-    adj: Adjacency, alerting: Iterable[str], *, max_hops: int, hub_degree: int, max_reach: int
+    adj: Adjacency, alerting: Iterable[str], *, max_hops: int, hub_degree: int, max_reach: int,
+    spans: Spans | None = None, margin: float = 0.0,
 ) -> MeetingIndex:
     """Walk down from each alerting service once and record where it meets others.
 
     The walks run over integer ids and are memoised per graph; names come back only for the
     nodes where two or more walks meet (or an alerting node), which is a small share of all
     visits.
+
+    With ``spans`` (alerting service -> its episodes' (first, last) onsets), an entry at the
+    last hop is kept only when the two services' episodes come within ``margin`` seconds: such
+    an entry can only ever pair at distance 0, as a dependency link, and those need close onsets.
+    That drops most of the index at scale (an alerting hub's callers over a whole day).
     """
     ix = adj.ix
     if ix is None:
@@ -150,8 +177,10 @@ def build_index(
     alerting_set = frozenset(names[i] for i in alerting_ids)
     memo = adj.walks.setdefault((max_hops, max_reach), {})
     last = max_hops - 1
+    near = _TimeNear(ids, spans, margin, alerting_ids) if spans is not None else None
     at: dict[int, list[tuple[int, str]]] = {}
     walks: dict[str, tuple[tuple[str, ...], ...]] = {}
+    id_walks: dict[str, tuple[tuple[int, ...], ...]] = {}
     for s in alerting_ids:
         walk = memo.get(s)
         if walk is None:
@@ -160,12 +189,17 @@ def build_index(
         levels = walk[0]
         name = names[s]
         walks[name] = walk[1]
+        id_walks[name] = levels
         at.setdefault(s, []).append((0, name))
         for depth, level in enumerate(levels):
             mark = (depth + 1, name)  # one shared tuple per level, not one per visit
             # A silent node at the last hop can only pair at distance 0, which silent nodes have
             # not got; leaving it out keeps the index a fraction of the neighbourhood size.
-            for m in level if depth < last else alerting_ids.intersection(level):
+            if depth < last:
+                found: Iterable[int] = level
+            else:
+                found = near.intersection(name, level) if near else alerting_ids.intersection(level)
+            for m in found:
                 entries = at.get(m)
                 if entries is None:
                     at[m] = [mark]
@@ -173,9 +207,52 @@ def build_index(
                     entries.append(mark)
     kept = {names[m]: e for m, e in at.items()
             if m in alerting_ids or (len(e) > 1 and len(rev[m]) <= hub_degree)}
-    in_degree = {names[m]: len(rev[m]) for m, e in at.items() if len(e) > 1}
+    in_degree = {names[m]: len(rev[m]) for m, e in at.items() if len(e) > 1 or m in alerting_ids}
     return MeetingIndex(at=kept, alerting=alerting_set, max_hops=max_hops, hub_degree=hub_degree,
-                        in_degree=in_degree, walks=walks)
+                        in_degree=in_degree, walks=walks, id_walks=id_walks, ids=ids, names=names)
+
+
+class _TimeNear:
+    """Alerting services with an episode within ``margin`` of a given service's episodes, found
+    through time buckets ``margin`` wide: a hop's nodes are intersected with the sets of
+    who alerts in three or four buckets instead of with every alerting service of the window."""
+
+    def __init__(self, ids: Mapping[str, int], spans: Spans, margin: float, everyone: set[int]) -> None:
+        self.width = max(margin, 1.0)
+        self.margin = margin
+        self.spans = spans
+        self.everyone = everyone
+        self.buckets: dict[int, set[int]] = {}
+        width = self.width
+        for service, episodes in spans.items():
+            i = ids.get(service)
+            if i is None:
+                continue
+            for first, last in episodes:
+                for b in range(int(first // width), int(last // width) + 1):
+                    self.buckets.setdefault(b, set()).add(i)
+
+    def intersection(self, service: str, level: tuple[int, ...]) -> Iterable[int]:
+        width, margin = self.width, self.margin
+        keys: Iterable[int]
+        episodes = self.spans[service]
+        if len(episodes) == 1:  # most services: one episode, one range of buckets
+            first, last = episodes[0]
+            keys = range(int((first - margin) // width), int((last + margin) // width) + 1)
+        else:
+            keys = {b for first, last in episodes
+                    for b in range(int((first - margin) // width), int((last + margin) // width) + 1)}
+        if len(keys) > 24:  # alerting for hours: most of the day is near, check everyone
+            return self.everyone.intersection(level)
+        found: set[int] | None = None
+        buckets = self.buckets
+        for b in keys:
+            bucket = buckets.get(b)
+            if bucket:
+                hit = bucket.intersection(level)
+                if hit:
+                    found = hit if found is None else found | hit
+        return found or ()
 
 
 def _build_index_by_name(
@@ -184,15 +261,20 @@ def _build_index_by_name(
     """The name-keyed build, for an adjacency made by hand without an integer index."""
     pred = adj.pred
     alerting_set = frozenset(s for s in alerting if s in pred)
+    names = sorted(pred)
+    ids = {n: i for i, n in enumerate(names)}
     at: dict[str, list[tuple[int, str]]] = {}
     walks: dict[str, tuple[tuple[str, ...], ...]] = {}
+    id_walks: dict[str, tuple[tuple[int, ...], ...]] = {}
     for s in alerting_set:
         reach = down_reach(adj, s, max_hops, max_reach)
-        walks[s] = tuple(tuple(m for m, a in reach.items() if a == d) for d in range(1, max_hops))
+        levels = [tuple(m for m, a in reach.items() if a == d) for d in range(1, max_hops + 1)]
+        walks[s] = tuple(levels[: max_hops - 1])
+        id_walks[s] = tuple(tuple(ids[m] for m in lv) for lv in levels)
         for m, a in reach.items():
             if a < max_hops or m in alerting_set:
                 at.setdefault(m, []).append((a, s))
-    in_degree = {m: len(pred[m]) for m, entries in at.items() if len(entries) > 1}
+    in_degree = {m: len(pred[m]) for m, entries in at.items() if len(entries) > 1 or m in alerting_set}
     return MeetingIndex(
         at={m: e for m, e in at.items()
             if m in alerting_set or (len(e) > 1 and len(pred[m]) <= hub_degree)},
@@ -201,6 +283,9 @@ def _build_index_by_name(
         hub_degree=hub_degree,
         in_degree=in_degree,
         walks=walks,
+        id_walks=id_walks,
+        ids=ids,
+        names=names,
     )
 
 

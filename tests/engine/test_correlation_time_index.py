@@ -1,0 +1,93 @@
+"""The time-limited meeting index and the walk-based in-group dependencies answer exactly what
+the full index answered: same links, same in-group dependencies."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from opscontext.engine.correlation.grouping import Episode, link_by_topology
+from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, build_index
+from opscontext.engine.graph import ServiceGraph
+from opscontext.models import DependencyEdge, EdgeProvenance, Service
+
+WINDOW, LATE = 300.0, 240.0
+
+
+def _graph(seed: int, n: int = 150, edges: int = 520) -> ServiceGraph:
+    rnd = random.Random(seed)
+    names = [f"svc-{i:03d}" for i in range(n)]
+    hubs = names[:3]  # heavy dependencies, so hub rules and the time filter both matter
+    deps = [DependencyEdge(dependent=rnd.choice(names), source="t", provenance=EdgeProvenance.DECLARED,
+                           dependency=rnd.choice(hubs) if rnd.random() < 0.3 else rnd.choice(names))
+            for _ in range(edges)]
+    return ServiceGraph.build([Service(name=s, source="t") for s in names], deps)
+
+
+def _episodes(seed: int, names: list[str]) -> tuple[list[Episode], dict[str, list[int]]]:
+    """Episodes over two hours: most a single onset, some spread over an hour, so both the
+    bucket look-up and its fall-back for long-running services are exercised."""
+    rnd = random.Random(seed)
+    eps: list[Episode] = []
+    by_service: dict[str, list[int]] = {}
+    for s in rnd.sample(names, 70):
+        t = rnd.uniform(0, 7200)
+        for _ in range(rnd.choice((1, 1, 1, 2))):
+            span = rnd.choice((0.0, 0.0, 60.0, 3600.0))
+            by_service.setdefault(s, []).append(len(eps))
+            eps.append(Episode(s, t, t + span))
+            t += span + rnd.uniform(1000, 3000)
+    return eps, by_service
+
+
+def _spans(eps: list[Episode], by_service: dict[str, list[int]]) -> dict[str, list[tuple[float, float]]]:
+    return {s: [(eps[i].first, eps[i].last) for i in ids] for s, ids in by_service.items()}
+
+
+def _indexes(
+    adj: Adjacency, eps: list[Episode], by: dict[str, list[int]], hops: int
+) -> tuple[MeetingIndex, MeetingIndex]:
+    full = build_index(adj, by, max_hops=hops, hub_degree=10, max_reach=300)
+    timed = build_index(adj, by, max_hops=hops, hub_degree=10, max_reach=300, spans=_spans(eps, by),
+                        margin=WINDOW)
+    return full, timed
+
+
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("hops", [1, 2, 3])
+def test_time_limited_index_links_exactly_the_episodes_the_full_index_links(seed: int, hops: int) -> None:
+    graph = _graph(seed)
+    eps, by = _episodes(seed, sorted(graph.index.names))
+    full, timed = _indexes(adjacency(graph), eps, by, hops)
+    assert sum(map(len, timed.at.values())) <= sum(map(len, full.at.values()))
+    want = link_by_topology(full, eps, by, WINDOW, LATE)
+    got = link_by_topology(timed, eps, by, WINDOW, LATE)
+    assert want.down or want.siblings  # the worlds do link something
+    assert got.down == want.down and list(got.down) == list(want.down)
+    assert got.siblings == want.siblings
+
+
+def test_time_limited_index_drops_last_hop_callers_that_alert_at_other_times() -> None:
+    graph = _graph(1)
+    eps, by = _episodes(1, sorted(graph.index.names))
+    full, timed = _indexes(adjacency(graph), eps, by, 2)
+    assert sum(map(len, timed.at.values())) < sum(map(len, full.at.values()))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("by_name", [False, True])
+def test_in_group_lists_every_member_pair_the_full_meeting_lists_hold(seed: int, by_name: bool) -> None:
+    graph = _graph(seed)
+    adj = adjacency(graph)
+    if by_name:  # the plain path without the integer index
+        adj = Adjacency(succ=adj.succ, pred=adj.pred)
+    rnd = random.Random(seed)
+    alerting = rnd.sample(sorted(graph.index.names), 60)
+    ix = build_index(adj, alerting, max_hops=2, hub_degree=10, max_reach=300)
+    for size in (2, 5, 20):
+        group = set(rnd.sample(sorted(ix.alerting), size))
+        scanned = {(a, s, m) for m in group for a, s in ix.at.get(m, ()) if s != m and s in group}
+        got = ix.in_group(group)
+        assert len(got) == len(set(got))
+        assert set(got) == scanned
