@@ -8,10 +8,10 @@ from pathlib import Path
 import yaml
 
 from opscontext.eval import export
-from opscontext.fingerprint import fingerprint
 from opscontext.eval.metrics import pairwise
 from opscontext.eval.scenario import generate
 from opscontext.eval.topologies import BUNDLED_DIR, bundled, load
+from opscontext.fingerprint import fingerprint
 
 
 def test_same_seed_same_scenario_and_different_seeds_differ() -> None:
