@@ -57,7 +57,9 @@ async def correlate_alerts(
     if service and service.strip():
         require_some(world.statuses, "catalog", f"which service {service!r} is")
         svc = world.resolver.resolve(service)
-    options = CorrelationOptions()
+    # Five listed alerts and three candidates per group: enough to act on, small enough to read
+    # (and to validate: clients check every nested item against the output schema).
+    options = CorrelationOptions(max_alerts_listed=5, max_candidates=3)
     # Changes from before the window still explain alerts inside it.
     change_window = window.model_copy(update={"since": window.since - options.change_lookback})
     await progress(1, 3, "fetching alerts and changes from every source")
