@@ -198,7 +198,9 @@ def build_index(
             if depth < last:
                 found: Iterable[int] = level
             else:
-                found = near.intersection(name, level) if near else alerting_ids.intersection(level)
+                # (hop 1 stays whole even when it is the last: hubs weigh their direct callers)
+                found = (near.intersection(name, level) if near and depth
+                         else alerting_ids.intersection(level))
             for m in found:
                 entries = at.get(m)
                 if entries is None:
