@@ -130,8 +130,28 @@ def down_reach(adj: Adjacency, start: str, max_hops: int, max_reach: int) -> dic
 
 
 def down_levels(fwd: list[list[int]], start: int, max_hops: int, max_reach: int) -> tuple[tuple[int, ...], ...]:
-    """:func:`down_reach` over integer ids: the nodes first reached at hop 1, 2, ... (same
-    visiting order and cap, so the same nodes), without building a dict per walk."""
+    """:func:`down_reach` over integer ids: the nodes first reached at hop 1, 2, ... (the same
+    nodes), without building a dict per walk.
+
+    Each hop is one C-level set union and difference. Order inside a hop does not matter to any
+    reader; only when the visit cap cuts a hop short does the order decide *which* nodes are
+    kept, so such a walk is redone in :func:`down_reach`'s exact visiting order.
+    """
+    seen = {start}
+    levels: list[tuple[int, ...]] = []
+    frontier: Iterable[int] = (start,)
+    for _ in range(max_hops):
+        nxt = set().union(*[fwd[node] for node in frontier])
+        nxt -= seen
+        if len(seen) + len(nxt) >= max_reach:
+            return _ordered_levels(fwd, start, max_hops, max_reach)
+        seen |= nxt
+        levels.append(tuple(nxt))
+        frontier = nxt
+    return tuple(levels)
+
+
+def _ordered_levels(fwd: list[list[int]], start: int, max_hops: int, max_reach: int) -> tuple[tuple[int, ...], ...]:
     seen = {start}
     levels: list[tuple[int, ...]] = []
     frontier = [start]
