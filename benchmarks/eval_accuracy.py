@@ -72,7 +72,9 @@ def section(seeds: int, per_topology: dict[str, dict[str, list[Score]]], synth_s
               "is one flapping alert; alerts on services a couple of hops apart (shared dependency or "
               "a dependency chain) whose onsets are within 5 min join one incident, except that a caller "
               "explained by two incidents at once (a shared gateway, the callers of an alerting hub) joins "
-              "neither and its alerts go, one route at a time, to the incident they fit; a lone non-critical "
+              "neither and its alerts go, one route at a time, to the incident they fit; an alerting hub "
+              "(over 40 dependents) explains its callers only when more of them alert around it than "
+              "their own rate over the window makes likely by chance; a lone non-critical "
               "alert with nothing related around it is reported as isolated noise rather than as an "
               "incident. Each answer's `explanation` gives these counts for that window.", ""]
     return "\n".join(lines)
