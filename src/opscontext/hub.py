@@ -119,8 +119,8 @@ class Hub:
             entry = self._get(key)
             if entry is not None and entry.age() <= ttl:
                 return entry.value, self._status(inst, capability, SourceState.OK, entry)
-            fresh_enough = entry is not None and entry.age() <= self.settings.cache.ttl.stale_max
-            if entry is not None and fresh_enough and capability in BULK and key not in self._failures:
+            servable = entry is not None and entry.age() <= self.settings.cache.ttl.stale_max
+            if entry is not None and servable and capability in BULK and key not in self._failures:
                 self._refresh_in_background(inst, capability, method, arg, key, last_key)
                 return entry.value, self._status(inst, capability, SourceState.OK, entry)
             # After a failed refresh, ask in the foreground: a recovery shows at once, and a
@@ -130,7 +130,7 @@ class Hub:
                 self._fetch(inst, capability, method, arg, key, last_key, cacheable),
                 timeout=self.settings.limits.source_timeout_seconds,
             )
-        except (SourceError, TimeoutError, Exception) as exc:
+        except Exception as exc:  # SourceError, TimeoutError, or a connector bug: all become a status
             reason = _reason(inst, exc, self.settings.limits.source_timeout_seconds)
             stale = self._get(last_key) if cacheable else None
             if stale is not None and stale.age() <= self.settings.cache.ttl.stale_max:
