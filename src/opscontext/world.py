@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from opscontext.engine.graph import ServiceGraph
-from opscontext.engine.identity import NameIndex, ServiceResolver
+from opscontext.engine.identity import IDENTITY_ANNOTATIONS, NameIndex, ServiceResolver
 from opscontext.hub import Hub
 from opscontext.models import (
     Alert,
@@ -74,21 +74,35 @@ class World:
         return [self._once(c, resolve) for c in changes]
 
 
+def _identities(s: Service) -> list[str]:
+    """Spellings that identify a service across systems: its name, declared aliases and the
+    identity annotations. Titles and separator-folded forms are deliberately not among them."""
+    found = [s.name, *s.aliases, *(s.annotations[a] for a in IDENTITY_ANNOTATIONS if a in s.annotations)]
+    return [x.strip().lower() for x in found if x and x.strip()]
+
+
 def merge_catalogs(snapshots: Iterable[CatalogSnapshot]) -> CatalogSnapshot:
+    """Union of several catalogs. Within one source names are identities and never merge; across
+    sources a service merges into an earlier one only on an exact name, declared alias or
+    identity annotation, because a wrong join pages the wrong team."""
     services: dict[str, Service] = {}
-    index = NameIndex()
+    seen: dict[str, str] = {}  # lower-case identity -> canonical name, from earlier sources
     teams: dict[str, Team] = {}
     team_index = NameIndex()
     people: dict[str, Person] = {}
     for snap in snapshots:
+        added: dict[str, str] = {}
         for s in snap.services:
-            known = index.match(s.name) or next((index.match(a) for a in s.aliases if index.match(a)), None)
-            if known is None:
+            target = next((seen[i] for i in _identities(s) if i in seen), None)
+            if target is None:
                 services[s.name] = s
-                index.add(s.name, [*s.aliases, s.title or ""])
+                target = s.name
             else:
-                services[known] = _merge_service(services[known], s)
-                index.add(known, [s.name, *s.aliases])
+                services[target] = _merge_service(services[target], s)
+            for ident in _identities(s):
+                added.setdefault(ident, target)
+        for ident, target in added.items():
+            seen.setdefault(ident, target)
         for t in snap.teams:
             known = team_index.match(t.name) or team_index.match(t.title)
             if known is None:
