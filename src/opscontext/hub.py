@@ -13,12 +13,16 @@ When a source fails, its last good answer is served as stale up to ``ttl.stale_m
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, SecretStr
 
 from opscontext.cache import Cache, Entry
 from opscontext.errors import SourceError
@@ -62,6 +66,7 @@ class Hub:
         self._shifted: dict[tuple[str, str], tuple[Any, Any]] = {}
         self._shifted_items: dict[int, tuple[Any, Any]] = {}
         self._failures: dict[str, str] = {}  # cache key -> why its last fetch failed
+        self._config_digests: dict[str, str] = {}
 
     def now(self) -> datetime:
         return self.clock()
@@ -113,7 +118,7 @@ class Hub:
     async def _one(self, inst: Instance, capability: str, method: str, arg: Any) -> tuple[Any, SourceStatus]:
         ttl = float(getattr(self.settings.cache.ttl, capability))
         key = self._key(inst, capability, arg, ttl)
-        last_key = f"{self.settings.world.name}|{inst.name}|{capability}|last"
+        last_key = f"{self._prefix(inst)}|{capability}|last"
         cacheable = inst.spec.cacheable and ttl > 0
         if cacheable:
             entry = self._get(key)
@@ -218,6 +223,13 @@ class Hub:
         self._inflight[key] = task
         task.add_done_callback(lambda t: self._landed(t, inst, key, last_key, True))
 
+    def _prefix(self, inst: Instance) -> str:
+        """Cache namespace of one instance: another config, URL or account never shares entries."""
+        digest = self._config_digests.get(inst.name)
+        if digest is None:
+            digest = self._config_digests[inst.name] = config_digest(inst.config)
+        return f"{self.settings.world.name}|{inst.name}|{digest}"
+
     def _get(self, key: str) -> Entry | None:
         entry = self._memory.get(key)
         if entry is None:
@@ -227,7 +239,7 @@ class Hub:
         return entry
 
     def _key(self, inst: Instance, capability: str, arg: Any, ttl: float) -> str:
-        base = f"{self.settings.world.name}|{inst.name}|{capability}"
+        base = f"{self._prefix(inst)}|{capability}"
         if arg is None:
             return base
         bucket = max(ttl, 1.0)  # calls inside one TTL bucket share a window key
@@ -261,6 +273,18 @@ def _key_part(arg: Any, bucket: float) -> str:
     if isinstance(arg, tuple | list | frozenset):  # names asked about: order does not matter
         return ",".join(sorted(map(str, arg)))
     return repr(arg)
+
+
+def config_digest(config: BaseModel) -> str:
+    """Short stable hash of an instance's validated config; secrets enter only as their hash."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            return hashlib.sha256(value.get_secret_value().encode()).hexdigest()
+        return str(value)
+
+    text = json.dumps(config.model_dump(), default=plain, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def _count(value: Any) -> int | None:

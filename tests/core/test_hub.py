@@ -146,3 +146,20 @@ async def test_concurrent_identical_questions_share_one_fetch() -> None:
     hub = make_hub({"a": {"type": "fake", "delay": 0.05}}, cache={"ttl": {"alerts": 60}})
     await asyncio.gather(*(hub.alerts(WINDOW) for _ in range(5)))
     assert FakeAlerts.calls == 1
+
+
+async def test_a_changed_config_never_reads_another_configs_cache_entries() -> None:
+    cache = MemoryCache()
+    spec = ConnectorSpec(type="fake", summary="test", config_model=FakeConfig, factory=FakeAlerts)
+    first = Hub(Registry.build({"a": {"type": "fake"}}, specs={"fake": spec}), Settings(), cache, clock=lambda: NOW)
+    await first.alerts(WINDOW)
+    calls = FakeAlerts.calls
+    # Same world and instance name, different settings (think: another URL): a cache miss.
+    second = Hub(Registry.build({"a": {"type": "fake", "delay": 0.001}}, specs={"fake": spec}), Settings(), cache,
+                 clock=lambda: NOW)
+    await second.alerts(WINDOW)
+    assert FakeAlerts.calls == calls + 1
+    # The identical config shares the entry.
+    third = Hub(Registry.build({"a": {"type": "fake"}}, specs={"fake": spec}), Settings(), cache, clock=lambda: NOW)
+    await third.alerts(WINDOW)
+    assert FakeAlerts.calls == calls + 1
