@@ -18,6 +18,7 @@ _DURATION = re.compile(r"^(?:\d+(?:\.\d+)?[smhdw])+$")
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 MAX_INPUT = 64
 MAX_DURATION_SECONDS = 10 * 365 * 86400
+EARLIEST_YEAR = 1970
 _WORD_UNIT = {
     "weeks": "w",
     "week": "w",
@@ -55,7 +56,7 @@ def parse_duration(text: str) -> timedelta | None:
 def parse_time(text: str, *, now: datetime, name: str = "time") -> datetime:
     """One time argument; raises InputError with an example when it cannot be read."""
     raw = text.strip()
-    if not raw or len(raw) > MAX_INPUT:
+    if not raw or len(raw) > MAX_INPUT or not raw.isascii():
         raise InputError(f"`{name}` must be an ISO 8601 time like 2026-03-10T13:45:00Z or a duration like 90m or 2h.")
     if raw.lower() == "now":
         return now
@@ -72,6 +73,9 @@ def parse_time(text: str, *, now: datetime, name: str = "time") -> datetime:
             f"`{name}`={raw!r} is not a time. Use an ISO 8601 timestamp like 2026-03-10T13:45:00Z "
             "or a duration meaning that long ago, like 90m, 2h or 1d."
         ) from None
+    if value.year < EARLIEST_YEAR or value.year > now.year + 1:
+        # Far dates mean a typo, and they overflow the arithmetic done with windows downstream.
+        raise InputError(f"`{name}`={raw!r} is outside {EARLIEST_YEAR}..{now.year + 1}; check the year.")
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

@@ -64,3 +64,14 @@ def test_humanize_reads_like_a_person_would_say_it() -> None:
     assert humanize(timedelta(minutes=6)) == "6 min"
     assert humanize(timedelta(seconds=30)) == "30 s"
     assert humanize(timedelta(hours=3)) == "3 h"
+
+
+@pytest.mark.parametrize("far", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-05:00", "1900-01-01T00:00:00Z"])
+def test_far_past_or_future_dates_are_refused_before_they_overflow(far: str) -> None:
+    with pytest.raises(InputError, match="check the year"):
+        parse_time(far, now=NOW)
+
+
+def test_non_ascii_digits_are_not_read_as_a_duration() -> None:
+    with pytest.raises(InputError):
+        parse_time("١h", now=NOW)
