@@ -25,13 +25,16 @@ def _graph(seed: int, n: int = 150, edges: int = 520) -> ServiceGraph:
     return ServiceGraph.build([Service(name=s, source="t") for s in names], deps)
 
 
-def _episodes(seed: int, names: list[str]) -> tuple[list[Episode], dict[str, list[int]]]:
+def _episodes(
+    seed: int, names: list[str], always: tuple[str, ...] = ()
+) -> tuple[list[Episode], dict[str, list[int]]]:
     """Episodes over two hours: most a single onset, some spread over an hour, so both the
-    bucket look-up and its fall-back for long-running services are exercised."""
+    bucket look-up and its fall-back for long-running services are exercised (``always``:
+    services that alert whatever the sample)."""
     rnd = random.Random(seed)
     eps: list[Episode] = []
     by_service: dict[str, list[int]] = {}
-    for s in rnd.sample(names, 70):
+    for s in dict.fromkeys([*always, *rnd.sample(names, 70)]):
         t = rnd.uniform(0, 7200)
         for _ in range(rnd.choice((1, 1, 1, 2))):
             span = rnd.choice((0.0, 0.0, 60.0, 3600.0))
@@ -66,6 +69,25 @@ def test_time_limited_index_links_exactly_the_episodes_the_full_index_links(seed
     assert want.down or want.siblings  # the worlds do link something
     assert got.down == want.down and list(got.down) == list(want.down)
     assert got.siblings == want.siblings
+
+
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("hops", [1, 2, 3])
+def test_alerting_hubs_list_only_callers_alerting_near_them_and_link_the_same(seed: int, hops: int) -> None:
+    graph = _graph(seed)
+    names = sorted(graph.index.names)
+    eps, by = _episodes(seed, names, always=tuple(names[:3]))  # the three hubs alert
+    full, timed = _indexes(adjacency(graph), eps, by, hops)
+    hubs = [h for h in names[:3] if timed.is_hub(h)]
+    assert hubs
+    for h in hubs:
+        callers = [s for a, s in full.at[h] if a == 1]
+        assert timed.direct[h] == sum(len(by[s]) for s in callers)  # the chance test's count
+        assert {e for e in timed.at[h] if e[0] == 1} <= {e for e in full.at[h] if e[0] == 1}
+    assert sum(len(timed.at[h]) for h in hubs) < sum(len(full.at[h]) for h in hubs)
+    want = link_by_topology(full, eps, by, WINDOW, LATE)
+    got = link_by_topology(timed, eps, by, WINDOW, LATE)
+    assert got.down == want.down and got.siblings == want.siblings
 
 
 def test_time_limited_index_drops_last_hop_callers_that_alert_at_other_times() -> None:

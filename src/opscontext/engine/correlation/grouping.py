@@ -156,11 +156,13 @@ def link_by_topology(
     span = max((e.last for e in eps), default=0.0) - min((e.first for e in eps), default=0.0)
     verdicts: dict[int, bool] = {}
 
-    def beyond_chance(dep: int, classes: dict[int, list[int]]) -> bool:
+    def beyond_chance(dep: int, m: str, classes: dict[int, list[int]]) -> bool:
         """Whether an alerting hub's episode explains its callers (:func:`hub_explains`)."""
         known = verdicts.get(dep)
         if known is None:
-            known = verdicts[dep] = hub_explains(eps[dep], classes.get(1, []), eps, window, span)
+            direct = classes.get(1, [])
+            known = verdicts[dep] = hub_explains(eps[dep], direct, eps, window, span,
+                                                 index.direct.get(m, len(direct)))
         return known
 
     for m, entries in index.at.items():
@@ -182,7 +184,7 @@ def link_by_topology(
             for b, callers in classes.items():
                 if 0 < b <= k:
                     for dep, caller in _cross(own, callers, eps, window, late):
-                        if hub and not beyond_chance(dep, classes):
+                        if hub and not beyond_chance(dep, m, classes):
                             continue
                         down.setdefault(caller, {})[dep] = b
                         explained.add(caller)
@@ -207,7 +209,10 @@ def link_by_topology(
     return links
 
 
-def hub_explains(dep: Episode, direct: list[int], eps: list[Episode], window: float, span: float) -> bool:
+def hub_explains(
+    dep: Episode, direct: list[int], eps: list[Episode], window: float, span: float,
+    n_direct: int | None = None,
+) -> bool:
     """Whether an alerting hub's episode links its callers: only when its direct callers alert
     around it clearly more often than they do at other times.
 
@@ -218,11 +223,14 @@ def hub_explains(dep: Episode, direct: list[int], eps: list[Episode], window: fl
     the whole ``span``. A Poisson tail test (p < 0.001) asks whether those near ``dep`` exceed
     that expectation. If not, the hub's episode links nobody (linking only its direct callers
     was measured too: it keeps a third of the chance callers and scored worse).
+
+    ``n_direct``: how many episodes the callers have in all, when ``direct`` lists only those
+    that alert at about the hub's times (the index leaves out the rest; none of them is close).
     """
     near = dep.last - dep.first + 2 * window
     if span <= near:
         return True  # the window is this one stretch: no background to compare against
-    expected = len(direct) * near / span
+    expected = (len(direct) if n_direct is None else n_direct) * near / span
     observed = sum(1 for i in direct if _close(dep, eps[i], window))
     return _poisson_tail(observed, expected) < 1e-3
 

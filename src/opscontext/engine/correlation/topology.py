@@ -16,9 +16,11 @@ is walked once per alerting service and never per pair of alerts.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
+from opscontext.engine.correlation.walks import Spans, TimeNear, down_levels
 from opscontext.engine.graph import GraphIndex, ServiceGraph
 
 
@@ -28,15 +30,19 @@ class MeetingIndex:
 
     Left out: nodes only one walk reaches (nothing meets there), silent nodes at the last hop,
     and silent hubs (more than ``hub_degree`` dependents): a hub links nothing unless it alerts
-    itself, so listing its thousands of callers would only cost every reader time.
-    ``in_degree`` still answers :meth:`is_hub` for those.
+    itself, so listing its thousands of callers would only cost every reader time. At an
+    alerting hub, with onset spans given, only callers alerting at about the same time are
+    listed (they are the only ones it can link); ``direct`` keeps the count the hub's
+    chance test needs (see :func:`~opscontext.engine.correlation.grouping.hub_explains`).
     """
 
     at: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     alerting: frozenset[str] = frozenset()
     max_hops: int = 3
     hub_degree: int = 40
-    in_degree: dict[str, int] = field(default_factory=dict)
+    hubs: frozenset[str] = frozenset()  # every node of the graph with over hub_degree dependents
+    # Alerting hub -> episodes of all its alerting direct callers, before the time filter.
+    direct: dict[str, int] = field(default_factory=dict)
     # Alerting service -> its walk as names per hop (hops below max_hops only), for near().
     walks: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     # Alerting service -> its whole walk per hop as node ids (``ids``/``names`` translate), so
@@ -59,7 +65,7 @@ class MeetingIndex:
         return out
 
     def is_hub(self, m: str) -> bool:
-        return self.in_degree.get(m, 0) > self.hub_degree
+        return m in self.hubs
 
     def near(self, s: str, hops: int) -> list[str]:
         """Dependencies of alerting ``s`` at distance 1..``hops`` that are meeting points, i.e.
@@ -88,6 +94,18 @@ class Adjacency:
         field(default_factory=dict))
     # Memoised dependents_within answers: (start, max_hops, cap) -> nearest dependents.
     ups: dict[tuple[str, int, int], tuple[str, ...]] = field(default_factory=dict)
+    # hub_degree -> the hubs (over that many dependents), as node ids and as names.
+    hubs: dict[int, tuple[frozenset[int], frozenset[str]]] = field(default_factory=dict)
+
+
+def hubs_of(adj: Adjacency, hub_degree: int) -> tuple[frozenset[int], frozenset[str]]:
+    """Nodes with more than ``hub_degree`` dependents (ids only with an integer index)."""
+    known = adj.hubs.get(hub_degree)
+    if known is None:
+        names = frozenset(m for m, up in adj.pred.items() if len(up) > hub_degree)
+        ids = frozenset(adj.ix.ids[m] for m in names) if adj.ix is not None else frozenset()
+        known = adj.hubs[hub_degree] = (ids, names)
+    return known
 
 
 # A ServiceGraph is immutable once built, so its name adjacency is built once, from the compact
@@ -129,50 +147,6 @@ def down_reach(adj: Adjacency, start: str, max_hops: int, max_reach: int) -> dic
     return dist
 
 
-def down_levels(fwd: list[list[int]], start: int, max_hops: int, max_reach: int) -> tuple[tuple[int, ...], ...]:
-    """:func:`down_reach` over integer ids: the nodes first reached at hop 1, 2, ... (the same
-    nodes), without building a dict per walk.
-
-    Each hop is one C-level set union and difference. Order inside a hop does not matter to any
-    reader; only when the visit cap cuts a hop short does the order decide *which* nodes are
-    kept, so such a walk is redone in :func:`down_reach`'s exact visiting order.
-    """
-    seen = {start}
-    levels: list[tuple[int, ...]] = []
-    frontier: Iterable[int] = (start,)
-    for _ in range(max_hops):
-        nxt = set().union(*[fwd[node] for node in frontier])
-        nxt -= seen
-        if len(seen) + len(nxt) >= max_reach:
-            return _ordered_levels(fwd, start, max_hops, max_reach)
-        seen |= nxt
-        levels.append(tuple(nxt))
-        frontier = nxt
-    return tuple(levels)
-
-
-def _ordered_levels(fwd: list[list[int]], start: int, max_hops: int, max_reach: int) -> tuple[tuple[int, ...], ...]:
-    seen = {start}
-    levels: list[tuple[int, ...]] = []
-    frontier = [start]
-    for _ in range(max_hops):
-        nxt: list[int] = []
-        for node in frontier:
-            for dep in fwd[node]:
-                if dep not in seen:
-                    seen.add(dep)
-                    nxt.append(dep)
-                    if len(seen) >= max_reach:
-                        levels.append(tuple(nxt))
-                        return tuple(levels)
-        levels.append(tuple(nxt))
-        frontier = nxt
-    return tuple(levels)
-
-
-Spans = Mapping[str, Sequence[tuple[float, float]]]
-
-
 def build_index(
     adj: Adjacency, alerting: Iterable[str], *, max_hops: int, hub_degree: int, max_reach: int,
     spans: Spans | None = None, margin: float = 0.0,
@@ -192,13 +166,14 @@ def build_index(
     if ix is None:
         return _build_index_by_name(adj, alerting, max_hops=max_hops, hub_degree=hub_degree,
                                     max_reach=max_reach)
-    ids, names, fwd, rev = ix.ids, ix.names, ix.fwd, ix.rev
+    ids, names, fwd = ix.ids, ix.names, ix.fwd
     alerting_ids = {ids[s] for s in alerting if s in ids}
-    alerting_set = frozenset(names[i] for i in alerting_ids)
+    hubs, hub_names = hubs_of(adj, hub_degree)
     memo = adj.walks.setdefault((max_hops, max_reach), {})
     last = max_hops - 1
-    near = _TimeNear(ids, spans, margin, alerting_ids) if spans is not None else None
+    near = TimeNear(ids, spans, margin, alerting_ids) if spans is not None else None
     at: dict[int, list[tuple[int, str]]] = {}
+    direct: dict[int, int] = {}
     walks: dict[str, tuple[tuple[str, ...], ...]] = {}
     id_walks: dict[str, tuple[tuple[int, ...], ...]] = {}
     for s in alerting_ids:
@@ -221,60 +196,41 @@ def build_index(
                 # (hop 1 stays whole even when it is the last: hubs weigh their direct callers)
                 found = (near.intersection(name, level) if near and depth
                          else alerting_ids.intersection(level))
+            if depth < last or not depth:
+                hit = hubs.intersection(level)
+                if hit:
+                    found = _without_far_hubs(found, hit, alerting_ids, near, name, depth, direct)
             for m in found:
                 entries = at.get(m)
                 if entries is None:
                     at[m] = [mark]
                 else:
                     entries.append(mark)
-    kept = {names[m]: e for m, e in at.items()
-            if m in alerting_ids or (len(e) > 1 and len(rev[m]) <= hub_degree)}
-    in_degree = {names[m]: len(rev[m]) for m, e in at.items() if len(e) > 1 or m in alerting_ids}
-    return MeetingIndex(at=kept, alerting=alerting_set, max_hops=max_hops, hub_degree=hub_degree,
-                        in_degree=in_degree, walks=walks, id_walks=id_walks, ids=ids, names=names)
+    kept = {names[m]: e for m, e in at.items() if m in alerting_ids or (len(e) > 1 and m not in hubs)}
+    return MeetingIndex(at=kept, alerting=frozenset(names[i] for i in alerting_ids), max_hops=max_hops,
+                        hub_degree=hub_degree, hubs=hub_names,
+                        direct={names[h]: n for h, n in direct.items()},
+                        walks=walks, id_walks=id_walks, ids=ids, names=names)
 
 
-class _TimeNear:
-    """Alerting services with an episode within ``margin`` of a given service's episodes, found
-    through time buckets ``margin`` wide: a hop's nodes are intersected with the sets of
-    who alerts in three or four buckets instead of with every alerting service of the window."""
-
-    def __init__(self, ids: Mapping[str, int], spans: Spans, margin: float, everyone: set[int]) -> None:
-        self.width = max(margin, 1.0)
-        self.margin = margin
-        self.spans = spans
-        self.everyone = everyone
-        self.buckets: dict[int, set[int]] = {}
-        width = self.width
-        for service, episodes in spans.items():
-            i = ids.get(service)
-            if i is None:
-                continue
-            for first, last in episodes:
-                for b in range(int(first // width), int(last // width) + 1):
-                    self.buckets.setdefault(b, set()).add(i)
-
-    def intersection(self, service: str, level: tuple[int, ...]) -> Iterable[int]:
-        width, margin = self.width, self.margin
-        keys: Iterable[int]
-        episodes = self.spans[service]
-        if len(episodes) == 1:  # most services: one episode, one range of buckets
-            first, last = episodes[0]
-            keys = range(int((first - margin) // width), int((last + margin) // width) + 1)
-        else:
-            keys = {b for first, last in episodes
-                    for b in range(int((first - margin) // width), int((last + margin) // width) + 1)}
-        if len(keys) > 24:  # alerting for hours: most of the day is near, check everyone
-            return self.everyone.intersection(level)
-        found: set[int] | None = None
-        buckets = self.buckets
-        for b in keys:
-            bucket = buckets.get(b)
-            if bucket:
-                hit = bucket.intersection(level)
-                if hit:
-                    found = hit if found is None else found | hit
-        return found or ()
+def _without_far_hubs(
+    found: Iterable[int], hit: AbstractSet[int], alerting_ids: set[int], near: TimeNear | None, name: str,
+    depth: int, direct: dict[int, int],
+) -> list[int]:
+    """``found`` without the hubs of ``hit`` that could never link ``name``: silent hubs (they
+    link nothing) and, when onset times are known, alerting hubs that alert at other times (a
+    hub links its callers only by dependency links, which need close onsets). Direct callers
+    are counted at every alerting hub first, for the hub's chance test."""
+    loud = hit & alerting_ids
+    if near is None:
+        drop = hit - loud
+    else:
+        if not depth:
+            episodes = len(near.spans[name])
+            for h in loud:
+                direct[h] = direct.get(h, 0) + episodes
+        drop = hit - set(near.intersection(name, loud)) if loud else hit
+    return [m for m in found if m not in drop]
 
 
 def _build_index_by_name(
@@ -296,14 +252,13 @@ def _build_index_by_name(
         for m, a in reach.items():
             if a < max_hops or m in alerting_set:
                 at.setdefault(m, []).append((a, s))
-    in_degree = {m: len(pred[m]) for m, entries in at.items() if len(entries) > 1 or m in alerting_set}
     return MeetingIndex(
         at={m: e for m, e in at.items()
             if m in alerting_set or (len(e) > 1 and len(pred[m]) <= hub_degree)},
         alerting=alerting_set,
         max_hops=max_hops,
         hub_degree=hub_degree,
-        in_degree=in_degree,
+        hubs=hubs_of(adj, hub_degree)[1],
         walks=walks,
         id_walks=id_walks,
         ids=ids,
