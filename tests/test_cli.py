@@ -86,3 +86,14 @@ def test_each_tool_command_renders_readable_output(args: list[str]) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "sources:" in result.output
+
+
+def test_brackets_in_user_input_are_printed_as_text_not_markup() -> None:
+    result = runner.invoke(app, ["who-owns", "[/red]", "--demo"])
+    assert result.exit_code == 1
+    assert "Unknown service '[/red]'" in result.output
+
+
+def test_an_out_of_range_port_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["serve", "--demo", "--transport", "http", "--port", "70000"])
+    assert result.exit_code == 2

@@ -11,12 +11,14 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 
 from opscontext import __version__
 from opscontext.app import App, open_app
@@ -34,6 +36,13 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # errors stay one copy-pastable line
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
 
 ConfigOpt = Annotated[
     Path | None,
@@ -53,8 +62,13 @@ def _settings(config: Path | None, demo: bool = False) -> Settings:
     try:
         return load(config, demo=demo)
     except ConfigError as exc:
-        err.print(f"[red]Configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail("Configuration error", exc, 2)
+
+
+def _fail(what: str, exc: BaseException | str, code: int) -> NoReturn:
+    # User text and paths can contain [brackets]: print them as text, never as markup.
+    err.print(f"[red]{what}:[/red] {escape(str(exc))}")
+    raise typer.Exit(code)
 
 
 def _logging(level: str) -> None:
@@ -75,11 +89,12 @@ def _run(settings: Settings, call: Callable[[App], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except ConfigError as exc:
-        err.print(f"[red]Configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail("Configuration error", exc, 2)
     except OpsContextError as exc:
-        err.print(f"[red]Error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        _fail("Error", exc, 1)
+    except Exception as exc:  # never a traceback at a person; the details go to the debug log
+        logging.getLogger("opscontext").debug("command failed", exc_info=True)
+        _fail("Internal error", f"{type(exc).__name__}; rerun with OPSCONTEXT_LOG_LEVEL=DEBUG for details", 1)
 
 
 def _answer(
@@ -107,24 +122,26 @@ def serve(
     host: Annotated[
         str, typer.Option(help="HTTP bind address. Keep 127.0.0.1 unless behind an auth proxy.")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
-    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR (to stderr).")] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port.")] = 8000,
+    log_level: Annotated[
+        LogLevel | None, typer.Option(case_sensitive=False, help="Log level (to stderr).")
+    ] = None,
 ) -> None:
     """Run the MCP server (stdio by default)."""
     from opscontext.server import build_server, serve_http
 
     settings = _settings(config, demo)
-    _logging(log_level or settings.log_level)
+    _logging(log_level.value if log_level else settings.log_level)
     if transport not in ("stdio", "http"):
-        err.print("[red]--transport must be stdio or http[/red]")
-        raise typer.Exit(2)
+        _fail("Usage error", "--transport must be stdio or http", 2)
     try:
-        from opscontext.registry import Registry
+        from opscontext.registry import discover, validate_config
 
-        Registry.build(settings.connectors, base_dir=settings.base_dir)  # fail fast, naming the field
+        specs = discover()
+        for name, raw in settings.connectors.items():  # fail fast, naming instance and field
+            validate_config(name, raw, specs)
     except ConfigError as exc:
-        err.print(f"[red]Configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail("Configuration error", exc, 2)
     server = build_server(settings)
     where = settings.config_file or "demo world"
     logging.getLogger("opscontext").info("opscontext %s serving %s over %s", __version__, where, transport)

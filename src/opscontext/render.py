@@ -144,4 +144,4 @@ def render_checks(settings: Any, results: list[Any], console: Console) -> None:
         table.add_row(r.instance, r.type, ", ".join(r.capabilities), status, escape(r.detail), f"{r.seconds:.2f}")
     console.print(table)
     if not results:
-        console.print("[yellow]No connectors configured: add [connectors.<name>] tables to the config.[/yellow]")
+        console.print("[yellow]No connectors configured: add \\[connectors.<name>] tables to the config.[/yellow]")
