@@ -46,6 +46,7 @@ from opscontext.models import Alert, Change
 __all__ = ["AlertBrief", "AlertGroup", "Candidate", "Correlation", "CorrelationOptions", "correlate"]
 
 _CRITICAL = severity_rank("critical")
+_QUIET = frozenset({"info", "none"})
 
 
 @without_gc  # millions of short-lived objects: see gcpause for the measured cost
@@ -69,15 +70,14 @@ def correlate(
         ungrouped["suppressed"] = d.suppressed
     ungrouped["no_service"] = sum(1 for u in d.unique if u.service is None)
     adj = adjacency(graph)
-    clusters = _cluster(d.unique, adj, opts)
-    index = clusters[1]
+    members, index = _cluster(d.unique, adj, opts)
     kept: list[Cluster] = []
-    for c in clusters[0]:
-        reason = _drop_reason(c, d.unique, opts)
+    for idxs in members:
+        reason = _drop_reason(idxs, d.unique, opts)
         if reason:
-            ungrouped[reason] += len(c.members)
-        else:
-            kept.append(c)
+            ungrouped[reason] += len(idxs)
+        else:  # per-service figures only for the groups kept (two in three clusters are dropped)
+            kept.append(Cluster(members=idxs, stats=service_stats(d.unique, idxs), silent={}))
     attach_silent(index, kept)
     change_index = ChangeIndex([c for c in changes if c.at <= now])
     groups = [
@@ -104,7 +104,8 @@ def correlate(
 
 def _cluster(
     unique: list[UniqueAlert], adj: Adjacency, opts: CorrelationOptions
-) -> tuple[list[Cluster], MeetingIndex]:
+) -> tuple[list[list[int]], MeetingIndex]:
+    """Alert indices per incident (each list in onset order), and the index they came from."""
     eps, by_service = build_episodes(unique, opts.episode_gap.total_seconds())
     window = opts.link_window.total_seconds()
     spans = {s: [(eps[i].first, eps[i].last) for i in ids] for s, ids in by_service.items()}
@@ -116,15 +117,13 @@ def _cluster(
     if off_graph:
         link_by_labels(unique, eps, off_graph, res.uf, opts.label_window.total_seconds(), skip=res.bridges)
     assign(unique, eps, res, opts.link_window.total_seconds())
-    out = [Cluster(members=idxs, stats=service_stats(unique, idxs), silent={}) for idxs in clusters(eps, res)]
-    return out, index
+    return clusters(eps, res), index
 
 
-def _drop_reason(c: Cluster, unique: list[UniqueAlert], opts: CorrelationOptions) -> str | None:
-    worst = max(severity_rank(s.severity) for s in c.stats.values())
-    if len(c.members) < opts.min_group_alerts and worst < _CRITICAL:
+def _drop_reason(members: list[int], unique: list[UniqueAlert], opts: CorrelationOptions) -> str | None:
+    if len(members) < opts.min_group_alerts and max(severity_rank(unique[i].severity) for i in members) < _CRITICAL:
         return "isolated_noise"
-    if all((unique[i].severity or "").lower() in {"info", "none"} for i in c.members):
+    if all((unique[i].severity or "").lower() in _QUIET for i in members):
         return "below_severity"
     return None
 
