@@ -93,6 +93,13 @@ async def _excerpt(response: httpx.Response, limit: int = 2048) -> str:
     return clip(" ".join(body[:limit].decode("utf-8", "replace").split()), 300) or ""
 
 
+def _content_length(response: httpx.Response) -> int:
+    try:
+        return max(0, int(response.headers.get("Content-Length") or 0))
+    except ValueError:
+        return 0  # a nonsense header is ignored; the streamed size is still capped
+
+
 class JsonClient:
     """GETs JSON from one configured API with the shared retry and safety policy."""
 
@@ -154,9 +161,10 @@ class JsonClient:
         try:
             async with self.http.stream("GET", path, params=params) as response:
                 if response.status_code == 429 or response.status_code >= 500:
-                    wait = parse_retry_after(response.headers.get("Retry-After"))
+                    asked = response.headers.get("Retry-After")
+                    wait = parse_retry_after(asked)
                     why = "rate limited" if response.status_code == 429 else "the service is failing"
-                    hint = f"; it asked to retry after {wait:g} s" if wait is not None else ""
+                    hint = f"; Retry-After: {asked.strip()[:40]}" if asked else ""
                     raise _Retriable(
                         f"HTTP {response.status_code} from {url}: {why}{hint}",
                         instance=self.instance,
@@ -165,7 +173,15 @@ class JsonClient:
                 if response.status_code >= 400:
                     detail = "" if response.status_code in (401, 403, 404) else await _excerpt(response)
                     raise error_for_status(response.status_code, instance=self.instance, url=url, detail=detail)
-                declared = int(response.headers.get("Content-Length") or 0)
+                if 300 <= response.status_code < 400:
+                    # Redirects are not followed (credentials must not travel); say where it points.
+                    where = redact_url(response.headers.get("Location", "nowhere"))
+                    raise SourceDataError(
+                        f"HTTP {response.status_code} from {url} redirects to {where}; set `url` to the API's "
+                        "real address (a login page means the token or URL is wrong)",
+                        instance=self.instance,
+                    )
+                declared = _content_length(response)
                 if declared > self.max_bytes:
                     raise self._too_big(url)
                 body = bytearray()
@@ -180,8 +196,20 @@ class JsonClient:
         except httpx.TimeoutException:
             raise _Retriable(f"timed out calling {url}", instance=self.instance, retry_after=None) from None
         except httpx.TransportError as exc:
+            reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+            if "CERTIFICATE" in reason.upper() or "SSL" in reason.upper():
+                # Retrying cannot fix a TLS failure; tell the person what to check instead.
+                raise SourceUnavailableError(
+                    f"TLS failed talking to {url} ({reason}); check the URL's scheme and certificate, or set "
+                    "verify_tls = false for a private CA you trust",
+                    instance=self.instance,
+                ) from None
             raise _Retriable(
-                f"cannot reach {url}: {type(exc).__name__}", instance=self.instance, retry_after=None
+                f"cannot reach {url}: {type(exc).__name__}: {reason}", instance=self.instance, retry_after=None
+            ) from None
+        except httpx.HTTPError as exc:  # e.g. a body that does not decode as its Content-Encoding says
+            raise SourceDataError(
+                f"unreadable answer from {url}: {type(exc).__name__}", instance=self.instance
             ) from None
 
     def _too_big(self, url: str) -> SourceDataError:
