@@ -48,7 +48,7 @@ async def test_401_is_never_retried() -> None:
 
 async def test_a_redirect_names_where_it_points_instead_of_failing_to_parse_a_login_page() -> None:
     transport = httpx.MockTransport(lambda r: httpx.Response(302, headers={"Location": "https://sso.example/login"}))
-    with pytest.raises(SourceDataError, match="redirects to https://sso.example/login"):
+    with pytest.raises(SourceDataError, match=r"redirects to https://sso\.example/login"):
         await client(transport).get_json("/x")
 
 
