@@ -107,9 +107,13 @@ def validate_config(name: str, raw: dict[str, Any], specs: dict[str, ConnectorSp
     try:
         return spec.config_model.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"]) or None
-        raise ConfigError(err["msg"], instance=name, field=loc) from None
+        # A misspelt key also makes the real one "missing": name the typo first, then the rest.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        first = errors[0]
+        loc = ".".join(str(p) for p in first["loc"]) or None
+        more = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[1:3]]
+        message = first["msg"] + (f" (also {'; '.join(more)})" if more else "")
+        raise ConfigError(message, instance=name, field=loc) from None
 
 
 def build_http_client(

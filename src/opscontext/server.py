@@ -64,7 +64,7 @@ ServiceArg = Annotated[
 ]
 
 
-def _guarded(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+def _guarded(fn: Callable[P, Awaitable[R]], name: str) -> Callable[P, Awaitable[R]]:
     @functools.wraps(fn)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
@@ -74,9 +74,9 @@ def _guarded(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         except OpsContextError as exc:
             raise ToolError(str(exc)) from None
         except Exception:
-            log.exception("tool %s failed", fn.__name__)
+            log.exception("tool %s failed", name)
             raise ToolError(
-                f"{fn.__name__} hit an internal error (logged on the server); retry, or report it with the server log."
+                f"{name} hit an internal error (logged on the server); retry, or report it with the server log."
             ) from None
 
     return wrapper
@@ -88,7 +88,7 @@ def _tool(
     """Register a guarded, read-only tool under its public name with a clean description."""
 
     def register(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-        guarded = _guarded(fn)
+        guarded = _guarded(fn, name)
         guarded.__name__ = name  # names the input schema ("who_ownsArguments")
         description = inspect.cleandoc(fn.__doc__ or "")
         server.tool(name=name, title=title, description=description, annotations=READ_ONLY)(guarded)

@@ -144,5 +144,19 @@ def load(config: Path | None = None, *, demo: bool = False) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"{err['msg']} (in {path})", field=loc) from None
+        raise ConfigError(f"{err['msg']} (in {path} or its OPSCONTEXT_* environment overrides)", field=loc) from None
+    _fold_env_instances(settings, set(data.get("connectors", {})))
+    if settings.cache.path is not None and not settings.cache.path.is_absolute():
+        settings.cache.path = settings.base_dir / settings.cache.path  # relative to the config file
     return settings
+
+
+def _fold_env_instances(settings: Settings, from_file: set[str]) -> None:
+    """Environment variable names are case-insensitive, so OPSCONTEXT_CONNECTORS__PAGERDUTY__TOKEN
+    arrives as instance "pagerduty"; give it to the file's "PagerDuty" instead of a new one."""
+    by_lower = {name.lower(): name for name in from_file}
+    for name in list(settings.connectors):
+        target = by_lower.get(name.lower())
+        if name in from_file or target is None:
+            continue
+        settings.connectors[target] = {**settings.connectors[target], **settings.connectors.pop(name)}

@@ -13,6 +13,10 @@ from opscontext.redact import MASK, clip, redact
         "token ghp_abcdefghijklmnopqrstuvwxyz0123456789",
         "AKIAIOSFODNN7EXAMPLE",
         "xoxb-123456789012-abcdefghijkl",
+        "github_pat_11ABCDEFGHIJKLMNOPQRSTUVWXYZ0123",
+        "notify https://hooks.slack.com/services/T000/B000/XXXXXXXXhunter2",
+        "Authorization: Bearer abc.hunter2",
+        "postgres://user:p@s3cret@db/x",
     ],
 )
 def test_secrets_in_untrusted_text_are_masked(secret_text: str) -> None:

@@ -68,3 +68,18 @@ def test_demo_world_config_is_found_without_any_config(tmp_path: Path, monkeypat
     settings = load(None)
     assert settings.world.time_anchor is not None
     assert {"catalog", "alerts"} <= set(settings.connectors)
+
+
+def test_env_override_reaches_an_instance_whose_name_has_capitals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = write(tmp_path, '[connectors.PagerDuty]\ntype = "pagerduty"\nurl = "https://api.pagerduty.com"\n')
+    monkeypatch.setenv("OPSCONTEXT_CONNECTORS__PAGERDUTY__TOKEN", "sekret")
+    settings = load(cfg)
+    assert set(settings.connectors) == {"PagerDuty"}
+    assert settings.connectors["PagerDuty"]["token"] == "sekret"
+
+
+def test_a_relative_cache_path_is_relative_to_the_config_file(tmp_path: Path) -> None:
+    settings = load(write(tmp_path, '[cache]\npath = "mycache"\n'))
+    assert settings.cache.path == tmp_path / "mycache"

@@ -108,6 +108,7 @@ async def test_correlate_alerts_names_every_root_cause_and_keeps_noise_out(demo:
         ("blast_radius", {"service": "payment-service", "max_depth": 0}, "max_depth"),
         ("blast_radius", {"service": "nope-not-here"}, "Unknown service"),
         ("get_runbook", {}, "at least one"),
+        ("blast_radius", {"service": "orders-db", "tier": "nope"}, "Known tiers"),
         ("correlate_alerts", {"since": "2026-99-99"}, "ISO 8601"),
     ],
 )
@@ -127,3 +128,22 @@ async def test_correlation_reports_progress_to_the_client(demo: Client) -> None:
     assert not result.is_error
     assert [p for p, _, _ in seen] == [1, 2, 3]
     assert seen[-1][2] is not None and "groups" in seen[-1][2]
+
+
+async def test_a_blank_service_filter_means_no_filter(demo: Client) -> None:
+    answer = await ok(demo, "what_changed", {"service": "  "})
+    assert answer["service"] is None and answer["total"] >= 1
+
+
+async def test_an_unexpected_failure_names_the_tool_not_the_python_function() -> None:
+    from opscontext.server import _guarded
+
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    with pytest.raises(ToolError) as info:
+        await _guarded(boom, "who_owns")()
+    assert str(info.value).startswith("who_owns hit an internal error")
+    assert "secret internals" not in str(info.value)

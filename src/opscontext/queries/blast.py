@@ -14,6 +14,7 @@ from opscontext.engine.blast import BlastRadius, blast_radius
 from opscontext.errors import InputError
 from opscontext.models import ServiceHealth, SourceStatus
 from opscontext.queries.common import failure_notes, require_some
+from opscontext.world import World
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,20 @@ async def fetch_health(app: App, names: Sequence[str]) -> tuple[list[ServiceHeal
     return health, got.statuses, []
 
 
+def _known_tier(tier: str | None, world: World) -> str | None:
+    """Blank means no filter; a tier no service has is a mistake worth saying, not an empty answer."""
+    if tier is None or not tier.strip():
+        return None
+    wanted = tier.strip()
+    known = sorted({s.tier for s in world.catalog.services if s.tier})
+    normal = {t.lower(): t for t in known}
+    candidates = (wanted.lower(), f"tier-{wanted}".lower())
+    match = next((normal[c] for c in candidates if c in normal), None)
+    if match is None:
+        raise InputError(f"No service has tier {wanted!r}. Known tiers: {', '.join(known) or 'none recorded'}.")
+    return match
+
+
 async def blast(
     app: App,
     service: str,
@@ -78,6 +93,7 @@ async def blast(
     world = await app.worlds.build()
     require_some(world.statuses, "catalog", "the blast radius")
     svc = world.resolver.resolve(service)
+    tier = _known_tier(tier, world)
     limit = max(1, min(limit or app.settings.limits.max_items, 200))
     result = blast_radius(
         world.graph,

@@ -34,6 +34,7 @@ async def what_changed(
     limit = max(1, min(limit or app.settings.limits.max_items, 500))
     world = await app.worlds.build()
     relation: dict[str, str] = {}
+    service = service.strip() if service and service.strip() else None  # blank means no filter
     if service is not None:
         require_some(world.statuses, "catalog", f"which service {service!r} is")
         svc = world.resolver.resolve(service)
