@@ -32,7 +32,9 @@ async def get_runbook(
     require_some(got.statuses, "runbooks", "runbook lookup", degrade=True)
     books: list[Runbook] = got.items()
     alert = alert.strip() if alert else None
-    if alert and not any(alert.lower() == a.lower() for rb in books for a in rb.alerts):
+    declared = {a.lower() for rb in books for a in rb.alerts}
+    undeclared = alert is not None and alert.lower() not in declared
+    if alert and undeclared:
         _check_alert_known(alert, books)
     ranked = rank(books, service=svc.name if svc else None, alert=alert, query=query, resolve=world.resolver.match)
     limit = max(1, min(limit, 20))
@@ -53,6 +55,8 @@ async def get_runbook(
     notes = failure_notes(world.statuses + got.statuses)
     if not hits:
         notes.append("No runbook matches. Try fewer or different words, or the service name alone.")
+    elif undeclared:
+        notes.append(f"No runbook declares alert {alert!r}; these match its words only.")
     return RunbookAnswer(
         runbooks=hits[:limit],
         omitted=max(0, len(ranked) - limit),
