@@ -8,8 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from opscontext.engine.correlation.candidates import Cluster, _order, _rank_many, rank
 from opscontext.engine.correlation.dedup import deduplicate, severity_rank
+from opscontext.engine.correlation.evidence import evidence
 from opscontext.engine.correlation.gcpause import without_gc
+from opscontext.engine.correlation.models import CorrelationOptions
+from opscontext.engine.correlation.ranking import ChangeIndex, Scored, ServiceStats
 from opscontext.engine.correlation.topology import (
     Adjacency,
     MeetingIndex,
@@ -19,7 +23,7 @@ from opscontext.engine.correlation.topology import (
 )
 from opscontext.engine.graph import ServiceGraph
 from opscontext.engine.synthetic import synthetic_world
-from opscontext.models import Alert, AlertState, DependencyEdge, EdgeProvenance, Service
+from opscontext.models import Alert, AlertState, Change, DependencyEdge, EdgeProvenance, Service
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -140,3 +144,35 @@ def test_pausing_the_collector_restores_it_even_when_the_call_raises() -> None:
         assert not gc.isenabled()  # a caller who disabled it keeps it disabled
     finally:
         gc.enable()
+
+
+def _dump(scored: list[Scored]) -> list[tuple[object, ...]]:
+    return [(c.service, c.score, c.alerting, c.explains, c.deps, c.change, c.lag_min, c.onset_s, c.evidence,
+             c.between) for c in scored]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_one_service_groups_rank_exactly_as_the_general_ranking_does(seed: int) -> None:
+    graph = _random_graph(seed)
+    adj = adjacency(graph)
+    rnd = random.Random(seed)
+    names = sorted(graph.index.names)
+    kinds = ("deployment", "config", "merge", "incident")
+    changes = ChangeIndex([
+        Change(id=f"c{i}", service=rnd.choice(names), kind=rnd.choice(kinds), summary="x", version="v2",
+               at=T0 + timedelta(minutes=rnd.uniform(-120, 10)))
+        for i in range(150)
+    ])
+    opts = CorrelationOptions(hub_degree=10)
+    index = build_index(adj, names, max_hops=2, hub_degree=10, max_reach=300)
+    seen_silent = 0
+    for s in names:
+        stats = {s: ServiceStats(first=T0 + timedelta(seconds=rnd.choice((0, 30.5))), severity="error", count=2)}
+        alone = rank(Cluster(members=[0], stats=stats, silent={}), index, adj, changes, opts)
+        general = _rank_many(Cluster(members=[0], stats=stats, silent={}), index, adj, changes, opts)
+        general.sort(key=_order)
+        for sc in general[: opts.max_candidates]:
+            sc.evidence = evidence(sc, stats[sc.service] if sc.alerting else None, sc.between)
+        assert _dump(alone) == _dump(general)
+        seen_silent += sum(1 for c in alone if not c.alerting)
+    assert seen_silent > len(names)  # silent candidates were ranked, not only the service itself

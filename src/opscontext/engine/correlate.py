@@ -26,8 +26,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from opscontext.engine.correlation import evidence as ev
-from opscontext.engine.correlation.assemble import Cluster, attach_silent, build_group, rank, service_stats
+from opscontext.engine.correlation.assemble import build_group
 from opscontext.engine.correlation.bridges import assign, clusters, resolve
+from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank, service_stats
 from opscontext.engine.correlation.dedup import UniqueAlert, deduplicate, severity_rank
 from opscontext.engine.correlation.gcpause import without_gc
 from opscontext.engine.correlation.grouping import build_episodes, link_by_labels, link_by_topology

@@ -90,11 +90,15 @@ class Links:
     siblings: list[tuple[int, int]] = field(default_factory=list)
 
 
-def _sweep(ids: list[int], eps: list[Episode], window: float, out: list[tuple[int, int]]) -> None:
-    """Single-linkage in time among episodes that all meet at one node at the same distance."""
+def _sweep(
+    ids: list[int], eps: list[Episode], window: float, out: list[tuple[int, int]],
+    firsts: list[float] | None = None,
+) -> None:
+    """Single-linkage in time among episodes that all meet at one node at the same distance
+    (``firsts``: every episode's first onset by id, when the caller has it at hand)."""
     if len(ids) < 2:
         return
-    ids = sorted(ids, key=lambda i: eps[i].first)
+    ids = sorted(ids, key=firsts.__getitem__ if firsts else lambda i: eps[i].first)
     reach_until = eps[ids[0]].last
     prev = ids[0]
     for i in ids[1:]:
@@ -125,6 +129,11 @@ def _cross(
         return []
     if late is None:
         late = float("inf")
+    if len(a_ids) == 1:  # most often: the dependency alerted once
+        i = a_ids[0]
+        first, last = eps[i].first, eps[i].last
+        lim = min(window, late)
+        return [(i, j) for j in b_ids for e in (eps[j],) if e.first - last <= window and first - e.last <= lim]
     a_sorted = sorted(a_ids, key=lambda i: eps[i].first)
     if len(a_sorted) <= _DIRECT:
         deps = [(i, eps[i].first, eps[i].last) for i in reversed(a_sorted)]
@@ -155,6 +164,8 @@ def link_by_topology(
     down = links.down
     span = max((e.last for e in eps), default=0.0) - min((e.first for e in eps), default=0.0)
     verdicts: dict[int, bool] = {}
+    firsts = [e.first for e in eps]
+    siblings = links.siblings
 
     def beyond_chance(dep: int, m: str, classes: dict[int, list[int]]) -> bool:
         """Whether an alerting hub's episode explains its callers (:func:`hub_explains`)."""
@@ -198,9 +209,9 @@ def link_by_topology(
                 if a + b > k:
                     break
                 if a == b:
-                    _sweep(rest[a], eps, window, links.siblings)
+                    _sweep(rest[a], eps, window, siblings, firsts)
                 else:
-                    links.siblings.extend(_cross(rest[a], rest[b], eps, window))
+                    siblings.extend(_cross(rest[a], rest[b], eps, window))
     # Episode-id order, not discovery order: what follows (settling order among episodes
     # starting in the same second, cycle cuts, sibling joins) must not depend on how the
     # index happened to be laid out.

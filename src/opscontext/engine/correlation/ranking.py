@@ -75,19 +75,45 @@ class ChangeIndex:
             lst.sort(key=lambda c: c.at)
         self._by = by
         self._times = {s: [c.at for c in lst] for s, lst in by.items()}
+        self._stamps = {s: [c.at.timestamp() for c in lst] for s, lst in by.items()}
 
     def best(self, service: str, first: datetime, lookback: float, grace: float) -> tuple[Change, float] | None:
         """The most telling change on ``service`` near ``first``: (change, strength)."""
-        times = self._times.get(service)
+        return self.around(first, lookback, grace).best(service)
+
+    def around(self, first: datetime, lookback: float, grace: float) -> ChangeWindow:
+        """Look-ups for one group's first alert: its bounds are worked out once, not per candidate."""
+        return ChangeWindow(self, first, lookback, grace)
+
+
+class ChangeWindow:
+    """:meth:`ChangeIndex.best` for many services around one first alert."""
+
+    __slots__ = ("_first", "_first_ts", "_from", "_grace", "_index", "_lookback")
+
+    def __init__(self, index: ChangeIndex, first: datetime, lookback: float, grace: float) -> None:
+        self._index = index
+        self._first = first
+        self._first_ts = first.timestamp()
+        self._lookback = lookback
+        self._grace = grace
+        self._from: datetime | None = None  # the earliest change time that counts, when needed
+
+    def best(self, service: str) -> tuple[Change, float] | None:
+        index = self._index
+        times = index._times.get(service)
         if not times:
             return None
-        lo = bisect_left(times, datetime.fromtimestamp(first.timestamp() - lookback, first.tzinfo))
+        if self._from is None:
+            self._from = datetime.fromtimestamp(self._first_ts - self._lookback, self._first.tzinfo)
+        lo = bisect_left(times, self._from)
+        first_ts, grace, lookback_min = self._first_ts, self._grace, self._lookback / 60.0
         best: tuple[Change, float] | None = None
-        for c in self._by[service][lo:]:
-            lag = first.timestamp() - c.at.timestamp()
+        for c, at in zip(index._by[service][lo:], index._stamps[service][lo:], strict=True):
+            lag = first_ts - at
             if lag < -grace:
                 break
-            s = change_strength(c, lag / 60.0, lookback / 60.0)
+            s = change_strength(c, lag / 60.0, lookback_min)
             if best is None or s > best[1]:
                 best = (c, s)
         return best

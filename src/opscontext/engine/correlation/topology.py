@@ -56,12 +56,14 @@ class MeetingIndex:
         """``(distance, s, m)`` for every pair of ``services`` where ``m`` is a dependency of
         ``s`` within ``max_hops`` (as far as s's capped walk reached), one C-level set
         intersection per hop of each walk."""
-        ids, names = self.ids, self.names
+        ids, names, walks = self.ids, self.names, self.id_walks
         group = {ids[s] for s in services if s in ids}
         out: list[tuple[int, str, str]] = []
         for s in services:
-            for depth, level in enumerate(self.id_walks.get(s, ()), 1):
-                out.extend([(depth, s, names[m]) for m in group.intersection(level)])
+            for depth, level in enumerate(walks.get(s, ()), 1):
+                hit = group.intersection(level)
+                if hit:  # rarely: most members do not depend on each other
+                    out.extend([(depth, s, names[m]) for m in hit])
         return out
 
     def is_hub(self, m: str) -> bool:
@@ -96,6 +98,18 @@ class Adjacency:
     ups: dict[tuple[str, int, int], tuple[str, ...]] = field(default_factory=dict)
     # hub_degree -> the hubs (over that many dependents), as node ids and as names.
     hubs: dict[int, tuple[frozenset[int], frozenset[str]]] = field(default_factory=dict)
+    # hub_degree -> service -> its dependencies that are not hubs (silent-candidate search).
+    light: dict[int, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+
+
+def light_deps(adj: Adjacency, hub_degree: int, s: str) -> tuple[str, ...]:
+    """``s``'s dependencies with at most ``hub_degree`` dependents, remembered per graph."""
+    known = adj.light.setdefault(hub_degree, {})
+    deps = known.get(s)
+    if deps is None:
+        pred = adj.pred
+        deps = known[s] = tuple([d for d in adj.succ[s] if len(pred[d]) <= hub_degree])
+    return deps
 
 
 def hubs_of(adj: Adjacency, hub_degree: int) -> tuple[frozenset[int], frozenset[str]]:

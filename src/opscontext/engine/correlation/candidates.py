@@ -1,0 +1,191 @@
+"""Who could have started one group: every alerting service and a few silent ones, scored.
+
+A group's candidates are its alerting services and silent services that two or more of them
+depend on, that sit between two of them, or that the deepest of them call directly (an
+unmonitored database behind its only caller looks like that caller failing). Each is scored by
+:func:`~opscontext.engine.correlation.ranking.score`; evidence is worded for the shown ones only.
+
+Half of all groups at scale hold one alerting service. Their candidates are that service and
+its first few light dependencies by name, so :func:`rank` takes a short path for them that
+gives exactly what the general one gives (tests compare the two).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from opscontext.engine.correlation import evidence as ev
+from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
+from opscontext.engine.correlation.models import CorrelationOptions
+from opscontext.engine.correlation.ranking import ChangeIndex, Scored, ServiceStats, score
+from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, light_deps
+from opscontext.models import Change
+
+_MAX_SILENT = 5
+_MAX_CLOSURE = 30
+_NONE: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class Cluster:
+    members: list[int]  # unique alert indices, onset order
+    stats: dict[str, ServiceStats]  # alerting service -> its figures, in order of first onset
+    silent: dict[str, set[str]]  # silent candidate -> alerting group services depending on it
+
+
+def service_stats(unique: Sequence[UniqueAlert], members: list[int]) -> dict[str, ServiceStats]:
+    stats: dict[str, ServiceStats] = {}
+    for i in members:
+        u = unique[i]
+        assert u.service is not None
+        st = stats.get(u.service)
+        if st is None:
+            st = stats[u.service] = ServiceStats(first=u.starts_at)
+        st.count += 1
+        if severity_rank(u.severity) > severity_rank(st.severity) or st.severity is None:
+            st.severity = u.severity
+    return stats
+
+
+def attach_silent(index: MeetingIndex, clusters: list[Cluster]) -> None:
+    """Find, for every cluster, silent nodes that two or more of its services depend on."""
+    # Each alerting service's own near dependencies (from its memoised walk), not a scan of
+    # every meeting point in the index: the same pairs, a fraction of the work.
+    limit = index.max_hops - 1
+    for c in clusters:
+        if len(c.stats) < 2:
+            continue  # one service cannot have a dependency shared by two
+        for s in c.stats:
+            for m in index.near(s, limit):
+                if m not in c.stats and not index.is_hub(m):
+                    c.silent.setdefault(m, set()).add(s)
+
+
+def rank(
+    cluster: Cluster, index: MeetingIndex, adj: Adjacency, changes: ChangeIndex,
+    opts: CorrelationOptions,
+) -> list[Scored]:
+    if len(cluster.stats) == 1:
+        out = _rank_alone(cluster, adj, changes, opts)
+    else:
+        out = _rank_many(cluster, index, adj, changes, opts)
+    out.sort(key=_order)
+    stats = cluster.stats
+    for sc in out[: opts.max_candidates]:  # words only for the candidates that are shown
+        sc.evidence = ev.evidence(sc, stats[sc.service] if sc.alerting else None, sc.between)
+    return out
+
+
+def _order(c: Scored) -> tuple[float, int, float, str]:
+    return (-c.score, -c.explains, c.onset_s if c.alerting else 1e18, c.service)
+
+
+def _rank_alone(cluster: Cluster, adj: Adjacency, changes: ChangeIndex, opts: CorrelationOptions) -> list[Scored]:
+    """:func:`_rank_many` for one alerting service ``s``: it explains itself, has no in-group
+    dependency, and its silent candidates are its light direct dependencies (each explaining
+    just s), the first five by name since all tie on what they explain."""
+    ((s, st),) = cluster.stats.items()
+    first = st.first
+    change = _changes_near(changes, first, opts)
+    out = [score(s, st, 1, 0, 1, first, change(s))]
+    if s not in adj.succ:
+        return out
+    silent = sorted({m for m in light_deps(adj, opts.hub_degree, s) if m != s})
+    for m in silent[:_MAX_SILENT]:
+        calls_back = s in adj.succ[m]  # a cycle: m is then one hop above s as well as below
+        sc = score(m, None, 1, int(calls_back), 1, first, change(m), silent_onset=first)
+        sc.between = (s, s) if calls_back else None
+        out.append(sc)
+    return out
+
+
+def _rank_many(
+    cluster: Cluster, index: MeetingIndex, adj: Adjacency, changes: ChangeIndex,
+    opts: CorrelationOptions,
+) -> list[Scored]:
+    stats = cluster.stats
+    first = min(st.first for st in stats.values())
+    deps = dict.fromkeys(stats, 0)
+    # In-group dependencies, read from each member's remembered walk.
+    pairs = index.in_group(stats)
+    found: dict[str, set[str]] = {}
+    for _, s, m in pairs:
+        found.setdefault(m, set()).add(s)
+        deps[s] += 1
+    # in-group dependency -> its in-group dependents, keyed in the group's order so that ties
+    # in the closure choice below fall the same way on every run
+    up = {m: found[m] for m in stats if m in found}
+    change = _changes_near(changes, first, opts)
+    n = len(stats)
+    # Transitive closure only where it can change the order: the deepest services and the
+    # most-depended-on ones. Everyone else keeps the direct count (cheap on huge groups).
+    sinks = [s for s in stats if deps[s] == 0]
+    closure_for = set(sorted(sinks, key=lambda m: -len(up.get(m, ())))[:_MAX_CLOSURE])
+    closure_for |= set(sorted(up, key=lambda m: -len(up[m]))[:_MAX_CLOSURE])
+    out = []
+    for s, st in stats.items():
+        explained = len(_closure(up, {s}, up.get(s, set()))) if s in closure_for else len(up.get(s, ()))
+        out.append(score(s, st, 1 + explained, deps[s], n, first, change(s)))
+    for m, dependents in _silent_candidates(cluster, pairs, deps, adj, opts):
+        below = [t for t in adj.succ.get(m, ()) if t in stats]
+        explained_set = _closure(up, set(), dependents)
+        earliest = min(stats[d].first for d in dependents)
+        sc = score(m, None, len(explained_set), len(below), n, first, change(m), silent_onset=earliest)
+        sc.between = (min(dependents), min(below)) if below else None
+        out.append(sc)
+    return out
+
+
+def _changes_near(
+    changes: ChangeIndex, first: datetime, opts: CorrelationOptions
+) -> Callable[[str], tuple[Change, float] | None]:
+    return changes.around(first, opts.change_lookback.total_seconds(), opts.change_grace.total_seconds()).best
+
+
+def _closure(up: dict[str, set[str]], seen: set[str], start: set[str]) -> set[str]:
+    """Every in-group service that depends, directly or not, on the ``start`` services."""
+    out = set(start)
+    stack = list(start)
+    while stack:
+        for d in up.get(stack.pop(), ()):
+            if d not in out and d not in seen:
+                out.add(d)
+                stack.append(d)
+    return out
+
+
+def _silent_candidates(
+    cluster: Cluster, pairs: list[tuple[int, str, str]], deps: dict[str, int], adj: Adjacency,
+    opts: CorrelationOptions,
+) -> list[tuple[str, set[str]]]:
+    """Silent shared dependencies of two or more alerting services, silent services sitting
+    between two alerting ones, and the silent direct dependencies of the deepest alerting
+    services (an unmonitored database behind its only caller looks like that caller failing)."""
+    silent, stats = cluster.silent, cluster.stats
+    found = {m: d for m, d in silent.items() if len(d) >= 2}
+    # alerting services that make a silent node a candidate of their own accord; each such node
+    # is credited with them and with every group service depending on it (``silent``)
+    extra: dict[str, set[str]] = {}
+    for a, s, t in pairs:
+        # every caller of a hub "sits above" it; that says nothing
+        if a == 2 and len(adj.pred.get(t, ())) <= opts.hub_degree:
+            for mid in set(adj.succ[s]).intersection(adj.pred[t]):
+                if mid not in stats:
+                    extra.setdefault(mid, set()).add(s)
+    sinks = sorted((s for s in stats if deps[s] == 0 and s in adj.succ), key=lambda s: stats[s].first)
+    for sink in sinks[:_MAX_SILENT]:
+        for dep in light_deps(adj, opts.hub_degree, sink):
+            if dep not in stats:
+                extra.setdefault(dep, set()).add(sink)
+    for m, by in extra.items():
+        by |= found.get(m, _NONE)
+        by |= silent.get(m, _NONE)
+        found[m] = by
+    return heapq.nsmallest(_MAX_SILENT, found.items(), key=_by_support)
+
+
+def _by_support(kv: tuple[str, set[str]]) -> tuple[int, str]:
+    return -len(kv[1]), kv[0]
