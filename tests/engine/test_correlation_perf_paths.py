@@ -7,12 +7,14 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
+from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.candidates import Cluster, _order, _rank_many, rank
 from opscontext.engine.correlation.dedup import deduplicate, severity_rank
 from opscontext.engine.correlation.evidence import evidence
 from opscontext.engine.correlation.gcpause import without_gc
-from opscontext.engine.correlation.models import CorrelationOptions
+from opscontext.engine.correlation.models import AlertBrief, AlertGroup, Candidate, Correlation, CorrelationOptions
 from opscontext.engine.correlation.ranking import ChangeIndex, Scored, ServiceStats
 from opscontext.engine.correlation.topology import (
     Adjacency,
@@ -23,6 +25,8 @@ from opscontext.engine.correlation.topology import (
 )
 from opscontext.engine.graph import ServiceGraph
 from opscontext.engine.synthetic import synthetic_world
+from opscontext.eval.scenario import ScenarioConfig, generate
+from opscontext.eval.topologies import synthetic
 from opscontext.models import Alert, AlertState, Change, DependencyEdge, EdgeProvenance, Service
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -176,3 +180,22 @@ def test_one_service_groups_rank_exactly_as_the_general_ranking_does(seed: int) 
         assert _dump(alone) == _dump(general)
         seen_silent += sum(1 for c in alone if not c.alerting)
     assert seen_silent > len(names)  # silent candidates were ranked, not only the service itself
+
+
+def test_groups_built_without_revalidation_equal_validated_models_of_their_own_data() -> None:
+    topology = synthetic(400, seed=5)
+    graph = ServiceGraph.build(topology.services, topology.edges)
+    scenario = generate(topology, 5, ScenarioConfig(hours=6, incidents=(8, 8)))
+    result = correlate(scenario.alerts, graph, scenario.changes, now=scenario.now)
+    assert len(result.groups) >= 8
+    kinds: list[type[BaseModel]] = [AlertGroup, Candidate, AlertBrief]
+    for g in result.groups:
+        for model in [g, *g.candidates, *g.alerts]:
+            assert isinstance(model, tuple(kinds))
+            again = type(model).model_validate(model.model_dump())
+            assert again == model
+            assert again.model_dump_json() == model.model_dump_json()
+            assert model.model_fields_set == set(type(model).model_fields)
+        with pytest.raises(ValidationError):
+            g.summary = "changed"  # still frozen
+    assert Correlation.model_validate_json(result.model_dump_json()) == result

@@ -122,6 +122,11 @@ def _cluster(
 
 
 def _drop_reason(members: list[int], unique: list[UniqueAlert], opts: CorrelationOptions) -> str | None:
+    if len(members) == 1:  # most clusters: one alert
+        severity = unique[members[0]].severity
+        if opts.min_group_alerts > 1 and severity_rank(severity) < _CRITICAL:
+            return "isolated_noise"
+        return "below_severity" if (severity or "").lower() in _QUIET else None
     if len(members) < opts.min_group_alerts and max(severity_rank(unique[i].severity) for i in members) < _CRITICAL:
         return "isolated_noise"
     if all((unique[i].severity or "").lower() in _QUIET for i in members):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from opscontext.engine.correlation import evidence as ev
 from opscontext.engine.correlation.calibration import confidence
@@ -28,23 +29,44 @@ def build_group(
     else:
         impacted = sorted(s for s in cluster.stats if s != top.service)
     gid = hashlib.sha1(f"{top.service}|{first.isoformat()}".encode()).hexdigest()[:12]
-    return AlertGroup(
-        id=f"grp-{gid}",
-        primary_contributor=top.service,
-        confidence=round(confidence(top.score, runner_up, len(cluster.stats)), 4),
-        candidates=[
-            Candidate(service=c.service, score=round(c.score, 4), alerting=c.alerting, evidence=c.evidence)
+    return _made(AlertGroup, {
+        "id": f"grp-{gid}",
+        "primary_contributor": top.service,
+        "confidence": round(confidence(top.score, runner_up, len(cluster.stats)), 4),
+        "candidates": [
+            _made(Candidate, {"service": c.service, "score": round(c.score, 4), "alerting": c.alerting,
+                              "evidence": c.evidence})
             for c in ranked[: opts.max_candidates]
         ],
-        fingerprints=list(dict.fromkeys([u.alert.fingerprint for u in members])),
-        alerts=[
-            AlertBrief(fingerprint=u.alert.fingerprint, alertname=u.alert.alertname, service=u.service,
-                       starts_at=u.starts_at, severity=u.severity)
+        "fingerprints": list(dict.fromkeys([u.alert.fingerprint for u in members])),
+        "alerts": [
+            _made(AlertBrief, {"fingerprint": u.alert.fingerprint, "alertname": u.alert.alertname,
+                               "service": u.service, "starts_at": u.starts_at, "severity": u.severity})
             for u in members[: opts.max_alerts_listed]
         ],
-        alert_count=len(members),
-        services=sorted(cluster.stats),
-        impacted_services=impacted,
-        started_at=first,
-        summary=ev.summary(entry, {u.alert.alertname for u in members[:200]}, len(cluster.stats), top),
-    )
+        "alert_count": len(members),
+        "services": sorted(cluster.stats),
+        "impacted_services": impacted,
+        "started_at": first,
+        "summary": ev.summary(entry, {u.alert.alertname for u in members[:200]}, len(cluster.stats), top),
+    })
+
+
+M = TypeVar("M", AlertGroup, AlertBrief, Candidate)
+
+
+def _made(cls: type[M], values: dict[str, Any]) -> M:
+    """``cls(**values)`` without validating again what this module has just made and typed.
+
+    Validation was a third of building the answer at scale (tens of thousands of small models
+    whose every value comes from typed engine data: scores clamped to 0..1, strings, datetimes).
+    This sets what pydantic's own constructor sets; ``values`` lists every field in declaration
+    order, as validation would leave them. A test checks each kind of model built here against
+    ``cls.model_validate`` of its own dump, so a pydantic change in these internals fails there.
+    """
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj

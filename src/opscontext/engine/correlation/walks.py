@@ -64,14 +64,22 @@ class TimeNear:
         self.spans = spans
         self.everyone = everyone
         self.buckets: dict[int, set[int]] = {}
+        # bucket b -> who alerts in b - 1, b or b + 1: the whole neighbourhood of a service whose
+        # episodes all fall in bucket b (most of them), so it takes one intersection, not three
+        self.around: dict[int, set[int]] = {}
         width = self.width
+        buckets = self.buckets
         for service, episodes in spans.items():
             i = ids.get(service)
             if i is None:
                 continue
             for first, last in episodes:
                 for b in range(int(first // width), int(last // width) + 1):
-                    self.buckets.setdefault(b, set()).add(i)
+                    bucket = buckets.get(b)
+                    if bucket is None:
+                        buckets[b] = {i}
+                    else:
+                        bucket.add(i)
 
     def intersection(self, service: str, level: Collection[int]) -> Iterable[int]:
         width, margin = self.width, self.margin
@@ -80,6 +88,8 @@ class TimeNear:
         if len(episodes) == 1:  # most services: one episode, one range of buckets
             first, last = episodes[0]
             keys = range(int((first - margin) // width), int((last + margin) // width) + 1)
+            if len(keys) == 3:
+                return self._around(keys[1]).intersection(level)
         else:
             keys = {b for first, last in episodes
                     for b in range(int((first - margin) // width), int((last + margin) // width) + 1)}
@@ -94,3 +104,10 @@ class TimeNear:
                 if hit:
                     found = hit if found is None else found | hit
         return found or ()
+
+    def _around(self, b: int) -> set[int]:
+        known = self.around.get(b)
+        if known is None:
+            buckets = self.buckets
+            known = self.around[b] = set().union(*[buckets.get(k, ()) for k in (b - 1, b, b + 1)])
+        return known
