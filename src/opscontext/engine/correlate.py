@@ -80,7 +80,7 @@ def correlate(
         else:  # per-service figures only for the groups kept (two in three clusters are dropped)
             kept.append(Cluster(members=idxs, stats=service_stats(d.unique, idxs), silent={}))
     attach_silent(index, kept)
-    change_index = ChangeIndex([c for c in changes if c.at <= now])
+    change_index = ChangeIndex(changes, until=now)
     groups = [
         build_group(c, rank(c, index, adj, change_index, opts), d.unique, adj, opts) for c in kept
     ]

@@ -21,9 +21,10 @@ training seeds of the evaluation harness (never the reported test seeds).
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 
 from opscontext.engine.correlation.dedup import severity_rank
 from opscontext.models import Change
@@ -64,18 +65,34 @@ class Scored:
 
 
 class ChangeIndex:
-    """Changes per service, sorted by time, for window look-ups."""
+    """Changes per service (up to ``until``), sorted by time when a service is first looked up:
+    a day at scale holds tens of thousands of changes, and ranking asks about a fraction."""
 
-    def __init__(self, changes: Sequence[Change]) -> None:
-        by: dict[str, list[Change]] = {}
+    def __init__(self, changes: Sequence[Change], until: datetime | None = None) -> None:
+        raw: dict[str, list[tuple[datetime, Change]]] = {}
         for c in changes:
-            if c.service is not None:
-                by.setdefault(c.service, []).append(c)
-        for lst in by.values():
-            lst.sort(key=lambda c: c.at)
-        self._by = by
-        self._times = {s: [c.at for c in lst] for s, lst in by.items()}
-        self._stamps = {s: [c.at.timestamp() for c in lst] for s, lst in by.items()}
+            service, at = c.service, c.at
+            if service is None or (until is not None and at > until):
+                continue
+            lst = raw.get(service)
+            if lst is None:
+                raw[service] = [(at, c)]
+            else:
+                lst.append((at, c))
+        self._raw = raw
+        self._sorted: dict[str, tuple[list[datetime], list[float], list[Change]]] = {}
+
+    def on(self, service: str) -> tuple[list[datetime], list[float], list[Change]] | None:
+        """``service``'s change times, as datetimes and epoch seconds, and changes, by time."""
+        known = self._sorted.get(service)
+        if known is None:
+            raw = self._raw.get(service)
+            if raw is None:
+                return None
+            raw.sort(key=_at)  # stable: changes at the same time keep their input order
+            known = self._sorted[service] = ([at for at, _ in raw], [at.timestamp() for at, _ in raw],
+                                             [c for _, c in raw])
+        return known
 
     def best(self, service: str, first: datetime, lookback: float, grace: float) -> tuple[Change, float] | None:
         """The most telling change on ``service`` near ``first``: (change, strength)."""
@@ -100,16 +117,16 @@ class ChangeWindow:
         self._from: datetime | None = None  # the earliest change time that counts, when needed
 
     def best(self, service: str) -> tuple[Change, float] | None:
-        index = self._index
-        times = index._times.get(service)
-        if not times:
+        found = self._index.on(service)
+        if found is None:
             return None
+        times, stamps, changes = found
         if self._from is None:
             self._from = datetime.fromtimestamp(self._first_ts - self._lookback, self._first.tzinfo)
         lo = bisect_left(times, self._from)
         first_ts, grace, lookback_min = self._first_ts, self._grace, self._lookback / 60.0
         best: tuple[Change, float] | None = None
-        for c, at in zip(index._by[service][lo:], index._stamps[service][lo:], strict=True):
+        for c, at in zip(changes[lo:], stamps[lo:], strict=True):
             lag = first_ts - at
             if lag < -grace:
                 break
@@ -117,6 +134,9 @@ class ChangeWindow:
             if best is None or s > best[1]:
                 best = (c, s)
         return best
+
+
+_at: Callable[[tuple[datetime, Change]], datetime] = itemgetter(0)
 
 
 def change_strength(c: Change, lag_min: float, lookback_min: float) -> float:

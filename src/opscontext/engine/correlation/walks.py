@@ -67,6 +67,7 @@ class TimeNear:
         # bucket b -> who alerts in b - 1, b or b + 1: the whole neighbourhood of a service whose
         # episodes all fall in bucket b (most of them), so it takes one intersection, not three
         self.around: dict[int, set[int]] = {}
+        self.centres: dict[str, tuple[int, ...]] = {}
         width = self.width
         buckets = self.buckets
         for service, episodes in spans.items():
@@ -82,28 +83,37 @@ class TimeNear:
                         bucket.add(i)
 
     def intersection(self, service: str, level: Collection[int]) -> Iterable[int]:
-        width, margin = self.width, self.margin
-        keys: Iterable[int]
-        episodes = self.spans[service]
-        if len(episodes) == 1:  # most services: one episode, one range of buckets
-            first, last = episodes[0]
-            keys = range(int((first - margin) // width), int((last + margin) // width) + 1)
-            if len(keys) == 3:
-                return self._around(keys[1]).intersection(level)
-        else:
-            keys = {b for first, last in episodes
-                    for b in range(int((first - margin) // width), int((last + margin) // width) + 1)}
-        if len(keys) > 24:  # alerting for hours: most of the day is near, check everyone
+        """The nodes of ``level`` that alert in a bucket within ``margin`` of one of
+        ``service``'s episodes: every one alerting that close, and possibly a few a bucket
+        further (readers check exact times; they only need no close one missing)."""
+        centres = self.centres.get(service)
+        if centres is None:
+            centres = self.centres[service] = self._centres(service)
+        if not centres:  # alerting for hours: most of the day is near, check everyone
             return self.everyone.intersection(level)
-        found: set[int] | None = None
-        buckets = self.buckets
-        for b in keys:
-            bucket = buckets.get(b)
-            if bucket:
-                hit = bucket.intersection(level)
-                if hit:
-                    found = hit if found is None else found | hit
-        return found or ()
+        if len(centres) == 1:
+            return self._around(centres[0]).intersection(level)
+        found: set[int] = set()
+        for b in centres:
+            found |= self._around(b).intersection(level)
+        return found
+
+    def _centres(self, service: str) -> tuple[int, ...]:
+        """Buckets whose three-bucket neighbourhoods cover every bucket within ``margin`` of the
+        service's episodes (none: too many to be worth it)."""
+        width, margin = self.width, self.margin
+        keys: set[int] = set()
+        for first, last in self.spans[service]:
+            keys.update(range(int((first - margin) // width), int((last + margin) // width) + 1))
+        if len(keys) > 24:
+            return ()
+        out: list[int] = []
+        covered = None
+        for k in sorted(keys):
+            if covered is None or k > covered:
+                out.append(k + 1)  # covers k, k + 1, k + 2
+                covered = k + 2
+        return tuple(out)
 
     def _around(self, b: int) -> set[int]:
         known = self.around.get(b)
