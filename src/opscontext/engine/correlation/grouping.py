@@ -176,6 +176,7 @@ def link_by_topology(
                                                  index.direct.get(m, len(direct)))
         return known
 
+    hubs = index.hubs
     for m, entries in index.at.items():
         if len(entries) < 2:
             continue  # m alone (or one caller of a silent m): nothing meets here
@@ -189,20 +190,24 @@ def link_by_topology(
         # Dependents that m's own alerts explain go through m; only the rest may pair as
         # siblings there, otherwise an alerting hub would tie its callers together directly.
         explained: set[int] = set()
-        own = classes.get(0)
+        own = classes.pop(0, None)
+        hub = m in hubs
         if own is not None:
-            hub = index.is_hub(m)
             for b, callers in classes.items():
-                if 0 < b <= k:
+                if b <= k:
                     for dep, caller in _cross(own, callers, eps, window, late):
                         if hub and not beyond_chance(dep, m, classes):
                             continue
                         down.setdefault(caller, {})[dep] = b
                         explained.add(caller)
-        if not index.links_at(m):
+        if hub:
             continue
-        rest = {a: [e for e in ids if e not in explained] if explained else ids
-                for a, ids in classes.items() if a > 0}
+        rest = {a: [e for e in ids if e not in explained] for a, ids in classes.items()} if explained else classes
+        if len(rest) == 1:  # most meeting points: callers at one distance
+            for a, ids in rest.items():
+                if 2 * a <= k:
+                    _sweep(ids, eps, window, siblings, firsts)
+            continue
         dists = sorted(rest)
         for x, a in enumerate(dists):
             for b in dists[x:]:

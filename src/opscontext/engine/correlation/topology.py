@@ -79,10 +79,6 @@ class MeetingIndex:
         at = self.at
         return [m for level in walk[:hops] for m in level if m in at]
 
-    def links_at(self, m: str) -> bool:
-        """Whether distances at ``m`` may pair beyond the chain case (m itself alerting)."""
-        return not self.is_hub(m)
-
 
 @dataclass(frozen=True, slots=True)
 class Adjacency:
