@@ -199,3 +199,31 @@ def test_groups_built_without_revalidation_equal_validated_models_of_their_own_d
         with pytest.raises(ValidationError):
             g.summary = "changed"  # still frozen
     assert Correlation.model_validate_json(result.model_dump_json()) == result
+
+
+def _reference_dependents(graph: ServiceGraph, start: str, max_hops: int, cap: int) -> list[str]:
+    """Node by node, each node's dependents in name order, stopping at the cap."""
+    seen, out, frontier = {start}, [], [start]
+    for _ in range(max_hops):
+        nxt = []
+        for node in frontier:
+            for up in sorted(graph.dependents(node)):
+                if up not in seen:
+                    seen.add(up)
+                    out.append(up)
+                    nxt.append(up)
+                    if len(out) >= cap:
+                        return out
+        frontier = nxt
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_dependents_within_lists_what_a_node_by_node_walk_lists_in_its_order(seed: int) -> None:
+    graph = _random_graph(seed)
+    adj = adjacency(graph)
+    for start in sorted(graph.index.names)[::7]:
+        for hops, cap in ((1, 50), (2, 5), (3, 50), (3, 17), (4, 1000)):
+            want = _reference_dependents(graph, start, hops, cap)
+            assert dependents_within(adj, start, hops, cap) == want
+            assert dependents_within(_by_name(graph), start, hops, cap) == want
