@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from itertools import chain
 from weakref import WeakKeyDictionary
 
 from opscontext.engine.correlation.walks import Spans, TimeNear, down_levels
@@ -93,8 +92,6 @@ class Adjacency:
         field(default_factory=dict))
     # Memoised dependents_within answers: (start, max_hops, cap) -> nearest dependents.
     ups: dict[tuple[str, int, int], tuple[str, ...]] = field(default_factory=dict)
-    # service -> its dependents sorted by name, for the nodes dependents_within has listed
-    pred_by_name: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # hub_degree -> the hubs (over that many dependents), as node ids and as names.
     hubs: dict[int, tuple[frozenset[int], frozenset[str]]] = field(default_factory=dict)
     # hub_degree -> service -> its dependencies that are not hubs (silent-candidate search).
@@ -134,8 +131,8 @@ def adjacency(graph: ServiceGraph) -> Adjacency:
         names = ix.names
         cached = Adjacency(
             succ={names[i]: tuple([names[j] for j in row]) for i, row in enumerate(ix.fwd)},
-            # (listing dependents sorts them by name per node, when first asked: most never are)
-            pred={names[i]: tuple([names[j] for j in row]) for i, row in enumerate(ix.rev)},
+            # Dependents sorted by name once here, so listing them never sorts per call.
+            pred={names[i]: tuple(sorted([names[j] for j in row])) for i, row in enumerate(ix.rev)},
             ix=ix,
         )
         _ADJACENCY[graph] = cached
@@ -294,24 +291,20 @@ def dependents_within(adj: Adjacency, start: str, max_hops: int, cap: int) -> li
 
 
 def _dependents_within(adj: Adjacency, start: str, max_hops: int, cap: int) -> list[str]:
-    """Breadth-first up the dependents, each node's in name order; a hop's new nodes are read
-    in one pass (first sight wins, as a node-by-node walk would find them) and cut at ``cap``."""
-    pred, by_name = adj.pred, adj.pred_by_name
+    pred = adj.pred
+    presorted = adj.ix is not None  # built by adjacency(): dependents already sorted by name
     seen = {start}
     out: list[str] = []
     frontier = [start]
     for _ in range(max_hops):
-        rows = []
+        nxt: list[str] = []
         for node in frontier:
-            row = by_name.get(node)
-            if row is None:
-                row = by_name[node] = tuple(sorted(pred[node]))
-            rows.append(row)
-        nxt = [up for up in dict.fromkeys(chain.from_iterable(rows)) if up not in seen]
-        if len(out) + len(nxt) >= cap:
-            out.extend(nxt[: cap - len(out)])
-            return out
-        out.extend(nxt)
-        seen.update(nxt)
+            for up in pred[node] if presorted else sorted(pred[node]):
+                if up not in seen:
+                    seen.add(up)
+                    out.append(up)
+                    nxt.append(up)
+                    if len(out) >= cap:
+                        return out
         frontier = nxt
     return out
