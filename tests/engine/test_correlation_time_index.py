@@ -9,6 +9,7 @@ import pytest
 
 from opscontext.engine.correlation.grouping import Episode, link_by_topology
 from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, build_index
+from opscontext.engine.correlation.walks import TimeNear
 from opscontext.engine.graph import ServiceGraph
 from opscontext.models import DependencyEdge, EdgeProvenance, Service
 
@@ -113,3 +114,20 @@ def test_in_group_lists_every_member_pair_the_full_meeting_lists_hold(seed: int,
         got = ix.in_group(group)
         assert len(got) == len(set(got))
         assert set(got) == scanned
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_time_buckets_find_every_service_alerting_within_the_margin(seed: int) -> None:
+    names = [f"svc-{i:03d}" for i in range(150)]
+    eps, by = _episodes(seed, names)
+    ids = {s: i for i, s in enumerate(names)}
+    everyone = {ids[s] for s in by}
+    near = TimeNear(ids, _spans(eps, by), WINDOW, everyone)
+    level = tuple(sorted(everyone))
+    for s, mine in by.items():
+        close = {ids[t] for t, theirs in by.items()
+                 if any(eps[j].first - eps[i].last <= WINDOW and eps[i].first - eps[j].last <= WINDOW
+                        for i in mine for j in theirs)}
+        found = set(near.intersection(s, level))
+        assert close <= found
+        assert found <= everyone

@@ -102,8 +102,13 @@ class TimeNear:
         """Buckets whose three-bucket neighbourhoods cover every bucket within ``margin`` of the
         service's episodes (none: too many to be worth it)."""
         width, margin = self.width, self.margin
+        episodes = self.spans[service]
+        if len(episodes) == 1:  # most services: one run of buckets, covered every third one
+            first, last = episodes[0]
+            lo, hi = int((first - margin) // width), int((last + margin) // width)
+            return tuple(range(lo + 1, hi + 2, 3)) if hi - lo < 24 else ()
         keys: set[int] = set()
-        for first, last in self.spans[service]:
+        for first, last in episodes:
             keys.update(range(int((first - margin) // width), int((last + margin) // width) + 1))
         if len(keys) > 24:
             return ()
