@@ -107,17 +107,21 @@ class TimeNear:
             first, last = episodes[0]
             lo, hi = int((first - margin) // width), int((last + margin) // width)
             return tuple(range(lo + 1, hi + 2, 3)) if hi - lo < 24 else ()
-        keys: set[int] = set()
-        for first, last in episodes:
-            keys.update(range(int((first - margin) // width), int((last + margin) // width) + 1))
-        if len(keys) > 24:
-            return ()
+        # several episodes: their bucket runs in time order, each covered from where the
+        # previous cover ended (the buckets a greedy cover of the sorted union would pick)
         out: list[int] = []
-        covered = None
-        for k in sorted(keys):
-            if covered is None or k > covered:
-                out.append(k + 1)  # covers k, k + 1, k + 2
-                covered = k + 2
+        covered = -(2**62)  # highest bucket covered so far
+        count = 0
+        for first, last in sorted(episodes):
+            lo = max(int((first - margin) // width), covered + 1)
+            hi = int((last + margin) // width)
+            if lo > hi:
+                continue
+            count += hi - lo + 1
+            if count > 24:
+                return ()
+            out.extend(range(lo + 1, hi + 2, 3))
+            covered = out[-1] + 1
         return tuple(out)
 
     def _around(self, b: int) -> set[int]:
