@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +59,6 @@ def paged_backend(requests: list[httpx.Request]) -> Callable[[httpx.Request], ht
         return httpx.Response(200, json=by_cursor[cursor])
 
     return answer
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[list[httpx.AsyncClient]]:
-    made: list[httpx.AsyncClient] = []
-    yield made
-    for client in made:
-        await client.aclose()
 
 
 @pytest.fixture

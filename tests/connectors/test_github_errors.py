@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,14 +49,6 @@ def limited(status: int, *, reset_in: float) -> httpx.Response:
             "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
         },
     )
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[list[httpx.AsyncClient]]:
-    made: list[httpx.AsyncClient] = []
-    yield made
-    for client in made:
-        await client.aclose()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -68,14 +68,6 @@ def instance(seen: list[httpx.Request]) -> Callable[[httpx.Request], httpx.Respo
         )
 
     return answer
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[list[httpx.AsyncClient]]:
-    made: list[httpx.AsyncClient] = []
-    yield made
-    for client in made:
-        await client.aclose()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,14 +35,6 @@ WINDOW = TimeWindow(
 def incidents() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((PAYLOADS / "incident.json").read_text())
     return loaded
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[list[httpx.AsyncClient]]:
-    made: list[httpx.AsyncClient] = []
-    yield made
-    for client in made:
-        await client.aclose()
 
 
 @pytest.fixture
