@@ -68,8 +68,8 @@ def test_integer_index_walks_meet_exactly_where_name_walks_meet(seed: int) -> No
         assert fast.alerting == plain.alerting
         assert fast.hubs == plain.hubs == {n for n in graph.index.names if len(graph.dependents(n)) > 10}
         # the same nodes at each hop (order inside a hop is whatever the set union gave)
-        assert {s: [set(lv) for lv in w] for s, w in fast.walks.items()} == {
-            s: [set(lv) for lv in w] for s, w in plain.walks.items()}
+        assert {s: [{fast.names[m] for m in lv} for lv in w] for s, w in fast.id_walks.items()} == {
+            s: [{plain.names[m] for m in lv} for lv in w] for s, w in plain.id_walks.items()}
 
 
 @pytest.mark.parametrize("seed", range(4))

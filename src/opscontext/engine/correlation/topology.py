@@ -43,14 +43,13 @@ class MeetingIndex:
     hubs: frozenset[str] = frozenset()  # every node of the graph with over hub_degree dependents
     # Alerting hub -> episodes of all its alerting direct callers, before the time filter.
     direct: dict[str, int] = field(default_factory=dict)
-    # Alerting service -> its walk as names per hop (hops below max_hops only), for near().
-    walks: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     # Alerting service -> its whole walk per hop as node ids (``ids``/``names`` translate), so
     # in-group dependencies are read from the walks rather than from ``at``, whose last-hop
     # entries may be limited to services alerting at about the same time (see build_index).
     id_walks: dict[str, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
     ids: Mapping[str, int] = field(default_factory=dict)
     names: Sequence[str] = ()
+    points: frozenset[int] = frozenset()  # ids of the meeting points (the keys of ``at``)
 
     def in_group(self, services: Collection[str]) -> list[tuple[int, str, str]]:
         """``(distance, s, m)`` for every pair of ``services`` where ``m`` is a dependency of
@@ -73,11 +72,11 @@ class MeetingIndex:
         """Dependencies of alerting ``s`` at distance 1..``hops`` that are meeting points, i.e.
         exactly the ``m`` whose ``at[m]`` holds ``(a, s)`` with ``0 < a <= hops``, read from the
         memoised walk instead of scanning the whole index."""
-        walk = self.walks.get(s)
+        walk = self.id_walks.get(s)
         if walk is None:
             return []
-        at = self.at
-        return [m for level in walk[:hops] for m in level if m in at]
+        points, names = self.points, self.names
+        return [names[m] for level in walk[:hops] for m in level if m in points]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +86,7 @@ class Adjacency:
     ix: GraphIndex | None = None  # the integer index the name view was read from
     # Memoised bounded walks: (max_hops, max_reach) -> node id -> nodes first reached at each
     # hop. The graph never changes, so a walk done for one correlation serves every later one.
-    # Each entry keeps the walk as ids per hop and, for near(), as names below the last hop.
-    walks: dict[tuple[int, int], dict[int, tuple[tuple[tuple[int, ...], ...], tuple[tuple[str, ...], ...]]]] = (
-        field(default_factory=dict))
+    walks: dict[tuple[int, int], dict[int, tuple[tuple[int, ...], ...]]] = field(default_factory=dict)
     # Memoised dependents_within answers: (start, max_hops, cap) -> nearest dependents.
     ups: dict[tuple[str, int, int], tuple[str, ...]] = field(default_factory=dict)
     # hub_degree -> the hubs (over that many dependents), as node ids and as names.
@@ -184,16 +181,12 @@ def build_index(
     near = TimeNear(ids, spans, margin, alerting_ids) if spans is not None else None
     at: dict[int, list[tuple[int, str]]] = {}
     direct: dict[int, int] = {}
-    walks: dict[str, tuple[tuple[str, ...], ...]] = {}
     id_walks: dict[str, tuple[tuple[int, ...], ...]] = {}
     for s in alerting_ids:
-        walk = memo.get(s)
-        if walk is None:
-            levels = down_levels(fwd, s, max_hops, max_reach)
-            walk = memo[s] = (levels, tuple(tuple([names[m] for m in lv]) for lv in levels[:last]))
-        levels = walk[0]
+        levels = memo.get(s)
+        if levels is None:
+            levels = memo[s] = down_levels(fwd, s, max_hops, max_reach)
         name = names[s]
-        walks[name] = walk[1]
         id_walks[name] = levels
         at.setdefault(s, []).append((0, name))
         for depth, level in enumerate(levels):
@@ -216,11 +209,11 @@ def build_index(
                     at[m] = [mark]
                 else:
                     entries.append(mark)
-    kept = {names[m]: e for m, e in at.items() if m in alerting_ids or (len(e) > 1 and m not in hubs)}
-    return MeetingIndex(at=kept, alerting=frozenset(names[i] for i in alerting_ids), max_hops=max_hops,
-                        hub_degree=hub_degree, hubs=hub_names,
+    kept = [m for m, e in at.items() if m in alerting_ids or (len(e) > 1 and m not in hubs)]
+    return MeetingIndex(at={names[m]: at[m] for m in kept}, alerting=frozenset(names[i] for i in alerting_ids),
+                        max_hops=max_hops, hub_degree=hub_degree, hubs=hub_names,
                         direct={names[h]: n for h, n in direct.items()},
-                        walks=walks, id_walks=id_walks, ids=ids, names=names)
+                        id_walks=id_walks, ids=ids, names=names, points=frozenset(kept))
 
 
 def _without_far_hubs(
@@ -252,27 +245,25 @@ def _build_index_by_name(
     names = sorted(pred)
     ids = {n: i for i, n in enumerate(names)}
     at: dict[str, list[tuple[int, str]]] = {}
-    walks: dict[str, tuple[tuple[str, ...], ...]] = {}
     id_walks: dict[str, tuple[tuple[int, ...], ...]] = {}
     for s in alerting_set:
         reach = down_reach(adj, s, max_hops, max_reach)
         levels = [tuple(m for m, a in reach.items() if a == d) for d in range(1, max_hops + 1)]
-        walks[s] = tuple(levels[: max_hops - 1])
         id_walks[s] = tuple(tuple(ids[m] for m in lv) for lv in levels)
         for m, a in reach.items():
             if a < max_hops or m in alerting_set:
                 at.setdefault(m, []).append((a, s))
+    kept = {m: e for m, e in at.items() if m in alerting_set or (len(e) > 1 and len(pred[m]) <= hub_degree)}
     return MeetingIndex(
-        at={m: e for m, e in at.items()
-            if m in alerting_set or (len(e) > 1 and len(pred[m]) <= hub_degree)},
+        at=kept,
         alerting=alerting_set,
         max_hops=max_hops,
         hub_degree=hub_degree,
         hubs=hubs_of(adj, hub_degree)[1],
-        walks=walks,
         id_walks=id_walks,
         ids=ids,
         names=names,
+        points=frozenset(ids[m] for m in kept),
     )
 
 
