@@ -20,6 +20,8 @@ def down_levels(fwd: list[list[int]], start: int, max_hops: int, max_reach: int)
     reader; only when the visit cap cuts a hop short does the order decide *which* nodes are
     kept, so such a walk is redone in :func:`down_reach`'s exact visiting order.
     """
+    if max_hops == 2:  # the default: two set operations fewer per walk, 34k walks cold
+        return _two_hops(fwd, start, max_reach)
     seen = {start}
     levels: list[tuple[int, ...]] = []
     frontier: Iterable[int] = (start,)
@@ -32,6 +34,18 @@ def down_levels(fwd: list[list[int]], start: int, max_hops: int, max_reach: int)
         levels.append(tuple(nxt))
         frontier = nxt
     return tuple(levels)
+
+
+def _two_hops(fwd: list[list[int]], start: int, max_reach: int) -> tuple[tuple[int, ...], ...]:
+    """:func:`down_levels` for two hops (the same nodes per hop)."""
+    first = set(fwd[start])
+    first.discard(start)
+    second = set().union(*[fwd[node] for node in first])
+    second -= first
+    second.discard(start)
+    if 1 + len(first) + len(second) >= max_reach:  # (a cap reached at hop 1 is reached here too)
+        return _ordered_levels(fwd, start, 2, max_reach)
+    return (tuple(first), tuple(second))
 
 
 def _ordered_levels(fwd: list[list[int]], start: int, max_hops: int, max_reach: int) -> tuple[tuple[int, ...], ...]:
