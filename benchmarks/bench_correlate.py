@@ -29,14 +29,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import random
 import subprocess
 import sys
 import time
 from datetime import timedelta
 from typing import Any
+
+from machine import machine  # benchmarks/machine.py, beside this script
 
 BUDGET_S, BUDGET_MIB = 3.0, 1024.0
 
@@ -56,18 +56,6 @@ def _reset_peak() -> bool:
         return True
     except OSError:
         return False
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{model}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
 
 
 def _scenario(n_services: int, n_alerts: int, seed: int) -> tuple[Any, Any, Any]:
@@ -192,6 +180,9 @@ def main() -> int:
             print(f"growth exponent at {n:,} services: cold {exponent([(r['alerts'], r['cold_s']) for r in pts]):.2f}, "
                   f"warm {exponent([(r['alerts'], r['warm_s']) for r in pts]):.2f}")
     big = [r for r in rows if r["alerts"] >= 100_000 and r["requested"] >= 50_000]
+    if not big:
+        print("budget (3 s, 1 GiB) applies at 50k services / 100k alerts: not measured in this run")
+        return 0
     ok = all(r["cold_s"] <= BUDGET_S and r["lifetime_peak_mib"] <= BUDGET_MIB for r in big)
     print("within budget (3 s, 1 GiB) at 50k/100k" if ok else "OVER BUDGET (3 s, 1 GiB) at 50k/100k")
     return 0 if ok else 1

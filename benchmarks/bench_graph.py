@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import platform
 import random
 import statistics
 import time
 import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
+
+from machine import machine  # benchmarks/machine.py, beside this script
 
 from opscontext.engine.blast import blast_radius
 from opscontext.engine.graph import ServiceGraph
@@ -43,18 +43,6 @@ class Row:
     hub_ms: list[float]
     hub_reach: int
     max_answer_kb: float
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()} ({platform.system()})"
 
 
 def rss_mb() -> float:

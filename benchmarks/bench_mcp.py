@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import platform
 import statistics
 import time
 from pathlib import Path
 
+from machine import machine  # benchmarks/machine.py, beside this script
 from mcp import Client
 
 from opscontext.cache import MemoryCache
@@ -29,20 +29,6 @@ CALLS = {
     "get_runbook": {"service": "payment-service", "query": "rollback bad deploy"},
     "correlate_alerts": {},
 }
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
 def pct(values: list[float], p: float) -> float:
