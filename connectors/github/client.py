@@ -18,6 +18,7 @@ from typing import Any
 import anyio
 import httpx
 
+from connectors.github.config import GitHubConfig
 from opscontext.errors import SourceDataError, SourceUnavailableError
 from opscontext.http import JsonClient, parse_retry_after, redact_url
 
@@ -44,20 +45,17 @@ class GitHubClient:
     def __init__(
         self,
         http: httpx.AsyncClient,
+        config: GitHubConfig,
         *,
         instance: str,
-        max_retries: int,
-        max_bytes: int,
-        max_pages: int,
-        wait_cap: float,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         clock: Callable[[], float] = time.time,
     ):
-        self.json = JsonClient(http, instance=instance, max_retries=max_retries, max_bytes=max_bytes)
+        self.json = JsonClient.configured(http, config, instance=instance)
         self.instance = instance
-        self.max_retries = max_retries
-        self.max_pages = max_pages
-        self.wait_cap = wait_cap
+        self.max_retries = config.max_retries
+        self.max_pages = config.max_pages
+        self.wait_cap = config.rate_limit_wait_seconds
         self._sleep = sleep
         self._clock = clock
         self._origin = (http.base_url.scheme, http.base_url.host, http.base_url.port)

@@ -28,14 +28,7 @@ class GitHubConnector:
         self.name = ctx.name
         self.cfg = ctx.config
         self.web_root = ctx.config.web_root()
-        self.client = GitHubClient(
-            ctx.http,
-            instance=ctx.name,
-            max_retries=self.cfg.max_retries,
-            max_bytes=self.cfg.max_response_bytes,
-            max_pages=self.cfg.max_pages,
-            wait_cap=self.cfg.rate_limit_wait_seconds,
-        )
+        self.client = GitHubClient(ctx.http, self.cfg, instance=ctx.name)
 
     async def check(self) -> str:
         raw = await self.client.get_json("/rate_limit")

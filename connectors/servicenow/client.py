@@ -16,6 +16,7 @@ import httpx
 from pydantic import ValidationError
 
 from connectors.servicenow.wire import DATE_FORMAT, OnCallEntry, Record, fields_of
+from opscontext.config import HttpConnectorConfig
 from opscontext.errors import SourceDataError
 from opscontext.http import JsonClient, redact_url
 
@@ -26,22 +27,11 @@ ID_CHUNK = 100  # sys_ids per `sys_idIN` query: keeps URLs far below common 8 KB
 
 
 class ServiceNowClient:
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        *,
-        instance: str,
-        page_size: int,
-        max_pages: int,
-        max_retries: int,
-        max_bytes: int,
-    ):
-        self.json = JsonClient(
-            http, instance=instance, max_retries=max_retries, max_bytes=max_bytes
-        )
+    def __init__(self, http: httpx.AsyncClient, config: HttpConnectorConfig, *, instance: str):
+        self.json = JsonClient.configured(http, config, instance=instance)
         self.instance = instance
-        self.page_size = page_size
-        self.max_pages = max_pages
+        self.page_size = config.page_size
+        self.max_pages = config.max_pages
 
     async def records(self, table: str, model: type[R], query: str = "") -> list[R]:
         """Every record of ``table`` matching the encoded ``query``, parsed as ``model``."""

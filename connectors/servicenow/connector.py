@@ -51,14 +51,7 @@ class ServiceNowConnector:
         self.name = ctx.name
         self.cfg = ctx.config
         self.base_url = str(ctx.config.url).rstrip("/")
-        self.client = ServiceNowClient(
-            ctx.http,
-            instance=ctx.name,
-            page_size=self.cfg.page_size,
-            max_pages=self.cfg.max_pages,
-            max_retries=self.cfg.max_retries,
-            max_bytes=self.cfg.max_response_bytes,
-        )
+        self.client = ServiceNowClient(ctx.http, self.cfg, instance=ctx.name)
 
     async def check(self) -> str:
         groups = await self.client.count("sys_user_group")
