@@ -1,0 +1,2 @@
+"""Evaluation kit (development only, not shipped): scenario families, baselines and the harness
+that scores ``correlate_alerts`` on worlds it was not tuned on."""

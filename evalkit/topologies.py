@@ -1,0 +1,35 @@
+"""Topologies by name: ``real/<name>`` (the bundled real ones), ``file/<name>`` (evalkit's own
+topology files) and ``shape/<kind>-<n>`` (synthetic shapes, when :mod:`evalkit.shapes` has them)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from opscontext.eval.topologies import BUNDLED_DIR, Topology, load
+
+HERE = Path(__file__).parent / "topologies"
+
+
+@cache
+def topology(name: str) -> Topology:
+    kind, _, rest = name.partition("/")
+    if kind == "real":
+        return load(BUNDLED_DIR / f"{rest}.json")
+    if kind == "file":
+        return load(HERE / f"{rest}.json")
+    if kind == "shape":
+        from evalkit.shapes import shape
+
+        shape_kind, _, n = rest.rpartition("-")
+        made: Topology = shape(shape_kind, int(n), seed=0)
+        return made
+    raise ValueError(f"unknown topology {name!r}: use real/<name>, file/<name> or shape/<kind>-<n>")
+
+
+def real() -> list[str]:
+    return [f"real/{p.stem}" for p in sorted(BUNDLED_DIR.glob("*.json"))]
+
+
+def files() -> list[str]:
+    return [f"file/{p.stem}" for p in sorted(HERE.glob("*.json"))]
