@@ -1,2 +1,8 @@
-"""Evaluation kit (development only, not shipped): scenario families, baselines and the harness
-that scores ``correlate_alerts`` on worlds it was not tuned on."""
+"""Held-out evaluation worlds for alert correlation (dev-only, never shipped).
+
+Scenario families written from assumptions independent of ``opscontext.eval.scenario``:
+
+* :mod:`evalkit.families.metric_rules` — Prometheus rules over degrading metrics.
+* :mod:`evalkit.families.fault_injection` — chaos runs on an OpenTelemetry-demo-like system.
+* :mod:`evalkit.shapes` — synthetic topology shapes (flat, deep, hub, mesh, layered).
+"""

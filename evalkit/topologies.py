@@ -33,3 +33,32 @@ def real() -> list[str]:
 
 def files() -> list[str]:
     return [f"file/{p.stem}" for p in sorted(HERE.glob("*.json"))]
+
+
+# -- the held-out generators' helpers ---------------------------------------------------------
+
+OTEL_DEMO = HERE / "otel_demo.json"
+
+
+def otel_demo() -> Topology:
+    return load(OTEL_DEMO)
+
+
+def default_topologies(shared: Path) -> list[Topology]:
+    found = [load(p) for p in sorted(shared.glob("*.json"))] if shared.is_dir() else []
+    if OTEL_DEMO.exists():
+        found.append(otel_demo())
+    return found
+
+
+def resolve(spec: str) -> Topology:
+    """A JSON path, ``otel_demo``, or a synthetic shape ``KIND:N[:SEED]``."""
+    if spec == "otel_demo":
+        return otel_demo()
+    if ":" in spec and not Path(spec).exists():
+        from evalkit.shapes import shape
+
+        kind, n, *rest = spec.split(":")
+        made: Topology = shape(kind, int(n), int(rest[0]) if rest else 0)
+        return made
+    return load(Path(spec))

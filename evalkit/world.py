@@ -1,21 +1,37 @@
-"""What every scenario family produces: a world with its ground truth."""
+"""The common shape of a generated world, and the pieces every family shares.
+
+A :class:`World` is what a correlation engine would see (services, dependency edges, alerts,
+changes) plus the ground truth (incidents and noise). It satisfies the ``GroundTruth`` protocol
+of :mod:`opscontext.eval.metrics`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import random
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from opscontext.models import Alert, Change, DependencyEdge, Service
+from opscontext.eval.topologies import Topology
+from opscontext.fingerprint import fingerprint
+from opscontext.models import Alert, AlertState, Change, DependencyEdge, Service
+
+# A fixed reference instant: worlds are reproducible to the byte for a given seed.
+EPOCH = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+# Label names the Alertmanager connector reads a service from, in its order (a subset).
+SERVICE_LABELS = ("service", "app", "job")
 
 
 @dataclass(frozen=True)
 class TrueIncident:
     id: str
     root: str  # the service where the fault was injected
-    fingerprints: frozenset[str]  # alerts caused by this incident
+    fingerprints: frozenset[str]  # alerts caused by this incident (Alert.fingerprint values)
     onset: datetime
     root_silent: bool  # the root raised no alert at all
-    cause: str = ""
+    cause: str  # short free text, e.g. "bad deploy", "db saturation"
 
 
 @dataclass
@@ -33,8 +49,224 @@ class World:
     now: datetime
 
     def truth(self) -> dict[str, str]:
-        """Fingerprint -> incident id; noise fingerprints map to themselves (singletons)."""
+        """fingerprint -> incident id; a noise fingerprint maps to itself."""
         out = {fp: fp for fp in self.noise}
         for inc in self.incidents:
-            out.update(dict.fromkeys(inc.fingerprints, inc.id))
+            for fp in inc.fingerprints:
+                out[fp] = inc.id
         return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Topology roles
+
+
+_INFRA = {
+    "flags": re.compile(r"flag|feature|toggle|launchdarkly|unleash"),
+    "broker": re.compile(r"kafka|rabbit|broker|queue|nats|pubsub|pulsar|sqs|amqp|event-bus|eventbus"),
+    "config": re.compile(r"config|param|consul|etcd|vault|secret|zookeeper"),
+    "mesh": re.compile(r"mesh|istio|envoy|linkerd|sidecar|proxy"),
+    "auth": re.compile(r"auth|iam|identity|oauth|keycloak|token|session"),
+}
+_ENTRY = re.compile(r"gateway|frontend|front-end|web|edge|ingress|bff|api-gw|portal|ui$")
+_LOADGEN = re.compile(r"load-?gen|locust|loadgenerator")
+
+
+def infra_kind(name: str) -> str | None:
+    """Which kind of shared infrastructure a service name suggests, if any."""
+    for kind, pattern in _INFRA.items():
+        if pattern.search(name):
+            return kind
+    return None
+
+
+@dataclass
+class Graph:
+    """Adjacency of a topology in both directions, and the roles its services play."""
+
+    names: list[str]
+    callers: dict[str, list[str]]  # service -> services depending on it (dependents)
+    callees: dict[str, list[str]]  # service -> its dependencies
+    types: dict[str, str]
+    async_edges: set[tuple[str, str]] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, topology: Topology) -> Graph:
+        names = [s.name for s in topology.services]
+        callers: dict[str, list[str]] = {n: [] for n in names}
+        callees: dict[str, list[str]] = {n: [] for n in names}
+        asyncs: set[tuple[str, str]] = set()
+        for e in topology.edges:
+            if e.dependent not in callers or e.dependency not in callers:
+                continue
+            callers[e.dependency].append(e.dependent)
+            callees[e.dependent].append(e.dependency)
+            if e.kind in ("async", "publishes", "consumes", "subscribes") or infra_kind(e.dependency) == "broker":
+                asyncs.add((e.dependent, e.dependency))
+        types = {s.name: s.type or "service" for s in topology.services}
+        return cls(names, callers, callees, types, asyncs)
+
+    def is_store(self, name: str) -> bool:
+        return self.types.get(name) == "database" and infra_kind(name) != "broker"
+
+    def is_async(self, caller: str, callee: str) -> bool:
+        return (caller, callee) in self.async_edges
+
+    def is_loadgen(self, name: str) -> bool:
+        return bool(_LOADGEN.search(name))
+
+    def entries(self) -> list[str]:
+        """Entry points: named like gateways/frontends, or nothing calls them (load generators excluded)."""
+        named = [n for n in self.names if _ENTRY.search(n) and not self.is_loadgen(n) and infra_kind(n) != "mesh"]
+        if named:
+            return named
+        return [n for n in self.names if not self.callers[n] and self.callees[n] and not self.is_loadgen(n)]
+
+    def entry_set(self) -> set[str]:
+        out = set(self.entries())
+        # What only a load generator calls is an entry point too.
+        for n in self.names:
+            if self.callers[n] and all(self.is_loadgen(c) for c in self.callers[n]):
+                out.add(n)
+        return out
+
+    def hubs(self, k: int = 5) -> list[str]:
+        """Shared infrastructure: named like it and depended on, else the highest in-degree nodes."""
+        named = [n for n in self.names if infra_kind(n) and self.callers[n] and not _ENTRY.search(n)]
+        ranked = sorted(self.names, key=lambda n: (-len(self.callers[n]), n))
+        out = sorted(named, key=lambda n: (-len(self.callers[n]), n))[:k]
+        for n in ranked:
+            if len(out) >= k or len(self.callers[n]) < 3:
+                break
+            if n not in out and n not in self.entry_set():
+                out.append(n)
+        return out
+
+    def stores(self) -> list[str]:
+        return [n for n in self.names if self.is_store(n) and self.callers[n]]
+
+    def mids(self) -> list[str]:
+        hubs = set(self.hubs())
+        entries = self.entry_set()
+        return [
+            n for n in self.names
+            if self.callers[n] and self.callees[n] and n not in hubs and n not in entries
+            and not self.is_store(n) and not self.is_loadgen(n)
+        ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Alerts and changes
+
+
+_POD_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' safe alphabet for generated names
+
+
+def pod_suffix(rng: random.Random) -> str:
+    return "".join(rng.choice(_POD_CHARS) for _ in range(5))
+
+
+def replicaset_hash(rng: random.Random) -> str:
+    return "".join(rng.choice(_POD_CHARS) for _ in range(9))
+
+
+class AlertBook:
+    """Collects alerts of one world: Alertmanager-like label sets, one fingerprint per series."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.alerts: list[Alert] = []
+        self._seen: set[str] = set()
+
+    def taken(self, labels: Mapping[str, str]) -> bool:
+        return fingerprint(labels) in self._seen
+
+    def add(
+        self,
+        labels: Mapping[str, str],
+        starts_at: datetime,
+        *,
+        summary: str,
+        description: str | None = None,
+        ends_at: datetime | None = None,
+        runbook: bool = True,
+    ) -> str | None:
+        """Record one alert series; None when that exact series is already recorded (still firing)."""
+        fp = fingerprint(labels)
+        if fp in self._seen or starts_at > self.now:
+            return None
+        self._seen.add(fp)
+        if ends_at is not None and ends_at >= self.now:
+            ends_at = None
+        annotations = {"summary": summary}
+        if description:
+            annotations["description"] = description
+        if runbook:
+            annotations["runbook_url"] = f"https://runbooks.example.internal/alerts/{labels['alertname'].lower()}"
+        service = next((labels[k] for k in SERVICE_LABELS if labels.get(k)), None)
+        self.alerts.append(
+            Alert(
+                fingerprint=fp,
+                alertname=labels["alertname"],
+                service=service,
+                severity=labels.get("severity"),
+                summary=summary,
+                labels=dict(labels),
+                annotations=annotations,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                updated_at=ends_at or self.now,
+                state=AlertState.RESOLVED if ends_at is not None else AlertState.ACTIVE,
+                generator_url="http://prometheus.example.internal/graph?g0.expr=ALERTS%7Balertname%3D%22"
+                + labels["alertname"] + "%22%7D",
+                source="alertmanager",
+            )
+        )
+        return fp
+
+
+_AUTHORS = ("alice", "bob", "carmen", "deploy-bot", "dmitri", "eun-ji", "farid", "gitops-sync", "hana", "ivan")
+
+
+class ChangeBook:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.changes: list[Change] = []
+
+    def add(self, service: str | None, kind: str, at: datetime, summary: str | None = None) -> str:
+        rng = self.rng
+        cid = f"chg-{len(self.changes):04d}-{rng.getrandbits(24):06x}"
+        version = None
+        if kind == "deployment":
+            version = f"v{rng.randint(1, 9)}.{rng.randint(0, 60)}.{rng.randint(0, 30)}"
+            summary = summary or f"Deploy {service} {version}"
+        elif kind == "config":
+            key = rng.choice(("timeouts", "pool size", "replicas", "rate limits", "cache ttl", "log level", "limits"))
+            summary = summary or f"Update {service} config: {key}"
+        elif kind == "feature-flag":
+            summary = summary or f"Flag {rng.choice(('new-', 'exp-', 'ff-'))}{rng.getrandbits(16):04x} rollout changed"
+        else:
+            summary = summary or f"{kind} on {service}"
+        self.changes.append(
+            Change(id=cid, service=service, kind=kind, summary=summary, at=at,
+                   author=rng.choice(_AUTHORS), environment="prod", version=version, source="cdevents")
+        )
+        return cid
+
+
+def background_changes(book: ChangeBook, names: Iterable[str], since: datetime, until: datetime, count: int) -> None:
+    """Innocent changes spread over a window: mostly deploys, some config, a few flag flips."""
+    rng = book.rng
+    pool = list(names)
+    span = (until - since).total_seconds()
+    for _ in range(count):
+        svc = rng.choice(pool)
+        kind = rng.choices(("deployment", "config", "feature-flag"), (0.7, 0.2, 0.1))[0]
+        book.add(svc, kind, since + timedelta(seconds=rng.uniform(0, span)))
+
+
+def align(t: datetime, base: datetime, step_s: int) -> datetime:
+    """The first rule evaluation at or after t (evaluations every step_s seconds from base)."""
+    d = (t - base).total_seconds()
+    k = -(-d // step_s)
+    return base + timedelta(seconds=k * step_s)

@@ -1,0 +1,9 @@
+"""Scenario families: each module has ``CELLS`` (its sweep) and ``generate(topology, seed, params)``."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from evalkit.families import metric_rules
+
+FAMILIES: dict[str, ModuleType] = {"metric_rules": metric_rules}
