@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
+from connectors.alertmanager.labels import DEFAULT_SERVICE_LABELS
 from opscontext.eval.topologies import Topology
 from opscontext.fingerprint import fingerprint
 from opscontext.models import Alert, AlertState, Change, DependencyEdge, Service
@@ -20,8 +22,8 @@ from opscontext.models import Alert, AlertState, Change, DependencyEdge, Service
 # A fixed reference instant: worlds are reproducible to the byte for a given seed.
 EPOCH = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
-# Label names the Alertmanager connector reads a service from, in its order (a subset).
-SERVICE_LABELS = ("service", "app", "job")
+# Label names the Alertmanager connector reads a service from, in its order.
+SERVICE_LABELS: tuple[str, ...] = DEFAULT_SERVICE_LABELS
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,10 @@ _INFRA = {
     "flags": re.compile(r"flag|feature|toggle|launchdarkly|unleash"),
     "broker": re.compile(r"kafka|rabbit|broker|queue|nats|pubsub|pulsar|sqs|amqp|event-bus|eventbus"),
     "config": re.compile(r"config|param|consul|etcd|vault|secret|zookeeper"),
-    "mesh": re.compile(r"mesh|istio|envoy|linkerd|sidecar|proxy"),
+    "mesh": re.compile(r"mesh|istio|envoy|linkerd|sidecar"),
     "auth": re.compile(r"auth|iam|identity|oauth|keycloak|token|session"),
 }
-_ENTRY = re.compile(r"gateway|frontend|front-end|web|edge|ingress|bff|api-gw|portal|ui$")
+_ENTRY = re.compile(r"gateway|frontend|front-end|web|edge|ingress|bff|api-gw|portal")
 _LOADGEN = re.compile(r"load-?gen|locust|loadgenerator")
 
 
@@ -106,53 +108,70 @@ class Graph:
         types = {s.name: s.type or "service" for s in topology.services}
         return cls(names, callers, callees, types, asyncs)
 
+    @cached_property
+    def _kinds(self) -> dict[str, str | None]:
+        return {n: infra_kind(n) for n in self.names}
+
+    @cached_property
+    def _loadgens(self) -> frozenset[str]:
+        return frozenset(n for n in self.names if _LOADGEN.search(n))
+
+    def kind(self, name: str) -> str | None:
+        return self._kinds.get(name)
+
     def is_store(self, name: str) -> bool:
-        return self.types.get(name) == "database" and infra_kind(name) != "broker"
+        return self.types.get(name) == "database" and self._kinds.get(name) != "broker"
 
     def is_async(self, caller: str, callee: str) -> bool:
         return (caller, callee) in self.async_edges
 
     def is_loadgen(self, name: str) -> bool:
-        return bool(_LOADGEN.search(name))
+        return name in self._loadgens
 
-    def entries(self) -> list[str]:
+    @cached_property
+    def entries(self) -> tuple[str, ...]:
         """Entry points: named like gateways/frontends, or nothing calls them (load generators excluded)."""
-        named = [n for n in self.names if _ENTRY.search(n) and not self.is_loadgen(n) and infra_kind(n) != "mesh"]
+        named = [n for n in self.names
+                 if _ENTRY.search(n) and not self.is_loadgen(n) and self._kinds[n] != "mesh"]
         if named:
-            return named
-        return [n for n in self.names if not self.callers[n] and self.callees[n] and not self.is_loadgen(n)]
+            return tuple(named)
+        return tuple(n for n in self.names if not self.callers[n] and self.callees[n] and not self.is_loadgen(n))
 
-    def entry_set(self) -> set[str]:
-        out = set(self.entries())
+    @cached_property
+    def entry_set(self) -> frozenset[str]:
+        out = set(self.entries)
         # What only a load generator calls is an entry point too.
         for n in self.names:
             if self.callers[n] and all(self.is_loadgen(c) for c in self.callers[n]):
                 out.add(n)
-        return out
+        return frozenset(out)
 
-    def hubs(self, k: int = 5) -> list[str]:
-        """Shared infrastructure: named like it and depended on, else the highest in-degree nodes."""
-        named = [n for n in self.names if infra_kind(n) and self.callers[n] and not _ENTRY.search(n)]
+    @cached_property
+    def hubs(self) -> tuple[str, ...]:
+        """Shared infrastructure (up to 5): named like it and depended on, else the highest in-degree nodes."""
+        k = 5
+        named = [n for n in self.names if self._kinds[n] and len(self.callers[n]) >= 2 and not _ENTRY.search(n)]
         ranked = sorted(self.names, key=lambda n: (-len(self.callers[n]), n))
         out = sorted(named, key=lambda n: (-len(self.callers[n]), n))[:k]
         for n in ranked:
             if len(out) >= k or len(self.callers[n]) < 3:
                 break
-            if n not in out and n not in self.entry_set():
+            if n not in out and n not in self.entry_set:
                 out.append(n)
-        return out
+        return tuple(out)
 
-    def stores(self) -> list[str]:
-        return [n for n in self.names if self.is_store(n) and self.callers[n]]
+    @cached_property
+    def stores(self) -> tuple[str, ...]:
+        return tuple(n for n in self.names if self.is_store(n) and self.callers[n])
 
-    def mids(self) -> list[str]:
-        hubs = set(self.hubs())
-        entries = self.entry_set()
-        return [
+    @cached_property
+    def mids(self) -> tuple[str, ...]:
+        hubs = set(self.hubs)
+        return tuple(
             n for n in self.names
-            if self.callers[n] and self.callees[n] and n not in hubs and n not in entries
+            if self.callers[n] and self.callees[n] and n not in hubs and n not in self.entry_set
             and not self.is_store(n) and not self.is_loadgen(n)
-        ]
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,6 +242,22 @@ class AlertBook:
             )
         )
         return fp
+
+
+def rescue(
+    book: AlertBook, series: list[tuple[dict[str, str], datetime, datetime | None, str]], rng: random.Random,
+    service_of: Callable[[Mapping[str, str]], str],
+) -> str | None:
+    """Record one of an incident's series on a pod of its own, when all of them were already taken
+    by an earlier incident (the same rule firing on another replica is a distinct series)."""
+    for labels, t, ends, summary in sorted(series, key=lambda x: x[1]):
+        svc = service_of(labels)
+        for _ in range(5):
+            variant = dict(labels, pod=f"{svc}-{replicaset_hash(rng)}-{pod_suffix(rng)}")
+            fp = book.add(variant, min(t, book.now), summary=summary.format(svc=svc), ends_at=ends)
+            if fp:
+                return fp
+    return None
 
 
 _AUTHORS = ("alice", "bob", "carmen", "deploy-bot", "dmitri", "eun-ji", "farid", "gitops-sync", "hana", "ivan")

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from evalkit.families import metric_rules
+from evalkit.families import fault_injection, metric_rules
 
-FAMILIES: dict[str, ModuleType] = {"metric_rules": metric_rules}
+FAMILIES: dict[str, ModuleType] = {"metric_rules": metric_rules, "fault_injection": fault_injection}

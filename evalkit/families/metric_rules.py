@@ -32,6 +32,7 @@ Assumptions (each one a knob of :class:`Params`, swept by :data:`CELLS`):
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -44,9 +45,9 @@ from evalkit.world import (
     World,
     align,
     background_changes,
-    infra_kind,
     pod_suffix,
     replicaset_hash,
+    rescue,
 )
 from opscontext.eval.topologies import Topology
 
@@ -199,7 +200,7 @@ def _rulesets(g: Graph, rng: random.Random, entries: set[str]) -> dict[str, Serv
     namespaces = ("shop", "payments", "platform", "data", "identity", "catalog", "fulfilment")
     out: dict[str, Service_] = {}
     for n in g.names:
-        kind = infra_kind(n)
+        kind = g.kind(n)
         if n in entries:
             templates = list(_ENTRY_RULES)
             chosen = rng.sample(templates, rng.randint(4, len(templates)))
@@ -284,8 +285,9 @@ def _spread(g: Graph, root: str, signals: set[str], rng: random.Random) -> dict[
 
 
 def _pick_root(g: Graph, placement: str, rng: random.Random, taken: set[str]) -> tuple[str, str]:
-    pools = {"store": g.stores(), "hub": g.hubs(), "mid": g.mids()}
-    fallback = [n for n in g.names if g.callers[n] and not g.is_loadgen(n) and n not in g.entry_set()]
+    pools = {"store": g.stores, "hub": g.hubs, "mid": g.mids}
+    entries = g.entry_set
+    fallback = [n for n in g.names if g.callers[n] and not g.is_loadgen(n) and n not in entries]
     fallback = fallback or [n for n in g.names if g.callers[n]] or list(g.names)
     kind = placement
     if placement == "mixed":
@@ -305,8 +307,8 @@ def _pick_root(g: Graph, placement: str, rng: random.Random, taken: set[str]) ->
 def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> World:
     rng = random.Random(seed)
     g = Graph.of(topology)
-    entries = g.entry_set()
-    svcs = _rulesets(g, rng, entries)
+    entries = g.entry_set
+    svcs = _rulesets(g, rng, set(entries))
     first_onset = EPOCH + timedelta(seconds=rng.randrange(0, 6 * 3600, 7))
     horizon = first_onset + timedelta(hours=6)  # the snapshot is taken well before this
     book = AlertBook(horizon)
@@ -360,6 +362,11 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
         fp = book.add(labels, t, summary=summary.format(svc=_service_of(labels)), ends_at=ends)
         if fp:
             owned[k].add(fp)
+    for k, p in enumerate(pending):
+        if not owned[k]:
+            fp = rescue(book, p[-1], rng, _service_of)
+            if fp:
+                owned[k].add(fp)
     for k, (iid, root, onset, silent, cause, _) in enumerate(pending):
         incidents.append(TrueIncident(iid, root, frozenset(owned[k]), onset, silent, cause))
 
@@ -376,13 +383,13 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
 Series = tuple[dict[str, str], datetime, datetime | None, str]
 
 
-def _service_of(labels: dict[str, str]) -> str:
+def _service_of(labels: Mapping[str, str]) -> str:
     return labels.get("service") or labels.get("app") or labels.get("job") or ""
 
 
 def _incident_alerts(
     g: Graph, svcs: dict[str, Service_], rng: random.Random, params: Params, root: str, onset: datetime,
-    affected: dict[str, tuple[float, set[str], int]], silent: bool, wants_first: bool, entries: set[str],
+    affected: dict[str, tuple[float, set[str], int]], silent: bool, wants_first: bool, entries: frozenset[str],
 ) -> list[Series]:
     def fire(name: str, rule: Rule, t_aff: float, pod: str | None = None, extra: float = 0.0) -> Series:
         s = svcs[name]
@@ -427,6 +434,8 @@ def _incident_alerts(
             matching = matching[:2]
         others += [fire(name, r, t_aff) for r in matching if rng.random() < 0.8]
 
+    if not root_series and not others:  # an incident nobody noticed is not in an alert set: one caller notices
+        others.append(_forced_caller(g, svcs, rng, root, onset, affected, onset + timedelta(hours=1)))
     if not silent and root_series:
         r0 = min(t for _, t, _, _ in root_series)
         if not others and not wants_first:
@@ -482,7 +491,7 @@ def _noise(
     start = first_onset - timedelta(hours=3)
     span = (now - start).total_seconds()
     names = [n for n in g.names if not g.is_loadgen(n)]
-    hubs = [h for h in g.hubs() if h not in roots] or [n for n in names if n not in roots]
+    hubs = [h for h in g.hubs if h not in roots] or [n for n in names if n not in roots]
     chronic_left = min(3, max(1, want // 6))
     attempts = 0
     while len(out) < want and attempts < want * 20 + 50:

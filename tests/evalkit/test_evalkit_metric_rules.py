@@ -68,7 +68,7 @@ def test_root_placement_follows_the_cell(cell: str, role: str, topologies: list[
     for s in range(30):
         top = topologies[s % len(topologies)]
         g = Graph.of(top)
-        pool = {"store": g.stores(), "hub": g.hubs(), "mid": g.mids()}[role]
+        pool = {"store": g.stores, "hub": g.hubs, "mid": g.mids}[role]
         w = mr.generate(top, s, mr.CELLS[cell])
         if pool:
             assert all(inc.root in pool for inc in w.incidents)

@@ -8,6 +8,7 @@ from types import ModuleType
 
 import pytest
 
+from connectors.alertmanager.labels import DEFAULT_SERVICE_LABELS
 from evalkit.families import FAMILIES
 from evalkit.world import World
 from opscontext.eval.topologies import Topology
@@ -65,6 +66,7 @@ def test_the_truth_covers_every_alert_and_nothing_else(family: str, cell: str, t
         assert all(inc.root in names for inc in w.incidents)
         assert len({inc.root for inc in w.incidents}) == len(w.incidents)
         assert len({inc.id for inc in w.incidents}) == len(w.incidents)
+        assert all(inc.fingerprints for inc in w.incidents), "an incident no alert shows"
 
 
 @pytest.mark.parametrize(("family", "cell"), CASES)
@@ -102,4 +104,4 @@ def test_alerts_name_their_service_the_way_alertmanager_labels_do(
 ) -> None:
     for w in _worlds(FAMILIES[family], cell, topologies, range(20)):
         for a in w.alerts:
-            assert a.service == (a.labels.get("service") or a.labels.get("app") or a.labels.get("job"))
+            assert a.service == next((a.labels[k] for k in DEFAULT_SERVICE_LABELS if a.labels.get(k)), None)
