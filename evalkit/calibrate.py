@@ -12,30 +12,29 @@ with seeds the reports do not use.
 from __future__ import annotations
 
 import argparse
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from opscontext.engine import correlate as correlate_module
-from opscontext.engine.correlation.calibration import features
-from opscontext.eval.calibrate import fit
-
+import opscontext.engine.correlate as correlate_module
 from evalkit.harness import FAMILY_MODULES, make_world, ours, tasks
 from evalkit.topologies import files, real
+from opscontext.engine.correlation.calibration import features
 
 Row = tuple[tuple[float, ...], int]
 
 
 def samples(families: Sequence[str], topologies: Sequence[str], seeds: Sequence[int]) -> list[Row]:
     seen: dict[str, tuple[float, ...]] = {}
-    original: Callable[..., Any] = correlate_module.build_group
+    original: Callable[..., Any] = vars(correlate_module)["build_group"]
 
-    def recording(cluster: Any, ranked: Any, *args: Any) -> Any:
-        group = original(cluster, ranked, *args)
-        seen[group.id] = features(ranked, len(cluster.stats))
+    def recording(cluster: Any, ranked: Any, unique: Any, adj: Any, opts: Any, nearby: Any = ()) -> Any:
+        group = original(cluster, ranked, unique, adj, opts, nearby)
+        seen[group.id] = features(ranked, len(cluster.stats), nearby)
         return group
 
-    correlate_module.build_group = recording  # type: ignore[assignment]
+    setattr(correlate_module, "build_group", recording)  # noqa: B010 (a module attribute mypy cannot see)
     rows: list[Row] = []
     try:
         for task in tasks(families, topologies, seeds):
@@ -51,8 +50,43 @@ def samples(families: Sequence[str], topologies: Sequence[str], seeds: Sequence[
                 group = next(g for g in corr.groups if g.id == gid)
                 rows.append((seen[gid], int(group.primary_contributor == inc.root)))
     finally:
-        correlate_module.build_group = original  # type: ignore[assignment]
+        setattr(correlate_module, "build_group", original)  # noqa: B010
     return rows
+
+
+def _solve(a: list[list[float]], b: list[float]) -> list[float]:
+    """Gaussian elimination with partial pivoting (the system is small)."""
+    n = len(b)
+    m = [[*row, b[i]] for i, row in enumerate(a)]
+    for c in range(n):
+        p = max(range(c, n), key=lambda r: abs(m[r][c]))
+        m[c], m[p] = m[p], m[c]
+        for r in range(n):
+            if r != c:
+                f = m[r][c] / m[c][c]
+                m[r] = [x - f * y for x, y in zip(m[r], m[c], strict=True)]
+    return [m[i][n] / m[i][i] for i in range(n)]
+
+
+def fit(rows: Sequence[Row], ridge: float = 1e-3, steps: int = 50) -> list[float]:
+    """Logistic regression of the labels on the features (Newton-Raphson, ridge-regularised)."""
+    k = len(rows[0][0])
+    w = [0.0] * k
+    for _ in range(steps):
+        grad = [ridge * wi for wi in w]
+        hess = [[ridge if i == j else 0.0 for j in range(k)] for i in range(k)]
+        for x, y in rows:
+            z = max(-30.0, min(30.0, sum(wi * xi for wi, xi in zip(w, x, strict=True))))
+            p = 1.0 / (1.0 + math.exp(-z))
+            for i in range(k):
+                grad[i] += (p - y) * x[i]
+                for j in range(k):
+                    hess[i][j] += p * (1 - p) * x[i] * x[j]
+        step = _solve(hess, grad)
+        w = [wi - si for wi, si in zip(w, step, strict=True)]
+        if max(abs(s) for s in step) < 1e-9:
+            break
+    return w
 
 
 def main() -> None:

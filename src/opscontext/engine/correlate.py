@@ -39,6 +39,7 @@ from opscontext.engine.correlation.models import (
     Correlation,
     CorrelationOptions,
 )
+from opscontext.engine.correlation.nearby import neighbours
 from opscontext.engine.correlation.ranking import ChangeIndex
 from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, build_index
 from opscontext.engine.graph import ServiceGraph
@@ -82,8 +83,11 @@ def correlate(
                                 mentions=mentions(d.unique, idxs)))
     attach_silent(index, kept)
     change_index = ChangeIndex(changes, until=now)
+    near = neighbours(kept, d.unique, adj, opts.active_hold.total_seconds())
+    ranked = [rank(c, index, adj, change_index, opts) for c in kept]
     groups = [
-        build_group(c, rank(c, index, adj, change_index, opts), d.unique, adj, opts) for c in kept
+        build_group(c, r, d.unique, adj, opts, [ranked[j][0].service for j in n])
+        for c, r, n in zip(kept, ranked, near, strict=True)
     ]
     groups.sort(key=lambda g: (-_worst(g), -g.alert_count, g.started_at, g.id))
     n_in = len(alerts)

@@ -17,10 +17,12 @@ from opscontext.engine.correlation.topology import Adjacency, dependents_within
 
 def build_group(
     cluster: Cluster, ranked: list[Scored], unique: Sequence[UniqueAlert], adj: Adjacency,
-    opts: CorrelationOptions,
+    opts: CorrelationOptions, nearby: Sequence[str] = (),
 ) -> AlertGroup:
+    """``nearby``: primary contributors of other groups alerting at the same time next to this
+    one in the graph (see :mod:`~opscontext.engine.correlation.nearby`)."""
     top = ranked[0]
-    conf, why = confidence(ranked, len(cluster.stats))
+    conf, why = confidence(ranked, len(cluster.stats), nearby)
     first = unique[cluster.members[0]].starts_at
     members = [unique[i] for i in cluster.members]
     entry = max(ranked, key=lambda c: (c.alerting, c.deps, -c.onset_s)).service
