@@ -59,10 +59,10 @@ def _reset_peak() -> bool:
 
 
 def _scenario(n_services: int, n_alerts: int, seed: int) -> tuple[Any, Any, Any]:
+    from evalkit.classic.alerts_gen import AlertFactory
+    from evalkit.classic.scenario import ScenarioConfig, generate
+    from evalkit.classic.topologies import synthetic
     from opscontext.engine.graph import ServiceGraph
-    from opscontext.eval.alerts_gen import AlertFactory
-    from opscontext.eval.scenario import ScenarioConfig, generate
-    from opscontext.eval.topologies import synthetic
 
     topology = synthetic(n_services, seed=seed)
     graph = ServiceGraph.build(topology.services, topology.edges)
@@ -90,8 +90,8 @@ def _scenario(n_services: int, n_alerts: int, seed: int) -> tuple[Any, Any, Any]
 
 def run_one(n_services: int, n_alerts: int, seed: int, repeat: int) -> dict[str, Any]:
     """One point, in this process: set up, then time correlate only."""
+    from evalkit.classic.metrics import Prediction, score
     from opscontext.engine.correlate import correlate
-    from opscontext.eval.metrics import Prediction, score
 
     t = time.perf_counter()
     graph, scenario, topology = _scenario(n_services, n_alerts, seed)

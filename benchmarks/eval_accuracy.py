@@ -15,9 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from opscontext.eval.metrics import Score, calibration_table
-from opscontext.eval.runner import FIELDS, OURS, TRAIN_SEEDS, aggregate, pooled, run
-from opscontext.eval.topologies import bundled, synthetic
+from evalkit.classic.metrics import Score, calibration_table
+from evalkit.classic.runner import FIELDS, OURS, TRAIN_SEEDS, aggregate, pooled, run
+from evalkit.classic.topologies import bundled, synthetic
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 HEADING = "## Correlation accuracy"

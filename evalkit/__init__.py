@@ -1,6 +1,6 @@
 """Held-out evaluation worlds for alert correlation (dev-only, never shipped).
 
-Scenario families written from assumptions independent of ``opscontext.eval.scenario``:
+Scenario families written from assumptions independent of ``evalkit.classic.scenario``:
 
 * :mod:`evalkit.families.metric_rules` — Prometheus rules over degrading metrics.
 * :mod:`evalkit.families.fault_injection` — chaos runs on an OpenTelemetry-demo-like system.

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
+from evalkit.classic.metrics import Prediction
 from evalkit.world import World
-from opscontext.eval.metrics import Prediction
 from opscontext.models import Alert, DependencyEdge
 
 WINDOW = timedelta(minutes=10)

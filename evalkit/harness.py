@@ -14,11 +14,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from evalkit import baselines as bl
+from evalkit.classic.metrics import Prediction, Score, score
 from evalkit.topologies import topology
 from evalkit.world import World
 from opscontext.engine.correlate import Correlation, CorrelationOptions, correlate
 from opscontext.engine.graph import ServiceGraph
-from opscontext.eval.metrics import Prediction, Score, score
 
 OURS = "opscontext"
 BASELINES: dict[str, Callable[[World], Prediction]] = {

@@ -8,7 +8,7 @@
 * ``mesh``: services call a handful of random peers, many cross edges and some cycles.
 * ``layered``: web -> bff -> domain -> core -> stores, each layer calling only the next ones.
 
-Datastores have ``type="database"`` as :func:`opscontext.eval.topologies.load` marks them.
+Datastores have ``type="database"`` as :func:`evalkit.classic.topologies.load` marks them.
 Edges point from the caller (dependent) to the callee (dependency).
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from opscontext.eval.topologies import Topology
+from evalkit.classic.topologies import Topology
 from opscontext.models import DependencyEdge, Service
 
 KINDS = ("flat", "deep", "hub", "mesh", "layered")

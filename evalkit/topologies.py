@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from opscontext.eval.topologies import BUNDLED_DIR, Topology, load
+from evalkit.classic.topologies import BUNDLED_DIR, Topology, load
 
 HERE = Path(__file__).parent / "topologies"
 

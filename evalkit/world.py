@@ -2,7 +2,7 @@
 
 A :class:`World` is what a correlation engine would see (services, dependency edges, alerts,
 changes) plus the ground truth (incidents and noise). It satisfies the ``GroundTruth`` protocol
-of :mod:`opscontext.eval.metrics`.
+of :mod:`evalkit.classic.metrics`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 from connectors.alertmanager.labels import DEFAULT_SERVICE_LABELS
-from opscontext.eval.topologies import Topology
+from evalkit.classic.topologies import Topology
 from opscontext.fingerprint import fingerprint
 from opscontext.models import Alert, AlertState, Change, DependencyEdge, Service
 

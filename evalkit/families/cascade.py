@@ -1,4 +1,4 @@
-"""Family A, "cascade": the generator the engine was first tuned on (``opscontext.eval.scenario``),
+"""Family A, "cascade": the generator the engine was first tuned on (``evalkit.classic.scenario``),
 wrapped as a family and swept over its own assumptions.
 
 Faults climb the call graph hop by hop with a delay; roots raise latency/error/saturation alerts,
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from evalkit.classic.scenario import ScenarioConfig
+from evalkit.classic.scenario import generate as _generate
+from evalkit.classic.topologies import Topology
 from evalkit.world import TrueIncident, World
-from opscontext.eval.scenario import ScenarioConfig
-from opscontext.eval.scenario import generate as _generate
-from opscontext.eval.topologies import Topology
 
 Params = ScenarioConfig
 

@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from evalkit.classic.topologies import Topology
 from evalkit.world import (
     EPOCH,
     SERVICE_LABELS,
@@ -48,7 +49,6 @@ from evalkit.world import (
     replicaset_hash,
     rescue,
 )
-from opscontext.eval.topologies import Topology
 
 FAMILY = "fault_injection"
 

@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from evalkit.classic.topologies import Topology
 from evalkit.world import (
     EPOCH,
     AlertBook,
@@ -49,7 +50,6 @@ from evalkit.world import (
     replicaset_hash,
     rescue,
 )
-from opscontext.eval.topologies import Topology
 
 FAMILY = "metric_rules"
 

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from evalkit.classic.scenario import ScenarioConfig, generate
+from evalkit.classic.topologies import synthetic
 from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.candidates import Cluster, _order, _rank_many, rank
 from opscontext.engine.correlation.dedup import deduplicate, severity_rank
@@ -25,8 +27,6 @@ from opscontext.engine.correlation.topology import (
 )
 from opscontext.engine.graph import ServiceGraph
 from opscontext.engine.synthetic import synthetic_world
-from opscontext.eval.scenario import ScenarioConfig, generate
-from opscontext.eval.topologies import synthetic
 from opscontext.models import Alert, AlertState, Change, DependencyEdge, EdgeProvenance, Service
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ import statistics
 
 import pytest
 
-from opscontext.eval.runner import OURS, run
-from opscontext.eval.topologies import bundled
+from evalkit.classic.runner import OURS, run
+from evalkit.classic.topologies import bundled
 
 SEEDS = range(0, 12)
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from opscontext.eval import export
-from opscontext.eval.end_to_end import DEMO, demo_run, demo_truth, exported_run, exported_truth, run
-from opscontext.eval.metrics import Score
-from opscontext.eval.scenario import generate
-from opscontext.eval.topologies import bundled
+from evalkit.classic import export
+from evalkit.classic.end_to_end import DEMO, demo_run, demo_truth, exported_run, exported_truth, run
+from evalkit.classic.metrics import Score
+from evalkit.classic.scenario import generate
+from evalkit.classic.topologies import bundled
 
 pytestmark = pytest.mark.anyio
 SEEDS = range(0, 4)

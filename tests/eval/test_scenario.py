@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from opscontext.eval import export
-from opscontext.eval.metrics import pairwise
-from opscontext.eval.scenario import generate
-from opscontext.eval.topologies import BUNDLED_DIR, bundled, load
+from evalkit.classic import export
+from evalkit.classic.metrics import pairwise
+from evalkit.classic.scenario import generate
+from evalkit.classic.topologies import BUNDLED_DIR, bundled, load
 from opscontext.fingerprint import fingerprint
 
 

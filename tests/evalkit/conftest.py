@@ -10,8 +10,8 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from evalkit.classic.topologies import Topology  # noqa: E402
 from evalkit.topologies import default_topologies  # noqa: E402
-from opscontext.eval.topologies import Topology  # noqa: E402
 
 SHARED = Path("/work/shared/topologies")
 

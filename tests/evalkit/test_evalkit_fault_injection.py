@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+from evalkit.classic.topologies import Topology
 from evalkit.families import fault_injection as fi
 from evalkit.stats import Tally
 from evalkit.topologies import otel_demo
 from evalkit.world import Graph, World
-from opscontext.eval.topologies import Topology
 
 SEEDS = range(200)
 

@@ -7,10 +7,10 @@ import itertools
 
 import pytest
 
+from evalkit.classic.topologies import Topology
 from evalkit.families import metric_rules as mr
 from evalkit.stats import Tally, root_alerted
 from evalkit.world import Graph
-from opscontext.eval.topologies import Topology
 
 SEEDS = range(200)
 

@@ -8,9 +8,9 @@ from functools import cache
 
 import pytest
 
+from evalkit.classic.topologies import Topology
 from evalkit.families import FAMILIES
 from evalkit.shapes import HUBS, KINDS, shape
-from opscontext.eval.topologies import Topology
 
 
 def _longest_chain(t: Topology) -> int:

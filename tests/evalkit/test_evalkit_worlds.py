@@ -9,9 +9,9 @@ from types import ModuleType
 import pytest
 
 from connectors.alertmanager.labels import DEFAULT_SERVICE_LABELS
+from evalkit.classic.topologies import Topology
 from evalkit.families import FAMILIES
 from evalkit.world import World
-from opscontext.eval.topologies import Topology
 from opscontext.fingerprint import fingerprint
 
 CASES = [(fam, cell) for fam, mod in FAMILIES.items() for cell in mod.CELLS]

@@ -1,9 +1,9 @@
 """Accuracy through the whole product, not just the engine.
 
-    python -m opscontext.eval.end_to_end --seeds 10 [--write]
+    python -m evalkit.classic.end_to_end --seeds 10 [--write]
 
 For every bundled topology and seed the scenario is exported as a world in the vendors' own
-formats (:mod:`opscontext.eval.export`: Backstage catalog, Alertmanager alert snapshots,
+formats (:mod:`evalkit.classic.export`: Backstage catalog, Alertmanager alert snapshots,
 CDEvents), loaded the way a user's configuration is (``settings.load`` -> ``open_app`` -> the
 ``correlate_alerts`` tool with a window covering the scenario), and the answer's groups are
 scored against the exported ``truth.json`` with the same metrics as the engine-only run. So
@@ -24,18 +24,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from evalkit.classic import export
+from evalkit.classic.baselines import ours
+from evalkit.classic.metrics import Prediction, Score, score
+from evalkit.classic.report import HEADING, end_to_end_section, replace_section
+from evalkit.classic.scenario import generate
+from evalkit.classic.topologies import Topology, bundled
 from opscontext.app import open_app
 from opscontext.cache import MemoryCache
-from opscontext.eval import export
-from opscontext.eval.baselines import ours
-from opscontext.eval.metrics import Prediction, Score, score
-from opscontext.eval.report import HEADING, end_to_end_section, replace_section
-from opscontext.eval.scenario import generate
-from opscontext.eval.topologies import Topology, bundled
 from opscontext.queries.correlate import CorrelationAnswer, correlate_alerts
 from opscontext.settings import load
 
-DEMO = Path(__file__).resolve().parents[3] / "fixtures" / "demo"
+DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
 
 @dataclass(frozen=True)
 class TrueIncident:
@@ -56,7 +56,7 @@ class Truth:
 
 
 def exported_truth(path: Path) -> Truth:
-    """``truth.json`` as :func:`opscontext.eval.export.write` leaves it."""
+    """``truth.json`` as :func:`evalkit.classic.export.write` leaves it."""
     raw = json.loads(path.read_text(encoding="utf-8"))
     incidents = [TrueIncident(i["root"], frozenset(i["fingerprints"])) for i in raw["incidents"]]
     return Truth(incidents, frozenset(raw["noise"]))
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     results = asyncio.run(run(bundled(), range(args.seeds)))
     demo = asyncio.run(demo_run())
-    text = end_to_end_section(results, demo, args.seeds, f"python -m opscontext.eval.end_to_end --seeds {args.seeds}")
+    text = end_to_end_section(results, demo, args.seeds, f"python -m evalkit.classic.end_to_end --seeds {args.seeds}")
     print(text)
     if args.write is not None:
         replace_section(args.write, HEADING, text)

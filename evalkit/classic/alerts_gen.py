@@ -10,8 +10,8 @@ from opscontext.fingerprint import fingerprint
 from opscontext.models import Alert, AlertState, Change
 
 if TYPE_CHECKING:
-    from opscontext.eval.scenario import Incident, ScenarioConfig
-    from opscontext.eval.topologies import Topology
+    from evalkit.classic.scenario import Incident, ScenarioConfig
+    from evalkit.classic.topologies import Topology
 
 ROOT_PROFILES = (
     ("HighLatency", "CPUSaturation"),

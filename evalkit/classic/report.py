@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from opscontext.eval.metrics import Score
-from opscontext.eval.runner import FIELDS, aggregate
+from evalkit.classic.metrics import Score
+from evalkit.classic.runner import FIELDS, aggregate
 
 LABELS = {"ac1": "AC@1", "ac3": "AC@3", "precision": "pair P", "recall": "pair R", "f1": "pair F1",
           "noise_reduction": "noise red."}
@@ -25,7 +25,7 @@ def end_to_end_section(
     lines = [
         HEADING, "",
         f"Reproduce: `{cmd}` (test seeds 0..{seeds - 1} per topology). Each scenario is exported "
-        "with `python -m opscontext.eval.export` (Backstage catalog, Alertmanager snapshots, "
+        "with `python -m evalkit.classic.export` (Backstage catalog, Alertmanager snapshots, "
         "CDEvents) into a temporary directory and loaded like a user's configuration: "
         "`settings.load` -> `open_app` -> the `correlate_alerts` tool over a window covering the "
         "scenario. Its groups are scored against the exported `truth.json`. 'engine only' is the "

@@ -10,11 +10,11 @@ import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from evalkit.classic import baselines as bl
+from evalkit.classic.metrics import Prediction, Score, score
+from evalkit.classic.scenario import Scenario, generate
+from evalkit.classic.topologies import Topology
 from opscontext.engine.correlate import Correlation, CorrelationOptions
-from opscontext.eval import baselines as bl
-from opscontext.eval.metrics import Prediction, Score, score
-from opscontext.eval.scenario import Scenario, generate
-from opscontext.eval.topologies import Topology
 
 TRAIN_SEEDS = range(1000, 1120)
 TEST_SEEDS = range(0, 50)

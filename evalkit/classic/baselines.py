@@ -15,10 +15,10 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
 
+from evalkit.classic.metrics import Prediction
+from evalkit.classic.scenario import Scenario
 from opscontext.engine.correlate import Correlation, CorrelationOptions, correlate
 from opscontext.engine.graph import ServiceGraph
-from opscontext.eval.metrics import Prediction
-from opscontext.eval.scenario import Scenario
 from opscontext.models import Alert
 
 WINDOW = timedelta(minutes=10)

@@ -27,8 +27,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from opscontext.eval.alerts_gen import AlertFactory
-from opscontext.eval.topologies import Topology
+from evalkit.classic.alerts_gen import AlertFactory
+from evalkit.classic.topologies import Topology
 from opscontext.models import Alert, Change
 
 BASE = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
