@@ -1,0 +1,116 @@
+"""Score worlds through the path a user takes: files -> connectors -> hub -> engine -> MCP answer.
+
+    python -m evalkit.product --families metric_rules --seeds 3
+
+Each world is written in the vendors' own formats (Backstage catalog, Alertmanager v2 alert
+list, CDEvents; :mod:`evalkit.classic.export`), ``opscontext serve --config`` is started over
+stdio as a desktop client would, ``correlate_alerts`` is called with the official MCP client,
+and the structured answer is scored against the world's truth beside the engine-only run of the
+same world. A gap between the two is what connectors, identity resolution, the hub's window
+filter and the answer's caps cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from mcp import Client, StdioServerParameters
+
+from evalkit.classic.export import TOML, _iso, alertmanager_alert, catalog, cdevent
+from evalkit.classic.metrics import Prediction, Score, score
+from evalkit.classic.topologies import Topology
+from evalkit.harness import FAMILY_MODULES, Task, make_world, ours, tasks
+from evalkit.report import aggregate
+from evalkit.topologies import files, real
+from evalkit.world import World
+
+WINDOW = timedelta(hours=8)
+
+
+def export(world: World, out: Path) -> None:
+    """``world`` as a directory a user could point ``opscontext`` at (truth.json beside it)."""
+    for sub in ("catalog", "alerts", "changes"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    t = Topology(world.topology, world.services, world.edges)
+    (out / "opscontext.toml").write_text(TOML.format(topology=t.name, seed=world.seed), encoding="utf-8")
+    (out / "catalog" / "catalog.yaml").write_text(yaml.safe_dump_all(catalog(t), sort_keys=False), encoding="utf-8")
+    alerts = [alertmanager_alert(a, world.now) for a in world.alerts]
+    (out / "alerts" / "alerts.json").write_text(json.dumps(alerts), encoding="utf-8")
+    lines = [json.dumps(cdevent(c)) for c in world.changes if c.service]
+    (out / "changes" / "changes.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    truth = {"now": _iso(world.now), "noise": sorted(world.noise),
+             "incidents": [{"id": i.id, "root": i.root, "fingerprints": sorted(i.fingerprints)}
+                           for i in world.incidents]}
+    (out / "truth.json").write_text(json.dumps(truth), encoding="utf-8")
+
+
+async def ask(toml: Path, world: World) -> dict[str, Any]:
+    """One ``correlate_alerts`` call to a fresh ``opscontext serve`` over stdio."""
+    params = StdioServerParameters(command=sys.executable,
+                                   args=["-m", "opscontext", "serve", "--config", str(toml), "--log-level", "error"])
+    async with Client(params, read_timeout_seconds=120) as client:
+        result = await client.call_tool("correlate_alerts", {
+            "since": _iso(world.now - WINDOW), "until": _iso(world.now)})
+        if result.is_error:
+            raise RuntimeError(f"correlate_alerts failed: {result.content}")
+        answer: dict[str, Any] = result.structured_content or {}
+        return answer
+
+
+def prediction(answer: dict[str, Any]) -> Prediction:
+    return Prediction([(g["fingerprints"], [c["service"] for c in g["candidates"]], g["confidence"])
+                       for g in answer.get("groups", [])])
+
+
+async def run_one(task: Task) -> tuple[Score, Score, float]:
+    """(through the product, engine only, seconds for the product call) for one world."""
+    world = make_world(task)
+    with tempfile.TemporaryDirectory(prefix="oc-product-") as tmp:
+        out = Path(tmp)
+        export(world, out)
+        t0 = time.perf_counter()
+        answer = await ask(out / "opscontext.toml", world)
+        took = time.perf_counter() - t0
+    pred, corr = ours(world)
+    return score(world, prediction(answer), answer.get("alerts_in", 0)), score(world, pred, corr.alerts_in), took
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--families", nargs="+", default=["metric_rules"], choices=sorted(FAMILY_MODULES))
+    p.add_argument("--topologies", nargs="*")
+    p.add_argument("--cells", nargs="*")
+    p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--first-seed", type=int, default=0)
+    args = p.parse_args()
+    todo = tasks(args.families, args.topologies or [*real(), *files()],
+                 range(args.first_seed, args.first_seed + args.seeds), args.cells)
+    product: list[Score] = []
+    engine: list[Score] = []
+    times: list[float] = []
+    for task in todo:
+        a, b, took = asyncio.run(run_one(task))
+        product.append(a)
+        engine.append(b)
+        times.append(took)
+    from evalkit.harness import OURS, Row
+
+    for name, scores in (("through MCP stdio", product), ("engine only", engine)):
+        agg = aggregate([Row(t, OURS, s, 0) for t, s in zip(todo, scores, strict=True)])
+        print(f"{name:18s} worlds {agg.worlds} incidents {agg.incidents} AC@1 {agg.ac1:.3f} AC@3 {agg.ac3:.3f} "
+              f"pair P {agg.precision:.3f} R {agg.recall:.3f} F1 {agg.f1:.3f} wrong<0.5 {agg.wrong_low_conf:.2f}")
+    times.sort()
+    print(f"per world (server start + one call): median {times[len(times) // 2]:.2f} s, max {times[-1]:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
