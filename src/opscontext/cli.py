@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 
-from opscontext import __version__
+from opscontext import __version__, logsafe
 from opscontext.app import App, open_app
 from opscontext.errors import ConfigError, OpsContextError
 from opscontext.settings import Settings, load
@@ -73,6 +73,7 @@ def _fail(what: str, exc: BaseException | str, code: int) -> NoReturn:
 
 def _logging(level: str) -> None:
     # stdout carries the MCP protocol over stdio: logs go to stderr, always.
+    logsafe.install()
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         stream=sys.stderr,
