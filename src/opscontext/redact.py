@@ -22,7 +22,7 @@ MASK = "[REDACTED]"
 _SECRET_WORD = (
     r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
     r"account[_-]?key|shared[_-]?access[_-]?key|routing[_-]?key|integration[_-]?key|service[_-]?key|"
-    r"credentials?|auth(?!or)|signature|sig|session[_-]?id|cookie|sas"
+    r"credentials?|auth(?!or)|signature|sig|session[_-]?id|cookie|sas|[_-]key"
 )
 
 # Whole tokens of known vendor shapes, masked outright.

@@ -57,8 +57,10 @@ def strip_unsafe(text: str, *, multiline: bool = True) -> str:
 
 def clean_text(text: str, cap: int = TEXT, *, multiline: bool = True) -> str:
     """One string made safe to quote: secrets masked, unsafe characters removed, length capped."""
-    text = strip_unsafe(redact(text) or "", multiline=multiline)
-    return text if len(text) <= cap else text[: cap - 1] + "…"
+    cleaned = strip_unsafe(redact(text) or "", multiline=multiline)
+    if len(cleaned) > cap:
+        return cleaned[: cap - 1] + "…"
+    return text if cleaned == text else cleaned  # unchanged text keeps its identity
 
 
 def _dirty(text: str) -> bool:
