@@ -23,17 +23,31 @@ def alerts(n: int, seed: int = 1) -> list[Alert]:
     out = []
     for i in range(n):
         svc = f"svc-{i % 5000}"
-        out.append(Alert(
-            fingerprint=f"{rng.getrandbits(64):016x}",
-            alertname=rng.choice(["HighLatency", "PaymentAuthorizationFailureRate", "KubePodCrashLooping"]),
-            service=svc, severity="critical", summary=f"p99 latency above 2s on {svc} for 5 minutes",
-            labels={"alertname": "HighLatency", "service": svc, "namespace": "prod", "pod": f"{svc}-7d9f8c-x{i % 10}",
-                    "instance": f"10.0.{i % 250}.{i % 200}:8080", "job": "kubernetes-pods"},
-            annotations={"summary": "Latency high", "description": f"p99 latency is 2.{i % 9}s (threshold 2s).",
-                         "runbook_url": "https://runbooks.example.com/svc#latency"},
-            starts_at=datetime(2026, 3, 10, 13, i % 60, tzinfo=UTC),
-            generator_url="http://prometheus:9090/graph?g0.expr=up&g0.tab=1", source="alerts",
-        ))
+        out.append(
+            Alert(
+                fingerprint=f"{rng.getrandbits(64):016x}",
+                alertname=rng.choice(["HighLatency", "PaymentAuthorizationFailureRate", "KubePodCrashLooping"]),
+                service=svc,
+                severity="critical",
+                summary=f"p99 latency above 2s on {svc} for 5 minutes",
+                labels={
+                    "alertname": "HighLatency",
+                    "service": svc,
+                    "namespace": "prod",
+                    "pod": f"{svc}-7d9f8c-x{i % 10}",
+                    "instance": f"10.0.{i % 250}.{i % 200}:8080",
+                    "job": "kubernetes-pods",
+                },
+                annotations={
+                    "summary": "Latency high",
+                    "description": f"p99 latency is 2.{i % 9}s (threshold 2s).",
+                    "runbook_url": "https://runbooks.example.com/svc#latency",
+                },
+                starts_at=datetime(2026, 3, 10, 13, i % 60, tzinfo=UTC),
+                generator_url="http://prometheus:9090/graph?g0.expr=up&g0.tab=1",
+                source="alerts",
+            )
+        )
     return out
 
 
@@ -49,8 +63,10 @@ def main() -> None:
     clean(batch)
     t2 = time.perf_counter()
     changed = sum(a is not b for a, b in zip(batch, out, strict=True))
-    print(f"{n} alerts: first pass {t1 - t0:.2f} s ({(t1 - t0) / n * 1e6:.1f} us/alert), "
-          f"repeat {t2 - t1:.3f} s; {changed} changed")
+    print(
+        f"{n} alerts: first pass {t1 - t0:.2f} s ({(t1 - t0) / n * 1e6:.1f} us/alert), "
+        f"repeat {t2 - t1:.3f} s; {changed} changed"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from opscontext.cache import MemoryCache
 from opscontext.server import build_server
 from opscontext.settings import Settings, load
 
+DEMO_CONFIG = Path(__file__).resolve().parents[2] / "fixtures" / "demo" / "opscontext.toml"
+
 
 @pytest.fixture
 def client_for() -> Callable[[Settings], Client]:
@@ -21,6 +23,6 @@ def client_for() -> Callable[[Settings], Client]:
 
 @pytest.fixture
 async def demo() -> AsyncIterator[Client]:
-    settings = load(Path(__file__).resolve().parents[2] / "fixtures" / "demo" / "opscontext.toml")
+    settings = load(DEMO_CONFIG)
     async with Client(build_server(settings, cache=MemoryCache())) as client:
         yield client

@@ -69,7 +69,10 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "json_password": ('{"db_password": "js0nS3cretValue", "user": "app"}', ("js0nS3cretValue",)),
     "yaml_password": ("password: yamlS3cretValue", ("yamlS3cretValue",)),
     "url_userinfo": ("https://deploy:Us3rinfoS3cret@git.example.com/repo.git", ("Us3rinfoS3cret",)),
-    "url_token_param": ("https://api.example.com/v1/export?format=csv&token=QueryT0kenValue123", ("QueryT0kenValue123",)),
+    "url_token_param": (
+        "https://api.example.com/v1/export?format=csv&token=QueryT0kenValue123",
+        ("QueryT0kenValue123",),
+    ),
     "url_api_key_param": ("https://maps.example.com/api?api_key=ApiK3yValue98765&q=x", ("ApiK3yValue98765",)),
     "bearer_header": ("Authorization: Bearer 0a1b2c3d4e5f6a7b8c9d0e1f", ("0a1b2c3d4e5f6a7b8c9d0e1f",)),
     "basic_header": ("Authorization: Basic ZGVwbG95OnMzY3JldA==", ("ZGVwbG95OnMzY3JldA",)),
@@ -100,12 +103,24 @@ def plant(world: Path) -> None:
         for i, (kind, (text, _)) in enumerate(KINDS.items()):
             url = text if kind in URL_KINDS else f"https://ci.example/run/{i}"
             event = {
-                "context": {"version": "0.3.0", "id": f"planted-{i}", "source": "https://ci.example",
-                            "type": "dev.cdevents.service.deployed.0.1.1", "timestamp": anchor},
-                "subject": {"id": "payment-service", "type": "service",
-                            "content": {"environment": {"id": "prod"}, "artifactId": f"pkg:oci/p@{i}"}},
-                "customData": {"author": "kenji.mori", "url": url, "service": "payment-service",
-                               "title": f"zzk{i} deploy {text}"},
+                "context": {
+                    "version": "0.3.0",
+                    "id": f"planted-{i}",
+                    "source": "https://ci.example",
+                    "type": "dev.cdevents.service.deployed.0.1.1",
+                    "timestamp": anchor,
+                },
+                "subject": {
+                    "id": "payment-service",
+                    "type": "service",
+                    "content": {"environment": {"id": "prod"}, "artifactId": f"pkg:oci/p@{i}"},
+                },
+                "customData": {
+                    "author": "kenji.mori",
+                    "url": url,
+                    "service": "payment-service",
+                    "title": f"zzk{i} deploy {text}",
+                },
             }
             changes.write(json.dumps(event) + "\n")
     for i, (_kind, (text, _)) in enumerate(KINDS.items()):
@@ -128,10 +143,13 @@ def plant(world: Path) -> None:
         {
             "labels": {"alertname": f"Planted{i}", "severity": "critical", "service": "payment-service"},
             "annotations": {"summary": f"zzk{i} {text}", "description": text},
-            "startsAt": "2026-03-10T13:56:00.000Z", "endsAt": "2026-03-10T14:10:00.000Z",
-            "updatedAt": "2026-03-10T14:00:00.000Z", "fingerprint": f"{i:016x}",
+            "startsAt": "2026-03-10T13:56:00.000Z",
+            "endsAt": "2026-03-10T14:10:00.000Z",
+            "updatedAt": "2026-03-10T14:00:00.000Z",
+            "fingerprint": f"{i:016x}",
             "generatorURL": text if kind in URL_KINDS else "http://prometheus:9090/graph",
-            "status": {"state": "active", "silencedBy": [], "inhibitedBy": []}, "receivers": [{"name": "x"}],
+            "status": {"state": "active", "silencedBy": [], "inhibitedBy": []},
+            "receivers": [{"name": "x"}],
         }
         for i, (kind, (text, _)) in enumerate(KINDS.items())
     ]

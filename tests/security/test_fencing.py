@@ -24,12 +24,19 @@ ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x1b[0m\u202eevil\u2066\u200b\x9b31
 
 
 def _change(i: int, title: str) -> str:
-    return json.dumps({
-        "context": {"version": "0.3.0", "id": f"hostile-{i}", "source": "https://ci.example",
-                    "type": "dev.cdevents.service.deployed.0.1.1", "timestamp": "2026-03-10T13:58:00Z"},
-        "subject": {"id": "payment-service", "type": "service", "content": {"environment": {"id": "prod"}}},
-        "customData": {"service": "payment-service", "title": title, "author": INJECTION * 10},
-    })
+    return json.dumps(
+        {
+            "context": {
+                "version": "0.3.0",
+                "id": f"hostile-{i}",
+                "source": "https://ci.example",
+                "type": "dev.cdevents.service.deployed.0.1.1",
+                "timestamp": "2026-03-10T13:58:00Z",
+            },
+            "subject": {"id": "payment-service", "type": "service", "content": {"environment": {"id": "prod"}}},
+            "customData": {"service": "payment-service", "title": title, "author": INJECTION * 10},
+        }
+    )
 
 
 @pytest.fixture
@@ -41,7 +48,9 @@ def hostile(tmp_path: Path) -> Path:
         f.write(_change(1, "deploy " + ESCAPES) + "\n")
     (world / "runbooks" / "zz-hostile.md").write_text(
         "---\ntitle: Hostile zzhostile\nservices: [payment-service]\n---\n## Steps zzhostile\n"
-        + INJECTION + "y" * 50_000 + "\n"
+        + INJECTION
+        + "y" * 50_000
+        + "\n"
     )
     return world
 

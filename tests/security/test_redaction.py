@@ -62,9 +62,9 @@ async def test_a_planted_world_leaks_nothing_through_any_tool_or_the_hub(
 ) -> None:
     outputs: dict[str, dict[str, str]] = {place: {} for place in PLACES}
     async with client_for(planted) as client:
-        changed = text_of(await client.call_tool(
-            "what_changed", {"service": "payment-service", "include_dependencies": False}
-        ))
+        changed = text_of(
+            await client.call_tool("what_changed", {"service": "payment-service", "include_dependencies": False})
+        )
         for i, kind in enumerate(KINDS):
             assert f"zzk{i} deploy" in changed  # planted and returned, so a zero below means something
             outputs["change summary"][kind] = outputs["change link"][kind] = changed
@@ -80,10 +80,15 @@ async def test_a_planted_world_leaks_nothing_through_any_tool_or_the_hub(
         from opscontext.models import TimeWindow
 
         window = TimeWindow(since=now.replace(year=now.year - 1), until=now)
-        entered = [await app.hub.catalog(), await app.hub.runbooks(), await app.hub.changes(window),
-                   await app.hub.alerts(window)]
-        raw = json.dumps([json.loads(json.dumps(g.items(), default=lambda m: m.model_dump(mode="json")))
-                          for g in entered])
+        entered = [
+            await app.hub.catalog(),
+            await app.hub.runbooks(),
+            await app.hub.changes(window),
+            await app.hub.alerts(window),
+        ]
+        raw = json.dumps(
+            [json.loads(json.dumps(g.items(), default=lambda m: m.model_dump(mode="json"))) for g in entered]
+        )
     for kind in KINDS:
         outputs["alerts entering the hub"][kind] = raw + correlated
     leaks = [(place, kind) for place, texts in outputs.items() for kind, text in texts.items() if leaked(kind, text)]
