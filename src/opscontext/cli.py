@@ -18,11 +18,12 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from pydantic import BaseModel
 from rich.console import Console
-from rich.markup import escape
 
-from opscontext import __version__
+from opscontext import __version__, logsafe
 from opscontext.app import App, open_app
 from opscontext.errors import ConfigError, OpsContextError
+from opscontext.render import safe
+from opscontext.sanitize import strip_unsafe
 from opscontext.settings import Settings, load
 
 T = TypeVar("T")
@@ -34,8 +35,9 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-out = Console()
-err = Console(stderr=True, soft_wrap=True)  # errors stay one copy-pastable line
+# No emoji codes: `:fire:` in a change summary is printed as written.
+out = Console(emoji=False)
+err = Console(stderr=True, soft_wrap=True, emoji=False)  # errors stay one copy-pastable line
 
 class LogLevel(StrEnum):
     DEBUG = "DEBUG"
@@ -67,12 +69,13 @@ def _settings(config: Path | None, demo: bool = False) -> Settings:
 
 def _fail(what: str, exc: BaseException | str, code: int) -> NoReturn:
     # User text and paths can contain [brackets]: print them as text, never as markup.
-    err.print(f"[red]{what}:[/red] {escape(str(exc))}")
+    err.print(f"[red]{what}:[/red] {safe(exc)}")
     raise typer.Exit(code)
 
 
 def _logging(level: str) -> None:
     # stdout carries the MCP protocol over stdio: logs go to stderr, always.
+    logsafe.install()
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         stream=sys.stderr,
@@ -109,7 +112,7 @@ def _answer(
     _logging("WARNING")
     answer = _run(settings, call)
     if as_json:
-        out.print_json(answer.model_dump_json())
+        out.print_json(strip_unsafe(answer.model_dump_json()))  # JSON escapes C0, not C1 or bidi
     else:
         render(answer, out)
 
@@ -185,7 +188,7 @@ def doctor(config: ConfigOpt = None, demo: DemoOpt = False, as_json: JsonOpt = F
     _logging("WARNING")
     results = _run(settings, run_checks)
     if as_json:
-        out.print_json(json.dumps([r.model_dump(mode="json") for r in results]))
+        out.print_json(strip_unsafe(json.dumps([r.model_dump(mode="json") for r in results])))
     else:
         render_checks(settings, results, out)
     if not results or any(not r.ok for r in results):

@@ -10,9 +10,10 @@ from pydantic import BaseModel
 
 from opscontext.app import App
 from opscontext.capabilities import Checkable
-from opscontext.errors import SourceError
+from opscontext.errors import MAX_SOURCE_MESSAGE, SourceError
 from opscontext.models import TimeWindow
 from opscontext.registry import Instance
+from opscontext.sanitize import clean_text
 
 PROBE_SERVICE = "opscontext-doctor-probe"
 
@@ -47,7 +48,7 @@ async def _check(app: App, inst: Instance, budget: float) -> CheckResult:
         type=inst.spec.type,
         capabilities=inst.capabilities,
         ok=ok,
-        detail=detail,
+        detail=clean_text(detail, MAX_SOURCE_MESSAGE, multiline=False),  # a check may quote the source
         seconds=round(time.perf_counter() - started, 3),
     )
 

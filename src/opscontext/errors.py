@@ -11,11 +11,27 @@
 
 The hub turns a SourceError into a per-source status in the answer; the tool layer turns an
 InputError into a ToolError with the same text. Anything else escaping is a bug.
+
+A SourceError's text reaches answers, ``doctor`` and logs, so it is cleaned when the error is
+made (secrets masked, control characters removed, length capped), and upstream response bodies
+never go into it: a vendor may echo the credentials it was sent. :func:`preview` is how a
+message quotes a caller's value: a short prefix and its length, never the whole of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+MAX_SOURCE_MESSAGE = 600
+PREVIEW_CHARS = 80
+
+
+def preview(value: object, limit: int = PREVIEW_CHARS) -> str:
+    """``repr`` of a caller's value, cut to ``limit`` characters with its length when longer."""
+    text = str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
 
 
 class OpsContextError(Exception):
@@ -44,7 +60,9 @@ class SourceError(OpsContextError):
     retriable = False
 
     def __init__(self, message: str, *, instance: str = ""):
-        super().__init__(message)
+        from opscontext.sanitize import clean_text
+
+        super().__init__(clean_text(message, MAX_SOURCE_MESSAGE, multiline=False))
         self.instance = instance
 
     def __str__(self) -> str:
@@ -68,28 +86,31 @@ class SourceDataError(SourceError):
     pass
 
 
-def error_for_status(status: int, *, instance: str, url: str, detail: str = "") -> SourceError:
-    """Map an HTTP status to the error tree, with a message that says what to check."""
-    suffix = f" ({detail})" if detail else ""
+def error_for_status(status: int, *, instance: str, url: str) -> SourceError:
+    """Map an HTTP status to the error tree, with a message that says what to check.
+
+    ``url`` is the address actually requested, already stripped of credentials. The response
+    body is deliberately not quoted: error pages echo tokens and Basic credentials.
+    """
     if status == 401:
         return SourceAuthError(
-            f"HTTP 401 from {url}: credentials were rejected; check the token or password{suffix}",
-            instance=instance,
+            f"HTTP 401 from {url}: credentials were rejected; check the token or password", instance=instance
         )
     if status == 403:
         return SourceAuthError(
-            f"HTTP 403 from {url}: the credentials lack permission for this call{suffix}",
+            f"HTTP 403 from {url}: the credentials lack permission for this call; check the token's scopes",
             instance=instance,
         )
     if status == 404:
-        return SourceNotFoundError(
-            f"HTTP 404 from {url}: check the configured url and object ids{suffix}",
-            instance=instance,
-        )
+        return SourceNotFoundError(f"HTTP 404 from {url}: check the configured url and object ids", instance=instance)
     if status == 429:
-        return SourceUnavailableError(
-            f"HTTP 429 from {url}: rate limited, retries exhausted{suffix}", instance=instance
-        )
+        return SourceUnavailableError(f"HTTP 429 from {url}: rate limited, retries exhausted", instance=instance)
     if status >= 500:
-        return SourceUnavailableError(f"HTTP {status} from {url}: the service is failing{suffix}", instance=instance)
-    return SourceDataError(f"HTTP {status} from {url}: unexpected answer{suffix}", instance=instance)
+        return SourceUnavailableError(
+            f"HTTP {status} from {url}: the service is failing; check its status and logs", instance=instance
+        )
+    return SourceDataError(
+        f"HTTP {status} from {url}: the source refused the request; check the connector's settings "
+        "(url, filters, API version) and the source's own log for the reason",
+        instance=instance,
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -20,11 +19,11 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from opscontext import __version__
 from opscontext.config import HttpConnectorConfig
 from opscontext.errors import SourceDataError, SourceError, SourceUnavailableError, error_for_status
+from opscontext.redact import redact_query
 
 log = logging.getLogger("opscontext.http")
 
 MAX_RETRY_AFTER_SECONDS = 30.0
-_SECRET_PARAMS = re.compile(r"(?i)((?:token|key|secret|password|sig|signature|auth)[^=&]*=)[^&]+")
 
 
 def user_agent() -> str:
@@ -33,10 +32,13 @@ def user_agent() -> str:
 
 def redact_url(url: str | httpx.URL) -> str:
     """A URL safe to log: credentials and secret-looking query values removed."""
-    u = httpx.URL(str(url))
+    try:
+        u = httpx.URL(str(url))
+    except httpx.InvalidURL:
+        return redact_query(str(url))
     if u.userinfo:
         u = u.copy_with(username=None, password=None)
-    return _SECRET_PARAMS.sub(r"\1***", str(u))
+    return redact_query(str(u))
 
 
 def redacting_event_hooks() -> dict[str, list[Any]]:
@@ -79,18 +81,6 @@ class _Wait:
         if isinstance(exc, _Retriable) and exc.retry_after is not None:
             return exc.retry_after
         return float(self._fallback(state))
-
-
-async def _excerpt(response: httpx.Response, limit: int = 2048) -> str:
-    """The start of an error body (vendors explain 400/422 there), redacted and shortened."""
-    from opscontext.redact import clip
-
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body.extend(chunk)
-        if len(body) >= limit:
-            break
-    return clip(" ".join(body[:limit].decode("utf-8", "replace").split()), 300) or ""
 
 
 def _content_length(response: httpx.Response) -> int:
@@ -160,6 +150,7 @@ class JsonClient:
         url = redact_url(self.http.base_url.join(path))
         try:
             async with self.http.stream("GET", path, params=params) as response:
+                url = redact_url(response.request.url)  # as requested, query included, secrets masked
                 if response.status_code == 429 or response.status_code >= 500:
                     asked = response.headers.get("Retry-After")
                     wait = parse_retry_after(asked)
@@ -171,8 +162,7 @@ class JsonClient:
                         retry_after=wait,
                     )
                 if response.status_code >= 400:
-                    detail = "" if response.status_code in (401, 403, 404) else await _excerpt(response)
-                    raise error_for_status(response.status_code, instance=self.instance, url=url, detail=detail)
+                    raise error_for_status(response.status_code, instance=self.instance, url=url)
                 if 300 <= response.status_code < 400:
                     # Redirects are not followed (credentials must not travel); say where it points.
                     where = redact_url(response.headers.get("Location", "nowhere"))

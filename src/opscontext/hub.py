@@ -28,6 +28,7 @@ from opscontext.cache import Cache, Entry
 from opscontext.errors import SourceError
 from opscontext.models import SourceState, SourceStatus, TimeWindow
 from opscontext.registry import Instance, Registry, utcnow
+from opscontext.sanitize import Sanitizer
 from opscontext.settings import Settings
 from opscontext.timeshift import shift
 
@@ -67,6 +68,7 @@ class Hub:
         self._shifted_items: dict[int, tuple[Any, Any]] = {}
         self._failures: dict[str, str] = {}  # cache key -> why its last fetch failed
         self._config_digests: dict[str, str] = {}
+        self._clean = Sanitizer()
 
     def now(self) -> datetime:
         return self.clock()
@@ -188,7 +190,7 @@ class Hub:
     async def _call(self, inst: Instance, method: str, arg: Any) -> Any:
         fn: Callable[..., Awaitable[Any]] = getattr(inst.connector, method)
         if arg is None:
-            raw = await fn()
+            raw = self._clean(await fn())  # secrets masked, text fenced: once, where data enters
             # Replay: shift an unchanged bulk answer once, not on every call, so downstream
             # memoisation (the World) sees the same object while the source is unchanged.
             memo = self._shifted.get((inst.name, method))
@@ -198,7 +200,7 @@ class Hub:
             self._shifted[(inst.name, method)] = (raw, value)
             return value
         args = arg if isinstance(arg, tuple) else (arg,)  # a tuple carries several arguments
-        raw_items = await fn(*(shift(a, -self.offset) for a in args))
+        raw_items = self._clean(await fn(*(shift(a, -self.offset) for a in args)))
         if not self.offset or not isinstance(raw_items, list):
             return shift(raw_items, self.offset)
         return [self._shift_item(item) for item in raw_items]

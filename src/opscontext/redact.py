@@ -1,43 +1,131 @@
 """Keep secrets out of answers and logs.
 
-Alert annotations, runbook bodies and change summaries are written by many hands and sometimes
-carry a token or a password. Everything such text passes through ``redact`` before it reaches a
-tool answer; the patterns favour false positives (a masked harmless string) over leaks.
+Alert annotations, runbook bodies, change summaries, catalog links and log lines are written by
+many hands and sometimes carry a token or a password. :func:`redact` masks every shape below; the
+patterns favour false positives (a masked harmless string) over leaks. :func:`needs_redaction`
+is a cheap test that is False for text none of them can match, so clean text costs one scan.
+
+What stays on purpose: e-mail addresses and phone numbers (reaching people is the product),
+timestamps, ids, hashes and ordinary URLs. Long digit runs are masked only when they look like a
+card number: a known card prefix and a valid Luhn checksum.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
-
-_PATTERNS = [
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S),
-    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),  # AWS access key ids
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),  # GitHub tokens
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}\b"),  # GitHub fine-grained tokens
-    re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),  # GitLab tokens
-    re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}\b"),  # API keys in the sk- style
-    re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/]+"),  # Slack webhooks
-    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),  # Slack tokens
-    re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b"),  # JWTs
-    re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{16,}"),
-]
-# key=value / key: value where the key names a secret; the key stays so the reader knows.
-_ASSIGN = re.compile(
-    r"(?i)(?<![a-z])((?:api[_-]?key|apikey|secret|password|passwd|pwd|token|access[_-]?key|private[_-]?key|"
-    r"client[_-]?secret|auth)[\w-]*\s*[=:]\s*(?:(?:bearer|basic|token)\s+)?)(\"[^\"]*\"|'[^']*'|[^\s,;&]+)"
-)
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/:@]+:[^\s/]*@")
 
 MASK = "[REDACTED]"
 
+# Words that make a key, header, env variable or query parameter name a secret.
+_SECRET_WORD = (
+    r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
+    r"account[_-]?key|shared[_-]?access[_-]?key|routing[_-]?key|integration[_-]?key|service[_-]?key|"
+    r"credentials?|auth(?!or)|signature|sig|session[_-]?id|cookie|sas|[_-]key"
+)
+
+# Whole tokens of known vendor shapes, masked outright.
+_TOKENS = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)"
+    r"|\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"  # AWS key ids
+    r"|\bAIza[0-9A-Za-z_-]{35}\b"  # Google API keys
+    r"|\bya29\.[0-9A-Za-z_-]{20,}"  # Google OAuth access tokens
+    r"|\b[A-Za-z0-9_~.-]{3}8Q~[A-Za-z0-9_~.-]{31,34}"  # Azure AD client secrets
+    r"|\bgh[pousr]_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{22,}\b"  # GitHub
+    r"|\bgl(?:pat|dt|rt|ptt|oas|cbt|imt|ft|agent)-[A-Za-z0-9_-]{20,}"  # GitLab
+    r"|\bxox[abposre]-[A-Za-z0-9-]{10,}|\bxapp-[A-Za-z0-9-]{10,}"  # Slack tokens
+    r"|https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]+"  # Slack webhooks
+    r"|\bdt0[a-z]\d{2}\.[A-Za-z0-9]{8,}(?:\.[A-Za-z0-9]{16,})?"  # Dynatrace tokens
+    r"|\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}|\bwhsec_[A-Za-z0-9]{20,}"  # Stripe
+    r"|\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"  # sk- style API keys
+    r"|\bSK[0-9a-fA-F]{32}\b|\bAC[0-9a-f]{32}\b"  # Twilio API key and account SIDs
+    r"|\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"  # SendGrid
+    r"|\bnpm_[A-Za-z0-9]{36}\b"  # npm
+    r"|\bpypi-[A-Za-z0-9_-]{50,}"  # PyPI
+    r"|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",  # JWTs
+    re.S,
+)
+# `Authorization: Bearer x`, `Basic dXNlcjpwYXNz`, PagerDuty's `Token token=x`.
+_AUTH_HEADER = re.compile(r"(?i)\b((?:bearer|basic|token|negotiate|digest)\s+(?:token=)?)[A-Za-z0-9._~+/=-]{8,}")
+# key=value, key: value, "key": "value", KEY=value; the key stays so the reader knows what it was.
+_ASSIGN = re.compile(
+    r"(?i)(?<![\w.-])([\w.-]*(?:" + _SECRET_WORD + r")[\w.-]*[\"']?\s*(?:=|:)\s*(?:(?:bearer|basic|token)\s+)?)"
+    r"(\"[^\"]*\"|'[^']*'|[^\s,;&\"'<>)}\]]+)"
+)
+# URL userinfo (scheme://user:password@host) and credential query parameters.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#\"']+@")
+_QUERY = re.compile(
+    r"(?i)([?&;](?:x-amz-[\w-]+|key|code|" + _SECRET_WORD + r"|[\w.-]*(?:token|secret|password))=)"
+    r"[^&#\s\"'<>]+"
+)
+# Digit runs that may be card numbers (checked with Luhn before masking).
+_CARD = re.compile(r"(?<![\w.-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\w])")
+# Standalone base64 of `user:password` (as echoed by servers that quote a Basic header); the
+# pre-check only notices padded ones, so an unpadded one is caught when something else is there.
+_B64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{12,}={0,2}(?![A-Za-z0-9+/=])")
+_B64_CREDS = re.compile(r"[\x21-\x39\x3b-\x7e]{1,64}:[\x20-\x7e]{1,128}")
+
+# A superset of every pattern above, run on lower-cased text: when it finds nothing, redact()
+# would change nothing. Every branch starts with a literal, which keeps the scan cheap.
+_TRIGGER = re.compile(
+    r"(?:"
+    + _SECRET_WORD.replace("(?!or)", "")
+    + r"|akia|asia|agpa|aida|aroa|anpa|aiza|ya29\.|8q~|gh[pousr]_|github_pat"
+    r"|gl[a-z]{2,5}-|xox|xapp-|hooks\.slack|dt0|sk_|rk_|pk_|whsec_|sk-|sg\.|npm_|pypi-|eyj|-----begin|bearer|basic"
+    r"|negotiate|digest|x-amz-|://[^\s/?#]+@|&code=|\?code=|;code=|&key=|\?key=|;key=)"
+)
+_SHAPES = re.compile(r"[2-6]\d{3}(?:[ -]?\d){9,15}|[A-Za-z0-9+/]{10}={1,2}|[SA][KC][0-9a-fA-F]{32}")
+
+
+def needs_redaction(text: str) -> bool:
+    """False when :func:`redact` would return ``text`` unchanged (a cheap pre-check)."""
+    return _TRIGGER.search(text.lower()) is not None or _SHAPES.search(text) is not None
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn checksum card numbers carry."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _card(match: re.Match[str]) -> str:
+    digits = re.sub(r"[ -]", "", match.group(0))
+    return MASK if 13 <= len(digits) <= 19 and luhn_ok(digits) else match.group(0)
+
+
+def _b64(match: re.Match[str]) -> str:
+    token = match.group(0)
+    if len(token) % 4 or not any(c.isdigit() or c in "+/=" for c in token):
+        return token
+    try:
+        decoded = base64.b64decode(token, validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return token
+    return MASK if _B64_CREDS.fullmatch(decoded) else token
+
+
+def redact_query(url: str) -> str:
+    """``url`` with userinfo and credential query values masked; other text untouched."""
+    url = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", url)
+    return _QUERY.sub(lambda m: m.group(1) + MASK, url)
+
 
 def redact(text: str | None) -> str | None:
-    if not text:
+    """``text`` with every secret shape masked; None and clean text come back as they are."""
+    if not text or not needs_redaction(text):
         return text
-    for pattern in _PATTERNS:
-        text = pattern.sub(MASK, text)
-    text = _ASSIGN.sub(lambda m: m.group(1) + MASK, text)
-    return _URL_CREDENTIALS.sub(lambda m: m.group(1) + MASK + "@", text)
+    text = _TOKENS.sub(MASK, text)
+    text = redact_query(text)
+    text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
+    text = _ASSIGN.sub(lambda m: m.group(1) + MASK if m.group(2) != MASK else m.group(0), text)
+    text = _CARD.sub(_card, text)
+    return _B64.sub(_b64, text)
 
 
 def clip(text: str | None, limit: int) -> str | None:

@@ -1,4 +1,9 @@
-"""Readable terminal output for each answer (rich). `--json` bypasses all of this."""
+"""Readable terminal output for each answer (rich). `--json` bypasses all of this.
+
+Everything printed that did not come from this module passes :func:`safe`: answers are cleaned
+where data enters, but a terminal is one more place where an escape sequence (title change,
+screen clear, hidden text) or rich markup in a change summary would act instead of being shown.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from opscontext.models import SourceState, SourceStatus
+from opscontext.sanitize import strip_unsafe
+
+
+def safe(text: object) -> str:
+    """Text from a source or a caller, printable as is: no terminal escapes, bidi controls or markup."""
+    return escape(strip_unsafe(str(text)))
 
 
 def _t(at: datetime | None) -> str:
@@ -21,38 +32,36 @@ def _sources(statuses: list[SourceStatus], notes: list[str], console: Console) -
     ok = len(statuses) - len(bad)
     line = f"[dim]sources: {ok} ok"
     if bad:
-        line += ", " + ", ".join(f"[yellow]{s.source} {s.state.value}[/yellow]" for s in bad)
+        line += ", " + ", ".join(f"[yellow]{safe(s.source)} {s.state.value}[/yellow]" for s in bad)
     console.print(line + "[/dim]")
     for note in notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+        console.print(f"[yellow]note:[/yellow] {safe(note)}")
 
 
 def render_who_owns(a: Any, console: Console) -> None:
     s = a.service
     console.print(
-        f"[bold]{escape(s.name)}[/bold] {escape(s.title or '')}  [dim]{s.kind} {s.tier or ''} {s.system or ''}[/dim]"
+        f"[bold]{safe(s.name)}[/bold] {safe(s.title or '')}  [dim]{s.kind} {s.tier or ''} {s.system or ''}[/dim]"
     )
     if a.owner:
         o = a.owner
         console.print(
-            f"owner: [bold]{escape(o.title or o.team)}[/bold] ({escape(o.team)})  "
-            f"{escape(o.chat_channel or '')}  {escape(o.email or '')}"
+            f"owner: [bold]{safe(o.title or o.team)}[/bold] ({safe(o.team)})  "
+            f"{safe(o.chat_channel or '')}  {safe(o.email or '')}"
         )
     else:
         console.print("[red]owner: none recorded[/red]")
     table = Table("level", "on call now", "contact", "until", "schedule", title="On call")
     for e in a.on_call:
-        table.add_row(str(e.level), escape(e.person), escape(e.phone or e.email or ""), _t(e.until), escape(e.schedule))
+        table.add_row(str(e.level), safe(e.person), safe(e.phone or e.email or ""), _t(e.until), safe(e.schedule))
     console.print(table if a.on_call else "[yellow]nobody on call found[/yellow]")
     if a.escalation:
-        esc = Table(
-            "after", "target", "contact", "engages at", title=f"Escalation: {escape(a.escalation_policy or '')}"
-        )
+        esc = Table("after", "target", "contact", "engages at", title=f"Escalation: {safe(a.escalation_policy or '')}")
         for step in a.escalation:
-            esc.add_row(f"{step.after_minutes} min", escape(step.target), escape(step.contact or ""), _t(step.at))
+            esc.add_row(f"{step.after_minutes} min", safe(step.target), safe(step.contact or ""), _t(step.at))
         console.print(esc)
     if a.next_escalation:
-        console.print(f"next escalation: [bold]{escape(a.next_escalation)}[/bold]")
+        console.print(f"next escalation: [bold]{safe(a.next_escalation)}[/bold]")
     _sources(a.sources, a.notes, console)
 
 
@@ -61,7 +70,9 @@ def render_what_changed(a: Any, console: Console) -> None:
         "at", "service", "kind", "summary", "author", "relation", title=f"Changes {_t(a.since)} .. {_t(a.until)}"
     )
     for c in a.changes:
-        table.add_row(_t(c.at), escape(c.service or "?"), c.kind, escape(c.summary), escape(c.author or ""), c.relation)
+        table.add_row(
+            _t(c.at), safe(c.service or "?"), safe(c.kind), safe(c.summary), safe(c.author or ""), safe(c.relation)
+        )
     console.print(table)
     console.print(f"{a.total} changes" + (f", {a.omitted} not shown" if a.omitted else ""))
     _sources(a.sources, a.notes, console)
@@ -69,40 +80,40 @@ def render_what_changed(a: Any, console: Console) -> None:
 
 def render_blast(a: Any, console: Console) -> None:
     console.print(
-        f"[bold]Blast radius of {escape(a.service)}[/bold]: "
+        f"[bold]Blast radius of {safe(a.service)}[/bold]: "
         f"{a.impacted_total} impacted, {a.depends_on_total} dependencies"
     )
     table = Table("distance", "impacted service", "user-facing", "tier", "path")
     for i in a.impacted:
         table.add_row(
             str(i.distance),
-            escape(i.service),
+            safe(i.service),
             "yes" if i.user_facing else "",
-            i.tier or "",
-            escape(" -> ".join(i.path)),
+            safe(i.tier or ""),
+            safe(" -> ".join(i.path)),
         )
     console.print(table)
     if a.depends_on:
-        console.print("depends on: " + ", ".join(f"{escape(d.service)} ({d.distance})" for d in a.depends_on))
+        console.print("depends on: " + ", ".join(f"{safe(d.service)} ({d.distance})" for d in a.depends_on))
     for h in getattr(a, "health", None) or ():
         errors = "errors n/a" if h.error_rate is None else f"errors {h.error_rate:.1%}"
         p99 = "p99 n/a" if h.latency_p99_seconds is None else f"p99 {h.latency_p99_seconds:.3g} s"
         rate = "n/a req/s" if h.request_rate is None else f"{h.request_rate:.3g} req/s"
         hot = h.error_rate is not None and h.error_rate >= 0.05  # past a typical 5% paging threshold
-        line = f"{escape(h.service)}: {errors}, {p99}, {rate}"
-        console.print(f"health: {'[red]' + line + '[/red]' if hot else line} [dim]({escape(h.source)})[/dim]")
-    console.print("[dim]" + escape(a.diagram) + "[/dim]")
+        line = f"{safe(h.service)}: {errors}, {p99}, {rate}"
+        console.print(f"health: {'[red]' + line + '[/red]' if hot else line} [dim]({safe(h.source)})[/dim]")
+    console.print("[dim]" + safe(a.diagram) + "[/dim]")
     _sources(a.sources, a.notes, console)
 
 
 def render_runbooks(a: Any, console: Console) -> None:
     for r in a.runbooks:
-        console.print(f"[bold]{escape(r.title)}[/bold]  score {r.score}  [dim]{escape(', '.join(r.matched_on))}[/dim]")
-        console.print(f"  {escape(r.location)}")
+        console.print(f"[bold]{safe(r.title)}[/bold]  score {r.score}  [dim]{safe(', '.join(r.matched_on))}[/dim]")
+        console.print(f"  {safe(r.location)}")
         if r.section:
-            console.print(f"  section: [bold]{escape(r.section)}[/bold]")
+            console.print(f"  section: [bold]{safe(r.section)}[/bold]")
         if r.excerpt:
-            console.print("  " + escape(r.excerpt[:600]).replace("\n", "\n  "))
+            console.print("  " + safe(r.excerpt[:600]).replace("\n", "\n  "))
     if not a.runbooks:
         console.print("[yellow]no runbook found[/yellow]")
     _sources(a.sources, a.notes, console)
@@ -114,14 +125,13 @@ def render_correlation(a: Any, console: Console) -> None:
         f"(noise reduction {a.noise_reduction:.0%}; {a.duplicates_removed} duplicates, {len(a.flapping)} flapping)"
     )
     for g in a.groups:
-        console.print(f"\n[bold]{escape(g.id)}[/bold] {g.alert_count} alerts since {_t(g.started_at)}")
+        console.print(f"\n[bold]{safe(g.id)}[/bold] {g.alert_count} alerts since {_t(g.started_at)}")
         console.print(
-            f"  primary contributor: [bold red]{escape(g.primary_contributor)}[/bold red] "
-            f"(confidence {g.confidence:.2f})"
+            f"  primary contributor: [bold red]{safe(g.primary_contributor)}[/bold red] (confidence {g.confidence:.2f})"
         )
-        console.print(f"  {escape(g.summary)}")
+        console.print(f"  {safe(g.summary)}")
         for c in g.candidates[:3]:
-            console.print(f"   - {escape(c.service)} {c.score:.2f}: {escape('; '.join(c.evidence[:3]))}")
+            console.print(f"   - {safe(c.service)} {c.score:.2f}: {safe('; '.join(c.evidence[:3]))}")
     if a.ungrouped:
         console.print("\nungrouped: " + ", ".join(f"{k}: {v}" for k, v in a.ungrouped.items()))
     _sources(a.sources, a.notes, console)
@@ -131,17 +141,19 @@ def render_connectors(specs: dict[str, Any], console: Console) -> None:
     table = Table("type", "capabilities", "summary", "config fields")
     for spec in sorted(specs.values(), key=lambda s: s.type):
         fields = ", ".join(n for n in spec.config_model.model_fields if n not in ("type",))
-        table.add_row(spec.type, ", ".join(spec.capabilities), escape(spec.summary), escape(fields))
+        table.add_row(safe(spec.type), safe(", ".join(spec.capabilities)), safe(spec.summary), safe(fields))
     console.print(table)
     console.print("[dim]Details and defaults: `opscontext connectors --json`.[/dim]")
 
 
 def render_checks(settings: Any, results: list[Any], console: Console) -> None:
-    console.print(f"config: {settings.config_file or 'demo world'}")
+    console.print(f"config: {safe(settings.config_file or 'demo world')}")
     table = Table("instance", "type", "capabilities", "status", "detail", "seconds")
     for r in results:
         status = "[green]ok[/green]" if r.ok else "[red]FAILED[/red]"
-        table.add_row(r.instance, r.type, ", ".join(r.capabilities), status, escape(r.detail), f"{r.seconds:.2f}")
+        table.add_row(
+            safe(r.instance), safe(r.type), safe(", ".join(r.capabilities)), status, safe(r.detail), f"{r.seconds:.2f}"
+        )
     console.print(table)
     if not results:
         console.print("[yellow]No connectors configured: add \\[connectors.<name>] tables to the config.[/yellow]")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from opscontext.errors import InputError
+from opscontext.errors import InputError, preview
 from opscontext.models import TimeWindow
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -49,7 +49,7 @@ def parse_duration(text: str) -> timedelta | None:
         return None
     seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(compact))
     if seconds > MAX_DURATION_SECONDS:
-        raise InputError(f"The duration {text.strip()!r} is longer than ten years; use a shorter one.")
+        raise InputError(f"The duration {preview(text.strip())} is longer than ten years; use a shorter one.")
     return timedelta(seconds=seconds)
 
 
@@ -65,17 +65,17 @@ def parse_time(text: str, *, now: datetime, name: str = "time") -> datetime:
         try:
             return now - delta
         except OverflowError:
-            raise InputError(f"`{name}`={raw!r} reaches before year 1; use a shorter duration.") from None
+            raise InputError(f"`{name}`={preview(raw)} reaches before year 1; use a shorter duration.") from None
     try:
         value = datetime.fromisoformat(raw.replace("z", "Z"))
     except ValueError:
         raise InputError(
-            f"`{name}`={raw!r} is not a time. Use an ISO 8601 timestamp like 2026-03-10T13:45:00Z "
+            f"`{name}`={preview(raw)} is not a time. Use an ISO 8601 timestamp like 2026-03-10T13:45:00Z "
             "or a duration meaning that long ago, like 90m, 2h or 1d."
         ) from None
     if value.year < EARLIEST_YEAR or value.year > now.year + 1:
         # Far dates mean a typo, and they overflow the arithmetic done with windows downstream.
-        raise InputError(f"`{name}`={raw!r} is outside {EARLIEST_YEAR}..{now.year + 1}; check the year.")
+        raise InputError(f"`{name}`={preview(raw)} is outside {EARLIEST_YEAR}..{now.year + 1}; check the year.")
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

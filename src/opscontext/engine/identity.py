@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from rapidfuzz import fuzz, process
 
-from opscontext.errors import InputError
+from opscontext.errors import InputError, preview
 from opscontext.models import Service, Team
 
 _SEPARATORS = re.compile(r"[\s_\-./:]+")
@@ -110,13 +110,15 @@ class ServiceResolver:
         if not cleaned:
             raise InputError(f"Give a {what} name, e.g. one listed in the catalog.")
         if len(cleaned) > MAX_QUERY:
-            raise InputError(f"The {what} name is {len(cleaned)} characters long; service names are short.")
+            raise InputError(
+                f"The {what} name {preview(cleaned)} is too long (limit {MAX_QUERY}); service names are short."
+            )
         name = self.index.match(cleaned)
         if name is not None:
             return self.services[name]
         suggestions = self.index.suggest(cleaned)
         hint = "" if suggestions else " No similar names exist; check the catalog."
-        raise InputError(f"Unknown {what} {cleaned!r}.{hint}", suggestions=suggestions)
+        raise InputError(f"Unknown {what} {preview(cleaned)}.{hint}", suggestions=suggestions)
 
     def match(self, text: str | None) -> str | None:
         return self.index.match(text)

@@ -8,10 +8,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from opscontext.answers import Answer
+from opscontext.answers import Answer, quoted
 from opscontext.app import App
 from opscontext.engine.blast import BlastRadius, blast_radius
-from opscontext.errors import InputError
+from opscontext.errors import InputError, preview
 from opscontext.models import ServiceHealth, SourceStatus
 from opscontext.queries.common import failure_notes, require_some
 from opscontext.world import World
@@ -19,12 +19,15 @@ from opscontext.world import World
 log = logging.getLogger(__name__)
 
 MAX_DEPTH = 20
+MAX_TIER = 64
 # Health is asked for in one query per metric; this bounds the matcher and the answer.
 MAX_HEALTH_SERVICES = 60
 
 
 class BlastRadiusAnswer(BlastRadius, Answer):
     """The engine's blast radius plus live health and per-source status."""
+
+    untrusted_fields: str = quoted("service names, paths and the diagram's labels")
 
     health: list[ServiceHealth] = Field(
         default_factory=list,
@@ -69,12 +72,14 @@ def _known_tier(tier: str | None, world: World) -> str | None:
     if tier is None or not tier.strip():
         return None
     wanted = tier.strip()
+    if len(wanted) > MAX_TIER:
+        raise InputError(f"`tier` {preview(wanted)} is too long; tiers are short names such as tier-1.")
     known = sorted({s.tier for s in world.catalog.services if s.tier})
     normal = {t.lower(): t for t in known}
     candidates = (wanted.lower(), f"tier-{wanted}".lower())
     match = next((normal[c] for c in candidates if c in normal), None)
     if match is None:
-        raise InputError(f"No service has tier {wanted!r}. Known tiers: {', '.join(known) or 'none recorded'}.")
+        raise InputError(f"No service has tier {preview(wanted)}. Known tiers: {', '.join(known) or 'none recorded'}.")
     return match
 
 

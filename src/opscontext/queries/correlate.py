@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from pydantic import Field
 
-from opscontext.answers import Answer
+from opscontext.answers import Answer, quoted
 from opscontext.app import App
 from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
@@ -23,6 +23,7 @@ MAX_FLAPPING_LISTED = 20
 
 
 class CorrelationAnswer(Correlation, Answer):
+    untrusted_fields: str = quoted("groups[].summary, candidates[].evidence, alerts[].alertname, flapping keys")
     since: datetime
     until: datetime
     service: str | None = Field(default=None, description="The service filter applied, if any.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from opscontext.answers import RunbookAnswer, RunbookHit
 from opscontext.app import App
 from opscontext.engine.runbook_rank import rank
-from opscontext.errors import InputError
+from opscontext.errors import InputError, preview
 from opscontext.models import Runbook, Service
 from opscontext.queries.common import failure_notes, require_some
 from opscontext.redact import clip
@@ -20,7 +20,9 @@ async def get_runbook(
     if not any(x and x.strip() for x in (service, alert, query)):
         raise InputError("Give at least one of `service`, `alert` (an alert name) or `query` (words to search for).")
     if query and len(query) > MAX_QUERY:
-        raise InputError(f"`query` is {len(query)} characters; keep it under {MAX_QUERY} (a few keywords work best).")
+        raise InputError(
+            f"`query` {preview(query)} is too long; keep it under {MAX_QUERY} characters (a few keywords work best)."
+        )
     if alert and len(alert) > 200:
         raise InputError("`alert` should be an alert name such as PaymentLatencyHigh.")
     world = await app.worlds.build()
@@ -72,7 +74,7 @@ def _check_alert_known(alert: str, books: list[Runbook]) -> None:
     names = sorted({a for rb in books for a in rb.alerts})
     close = [m for m, score, _ in process.extract(alert, names, scorer=fuzz.ratio, limit=3) if score >= 85]
     if close and alert not in close:
-        raise InputError(f"No runbook covers alert {alert!r}.", suggestions=close)
+        raise InputError(f"No runbook covers alert {preview(alert)}.", suggestions=close)
 
 
 def _catalog_links(svc: Service, seen: set[str]) -> list[RunbookHit]:
