@@ -30,6 +30,9 @@ def user_agent() -> str:
     return f"opscontext/{__version__} (+https://github.com/opscontext/opscontext)"
 
 
+MAX_URL_SHOWN = 160
+
+
 def redact_url(url: str | httpx.URL) -> str:
     """A URL safe to log: credentials and secret-looking query values removed."""
     try:
@@ -38,7 +41,10 @@ def redact_url(url: str | httpx.URL) -> str:
         return redact_query(str(url))
     if u.userinfo:
         u = u.copy_with(username=None, password=None)
-    return redact_query(str(u))
+    text = redact_query(str(u))
+    # A PromQL query can run to kilobytes: the path and the start of the query identify the
+    # request; the rest would push the reason out of a capped error message.
+    return text if len(text) <= MAX_URL_SHOWN else text[: MAX_URL_SHOWN - 1] + "…"
 
 
 def redacting_event_hooks() -> dict[str, list[Any]]:
