@@ -119,8 +119,10 @@ def reason_of(exc: BaseException, *, names: tuple[str, ...] = ()) -> str:
 
 
 def _listing(problems: list[Problem]) -> str:
+    # Each part gets its share of the budget, so the count of the rest always survives clipping.
     shown = "; ".join(f"{p.where}: {p.reason}" for p in problems[:LISTED])
     rest = len(problems) - LISTED
+    shown = _clip(shown, MAX_DETAIL // 2 - 20)
     return f"{shown} (and {rest} more)" if rest > 0 else shown
 
 
