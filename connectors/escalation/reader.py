@@ -19,7 +19,7 @@ from connectors.escalation.wire import PolicyListDoc
 from opscontext.errors import SourceDataError
 from opscontext.files import DEFAULT_MAX_FILE_MB, Load, Reloading
 from opscontext.models import EscalationPolicy
-from opscontext.problems import LoadReport
+from opscontext.problems import LoadReport, reason_of
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def parse_file(path: Path, text: str, *, instance: str) -> list[EscalationPolicy
     try:
         documents = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
-        raise SourceDataError(f"{path}: not valid YAML: {exc}", instance=instance) from None
+        raise SourceDataError(f"{path}: not valid YAML: {reason_of(exc)}", instance=instance) from None
     except UnicodeDecodeError:
         raise SourceDataError(f"{path}: not UTF-8 text", instance=instance) from None
     policies: list[EscalationPolicy] = []
