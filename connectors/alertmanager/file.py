@@ -13,9 +13,9 @@ from pathlib import Path
 from connectors.alertmanager.config import AlertmanagerFileConfig
 from connectors.alertmanager.mapping import collapse, parse_alerts, to_alert
 from connectors.alertmanager.wire import GettableAlert
-from opscontext.errors import SourceDataError
-from opscontext.files import Reloading
+from opscontext.files import Load, Reloading
 from opscontext.models import Alert, TimeWindow
+from opscontext.problems import LoadReport
 from opscontext.registry import ConnectorContext
 
 
@@ -26,27 +26,29 @@ class AlertmanagerFile:
         self.ctx = ctx
         self.config = ctx.config
         root = ctx.resolve_path(self.config.path)
-        self._files = Reloading(root, self._parse, instance=ctx.name, patterns=("*.json",))
+        self._files = Reloading(
+            root, self._parse, instance=ctx.name, patterns=("*.json",), max_file_mb=self.config.max_file_mb
+        )
 
-    def _parse(self, files: list[Path]) -> list[Alert]:
+    def problems(self) -> LoadReport:
+        """Snapshots left out and entries dropped in the last load (the hub reports them)."""
+        return self._files.problems()
+
+    def _parse(self, load: Load) -> list[Alert]:
         entries: list[GettableAlert] = []
-        for path in files:
-            entries.extend(self._read_snapshot(path))
+        for path, (parsed, total) in load.each(lambda p: self._read_snapshot(p, load.read_text(p))):
+            entries.extend(parsed)
+            if len(parsed) < total:
+                bad = total - len(parsed)
+                load.dropped(path, f"{bad} of {total} alert entries malformed and left out")
         cfg = self.config
         return [to_alert(w, source=self.ctx.name, mapping=cfg) for w in collapse(entries)]
 
-    def _read_snapshot(self, path: Path) -> list[GettableAlert]:
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            msg = f"{path} is not valid JSON: {exc}"
-            raise SourceDataError(msg, instance=self.ctx.name) from None
+    def _read_snapshot(self, path: Path, text: str) -> tuple[list[GettableAlert], int]:
+        raw = json.loads(text)
         if not isinstance(raw, list):
-            raise SourceDataError(
-                f"{path} must hold a JSON array as returned by GET /api/v2/alerts",
-                instance=self.ctx.name,
-            )
-        return parse_alerts(raw, where=str(path))
+            raise ValueError("must hold a JSON array as returned by GET /api/v2/alerts")
+        return parse_alerts(raw, where=str(path)), len(raw)
 
     async def alerts(self, window: TimeWindow) -> list[Alert]:
         return [a for a in await self._files.get() if a.active_during(window)]

@@ -16,6 +16,7 @@ from opscontext.errors import ConfigError
 from opscontext.files import Derived, Reloading
 from opscontext.http import JsonClient
 from opscontext.models import CatalogSnapshot, DependencyEdge
+from opscontext.problems import LoadReport
 from opscontext.registry import ConnectorContext
 
 
@@ -43,7 +44,11 @@ class BackstageFiles:
         self.name = ctx.name
         config = _config(ctx, BackstageFilesConfig)
         self._files = Reloading(
-            ctx.resolve_path(config.path), read_entity_files, instance=ctx.name, patterns=PATTERNS
+            ctx.resolve_path(config.path),
+            read_entity_files,
+            instance=ctx.name,
+            patterns=PATTERNS,
+            max_file_mb=config.max_file_mb,
         )
         # Mapped once per change of the files, not once per call.
         self._catalog: Derived[EntityFiles, CatalogSnapshot] = Derived(
@@ -52,6 +57,10 @@ class BackstageFiles:
         self._edges: Derived[EntityFiles, list[DependencyEdge]] = Derived(
             lambda read: build_edges(read.entities, source=self.name)
         )
+
+    def problems(self) -> LoadReport:
+        """Files left out and entities dropped in the last load (the hub reports them)."""
+        return self._files.problems()
 
     async def _read(self) -> EntityFiles:
         return await self._files.get()
@@ -69,8 +78,6 @@ class BackstageFiles:
             f"{read.files} files: {len(snap.services)} services, {len(snap.teams)} teams, "
             f"{len(snap.people)} people, {len(edges)} edges"
         )
-        if read.bad_files:
-            line += f"; skipped unreadable {', '.join(read.bad_files)}"
         if read.bad_entities:
             line += f"; skipped {read.bad_entities} malformed entities"
         return line

@@ -1,21 +1,19 @@
 """Reads ``catalog-info.yaml``-style files: one or many entities per file, many files per tree.
 
-A file that is not valid YAML is skipped with a warning so one bad commit does not blank the
-whole catalog; only when no file at all can be read is the source reported broken.
+A file that is not valid YAML is skipped and reported (the source is then degraded, naming it)
+so one bad commit does not blank the whole catalog; only when no file at all can be read is the
+source reported failed.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from connectors.backstage.wire import Entity, entities_from
-
-log = logging.getLogger(__name__)
+from opscontext.files import Load
 
 PATTERNS = ("*.yaml", "*.yml")
 
@@ -28,27 +26,20 @@ class EntityFiles:
     bad_entities: int  # Backstage entities that failed validation
 
 
-class UnreadableCatalog(ValueError):
-    """Raised to Reloading, which reports it as SourceDataError naming the path."""
+def _documents(text: str) -> list[Any]:
+    return [doc for doc in yaml.safe_load_all(text) if doc is not None]
 
 
-def _documents(path: Path) -> list[Any]:
-    with path.open(encoding="utf-8") as fh:
-        return [doc for doc in yaml.safe_load_all(fh) if doc is not None]
-
-
-def read_entity_files(paths: list[Path]) -> EntityFiles:
-    if not paths:
-        raise UnreadableCatalog("no *.yaml or *.yml files found")
-    docs: list[Any] = []
-    bad_files: list[str] = []
-    for path in paths:
-        try:
-            docs.extend(_documents(path))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            bad_files.append(path.name)
-            log.warning("skipping %s: not valid YAML (%s)", path, type(exc).__name__)
-    if len(bad_files) == len(paths):
-        raise UnreadableCatalog(f"none of the {len(paths)} catalog files is valid YAML")
-    entities, bad_entities = entities_from(docs)
-    return EntityFiles(entities, len(paths) - len(bad_files), tuple(bad_files), bad_entities)
+def read_entity_files(load: Load) -> EntityFiles:
+    """Entities of every readable file; a file that is not YAML is skipped and reported."""
+    docs_by_file = load.each(lambda path: _documents(load.read_text(path)))
+    entities: list[Entity] = []
+    bad_entities = 0
+    for path, docs in docs_by_file:
+        found, bad = entities_from(docs)
+        entities.extend(found)
+        if bad:
+            bad_entities += bad
+            load.dropped(path, f"{bad} malformed entit{'y' if bad == 1 else 'ies'} left out")
+    bad_files = tuple(p.where for p in load.problems if p.skipped)
+    return EntityFiles(entities, len(docs_by_file), bad_files, bad_entities)

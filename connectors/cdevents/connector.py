@@ -12,6 +12,7 @@ from opscontext.config import FileConnectorConfig
 from opscontext.errors import ConfigError
 from opscontext.files import Derived, Reloading
 from opscontext.models import Change, TimeWindow
+from opscontext.problems import LoadReport
 from opscontext.registry import ConnectorContext
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class CdEvents:
             read_event_files,
             instance=ctx.name,
             patterns=PATTERNS,
+            max_file_mb=ctx.config.max_file_mb,
         )
         self._mapped = Derived(self._map)  # mapped once per change of the files
 
@@ -51,6 +53,10 @@ class CdEvents:
             if change is not None and change.id not in changes:
                 changes[change.id] = change
         return sorted(changes.values(), key=lambda c: (c.at, c.id))
+
+    def problems(self) -> LoadReport:
+        """Files left out and records dropped in the last load (the hub reports them)."""
+        return self._files.problems()
 
     async def changes(self, window: TimeWindow) -> list[Change]:
         return [c for c in self._mapped(await self._files.get()) if window.contains(c.at)]

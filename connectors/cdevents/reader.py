@@ -1,14 +1,14 @@
 """Reads CDEvents from files: JSON lines (``.jsonl``/``.ndjson``) or JSON (``.json``).
 
 A ``.json`` file holds one event or an array of events. A line or array item that is not a
-valid event is skipped and counted; a file from which not one event can be read is reported as
-broken, because that is a wrong path or format, not a stray bad record.
+valid event is skipped and reported; a file from which not one event can be read is left out and
+reported, because that is a wrong path or format, not a stray bad record. Either way the source
+is degraded, never silently ok.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,14 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.cdevents.wire import CDEvent
-
-log = logging.getLogger(__name__)
+from opscontext.files import Load
 
 PATTERNS = ("*.json", "*.jsonl", "*.ndjson")
-
-
-class UnreadableEvents(ValueError):
-    """Raised to Reloading, which reports it as SourceDataError naming the path."""
 
 
 @dataclass(frozen=True)
@@ -33,14 +28,10 @@ class ReadEvents:
     invalid: int  # records skipped because they were not valid JSON or not CDEvents
 
 
-def _records(path: Path) -> tuple[list[Any], int]:
+def _records(path: Path, text: str) -> tuple[list[Any], int]:
     """The JSON values in one file, and how many lines were not JSON at all."""
-    text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".json":
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UnreadableEvents(f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        value = json.loads(text)  # a broken .json file is left out as a whole, with its line
         return (value if isinstance(value, list) else [value]), 0
     records: list[Any] = []
     broken = 0
@@ -54,27 +45,30 @@ def _records(path: Path) -> tuple[list[Any], int]:
     return records, broken
 
 
-def _events(path: Path) -> tuple[list[CDEvent], int]:
-    records, invalid = _records(path)
+def _events(path: Path, text: str) -> tuple[list[CDEvent], int, str]:
+    """Valid events of one file, how many records were not, and the first reason why."""
+    records, invalid = _records(path, text)
+    first = "not JSON" if invalid else ""
     events: list[CDEvent] = []
     for record in records:
         try:
             events.append(CDEvent.model_validate(record))
         except ValidationError as exc:
             invalid += 1
-            log.debug("skipping invalid CDEvent in %s: %s", path.name, exc.errors()[0]["msg"])
+            err = exc.errors()[0]
+            first = first or f"{'.'.join(map(str, err['loc'])) or 'record'}: {err['msg']}"
     if invalid and not events:
-        raise UnreadableEvents(f"{path.name}: none of its {invalid} records is a CDEvent")
-    if invalid:
-        log.warning("skipped %d invalid records in %s", invalid, path.name)
-    return events, invalid
+        raise ValueError(f"none of its {invalid} records is a CDEvent ({first})")
+    return events, invalid, first
 
 
-def read_event_files(paths: list[Path]) -> ReadEvents:
+def read_event_files(load: Load) -> ReadEvents:
+    """Events of every readable file; broken files and invalid records are reported, not hidden."""
     events: list[CDEvent] = []
     invalid = 0
-    for path in paths:
-        found, bad = _events(path)
+    for path, (found, bad, why) in load.each(lambda p: _events(p, load.read_text(p))):
         events.extend(found)
         invalid += bad
-    return ReadEvents(events, len(paths), invalid)
+        if bad:
+            load.dropped(path, f"{bad} invalid record{'s' if bad > 1 else ''} left out (first: {why})")
+    return ReadEvents(events, len(load.files), invalid)

@@ -6,6 +6,7 @@ from connectors.escalation.config import EscalationConfig
 from connectors.escalation.reader import PolicyReader
 from opscontext.errors import ConfigError
 from opscontext.models import EscalationPolicy
+from opscontext.problems import LoadReport
 from opscontext.registry import ConnectorContext
 
 
@@ -16,7 +17,12 @@ class EscalationConnector:
         if not isinstance(ctx.config, EscalationConfig):
             raise ConfigError("expected an escalation configuration", instance=ctx.name)
         self.ctx = ctx
-        self._reader = PolicyReader(ctx.resolve_path(ctx.config.path), instance=ctx.name)
+        config = ctx.config
+        self._reader = PolicyReader(ctx.resolve_path(config.path), instance=ctx.name, max_file_mb=config.max_file_mb)
+
+    def problems(self) -> LoadReport:
+        """Policy files left out of the last load (the hub reports them)."""
+        return self._reader.problems()
 
     async def escalation_policies(self) -> list[EscalationPolicy]:
         return list(await self._reader.get())

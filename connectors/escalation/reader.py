@@ -17,8 +17,9 @@ from pydantic_core import ErrorDetails
 from connectors.escalation.mapping import to_policy
 from connectors.escalation.wire import PolicyListDoc
 from opscontext.errors import SourceDataError
-from opscontext.files import Reloading
+from opscontext.files import DEFAULT_MAX_FILE_MB, Load, Reloading
 from opscontext.models import EscalationPolicy
+from opscontext.problems import LoadReport, reason_of
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,12 @@ def _describe(path: Path, raw: Any, errors: list[ErrorDetails]) -> str:
     return f"{head}: {message}{more}"
 
 
-def parse_file(path: Path, *, instance: str) -> list[EscalationPolicy]:
-    """Every policy in one file (several YAML documents allowed), validated."""
+def parse_file(path: Path, text: str, *, instance: str) -> list[EscalationPolicy]:
+    """Every policy in one file's text (several YAML documents allowed), validated."""
     try:
-        documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        documents = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
-        raise SourceDataError(f"{path}: not valid YAML: {exc}", instance=instance) from None
+        raise SourceDataError(f"{path}: not valid YAML: {reason_of(exc)}", instance=instance) from None
     except UnicodeDecodeError:
         raise SourceDataError(f"{path}: not UTF-8 text", instance=instance) from None
     policies: list[EscalationPolicy] = []
@@ -81,12 +82,13 @@ def parse_file(path: Path, *, instance: str) -> list[EscalationPolicy]:
     return policies
 
 
-def merge(files: list[Path], *, instance: str) -> list[EscalationPolicy]:
-    """Policies of all files; a name defined twice is an error naming both files."""
+def merge(load: Load, *, instance: str) -> list[EscalationPolicy]:
+    """Policies of all readable files; a file that fails validation is left out and reported,
+    a name defined twice is an error naming both files."""
     seen: dict[str, Path] = {}
     merged: list[EscalationPolicy] = []
-    for path in files:
-        for policy in parse_file(path, instance=instance):
+    for path, policies in load.each(lambda p: parse_file(p, load.read_text(p), instance=instance)):
+        for policy in policies:
             first = seen.get(policy.name)
             if first is not None:
                 where = f"{first} and {path}" if first != path else str(path)
@@ -100,16 +102,19 @@ def merge(files: list[Path], *, instance: str) -> list[EscalationPolicy]:
 class PolicyReader:
     """The policies under the configured path, re-read when any file changes."""
 
-    def __init__(self, root: Path, *, instance: str):
+    def __init__(self, root: Path, *, instance: str, max_file_mb: float = DEFAULT_MAX_FILE_MB):
         self.root = root
         self.instance = instance
-        self._files = Reloading(root, self._parse, instance=instance, patterns=PATTERNS)
+        self._files = Reloading(
+            root, self._parse, instance=instance, patterns=PATTERNS, max_file_mb=max_file_mb
+        )
 
-    def _parse(self, files: list[Path]) -> list[EscalationPolicy]:
-        if not files:
-            message = f"no .yaml files under {self.root}"
-            raise SourceDataError(message, instance=self.instance)
-        policies = merge(files, instance=self.instance)
+    def problems(self) -> LoadReport:
+        """Policy files left out of the last load, each with its reason."""
+        return self._files.problems()
+
+    def _parse(self, load: Load) -> list[EscalationPolicy]:
+        policies = merge(load, instance=self.instance)
         log.debug("%s: loaded %d escalation policies", self.instance, len(policies))
         return policies
 

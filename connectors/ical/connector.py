@@ -10,6 +10,7 @@ from connectors.ical.mapping import shifts_at
 from connectors.ical.reader import CalendarReader
 from opscontext.errors import ConfigError
 from opscontext.models import OnCallShift
+from opscontext.problems import LoadReport
 from opscontext.registry import ConnectorContext
 
 
@@ -23,6 +24,10 @@ class IcalConnector:
         self.config = ctx.config
         root = ctx.resolve_path(ctx.config.path)
         self._reader = CalendarReader(root, ctx.config, instance=ctx.name)
+
+    def problems(self) -> LoadReport:
+        """Calendars left out of the last load (the hub reports them)."""
+        return self._reader.problems()
 
     async def on_call(self, at: datetime) -> list[OnCallShift]:
         calendars = await self._reader.get()

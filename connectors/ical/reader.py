@@ -18,7 +18,8 @@ import recurring_ical_events
 from connectors.ical.config import IcalConfig
 from connectors.ical.schedules import Schedule, describe
 from opscontext.errors import SourceDataError
-from opscontext.files import Reloading
+from opscontext.files import Load, Reloading
+from opscontext.problems import LoadReport
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,7 @@ class LoadedCalendar:
     query: Any  # recurring_ical_events.CalendarQuery (the library ships no type hints)
 
 
-def _parse_one(path: Path, config: IcalConfig, instance: str) -> LoadedCalendar:
-    data = path.read_bytes()
+def _parse_one(path: Path, data: bytes, config: IcalConfig, instance: str) -> LoadedCalendar:
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except ValueError as exc:
@@ -58,12 +58,18 @@ class CalendarReader:
         self.root = root
         self.config = config
         self.instance = instance
-        self._files = Reloading(root, self._parse, instance=instance, patterns=PATTERNS)
+        self._files = Reloading(
+            root, self._parse, instance=instance, patterns=PATTERNS, max_file_mb=config.max_file_mb
+        )
 
-    def _parse(self, files: list[Path]) -> list[LoadedCalendar]:
-        if not files:
-            raise SourceDataError(f"no .ics files under {self.root}", instance=self.instance)
-        loaded = [_parse_one(f, self.config, self.instance) for f in files]
+    def problems(self) -> LoadReport:
+        """Calendars left out of the last load, each with its reason."""
+        return self._files.problems()
+
+    def _parse(self, load: Load) -> list[LoadedCalendar]:
+        # A broken calendar is left out and reported; the other rotations still answer.
+        read = load.each(lambda f: _parse_one(f, load.read_bytes(f), self.config, self.instance))
+        loaded = [cal for _path, cal in read]
         log.debug("%s: loaded %d calendars", self.instance, len(loaded))
         return loaded
 

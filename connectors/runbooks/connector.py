@@ -11,6 +11,7 @@ from opscontext.config import FileConnectorConfig
 from opscontext.errors import ConfigError
 from opscontext.files import Reloading
 from opscontext.models import Runbook
+from opscontext.problems import LoadReport
 from opscontext.registry import ConnectorContext
 
 
@@ -32,7 +33,13 @@ class Runbooks:
             raise ConfigError("expected a RunbooksConfig", instance=ctx.name)
         root = ctx.resolve_path(ctx.config.path)
         parse = partial(read_runbooks, locate=Locator(root, ctx.config.base_url), source=ctx.name)
-        self._files: Reloading[ReadRunbooks] = Reloading(root, parse, instance=ctx.name, patterns=PATTERNS)
+        self._files: Reloading[ReadRunbooks] = Reloading(
+            root, parse, instance=ctx.name, patterns=PATTERNS, max_file_mb=ctx.config.max_file_mb
+        )
+
+    def problems(self) -> LoadReport:
+        """Runbook files left out of the last load (the hub reports them)."""
+        return self._files.problems()
 
     async def runbooks(self) -> list[Runbook]:
         return list((await self._files.get()).runbooks)
@@ -40,7 +47,4 @@ class Runbooks:
     async def check(self) -> str:
         read = await self._files.get()
         sections = sum(len(r.sections) for r in read.runbooks)
-        line = f"{len(read.runbooks)} runbooks, {sections} sections"
-        if read.bad_files:
-            line += f"; skipped unreadable {', '.join(read.bad_files)}"
-        return line
+        return f"{len(read.runbooks)} runbooks, {sections} sections"

@@ -9,26 +9,23 @@ Front matter (all optional)::
     tags: [payments, tier-1]
     ---
 
-A file whose front matter is not valid YAML, or is not UTF-8, is skipped with a warning;
-only when every file is unreadable is the source reported broken.
+A file whose front matter is not valid YAML, or is not UTF-8, is skipped and reported (the
+source is then degraded, naming it); only when every file is unreadable is the source failed.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import frontmatter
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from connectors.runbooks.markdown import split
+from opscontext.files import Load
 from opscontext.models import Runbook, RunbookSection
-
-log = logging.getLogger(__name__)
 
 PATTERNS = ("*.md", "*.markdown")
 
@@ -58,10 +55,6 @@ class FrontMatter(BaseModel):
         return tuple(str(i).strip() for i in items if i is not None and str(i).strip())
 
 
-class UnreadableRunbooks(ValueError):
-    """Raised to Reloading, which reports it as SourceDataError naming the path."""
-
-
 @dataclass(frozen=True)
 class ReadRunbooks:
     runbooks: list[Runbook]
@@ -84,8 +77,9 @@ class Locator:
         return relative
 
 
-def to_runbook(path: Path, *, locate: Locator, source: str) -> Runbook:
-    meta, body = frontmatter.parse(path.read_text(encoding="utf-8"))
+def to_runbook(path: Path, text: str, *, locate: Locator, source: str) -> Runbook:
+    """One runbook from a file's text; YAML or validation errors of its front matter propagate."""
+    meta, body = frontmatter.parse(text)
     front = FrontMatter.model_validate(meta)
     doc = split(body)
     return Runbook(
@@ -100,15 +94,9 @@ def to_runbook(path: Path, *, locate: Locator, source: str) -> Runbook:
     )
 
 
-def read_runbooks(paths: list[Path], *, locate: Locator, source: str) -> ReadRunbooks:
-    runbooks: list[Runbook] = []
-    bad: list[str] = []
-    for path in paths:
-        try:
-            runbooks.append(to_runbook(path, locate=locate, source=source))
-        except (yaml.YAMLError, UnicodeDecodeError, ValidationError) as exc:
-            bad.append(path.name)
-            log.warning("skipping runbook %s: %s", path, type(exc).__name__)
-    if paths and len(bad) == len(paths):
-        raise UnreadableRunbooks(f"none of the {len(paths)} runbook files could be read")
-    return ReadRunbooks(sorted(runbooks, key=lambda r: r.location), len(paths), tuple(bad))
+def read_runbooks(load: Load, *, locate: Locator, source: str) -> ReadRunbooks:
+    """Every readable runbook; a file that cannot be read or parsed is skipped and reported."""
+    read = load.each(lambda path: to_runbook(path, load.read_text(path), locate=locate, source=source))
+    runbooks = [runbook for _path, runbook in read]
+    bad = tuple(p.where for p in load.problems if p.skipped)
+    return ReadRunbooks(sorted(runbooks, key=lambda r: r.location), len(load.files), bad)

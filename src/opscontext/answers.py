@@ -30,7 +30,9 @@ class Answer(BaseModel):
     )
 
     sources: list[SourceStatus] = Field(
-        default_factory=list, description="One status per source asked: ok, stale (with age) or failed (with reason)."
+        default_factory=list,
+        description="One status per source asked: ok, degraded (partial: files or entries left out, "
+        "named in detail), stale (with age) or failed (with reason).",
     )
     notes: list[str] = Field(default_factory=list, description="Caveats: truncation, failed sources, assumptions.")
 

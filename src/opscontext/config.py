@@ -25,6 +25,12 @@ class ConnectorConfig(BaseModel):
 
 class FileConnectorConfig(ConnectorConfig):
     path: Path = Field(description="File or directory to read; relative paths are relative to the config file.")
+    max_file_mb: float = Field(
+        default=50,
+        gt=0,
+        le=10_000,
+        description="Refuse (and report) files larger than this many megabytes; protects memory.",
+    )
 
 
 class HttpConnectorConfig(ConnectorConfig):

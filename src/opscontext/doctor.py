@@ -1,4 +1,8 @@
-"""`opscontext doctor`: one cheap call per configured source, and what to do when it fails."""
+"""`opscontext doctor`: one cheap call per configured source, and what to do when it fails.
+
+A source that answered but left files or entries out (a file source's ``problems()``) is
+reported degraded, naming them, and fails the check: it is not safe to rely on yet.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from pydantic import BaseModel
 from opscontext.app import App
 from opscontext.capabilities import Checkable
 from opscontext.errors import MAX_SOURCE_MESSAGE, SourceError
-from opscontext.models import TimeWindow
+from opscontext.models import SourceState, TimeWindow
+from opscontext.problems import ReportsProblems
 from opscontext.registry import Instance
 from opscontext.sanitize import clean_text
 
@@ -22,7 +27,8 @@ class CheckResult(BaseModel):
     instance: str
     type: str
     capabilities: list[str]
-    ok: bool
+    ok: bool  # false for a degraded source too: doctor exits 1 until every file is readable
+    state: SourceState = SourceState.OK
     detail: str
     seconds: float
 
@@ -34,9 +40,14 @@ async def run_checks(app: App) -> list[CheckResult]:
 
 async def _check(app: App, inst: Instance, budget: float) -> CheckResult:
     started = time.perf_counter()
+    state = SourceState.FAILED
     try:
         detail = await asyncio.wait_for(_probe(app, inst), timeout=budget)
-        ok = True
+        ok, state = True, SourceState.OK
+        report = inst.connector.problems() if isinstance(inst.connector, ReportsProblems) else None
+        if report is not None and report.problems:
+            ok, state = False, SourceState.DEGRADED
+            detail = f"{detail}; degraded: {report.summary()}"
     except TimeoutError:
         ok, detail = False, f"no answer within {budget:g} s: check the url, network and proxy"
     except SourceError as exc:
@@ -48,6 +59,7 @@ async def _check(app: App, inst: Instance, budget: float) -> CheckResult:
         type=inst.spec.type,
         capabilities=inst.capabilities,
         ok=ok,
+        state=state,
         detail=clean_text(detail, MAX_SOURCE_MESSAGE, multiline=False),  # a check may quote the source
         seconds=round(time.perf_counter() - started, 3),
     )

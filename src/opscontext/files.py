@@ -2,9 +2,14 @@
 
 :class:`Reloading` re-parses a file or directory only when something in it changed (path set,
 sizes or modification times), so edits are picked up without a restart and unchanged files cost
-one ``stat`` per file per call. A missing or unreadable path raises ``SourceUnavailableError``
-and a parse failure ``SourceDataError``, both naming the file, so the hub reports a failed
-source instead of crashing.
+one ``stat`` per file per call. Every file is vetted first (:mod:`opscontext.contained`): only
+regular files inside the configured path, under the instance's ``max_file_mb``, are read.
+
+Nothing is dropped silently. A refused file, an unreadable directory, a file the connector could
+not parse (:meth:`Load.each`) or entries it dropped (:meth:`Load.dropped`) become problems of the
+load; the connector hands them to the hub (``problems()``), which reports the source
+``degraded``. When files were found but none could be used, the load fails with
+``SourceDataError`` naming them; a missing path raises ``SourceUnavailableError``.
 """
 
 from __future__ import annotations
@@ -13,96 +18,211 @@ import asyncio
 import fnmatch
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from opscontext.contained import Boundary, RefusedFile
 from opscontext.errors import SourceDataError, SourceError, SourceUnavailableError
+from opscontext.problems import LoadReport, Problem, reason_of
 
 T = TypeVar("T")
+R = TypeVar("R")
 
-MAX_FILE_BYTES = 50_000_000
+DEFAULT_MAX_FILE_MB = 50
 MAX_FILES = 20_000
 INLINE_SCAN_FILES = 200  # up to this many files, the change check runs on the event loop
+Signature = tuple[tuple[tuple[str, int, int], ...], tuple[Problem, ...]]
 
 
-def list_files(root: Path, patterns: Iterable[str]) -> list[Path]:
-    """Files under ``root`` (or ``root`` itself) matching any glob pattern, sorted, hidden skipped.
+def walk(boundary: Boundary, patterns: Iterable[str]) -> tuple[list[Path], list[Problem]]:
+    """Files under the root (or the root itself) matching a glob pattern, sorted, hidden skipped,
+    and the directories that could not be listed or lead outside the root.
 
     One ``os.walk`` with name matching: several times cheaper than ``rglob`` per pattern, which
-    matters because this runs on every call to notice edits.
+    matters because this runs on every call to notice edits. Directory symlinks are never
+    followed; one leading outside the root is reported, one inside adds nothing new.
     """
-    if root.is_file():
-        return [root]
+    root = boundary.root
+    if not root.is_dir():
+        return [root], []
     pats = tuple(patterns)
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+    problems: list[Problem] = []
+
+    def unreadable(exc: OSError) -> None:
+        problems.append(Problem(boundary.name(exc.filename or root) + "/", reason_of(exc)))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
+        kept = []
+        for d in dirnames:
+            full = Path(dirpath, d)
+            if d.startswith("."):
+                continue
+            if full.is_symlink():
+                if not boundary.inside(os.path.realpath(full)):
+                    reason = f"a directory symlink leading outside {boundary.name(root)}; refused"
+                    problems.append(Problem(boundary.name(full) + "/", reason))
+                continue
+            kept.append(d)
+        dirnames[:] = kept
         for name in filenames:
             if not name.startswith(".") and any(fnmatch.fnmatch(name, p) for p in pats):
                 found.append(Path(dirpath, name))
-    return sorted(found)
+    return sorted(found), problems
+
+
+@dataclass(frozen=True)
+class Scan:
+    files: list[Path]  # vetted: safe to read
+    signature: Signature
+    problems: tuple[Problem, ...]  # refused files and unreadable directories
+    found: int  # everything found, refused included
+
+
+class Load:
+    """One read of a file source, handed to the connector's parse function.
+
+    Read files only through :meth:`read_text`/:meth:`read_bytes`: they re-check each file on
+    the open descriptor. Report what could not be used with :meth:`skip` (whole file) or
+    :meth:`dropped` (some entries); :meth:`each` does the first for a per-file reader.
+    """
+
+    def __init__(self, boundary: Boundary, files: list[Path], problems: Iterable[Problem] = ()):
+        self.boundary = boundary
+        self.files = files
+        self.problems: list[Problem] = list(problems)
+
+    def read_bytes(self, path: Path) -> bytes:
+        """The bytes of one listed file; ``RefusedFile`` or ``OSError`` when it may not be read."""
+        return self.boundary.read_bytes(path)
+
+    def read_text(self, path: Path) -> str:
+        """The UTF-8 text of one listed file; ``UnicodeDecodeError`` when it is not text."""
+        return self.read_bytes(path).decode("utf-8")
+
+    def name(self, path: Path) -> str:
+        """How a person finds the file: relative to the directory of the configured path."""
+        return self.boundary.name(path)
+
+    def skip(self, path: Path, why: BaseException | str) -> None:
+        """Record that ``path`` was left out, and why."""
+        names = (str(path), self.name(path), path.name)
+        reason = why if isinstance(why, str) else reason_of(why, names=names)
+        self.problems.append(Problem(self.name(path), reason))
+
+    def dropped(self, path: Path, reason: str) -> None:
+        """Record that some entries of ``path`` were dropped for bad data; the rest was used."""
+        self.problems.append(Problem(self.name(path), reason, skipped=False))
+
+    def each(self, read: Callable[[Path], R]) -> list[tuple[Path, R]]:
+        """``read(path)`` for every file; a file whose read raises is skipped and reported."""
+        out: list[tuple[Path, R]] = []
+        for path in self.files:
+            try:
+                out.append((path, read(path)))
+            except Exception as exc:  # any library's parse error: the file is left out, named
+                self.skip(path, exc)
+        return out
+
+
+@dataclass(frozen=True)
+class _State(Generic[T]):
+    signature: Signature
+    value: T
+    report: LoadReport
 
 
 class Reloading(Generic[T]):
-    """Caches ``parse(files)`` until the files under ``root`` change."""
+    """Caches ``parse(load)`` until the files under ``root`` change."""
 
     def __init__(
-        self, root: Path, parse: Callable[[list[Path]], T], *, instance: str, patterns: Iterable[str] = ("*",)
+        self,
+        root: Path,
+        parse: Callable[[Load], T],
+        *,
+        instance: str,
+        patterns: Iterable[str] = ("*",),
+        max_file_mb: float = DEFAULT_MAX_FILE_MB,
     ):
         self.root = root
         self.parse = parse
         self.instance = instance
         self.patterns = tuple(patterns)
-        self._signature: tuple[tuple[str, int, int], ...] | None = None
-        self._value: T | None = None
+        self.boundary = Boundary(root, instance, max_file_mb)
+        # One attribute, replaced whole: value and report always describe the same load.
+        self._state: _State[T] | None = None
         self._lock = asyncio.Lock()
 
-    def _scan(self) -> tuple[list[Path], tuple[tuple[str, int, int], ...]]:
+    def problems(self) -> LoadReport:
+        """What was wrong with the load that produced the value last returned."""
+        return self._state.report if self._state is not None else LoadReport()
+
+    def _scan(self) -> Scan:
         if not self.root.exists():
             raise SourceUnavailableError(
                 f"{self.root} does not exist; check `path` in the config", instance=self.instance
             )
         try:
-            files = list_files(self.root, self.patterns)
-            if len(files) > MAX_FILES:
-                raise SourceDataError(
-                    f"{self.root} holds {len(files)} files (limit {MAX_FILES})", instance=self.instance
-                )
-            sig = []
-            for f in files:
-                st = f.stat()
-                if st.st_size > MAX_FILE_BYTES:
-                    raise SourceDataError(f"{f} is {st.st_size} bytes (limit {MAX_FILE_BYTES})", instance=self.instance)
-                sig.append((str(f), st.st_size, st.st_mtime_ns))
+            files, problems = walk(self.boundary, self.patterns)
         except OSError as exc:
             raise SourceUnavailableError(f"cannot read {self.root}: {exc.strerror}", instance=self.instance) from None
-        return files, tuple(sig)
+        if len(files) > MAX_FILES:
+            raise SourceDataError(f"{self.root} holds {len(files)} files (limit {MAX_FILES})", instance=self.instance)
+        if not files and not problems:
+            wanted = " or ".join(self.patterns)
+            raise SourceDataError(f"no {wanted} files under {self.root}", instance=self.instance)
+        dirs = len(problems)
+        vetted, sig = [], []
+        for f in files:
+            try:
+                st = self.boundary.vet(f)
+            except (RefusedFile, OSError) as exc:
+                problems.append(Problem(self.boundary.name(f), reason_of(exc)))
+                continue
+            vetted.append(f)
+            sig.append((str(f), st.st_size, st.st_mtime_ns))
+        return Scan(vetted, (tuple(sig), tuple(problems)), tuple(problems), len(files) + dirs)
 
-    def _load_sync(self, scanned: tuple[list[Path], tuple[tuple[str, int, int], ...]] | None = None) -> T:
-        files, sig = scanned or self._scan()
-        if sig == self._signature and self._value is not None:
-            return self._value
+    def _load_sync(self, scanned: Scan | None = None) -> T:
+        scan = scanned or self._scan()
+        state = self._state
+        if state is not None and scan.signature == state.signature:
+            return state.value
+        if not scan.files:
+            raise _unusable(LoadReport(scan.found, scan.problems), self.instance)
+        load = Load(self.boundary, scan.files, scan.problems)
         try:
-            value = self.parse(files)
+            value = self.parse(load)
         except SourceError:
             raise
-        except OSError as exc:
-            raise SourceUnavailableError(f"cannot read {self.root}: {exc}", instance=self.instance) from None
+        except (RefusedFile, OSError) as exc:
+            raise SourceUnavailableError(f"cannot read {self.root}: {reason_of(exc)}", instance=self.instance) from None
         except Exception as exc:  # parse errors of any library become data errors naming the path
             raise SourceDataError(f"cannot parse {self.root}: {exc}", instance=self.instance) from None
-        self._signature, self._value = sig, value
+        report = LoadReport(scan.found, tuple(load.problems))
+        if not report.usable:
+            raise _unusable(report, self.instance)
+        self._state = _State(scan.signature, value, report)
         return value
 
     async def get(self) -> T:
         """The parsed value, re-read off the event loop when the files changed."""
         async with self._lock:
-            if self._value is not None and len(self._signature or ()) <= INLINE_SCAN_FILES:
+            state = self._state
+            if state is not None and len(state.signature[0]) <= INLINE_SCAN_FILES:
                 # A few stat calls are cheaper than a thread hop; parse only when something changed.
                 scanned = self._scan()
-                if scanned[1] == self._signature:
-                    return self._value
+                if scanned.signature == state.signature:
+                    return state.value
                 return await asyncio.to_thread(self._load_sync, scanned)
             return await asyncio.to_thread(self._load_sync)
+
+
+def _unusable(report: LoadReport, instance: str) -> SourceDataError:
+    """The error of a load where files were found but none could be used."""
+    prefix = "" if report.files == 1 else "no file could be used: "
+    return SourceDataError(prefix + report.summary(), instance=instance)
 
 
 S = TypeVar("S")

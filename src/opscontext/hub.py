@@ -1,8 +1,9 @@
 """Fan-out: ask every instance of a capability at once, under a deadline, through the cache.
 
 Every call returns the merged items and one :class:`SourceStatus` per instance: ok (fresh or
-cached, with the data's age), stale (the source failed, cached data of that age was served) or
-failed (with the reason). One failing source degrades an answer; it never fails the call.
+cached, with the data's age), degraded (partial data: files or entries left out, named in the
+detail, also when served from cache), stale (the source failed, cached data of that age was
+served) or failed (with the reason). One failing source degrades an answer; it never fails the call.
 
 Cache policy per data family: bulk families (catalog, topology, runbooks, escalation) are served
 from cache until their TTL, then served stale while one background refresh runs; windowed
@@ -27,6 +28,7 @@ from pydantic import BaseModel, SecretStr
 from opscontext.cache import Cache, Entry
 from opscontext.errors import SourceError
 from opscontext.models import SourceState, SourceStatus, TimeWindow
+from opscontext.problems import attach, settle
 from opscontext.registry import Instance, Registry, utcnow
 from opscontext.sanitize import Sanitizer
 from opscontext.settings import Settings
@@ -111,7 +113,8 @@ class Hub:
         instances = list(self.registry.of(capability))
         outcomes = await asyncio.gather(*(self._one(i, capability, method, arg) for i in instances))
         result: Gathered[Any] = Gathered()
-        for inst, (value, status) in zip(instances, outcomes, strict=True):
+        for inst, outcome in zip(instances, outcomes, strict=True):
+            value, status = settle(*outcome)  # a partial load is served, and reported degraded
             result.statuses.append(status)
             if value is not None:
                 result.results.append((inst, value))
@@ -165,7 +168,7 @@ class Hub:
         # slow bulk load keeps running after a caller's deadline so the next call finds it done.
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._call(inst, method, arg))
+            task = asyncio.ensure_future(self._reported(inst, method, arg))
             self._inflight[key] = task
             task.add_done_callback(lambda t: self._landed(t, inst, key, last_key, cacheable))
         return await asyncio.shield(task)
@@ -186,6 +189,10 @@ class Hub:
         for k in (key, last_key):
             self.cache.set(k, task.result(), keep_seconds=keep)
             self._memory[k] = Entry(task.result(), time.time())
+
+    async def _reported(self, inst: Instance, method: str, arg: Any) -> Any:
+        # The value travels (and is cached) with the problems of the load that produced it.
+        return attach(inst.connector, await self._call(inst, method, arg))
 
     async def _call(self, inst: Instance, method: str, arg: Any) -> Any:
         fn: Callable[..., Awaitable[Any]] = getattr(inst.connector, method)
@@ -221,7 +228,7 @@ class Hub:
     ) -> None:
         if key in self._inflight:
             return
-        task = asyncio.ensure_future(self._call(inst, method, arg))
+        task = asyncio.ensure_future(self._reported(inst, method, arg))
         self._inflight[key] = task
         task.add_done_callback(lambda t: self._landed(t, inst, key, last_key, True))
 

@@ -226,6 +226,7 @@ class TimeWindow(Frozen):
 
 class SourceState(StrEnum):
     OK = "ok"
+    DEGRADED = "degraded"  # answered, but partly: some files or entries were left out (see detail)
     STALE = "stale"  # the source failed; cached data of the given age was used
     FAILED = "failed"
 

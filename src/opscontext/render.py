@@ -150,7 +150,7 @@ def render_checks(settings: Any, results: list[Any], console: Console) -> None:
     console.print(f"config: {safe(settings.config_file or 'demo world')}")
     table = Table("instance", "type", "capabilities", "status", "detail", "seconds")
     for r in results:
-        status = "[green]ok[/green]" if r.ok else "[red]FAILED[/red]"
+        status = {"ok": "[green]ok[/green]", "degraded": "[yellow]DEGRADED[/yellow]"}.get(r.state, "[red]FAILED[/red]")
         table.add_row(
             safe(r.instance), safe(r.type), safe(", ".join(r.capabilities)), status, safe(r.detail), f"{r.seconds:.2f}"
         )

@@ -184,10 +184,14 @@ async def test_a_missing_path_is_reported_unavailable(tmp_path: Path) -> None:
     assert info.value.instance == "deploys"
 
 
-async def test_a_json_file_that_is_not_json_is_a_data_error(events_dir: Path) -> None:
+async def test_a_json_file_that_is_not_json_is_left_out_and_reported_while_the_rest_is_served(
+    events_dir: Path,
+) -> None:
+    # Was a data error for the whole source; now the other files still answer, and it is named.
     (events_dir / "broken.json").write_text('{"context": {"id": ')
-    with pytest.raises(SourceDataError, match=r"broken\.json"):
-        await make(events_dir).changes(ALL_TIME)
+    connector = make(events_dir)
+    assert await connector.changes(ALL_TIME)
+    assert "broken.json: line 1: Expecting value" in connector.problems().summary()
 
 
 async def test_a_lines_file_without_one_readable_event_is_a_data_error(tmp_path: Path) -> None:
@@ -196,8 +200,10 @@ async def test_a_lines_file_without_one_readable_event_is_a_data_error(tmp_path:
         await make(tmp_path).changes(ALL_TIME)
 
 
-async def test_an_empty_directory_has_no_changes(tmp_path: Path) -> None:
-    assert await make(tmp_path).changes(ALL_TIME) == []
+async def test_an_empty_directory_is_a_data_error_not_an_answer_of_no_changes(tmp_path: Path) -> None:
+    # Was "no changes": a deleted changes file must never read as "nothing changed".
+    with pytest.raises(SourceDataError, match=r"no \*\.json or \*\.jsonl or \*\.ndjson files"):
+        await make(tmp_path).changes(ALL_TIME)
 
 
 @pytest.mark.parametrize(

@@ -153,16 +153,22 @@ async def test_missing_path_is_a_source_error_naming_it(tmp_path: Path) -> None:
     ["this is not a calendar\n", "", "BEGIN:VEVENT\nSUMMARY:x\nEND:VEVENT\n"],
     ids=["garbage", "empty", "event-without-calendar"],
 )
-async def test_corrupt_file_is_a_data_error_naming_the_file(tmp_path: Path, content: str) -> None:
+async def test_corrupt_file_is_left_out_and_reported_naming_the_file(tmp_path: Path, content: str) -> None:
+    # Was a data error for every schedule; now the good calendar answers and the broken one is named.
     (tmp_path / "good.ics").write_bytes((DATA / "allday" / "support-backup.ics").read_bytes())
     (tmp_path / "broken.ics").write_text(content)
+    ical = connector(tmp_path)
+    await ical.on_call(utc(2025, 1, 1))
+    assert "1 of 2 files failed: " in ical.problems().summary()
+    assert "/broken.ics: " in ical.problems().summary()
+    (tmp_path / "good.ics").unlink()
     with pytest.raises(SourceDataError, match=r"broken\.ics"):
-        await connector(tmp_path).on_call(utc(2025, 1, 1))
+        await ical.on_call(utc(2025, 1, 1))
 
 
 async def test_directory_without_calendars_is_a_data_error(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("schedules moved\n")
-    with pytest.raises(SourceDataError, match=r"no \.ics files"):
+    with pytest.raises(SourceDataError, match=r"no \*\.ics files"):
         await connector(tmp_path).on_call(utc(2025, 1, 1))
 
 

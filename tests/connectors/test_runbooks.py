@@ -129,12 +129,15 @@ async def test_a_missing_path_is_reported_unavailable(tmp_path: Path) -> None:
     assert info.value.instance == "books"
 
 
-async def test_a_corrupt_file_is_skipped_and_named_by_check(books_dir: Path) -> None:
+async def test_a_corrupt_file_is_skipped_and_reported_as_a_problem_of_the_load(books_dir: Path) -> None:
     (books_dir / "broken.md").write_text("---\nservices: [unclosed\n---\n# Broken\n")
     (books_dir / "latin1.md").write_bytes("# Caf\xe9 outage\n".encode("latin-1"))
     connector = make(books_dir)
     assert len(await connector.runbooks()) == 3
-    assert await connector.check() == ("3 runbooks, 7 sections; skipped unreadable broken.md, latin1.md")
+    assert await connector.check() == "3 runbooks, 7 sections"
+    summary = connector.problems().summary()
+    assert "2 of 5 files failed" in summary
+    assert "broken.md: line " in summary and "latin1.md: not UTF-8 text" in summary
 
 
 async def test_a_source_where_no_file_can_be_read_is_a_data_error(tmp_path: Path) -> None:

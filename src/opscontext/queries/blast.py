@@ -13,7 +13,7 @@ from opscontext.app import App
 from opscontext.engine.blast import BlastRadius, blast_radius
 from opscontext.errors import InputError, preview
 from opscontext.models import ServiceHealth, SourceStatus
-from opscontext.queries.common import failure_notes, require_some
+from opscontext.queries.common import failure_notes, find_service, require_some
 from opscontext.world import World
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ async def blast(
         raise InputError(f"`max_depth` must be between 1 and {MAX_DEPTH} (hops); omit it for no limit.")
     world = await app.worlds.build()
     require_some(world.statuses, "catalog", "the blast radius")
-    svc = world.resolver.resolve(service)
+    svc = find_service(world, service)
     tier = _known_tier(tier, world)
     limit = max(1, min(limit or app.settings.limits.max_items, 200))
     result = blast_radius(

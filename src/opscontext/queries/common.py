@@ -1,11 +1,15 @@
-"""Helpers every query shares: the world with its statuses, failure summaries."""
+"""Helpers every query shares: the world with its statuses, failure summaries, and what an
+answer must admit when a source it depends on failed or was only partly read."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from opscontext.models import SourceState, SourceStatus
+from opscontext.engine.identity import MAX_QUERY
+from opscontext.errors import InputError
+from opscontext.models import Service, SourceState, SourceStatus
 from opscontext.queries import NoSourceError
+from opscontext.world import World
 
 
 def failure_notes(statuses: Sequence[SourceStatus]) -> list[str]:
@@ -17,7 +21,44 @@ def failure_notes(statuses: Sequence[SourceStatus]) -> list[str]:
             notes.append(
                 f"source {s.source} failed; serving its data from {round(s.age_seconds or 0)} s ago: {s.detail}"
             )
+        elif s.state is SourceState.DEGRADED:
+            notes.append(f"source {s.source} ({s.type}, {s.capability}) is degraded, some data is missing: {s.detail}")
     return notes
+
+
+def unhealthy(statuses: Sequence[SourceStatus], capability: str) -> str | None:
+    """Why the sources of ``capability`` may be missing data, in one sentence; None when all ok."""
+    bad = [s for s in statuses if s.capability == capability and s.state is not SourceState.OK]
+    if not bad:
+        return None
+    words = {
+        SourceState.FAILED: "failed",
+        SourceState.DEGRADED: "is degraded",
+        SourceState.STALE: "failed and its data is old",
+    }
+    return "; ".join(f"source {s.source} ({s.type}) {words.get(s.state, s.state.value)}: {s.detail}" for s in bad)
+
+
+def empty_caveat(statuses: Sequence[SourceStatus], capability: str, noun: str) -> str | None:
+    """For an empty answer: that it is not evidence of no ``noun`` when a source was not ok."""
+    why = unhealthy(statuses, capability)
+    return f"No {noun} found, but that is not evidence there are none: {why}" if why else None
+
+
+def find_service(world: World, text: str) -> Service:
+    """The catalog service ``text`` names. When it is unknown and a catalog source failed or was
+    only partly read, the error says so instead of suggesting a similar but different service."""
+    try:
+        return world.resolver.resolve(text)
+    except InputError as exc:
+        cleaned = (text or "").strip()
+        why = unhealthy(world.statuses, "catalog")
+        if why is None or not cleaned or len(cleaned) > MAX_QUERY:
+            raise
+        message = f"{cleaned!r} is not in the catalog, but {why}. It may be defined in what could not be read."
+        if exc.suggestions:
+            message += f" Similar names that did load: {', '.join(exc.suggestions)}."
+        raise InputError(message) from None
 
 
 def require_some(statuses: Sequence[SourceStatus], capability: str, what: str, *, degrade: bool = False) -> None:

@@ -13,7 +13,7 @@ from opscontext.answers import Answer, quoted
 from opscontext.app import App
 from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
-from opscontext.queries.common import failure_notes, require_some
+from opscontext.queries.common import empty_caveat, failure_notes, find_service, require_some
 from opscontext.redact import redact
 from opscontext.timeparse import parse_window
 
@@ -57,7 +57,7 @@ async def correlate_alerts(
     svc = None
     if service and service.strip():
         require_some(world.statuses, "catalog", f"which service {service!r} is")
-        svc = world.resolver.resolve(service)
+        svc = find_service(world, service)
     # Five listed alerts and three candidates per group: enough to act on, small enough to read
     # (and to validate: clients check every nested item against the output schema).
     options = CorrelationOptions(max_alerts_listed=5, max_candidates=3)
@@ -84,13 +84,19 @@ async def correlate_alerts(
         ]
     statuses = world.statuses + alerts.statuses + changes.statuses
     notes = failure_notes(statuses)
+    explanation = result.explanation
+    caveat = empty_caveat(alerts.statuses, "alerts", "alerts") if not result.alerts_in else None
+    if caveat:  # an empty window from a broken source must never read as "no alerts"
+        explanation = caveat
+        notes.insert(0, caveat)
     if len(groups) > MAX_GROUPS:
         notes.append(f"Showing the {MAX_GROUPS} largest of {len(groups)} groups.")
     # Biggest incidents first: what a responder (and a model with a small context) reads first.
     kept = [_redacted(g) for g in sorted(groups, key=lambda g: (-g.alert_count, -g.confidence))[:MAX_GROUPS]]
     flapping = dict(sorted(result.flapping.items(), key=lambda kv: -kv[1])[:MAX_FLAPPING_LISTED])
     return CorrelationAnswer(
-        **result.model_dump(exclude={"groups", "flapping"}),
+        **result.model_dump(exclude={"groups", "flapping", "explanation"}),
+        explanation=explanation,
         groups=kept,
         flapping=flapping,
         groups_omitted=len(groups) - len(kept),

@@ -7,7 +7,7 @@ from opscontext.app import App
 from opscontext.engine.runbook_rank import rank
 from opscontext.errors import InputError, preview
 from opscontext.models import Runbook, Service
-from opscontext.queries.common import failure_notes, require_some
+from opscontext.queries.common import failure_notes, find_service, require_some
 from opscontext.redact import clip
 
 EXCERPT_CHARS = 1200
@@ -29,7 +29,7 @@ async def get_runbook(
     svc = None
     if service and service.strip():
         require_some(world.statuses, "catalog", f"which service {service!r} is")
-        svc = world.resolver.resolve(service)
+        svc = find_service(world, service)
     got = await app.hub.runbooks()
     require_some(got.statuses, "runbooks", "runbook lookup", degrade=True)
     books: list[Runbook] = got.items()

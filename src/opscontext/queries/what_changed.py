@@ -7,7 +7,7 @@ from datetime import timedelta
 from opscontext.answers import ChangeEntry, WhatChangedAnswer
 from opscontext.app import App
 from opscontext.engine.graph import ServiceGraph
-from opscontext.queries.common import failure_notes, require_some
+from opscontext.queries.common import empty_caveat, failure_notes, find_service, require_some
 from opscontext.redact import clip
 from opscontext.timeparse import parse_window
 
@@ -37,7 +37,7 @@ async def what_changed(
     service = service.strip() if service and service.strip() else None  # blank means no filter
     if service is not None:
         require_some(world.statuses, "catalog", f"which service {service!r} is")
-        svc = world.resolver.resolve(service)
+        svc = find_service(world, service)
         relation[svc.name] = "the service itself"
         if include_dependencies:
             for name, distance in _dependencies(world.graph, svc.name, DEPENDENCY_DEPTH).items():
@@ -64,6 +64,9 @@ async def what_changed(
         for c in changes[:limit]
     ]
     notes = failure_notes(world.statuses + got.statuses)
+    caveat = empty_caveat(got.statuses, "changes", "changes") if not changes else None
+    if caveat:  # an empty list from a broken source must never read as "nothing changed"
+        notes.insert(0, caveat)
     if len(changes) > limit:
         notes.append(f"Showing the newest {limit} of {len(changes)} changes; narrow the window or name a service.")
     return WhatChangedAnswer(

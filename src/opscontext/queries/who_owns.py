@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from opscontext.answers import Contact, EscalationEntry, OnCallEntry, OwnerInfo, ServiceInfo, WhoOwnsAnswer
 from opscontext.app import App
 from opscontext.models import Alert, AlertState, EscalationPolicy, OnCallShift, Service, Team, TimeWindow
-from opscontext.queries.common import failure_notes, require_some
+from opscontext.queries.common import failure_notes, find_service, require_some
 from opscontext.timeparse import humanize
 from opscontext.world import World
 
@@ -18,7 +18,7 @@ MAX_CONTACTS = 5
 async def who_owns(app: App, service: str) -> WhoOwnsAnswer:
     world = await app.worlds.build()
     require_some(world.statuses, "catalog", "ownership")
-    svc = world.resolver.resolve(service)
+    svc = find_service(world, service)
     now = app.now()
     shifts, policies, alerts = await asyncio.gather(
         app.hub.on_call(now),

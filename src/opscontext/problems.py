@@ -1,0 +1,137 @@
+"""What was wrong with a source's last load, carried beside the data it produced.
+
+A file source that reads eleven catalog files and fails on the twelfth still answers, but the
+answer is partial: the hub must report it ``degraded`` with the file and the reason, never
+``ok``. Connectors that can tell implement :class:`ReportsProblems`; the hub asks right after
+each call and, when something was wrong, caches the value wrapped in :class:`Partial` so an
+answer served later from the cache is still reported degraded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from opscontext.models import SourceState, SourceStatus
+
+MAX_REASON = 200
+MAX_DETAIL = 600
+LISTED = 3
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One file (or directory) that was left out, or whose entries were partly dropped."""
+
+    where: str  # path as a person finds it: relative to the configured path's directory
+    reason: str
+    skipped: bool = True  # the whole file was left out; False: some of its entries were dropped
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """Problems of one load. ``files`` counts every file found, refused and failed ones included."""
+
+    files: int = 0
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def skipped(self) -> int:
+        """How many files (or directories) were left out entirely."""
+        return len({p.where for p in self.problems if p.skipped})
+
+    @property
+    def usable(self) -> bool:
+        """False when files were found but every one of them was left out."""
+        return self.files == 0 or self.skipped < self.files
+
+    def summary(self) -> str:
+        """One bounded line naming the first few files and counting the rest."""
+        skipped = [p for p in self.problems if p.skipped]
+        dropped = [p for p in self.problems if not p.skipped]
+        if self.files == 1 and len(skipped) == 1 and not dropped:
+            return _clip(f"{skipped[0].where}: {skipped[0].reason}", MAX_DETAIL)  # one file: no counts
+        parts = []
+        if skipped:
+            parts.append(f"{self.skipped} of {self.files} files failed: {_listing(skipped)}")
+        if dropped:
+            parts.append(f"entries dropped for bad data: {_listing(dropped)}")
+        return _clip("; ".join(parts), MAX_DETAIL)
+
+
+@runtime_checkable
+class ReportsProblems(Protocol):
+    """Implemented by connectors that can say what went wrong in their last load (file sources).
+
+    Called by the hub right after a capability call returned, with no await in between, so the
+    report describes the load that produced the value. An empty report means nothing was wrong.
+    """
+
+    def problems(self) -> LoadReport: ...
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A value from a load that had problems; what the hub caches instead of the bare value."""
+
+    value: Any
+    detail: str
+
+
+def attach(connector: object, value: Any) -> Any:
+    """``value`` wrapped in :class:`Partial` when the connector reports problems with its load."""
+    if not isinstance(connector, ReportsProblems):
+        return value
+    report = connector.problems()
+    return Partial(value, report.summary()) if report.problems else value
+
+
+def settle(value: Any, status: SourceStatus) -> tuple[Any, SourceStatus]:
+    """Unwrap a :class:`Partial`: an ok status becomes degraded, a stale one keeps both reasons."""
+    if not isinstance(value, Partial):
+        return value, status
+    update: dict[str, Any] = {"items": _count(value.value)}
+    if status.state is SourceState.OK:
+        update |= {"state": SourceState.DEGRADED, "detail": value.detail}
+    else:
+        update["detail"] = _clip(f"{status.detail}; the data served was itself partial: {value.detail}", MAX_DETAIL)
+    return value.value, status.model_copy(update=update)
+
+
+def reason_of(exc: BaseException, *, names: tuple[str, ...] = ()) -> str:
+    """A short, one-line reason for a parse or read error: YAML and JSON errors with their line."""
+    mark = getattr(exc, "problem_mark", None)  # yaml.MarkedYAMLError, without importing yaml here
+    if mark is not None:
+        text = f"line {mark.line + 1}: {getattr(exc, 'problem', None) or type(exc).__name__}"
+    elif hasattr(exc, "lineno") and hasattr(exc, "msg"):  # json.JSONDecodeError
+        text = f"line {exc.lineno}: {exc.msg}"
+    elif isinstance(exc, UnicodeDecodeError):
+        text = "not UTF-8 text"
+    elif isinstance(exc, OSError) and exc.strerror:
+        text = f"cannot be read: {exc.strerror}"
+    else:
+        text = str(exc) or type(exc).__name__
+        instance = getattr(exc, "instance", "")
+        text = text.removeprefix(f"{instance}: ") if instance else text
+    for name in names:  # the caller names the file already; a message repeating it is trimmed
+        text = text.removeprefix(f"{name}: ").removeprefix(f"{name} ")
+    return _clip(" ".join(text.split()), MAX_REASON)
+
+
+def _listing(problems: list[Problem]) -> str:
+    # Each part gets its share of the budget, so the count of the rest always survives clipping.
+    shown = "; ".join(f"{p.where}: {p.reason}" for p in problems[:LISTED])
+    rest = len(problems) - LISTED
+    shown = _clip(shown, MAX_DETAIL // 2 - 20)
+    return f"{shown} (and {rest} more)" if rest > 0 else shown
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, list | tuple):
+        return len(value)
+    services = getattr(value, "services", None)
+    return len(services) if isinstance(services, tuple) else None
