@@ -117,21 +117,32 @@ def _answer(
         render(answer, out)
 
 
-@app.command()
+SERVE_HELP = """Run the MCP server (stdio by default).
+
+With --transport http the endpoint is http://HOST:PORT/mcp. On loopback (the default 127.0.0.1) no
+token is needed. Any other bind address needs authentication, or the server refuses to start:
+set OPSCONTEXT_HTTP__TOKEN to a long random secret (clients send `Authorization: Bearer <token>`),
+or configure OAuth 2.1 token introspection (the http.oauth settings). Host and Origin headers are checked
+against the bind address (add names under http.allowed_hosts / http.allowed_origins); request
+bodies are capped and each client is rate limited. See the README's security section."""
+
+
+@app.command(help=SERVE_HELP)
 def serve(
     config: ConfigOpt = None,
     demo: DemoOpt = False,
     transport: Annotated[str, typer.Option(help="stdio (for desktop clients) or http (streamable HTTP).")] = "stdio",
     host: Annotated[
-        str, typer.Option(help="HTTP bind address. Keep 127.0.0.1 unless behind an auth proxy.")
+        str,
+        typer.Option(help="HTTP bind address. Anything but loopback requires OPSCONTEXT_HTTP__TOKEN or http.oauth."),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port.")] = 8000,
     log_level: Annotated[
         LogLevel | None, typer.Option(case_sensitive=False, help="Log level (to stderr).")
     ] = None,
 ) -> None:
-    """Run the MCP server (stdio by default)."""
-    from opscontext.server import build_server, serve_http
+    """Run the MCP server (help text: SERVE_HELP)."""
+    from opscontext.server import build_http_app, build_server, serve_http
 
     settings = _settings(config, demo)
     _logging(log_level.value if log_level else settings.log_level)
@@ -143,16 +154,16 @@ def serve(
         specs = discover()
         for name, raw in settings.connectors.items():  # fail fast, naming instance and field
             validate_config(name, raw, specs)
+        # Refuses, before anything binds, an HTTP server reachable off loopback without authentication.
+        http = build_http_app(settings, host=host, port=port) if transport == "http" else None
     except ConfigError as exc:
         _fail("Configuration error", exc, 2)
-    server = build_server(settings)
     where = settings.config_file or "demo world"
     logging.getLogger("opscontext").info("opscontext %s serving %s over %s", __version__, where, transport)
-    if transport == "stdio":
-        server.run()
+    if http is None:
+        build_server(settings).run()
     else:
-        logging.getLogger("opscontext").info("MCP endpoint: http://%s:%d/mcp", host, port)
-        serve_http(server, host=host, port=port)
+        serve_http(*http, host=host, port=port)
 
 
 @app.command()

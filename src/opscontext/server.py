@@ -21,12 +21,15 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
+from starlette.applications import Starlette
 
 from opscontext import __version__, logsafe
 from opscontext.answers import RunbookAnswer, WhatChangedAnswer, WhoOwnsAnswer
 from opscontext.app import App, open_app
+from opscontext.audit import AuditMiddleware
 from opscontext.cache import Cache
 from opscontext.errors import OpsContextError
+from opscontext.httpserve.auth import HttpAuth
 from opscontext.queries.blast import BlastRadiusAnswer, blast
 from opscontext.queries.correlate import CorrelationAnswer, correlate_alerts
 from opscontext.queries.get_runbook import get_runbook
@@ -120,6 +123,7 @@ def build_server(
     cache: Cache | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], datetime] = utcnow,
+    auth: HttpAuth | None = None,
 ) -> MCPServer[App]:
     @asynccontextmanager
     async def lifespan(_server: MCPServer[App]) -> AsyncIterator[App]:
@@ -133,6 +137,9 @@ def build_server(
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level=_level(settings.log_level),
+        token_verifier=auth.verifier if auth else None,
+        auth=auth.settings if auth else None,
+        middleware=[AuditMiddleware()],
     )
     _register(server)
     return server
@@ -212,21 +219,41 @@ def _register(server: MCPServer[App]) -> None:
         return await correlate_alerts(_app(ctx), since, until, service, progress=progress)
 
 
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+def build_http_app(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    introspection_transport: httpx.AsyncBaseTransport | None = None,
+) -> tuple[Starlette, HttpAuth | None]:
+    """The streamable HTTP app for ``host:port`` and its auth; raises ``ConfigError`` instead of
+    building an unauthenticated server reachable from other machines."""
+    from opscontext.httpserve.app import guarded_app
+    from opscontext.httpserve.auth import build_auth, refuse_unauthenticated
+    from opscontext.httpserve.hosts import authority
+
+    auth = build_auth(settings.http, base_url=f"http://{authority(host, port)}", transport=introspection_transport)
+    refuse_unauthenticated(host, auth)
+    return guarded_app(build_server(settings, auth=auth), settings.http, host=host, port=port), auth
 
 
-def serve_http(server: MCPServer[App], *, host: str, port: int) -> None:
-    """Streamable HTTP with every log line (uvicorn's access log included) on stderr."""
+def serve_http(app: Starlette, auth: HttpAuth | None, *, host: str, port: int) -> None:
+    """Serve the app from ``build_http_app`` with every log line (uvicorn's access log included) on stderr."""
     import anyio
     import uvicorn
 
-    if host not in LOOPBACK:
-        log.warning(
-            "binding %s: DNS-rebinding protection is off and there is no authentication; "
-            "put an authenticating proxy in front or bind 127.0.0.1",
-            host,
-        )
-    app = server.streamable_http_app(host=host)
+    from opscontext.httpserve.hosts import authority
+
+    mode = auth.mode if auth else "none, loopback only"
+    log.info("MCP endpoint: http://%s/mcp (authentication: %s)", authority(host, port), mode)
     # log_config=None: uvicorn adds no stdout handlers; its loggers propagate to our stderr root.
     config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level="info")
-    anyio.run(uvicorn.Server(config).serve)
+
+    async def main() -> None:
+        try:
+            await uvicorn.Server(config).serve()
+        finally:
+            if auth is not None:
+                await auth.aclose()
+
+    anyio.run(main)

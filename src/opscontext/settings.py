@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from opscontext.errors import ConfigError
+from opscontext.settings_http import HttpSettings
 
 DEMO_DIR_IN_PACKAGE = Path(__file__).parent / "_demo"
 DEMO_DIR_IN_CLONE = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
@@ -87,6 +88,7 @@ class Settings(BaseSettings):
     world: WorldSettings = Field(default_factory=WorldSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
     log_level: str = "INFO"
 
     # Set by load(): directory relative paths resolve against, and the file read (if any).
@@ -139,6 +141,7 @@ def load(config: Path | None = None, *, demo: bool = False) -> Settings:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     data.pop("base_dir", None)
     data.pop("config_file", None)
+    _refuse_http_secrets_in_file(data, path)
     try:
         settings = Settings(**data, base_dir=path.resolve().parent, config_file=path.resolve())
     except ValidationError as exc:
@@ -149,6 +152,19 @@ def load(config: Path | None = None, *, demo: bool = False) -> Settings:
     if settings.cache.path is not None and not settings.cache.path.is_absolute():
         settings.cache.path = settings.base_dir / settings.cache.path  # relative to the config file
     return settings
+
+
+def _refuse_http_secrets_in_file(data: dict[str, Any], path: Path) -> None:
+    """The token that guards the on-call phone numbers must not sit in a file that gets committed."""
+    http = data.get("http")
+    if not isinstance(http, dict):
+        return  # absent, or malformed and refused by validation with a better message
+    oauth = http.get("oauth")
+    oauth = oauth if isinstance(oauth, dict) else {}
+    for field, present in (("http.token", "token" in http), ("http.oauth.client_secret", "client_secret" in oauth)):
+        if present:
+            env = "OPSCONTEXT_" + field.upper().replace(".", "__")
+            raise ConfigError(f"secrets stay out of {path}: set {env} in the environment instead", field=field)
 
 
 def _fold_env_instances(settings: Settings, from_file: set[str]) -> None:
