@@ -14,7 +14,6 @@ import httpx
 import pytest
 import respx
 from mcp import Client
-from secret_corpus import KINDS, NEGATIVES, leaked, plant
 
 from opscontext import logsafe
 from opscontext.app import open_app
@@ -23,6 +22,8 @@ from opscontext.models import Alert
 from opscontext.redact import MASK, redact
 from opscontext.sanitize import Sanitizer
 from opscontext.settings import Settings, load
+
+from .secret_corpus import KINDS, NEGATIVES, leaked, plant
 
 pytestmark = pytest.mark.anyio
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
