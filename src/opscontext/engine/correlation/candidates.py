@@ -20,7 +20,14 @@ from datetime import datetime
 from opscontext.engine.correlation import evidence as ev
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
 from opscontext.engine.correlation.models import CorrelationOptions
-from opscontext.engine.correlation.ranking import ChangeIndex, Scored, ServiceStats, score, silent_support
+from opscontext.engine.correlation.ranking import (
+    ChangeIndex,
+    Scored,
+    ServiceStats,
+    quiet_change,
+    score,
+    silent_support,
+)
 from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, light_deps
 from opscontext.models import Change
 
@@ -117,7 +124,7 @@ def _rank_alone(cluster: Cluster, adj: Adjacency, changes: ChangeIndex, opts: Co
     silent = sorted({m for m in light_deps(adj, opts.hub_degree, s) if m != s})
     for m in silent[:_MAX_SILENT]:
         calls_back = s in adj.succ[m]  # a cycle: m is then one hop above s as well as below
-        ch = change(m)
+        ch = quiet_change(change(m), 1, len(adj.pred.get(m, ())))
         support = silent_support(1, len(adj.pred.get(m, ())), int(calls_back), ch[1] if ch else 0.0,
                                  m in cluster.mentions)
         sc = score(m, None, 1, int(calls_back), 1, first, ch, silent_onset=first, support=support)
@@ -159,9 +166,10 @@ def _rank_many(
         explained_set = _closure(up, set(), dependents)
         earliest = min(stats[d].first for d in dependents)
         callers = adj.pred.get(m, ())
-        ch = change(m)
-        support = silent_support(sum(1 for c in callers if c in stats), len(callers), len(below),
-                                 ch[1] if ch else 0.0, m in cluster.mentions)
+        alerting_callers = sum(1 for c in callers if c in stats)
+        ch = quiet_change(change(m), alerting_callers, len(callers))
+        support = silent_support(alerting_callers, len(callers), len(below), ch[1] if ch else 0.0,
+                                 m in cluster.mentions)
         sc = score(m, None, len(explained_set), len(below), n, first, ch, silent_onset=earliest, support=support)
         sc.named = m in cluster.mentions
         sc.between = (min(dependents), min(below)) if below else None

@@ -20,6 +20,7 @@ training seeds of the evaluation harness (never the reported test seeds).
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -208,3 +209,15 @@ def silent_support(alerting_callers: int, callers: int, alerting_below: int, cha
     share = alerting_callers / callers if callers else 0.0
     topological = share * share if alerting_below == 0 and alerting_callers >= 2 else 0.0
     return max(change, 1.0 if named else 0.0, topological)
+
+
+def quiet_change(
+    change: tuple[Change, float] | None, alerting_callers: int, callers: int
+) -> tuple[Change, float] | None:
+    """A change on a service that raised no alert, weighed by the share of its callers alerting.
+
+    A feature-flag service or a config store changes all day and is called by everyone; its
+    change explains a few alerting callers only as well as it fails to explain the quiet rest."""
+    if change is None or callers <= 1:
+        return change
+    return change[0], change[1] * math.sqrt(min(alerting_callers / callers, 1.0))
