@@ -146,7 +146,13 @@ def _rank_many(
     found: dict[str, set[str]] = {}
     for _, s, m in pairs:
         found.setdefault(m, set()).add(s)
-        deps[s] += 1
+    # An alerting dependency that also depends on s, directly or through other alerting
+    # services (a cycle of calls), does not make s a symptom any more than s makes it one: only
+    # dependencies outside s's strongly connected part of the group count against its depth.
+    part = _components(stats, pairs)
+    for _, s, m in pairs:
+        if part[s] != part[m]:
+            deps[s] += 1
     # in-group dependency -> its in-group dependents, keyed in the group's order so that ties
     # in the closure choice below fall the same way on every run
     up = {m: found[m] for m in stats if m in found}
@@ -157,9 +163,21 @@ def _rank_many(
     sinks = [s for s in stats if deps[s] == 0]
     closure_for = set(sorted(sinks, key=lambda m: -len(up.get(m, ())))[:_MAX_CLOSURE])
     closure_for |= set(sorted(up, key=lambda m: -len(up[m]))[:_MAX_CLOSURE])
+    part_size: dict[int, int] = {}
+    for c in part.values():
+        part_size[c] = part_size.get(c, 0) + 1
+    shared: dict[int, int] = {}
     out = []
     for s, st in stats.items():
-        explained = len(_closure(up, {s}, up.get(s, set()))) if s in closure_for else len(up.get(s, ()))
+        if part_size[part[s]] > 1:  # one closure per cycle: every member explains the same
+            known = shared.get(part[s])
+            if known is None:
+                known = shared[part[s]] = len(_closure(up, {s}, up.get(s, set())))
+            explained = known
+        elif s in closure_for:
+            explained = len(_closure(up, {s}, up.get(s, set())))
+        else:
+            explained = len(up.get(s, ()))
         out.append(score(s, st, 1 + explained, deps[s], n, first, change(s)))
     for m, dependents in _silent_candidates(cluster, pairs, deps, adj, opts):
         below = [t for t in adj.succ.get(m, ()) if t in stats]
@@ -175,6 +193,54 @@ def _rank_many(
         sc.between = (min(dependents), min(below)) if below else None
         out.append(sc)
     return out
+
+
+def _components(services: dict[str, ServiceStats], pairs: list[tuple[int, str, str]]) -> dict[str, int]:
+    """Strongly connected components of the group's dependency pairs (iterative Tarjan)."""
+    succ: dict[str, list[str]] = {}
+    for _, s, m in pairs:
+        succ.setdefault(s, []).append(m)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    comp: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    counter = 0
+    for start in services:
+        if start in index:
+            continue
+        work = [(start, iter(succ.get(start, ())))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on.add(start)
+        while work:
+            v, it = work[-1]
+            advanced = False
+            for w in it:
+                if w not in index:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on.add(w)
+                    work.append((w, iter(succ.get(w, ()))))
+                    advanced = True
+                    break
+                if w in on:
+                    low[v] = min(low[v], index[w])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                while True:
+                    w = stack.pop()
+                    on.discard(w)
+                    comp[w] = index[v]
+                    if w == v:
+                        break
+    return comp
 
 
 def _changes_near(
