@@ -28,7 +28,7 @@ from datetime import datetime
 from opscontext.engine.correlation import evidence as ev
 from opscontext.engine.correlation.assemble import build_group
 from opscontext.engine.correlation.bridges import assign, clusters, resolve
-from opscontext.engine.correlation.candidates import Cluster, attach_silent, mentions, rank, service_stats
+from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank, service_stats
 from opscontext.engine.correlation.dedup import UniqueAlert, deduplicate, severity_rank
 from opscontext.engine.correlation.gcpause import without_gc
 from opscontext.engine.correlation.grouping import build_episodes, link_by_labels, link_by_topology
@@ -80,10 +80,10 @@ def correlate(
             ungrouped[reason] += len(idxs)
         else:  # per-service figures only for the groups kept (two in three clusters are dropped)
             kept.append(Cluster(members=idxs, stats=service_stats(d.unique, idxs), silent={},
-                                mentions=mentions(d.unique, idxs)))
+                                source=d.unique))
     attach_silent(index, kept)
     change_index = ChangeIndex(changes, until=now)
-    near = neighbours(kept, d.unique, adj, opts.active_hold.total_seconds())
+    near = neighbours(kept, d.unique, index, opts.active_hold.total_seconds())
     ranked = [rank(c, index, adj, change_index, opts) for c in kept]
     groups = [
         build_group(c, r, d.unique, adj, opts, [ranked[j][0].service for j in n])
@@ -115,7 +115,7 @@ def _cluster(
     eps, by_service = build_episodes(unique, opts.episode_gap.total_seconds(), opts.active_hold.total_seconds(),
                                      now.timestamp())
     window = opts.link_window.total_seconds()
-    spans = {s: [(eps[i].first, max(eps[i].last, eps[i].held)) for i in ids] for s, ids in by_service.items()}
+    spans = {s: [(eps[i].first, eps[i].last) for i in ids] for s, ids in by_service.items()}
     index = build_index(adj, by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree,
                         max_reach=opts.max_reach, spans=spans, margin=window)
     links = link_by_topology(index, eps, by_service, window, opts.dependency_late.total_seconds())

@@ -41,9 +41,16 @@ class Cluster:
     members: list[int]  # unique alert indices, onset order
     stats: dict[str, ServiceStats]  # alerting service -> its figures, in order of first onset
     silent: dict[str, set[str]]  # silent candidate -> alerting group services depending on it
-    # Label values of the group's alerts other than their own service (``db``, ``peer_service``,
-    # ``upstream``...): a silent service named there has an alert pointing at it.
-    mentions: frozenset[str] = frozenset()
+    # The alerts the members index, so label values are read only when a silent candidate asks.
+    source: Sequence[UniqueAlert] = ()
+    _mentions: frozenset[str] | None = None
+
+    def names(self, service: str) -> bool:
+        """Whether a label of the group's alerts other than their own service (``db``,
+        ``peer_service``, ``upstream``...) names ``service``: an alert pointing at it."""
+        if self._mentions is None:
+            self._mentions = mentions(self.source, self.members) if self.source else frozenset()
+        return service in self._mentions
 
 
 def service_stats(unique: Sequence[UniqueAlert], members: list[int]) -> dict[str, ServiceStats]:
@@ -60,20 +67,27 @@ def service_stats(unique: Sequence[UniqueAlert], members: list[int]) -> dict[str
     return stats
 
 
-# Labels that describe the alert's own service or the alert itself, never another service.
-_OWN_LABELS = frozenset({
-    "alertname", "service", "severity", "namespace", "pod", "instance", "job", "app", "container",
-    "cluster", "env", "environment", "team", "region", "zone", "node", "prometheus", "receiver",
+# Label names that, by common convention (Prometheus client and exporter labels, OpenTelemetry
+# attributes flattened by the collector, service-mesh metrics), name another service an alert is
+# about: the database, the peer or upstream called, the topic or queue behind it.
+PEER_LABELS = frozenset({
+    "db", "database", "db_name", "db_system", "datastore", "peer_service", "peer", "upstream",
+    "upstream_cluster", "upstream_service", "target", "target_service", "destination",
+    "destination_service", "destination_service_name", "destination_workload", "backend", "dependency",
+    "remote_service", "server_address", "net_peer_name", "topic", "queue", "cluster_name", "route",
+    "endpoint", "rpc_service", "grpc_service",
 })
 _MAX_MENTION_ALERTS = 200
 
 
 def mentions(unique: Sequence[UniqueAlert], members: list[int]) -> frozenset[str]:
-    """Label values of a group's alerts that could name another service (first 200 alerts)."""
+    """Values of peer-naming labels of a group's alerts (first 200 alerts), lower-cased."""
     out: set[str] = set()
     for i in members[:_MAX_MENTION_ALERTS]:
-        for k, v in unique[i].alert.labels.items():
-            if k not in _OWN_LABELS and v and len(v) <= 200:
+        labels = unique[i].alert.labels
+        for k in PEER_LABELS.intersection(labels):
+            v = labels[k]
+            if v and len(v) <= 200:
                 out.add(v.lower())
     return frozenset(out)
 
@@ -126,9 +140,9 @@ def _rank_alone(cluster: Cluster, adj: Adjacency, changes: ChangeIndex, opts: Co
         calls_back = s in adj.succ[m]  # a cycle: m is then one hop above s as well as below
         ch = quiet_change(change(m), 1, len(adj.pred.get(m, ())))
         support = silent_support(1, len(adj.pred.get(m, ())), int(calls_back), ch[1] if ch else 0.0,
-                                 m in cluster.mentions)
+                                 cluster.names(m))
         sc = score(m, None, 1, int(calls_back), 1, first, ch, silent_onset=first, support=support)
-        sc.named = m in cluster.mentions
+        sc.named = cluster.names(m)
         sc.between = (s, s) if calls_back else None
         out.append(sc)
     return out
@@ -187,9 +201,9 @@ def _rank_many(
         alerting_callers = sum(1 for c in callers if c in stats)
         ch = quiet_change(change(m), alerting_callers, len(callers))
         support = silent_support(alerting_callers, len(callers), len(below), ch[1] if ch else 0.0,
-                                 m in cluster.mentions)
+                                 cluster.names(m))
         sc = score(m, None, len(explained_set), len(below), n, first, ch, silent_onset=earliest, support=support)
-        sc.named = m in cluster.mentions
+        sc.named = cluster.names(m)
         sc.between = (min(dependents), min(below)) if below else None
         out.append(sc)
     return out

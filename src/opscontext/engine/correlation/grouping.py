@@ -73,24 +73,32 @@ def build_episodes(
         ids: list[int] = []
         current: Episode | None = None
         for i in idxs:
-            u = unique[i]
-            t = u.ts
+            t = unique[i].ts
             if current is None or t - current.last > gap:
                 current = Episode(service, t, t, held=t)
                 ids.append(len(episodes))
                 episodes.append(current)
             current.last = t
             current.members.append(i)
-            if hold > 0.0:
-                end = u.alert.ends_at
-                until = end.timestamp() if end is not None else now if now is not None else t
-                held = min(until, t + hold)
-                if held > current.held:
-                    current.held = held
-            elif t > current.held:
-                current.held = t
         by_service[service] = ids
+    for e in episodes:
+        e.held = _held(unique, e, hold, now) if hold > 0.0 else e.last
     return episodes, by_service
+
+
+def _held(unique: list[UniqueAlert], e: Episode, hold: float, now: float | None) -> float:
+    """Until when ``e`` kept firing, capped at ``hold`` past each onset. Read from the latest
+    alert back: once an onset plus ``hold`` cannot beat what is found, earlier ones cannot."""
+    best = e.last
+    for i in reversed(e.members):
+        u = unique[i]
+        t = u.ts
+        if t + hold <= best:
+            break
+        end = u.alert.ends_at
+        until = end.timestamp() if end is not None else now if now is not None else t
+        best = max(best, min(until, t + hold))
+    return best
 
 
 def _close(a: Episode, b: Episode, window: float) -> bool:

@@ -5,8 +5,9 @@ of one (the root alerted long after its callers, a hop stayed silent). A group w
 neighbour is not wrong, but its answer deserves less trust: this finds, per group, the other
 groups alerting during its span on a direct dependency or dependent of one of its services.
 
-Cost: one pass over each group's services and their direct neighbours (both capped), with an
-index of services to groups; no pairwise comparison of groups.
+Cost: the direct edges between alerting services come from each one's remembered walk (its
+first hop, intersected with the alerting set at C speed); then one pass over each group's
+services. No pairwise comparison of groups.
 """
 
 from __future__ import annotations
@@ -15,30 +16,47 @@ from collections.abc import Sequence
 
 from opscontext.engine.correlation.candidates import Cluster
 from opscontext.engine.correlation.dedup import UniqueAlert
-from opscontext.engine.correlation.topology import Adjacency
+from opscontext.engine.correlation.topology import MeetingIndex
 
-_MAX_SERVICES = 20
-_MAX_NEIGHBOURS = 50
+
+def alerting_edges(index: MeetingIndex, alerting: Sequence[str]) -> dict[str, list[str]]:
+    """Alerting service -> the alerting services one hop from it, in either direction."""
+    ids, names, walks = index.ids, index.names, index.id_walks
+    wanted = {ids[s] for s in alerting if s in ids}
+    out: dict[str, list[str]] = {}
+    for s in alerting:
+        walk = walks.get(s)
+        if not walk:
+            continue
+        for n in wanted.intersection(walk[0]):
+            other = names[n]
+            if other != s:
+                out.setdefault(s, []).append(other)
+                out.setdefault(other, []).append(s)
+    return out
 
 
 def neighbours(
-    clusters: Sequence[Cluster], unique: Sequence[UniqueAlert], adj: Adjacency, hold: float
+    clusters: Sequence[Cluster], unique: Sequence[UniqueAlert], index: MeetingIndex, hold: float
 ) -> list[list[int]]:
     """For each cluster, the indices of other clusters overlapping it in time (onsets plus
     ``hold`` seconds) with a service one hop from one of its own."""
-    spans = [(unique[c.members[0]].ts, max(unique[i].ts for i in c.members) + hold) for c in clusters]
     owners: dict[str, list[int]] = {}
     for k, c in enumerate(clusters):
         for s in c.stats:
             owners.setdefault(s, []).append(k)
+    edges = alerting_edges(index, list(owners))
+    spans = [(unique[c.members[0]].ts, unique[c.members[-1]].ts + hold) for c in clusters]
     out: list[list[int]] = []
     for k, c in enumerate(clusters):
-        lo, hi = spans[k]
         found: set[int] = set()
-        for s in list(c.stats)[:_MAX_SERVICES]:
-            for n in (*adj.succ.get(s, ())[:_MAX_NEIGHBOURS], *adj.pred.get(s, ())[:_MAX_NEIGHBOURS]):
-                for j in owners.get(n, ()):
-                    if j != k and spans[j][0] <= hi and lo <= spans[j][1]:
-                        found.add(j)
-        out.append(sorted(found))
+        for s in c.stats:
+            for n in edges.get(s, ()):
+                found.update(owners[n])
+        if found:
+            found.discard(k)
+            lo, hi = spans[k]
+            out.append(sorted(j for j in found if spans[j][0] <= hi and lo <= spans[j][1]))
+        else:
+            out.append([])
     return out
