@@ -75,6 +75,19 @@ def deepest(world: World) -> Prediction:
     return Prediction(groups)
 
 
+def deepest_in(world: World, groups: Sequence[Sequence[str]]) -> Prediction:
+    """The deepest-first rule applied inside given groups (ours): separates ranking from grouping."""
+    first = first_alerts(world.alerts)
+    succ = _succ(world.edges)
+    out = []
+    for fps in groups:
+        ordered = by_onset(fps, first)
+        alerting = set(ordered)
+        below = {s: len(_below(succ, s) & alerting) for s in ordered}
+        out.append((list(fps), sorted(ordered, key=lambda s: (below[s], ordered.index(s))), 0.0))
+    return Prediction(out)
+
+
 def time_window(world: World) -> Prediction:
     first = first_alerts(world.alerts)
     ordered = sorted(first.values(), key=lambda a: (a.starts_at, a.fingerprint))

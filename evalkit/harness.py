@@ -21,6 +21,7 @@ from opscontext.engine.correlate import Correlation, CorrelationOptions, correla
 from opscontext.engine.graph import ServiceGraph
 
 OURS = "opscontext"
+DEEPEST_IN_OURS = "deepest (our groups)"  # a diagnostic, not a baseline: same grouping, other ranking
 BASELINES: dict[str, Callable[[World], Prediction]] = {
     "earliest (true groups)": bl.earliest,
     "deepest (true groups)": bl.deepest,
@@ -74,6 +75,8 @@ def run_task(task: Task) -> list[Row]:
     silent = sum(i.root_silent for i in world.incidents)
     pred, _ = ours(world)
     rows = [Row(task, OURS, score(world, pred, n_in), silent)]
+    inside = bl.deepest_in(world, [fps for fps, _, _ in pred.groups])
+    rows.append(Row(task, DEEPEST_IN_OURS, score(world, inside, n_in), silent))
     for name, method in BASELINES.items():
         rows.append(Row(task, name, score(world, method(world), n_in), silent))
     return rows
