@@ -40,6 +40,7 @@ class Task:
     cell: str
     topology: str
     seed: int
+    ablation: str = ""  # a key of evalkit.ablations.ABLATIONS
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,13 @@ def run_task(task: Task) -> list[Row]:
     world = make_world(task)
     n_in = len(world.alerts)
     silent = sum(i.root_silent for i in world.incidents)
+    options = None
+    if task.ablation:
+        from evalkit.ablations import ABLATIONS
+
+        options = ABLATIONS[task.ablation]()
+        pred, _ = ours(world, options)
+        return [Row(task, OURS, score(world, pred, n_in), silent)]
     pred, _ = ours(world)
     rows = [Row(task, OURS, score(world, pred, n_in), silent)]
     inside = bl.deepest_in(world, [fps for fps, _, _ in pred.groups])
@@ -83,7 +91,7 @@ def run_task(task: Task) -> list[Row]:
 
 
 def tasks(families: Iterable[str], topologies: Sequence[str], seeds: Iterable[int],
-          cells: Sequence[str] | None = None) -> list[Task]:
+          cells: Sequence[str] | None = None, ablation: str = "") -> list[Task]:
     out: list[Task] = []
     seeds = list(seeds)
     for fam in families:
@@ -91,7 +99,7 @@ def tasks(families: Iterable[str], topologies: Sequence[str], seeds: Iterable[in
         for cell in mod.CELLS:  # type: ignore[attr-defined]
             if cells and cell not in cells:
                 continue
-            out.extend(Task(fam, cell, t, s) for t in topologies for s in seeds)
+            out.extend(Task(fam, cell, t, s, ablation) for t in topologies for s in seeds)
     return out
 
 

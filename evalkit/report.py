@@ -101,3 +101,7 @@ def by_grid(r: Row) -> str:
 
 def by_family(r: Row) -> str:
     return r.task.family
+
+
+def by_grid_topology(r: Row) -> str:
+    return f"{r.task.family} @ {r.task.topology}"
