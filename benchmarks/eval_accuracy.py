@@ -39,7 +39,8 @@ def section(seeds: int, per_topology: dict[str, dict[str, list[Score]]], synth_s
     real = [n for n in per_topology if not n.startswith("synthetic")]
     lines = [HEADING, "", "**These figures are from the generator the ranking was tuned on** (the cascade family): "
              "they show it still does what it was tuned to do, not how it does elsewhere. For worlds it was "
-             "not tuned on see `## Held-out correlation accuracy` below.", "", f"Reproduce: `{cmd}` (test seeds 0..{seeds - 1}; weights and calibration "
+             "not tuned on see `## Held-out correlation accuracy` below.", "",
+             f"Reproduce: `{cmd}` (test seeds 0..{seeds - 1}; weights and calibration "
              f"were set on training seeds {TRAIN_SEEDS.start}..{TRAIN_SEEDS.stop - 1} only). "
              "Cells are mean ± standard deviation over seeds; every method sees the same scenarios.", "",
              "Metrics: AC@k = the injected root is among the top k candidates of the group holding most "
