@@ -129,6 +129,8 @@ def render_correlation(a: Any, console: Console) -> None:
         console.print(
             f"  primary contributor: [bold red]{safe(g.primary_contributor)}[/bold red] (confidence {g.confidence:.2f})"
         )
+        if g.uncertain_because:
+            console.print(f"  [yellow]unsure: {safe(g.uncertain_because)}; check the other candidates[/yellow]")
         console.print(f"  {safe(g.summary)}")
         for c in g.candidates[:3]:
             console.print(f"   - {safe(c.service)} {c.score:.2f}: {safe('; '.join(c.evidence[:3]))}")

@@ -23,6 +23,15 @@ _KIND_WORDS = (
 )
 
 
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """``1 alert``, ``2 alerts``: answers are read by people, and by models that copy them."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def services(n: int, what: str = "alerting") -> str:
+    return f"{n} {what} service{'' if n == 1 else 's'}"
+
+
 def minutes(seconds: float) -> str:
     m = seconds / 60.0
     if m < 1:
@@ -35,7 +44,10 @@ def change_phrase(sc: Scored) -> str:
     assert c is not None
     verb = _CHANGE_VERBS.get(c.kind.lower(), c.kind.lower())
     what = f" {c.version}" if c.version else ""
-    when = f"{minutes(sc.lag_min * 60)} before" if sc.lag_min >= 0 else f"{minutes(-sc.lag_min * 60)} after"
+    if abs(sc.lag_min) * 60 < 1:
+        when = "at the time of"
+    else:
+        when = f"{minutes(sc.lag_min * 60)} before" if sc.lag_min >= 0 else f"{minutes(-sc.lag_min * 60)} after"
     return f"{verb}{what} {when} the first alert (change id {c.id})"
 
 
@@ -46,21 +58,23 @@ def evidence(sc: Scored, stats: ServiceStats | None, between: tuple[str, str] | 
     if stats is None:
         if between is not None:
             out.append(f"did not alert itself but sits between {between[0]} and {between[1]}")
-        out.append(f"did not alert itself but {sc.explains} alerting services depend on it")
+        verb = "depends" if sc.explains == 1 else "depend"
+        out.append(f"did not alert itself but {services(sc.explains)} {verb} on it")
         return out
     others = sc.explains - 1
     if sc.deps == 0 and others > 0:
-        out.append(f"deepest alerting dependency: {others} alerting services depend on it")
+        verb = "depends" if others == 1 else "depend"
+        out.append(f"deepest alerting dependency: {services(others)} {verb} on it")
     elif sc.deps == 0:
         out.append("no alerting dependency below it")
     else:
-        out.append(f"depends on {sc.deps} other alerting services, so its alerts may be symptoms")
+        out.append(f"depends on {services(sc.deps, 'other alerting')}, so its alerts may be symptoms")
     if sc.onset_s <= 0:
         t = stats.first  # (the fields by hand: strftime is several times slower)
         out.append(f"first to alert ({t.hour:02d}:{t.minute:02d}:{t.second:02d})")
     else:
         out.append(f"started alerting {minutes(sc.onset_s)} after the first alert")
-    out.append(f"{stats.count} alerts, worst severity {stats.severity or 'unknown'}")
+    out.append(f"{count(stats.count, 'alert')}, worst severity {stats.severity or 'unknown'}")
     return out
 
 
@@ -68,9 +82,9 @@ def primary_reason(sc: Scored) -> str:
     if sc.change is not None:
         return change_phrase(sc).replace(" (change id", ", change").rstrip(")")
     if not sc.alerting:
-        return f"silent, but {sc.explains} alerting services depend on it"
+        return f"silent, but {services(sc.explains)} {'depends' if sc.explains == 1 else 'depend'} on it"
     if sc.deps == 0 and sc.explains > 1:
-        return f"deepest alerting dependency of {sc.explains - 1} alerting services"
+        return f"deepest alerting dependency of {services(sc.explains - 1)}"
     return "first to alert" if sc.onset_s <= 0 else "highest-ranked alerting service"
 
 
