@@ -63,16 +63,7 @@ def earliest(world: World) -> Prediction:
 
 
 def deepest(world: World) -> Prediction:
-    first = first_alerts(world.alerts)
-    succ = _succ(world.edges)
-    groups = []
-    for inc in world.incidents:
-        ordered = by_onset(inc.fingerprints, first)
-        alerting = set(ordered)
-        below = {s: len(_below(succ, s) & alerting) for s in ordered}
-        ranked = sorted(ordered, key=lambda s: (below[s], ordered.index(s)))
-        groups.append((sorted(inc.fingerprints), ranked, 0.0))
-    return Prediction(groups)
+    return deepest_in(world, [sorted(i.fingerprints) for i in world.incidents])
 
 
 def deepest_in(world: World, groups: Sequence[Sequence[str]]) -> Prediction:
