@@ -18,6 +18,7 @@ import httpx
 from opscontext.cache import Cache, DiskCache, MemoryCache, NullCache
 from opscontext.hub import Hub
 from opscontext.registry import Registry, utcnow
+from opscontext.replay import replay
 from opscontext.settings import Settings
 from opscontext.world import WorldBuilder
 
@@ -66,6 +67,10 @@ async def open_app(
 ) -> AsyncIterator[App]:
     """Build everything once; close HTTP clients and the cache on exit."""
     registry = Registry.build(settings.connectors, base_dir=settings.base_dir, transport=transport, now=clock)
+    anchor = settings.world.time_anchor
+    if anchor is not None:
+        # Fixed at load: the replayed incident starts "minutes ago" and then ages normally.
+        registry = replay(registry, clock() - anchor)
     cache = cache if cache is not None else make_cache(settings)
     hub = Hub(registry, settings, cache, clock=clock)
     try:

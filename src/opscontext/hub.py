@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, SecretStr
@@ -32,12 +32,10 @@ from opscontext.problems import attach, settle
 from opscontext.registry import Instance, Registry, utcnow
 from opscontext.sanitize import Sanitizer
 from opscontext.settings import Settings
-from opscontext.timeshift import shift
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_SHIFT_MEMO = 200_000
 BULK = frozenset({"catalog", "topology", "runbooks", "escalation"})
 
 
@@ -61,13 +59,8 @@ class Hub:
         self.settings = settings
         self.cache = cache
         self.clock = clock
-        anchor = settings.world.time_anchor
-        # Fixed at load: the replayed incident starts "minutes ago" and then ages normally.
-        self.offset = (clock() - anchor) if anchor is not None else timedelta(0)
         self._memory: dict[str, Entry] = {}
         self._inflight: dict[str, asyncio.Task[Any]] = {}
-        self._shifted: dict[tuple[str, str], tuple[Any, Any]] = {}
-        self._shifted_items: dict[int, tuple[Any, Any]] = {}
         self._failures: dict[str, str] = {}  # cache key -> why its last fetch failed
         self._config_digests: dict[str, str] = {}
         self._clean = Sanitizer()
@@ -197,31 +190,9 @@ class Hub:
     async def _call(self, inst: Instance, method: str, arg: Any) -> Any:
         fn: Callable[..., Awaitable[Any]] = getattr(inst.connector, method)
         if arg is None:
-            raw = self._clean(await fn())  # secrets masked, text fenced: once, where data enters
-            # Replay: shift an unchanged bulk answer once, not on every call, so downstream
-            # memoisation (the World) sees the same object while the source is unchanged.
-            memo = self._shifted.get((inst.name, method))
-            if memo is not None and memo[0] is raw:
-                return memo[1]
-            value = shift(raw, self.offset)
-            self._shifted[(inst.name, method)] = (raw, value)
-            return value
+            return self._clean(await fn())  # secrets masked, text fenced: once, where data enters
         args = arg if isinstance(arg, tuple) else (arg,)  # a tuple carries several arguments
-        raw_items = self._clean(await fn(*(shift(a, -self.offset) for a in args)))
-        if not self.offset or not isinstance(raw_items, list):
-            return shift(raw_items, self.offset)
-        return [self._shift_item(item) for item in raw_items]
-
-    def _shift_item(self, item: Any) -> Any:
-        """Shift one windowed item, once: file sources hand back the same objects every call."""
-        memo = self._shifted_items.get(id(item))
-        if memo is not None and memo[0] is item:
-            return memo[1]
-        if len(self._shifted_items) > MAX_SHIFT_MEMO:
-            self._shifted_items.clear()
-        moved = shift(item, self.offset)
-        self._shifted_items[id(item)] = (item, moved)  # holding `item` keeps its id unique
-        return moved
+        return self._clean(await fn(*args))
 
     def _refresh_in_background(
         self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str
