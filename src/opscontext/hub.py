@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,8 +26,11 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, SecretStr
 
+from opscontext import deadline
+from opscontext.breaker import Breaker
 from opscontext.cache import Cache, Entry
 from opscontext.errors import SourceError
+from opscontext.memo import LruDict
 from opscontext.models import SourceState, SourceStatus, TimeWindow
 from opscontext.problems import attach, settle
 from opscontext.registry import Instance, Registry, utcnow
@@ -37,6 +41,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BULK = frozenset({"catalog", "topology", "runbooks", "escalation"})
+MAX_REMEMBERED = 4096  # answers kept in memory in front of the cache
 
 
 @dataclass
@@ -54,16 +59,28 @@ class Gathered(Generic[T]):
 
 
 class Hub:
-    def __init__(self, registry: Registry, settings: Settings, cache: Cache, *, clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        registry: Registry,
+        settings: Settings,
+        cache: Cache,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         self.registry = registry
         self.settings = settings
         self.cache = cache
         self.clock = clock
-        self._memory: dict[str, Entry] = {}
+        self.monotonic = monotonic  # the breakers' clock
+        # Bounded: windowed keys carry their time bucket, so a long-running server meets new ones forever.
+        self._memory: LruDict[str, Entry] = LruDict(MAX_REMEMBERED)
         self._inflight: dict[str, asyncio.Task[Any]] = {}
-        self._failures: dict[str, str] = {}  # cache key -> why its last fetch failed
+        self._failures: LruDict[str, str] = LruDict(MAX_REMEMBERED)  # cache key -> why its last fetch failed
         self._config_digests: dict[str, str] = {}
         self._clean = Sanitizer()
+        self._breakers: dict[str, Breaker] = {}
+        self._counted: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()  # fetches already blamed
 
     def now(self) -> datetime:
         return self.clock()
@@ -118,33 +135,29 @@ class Hub:
         key = self._key(inst, capability, arg, ttl)
         last_key = f"{self._prefix(inst)}|{capability}|last"
         cacheable = inst.spec.cacheable and ttl > 0
-        if cacheable:
-            entry = self._get(key)
-            if entry is not None and entry.age() <= ttl:
-                return entry.value, self._status(inst, capability, SourceState.OK, entry)
-            servable = entry is not None and entry.age() <= self.settings.cache.ttl.stale_max
-            if entry is not None and servable and capability in BULK and key not in self._failures:
-                self._refresh_in_background(inst, capability, method, arg, key, last_key)
-                return entry.value, self._status(inst, capability, SourceState.OK, entry)
-            # After a failed refresh, ask in the foreground: a recovery shows at once, and a
-            # continuing failure is reported as stale with its reason instead of hiding as ok.
+        entry = self._get(key) if cacheable else None
+        if entry is not None and entry.age() <= ttl:
+            return entry.value, self._status(inst, capability, SourceState.OK, entry)
+        skip = self._skip(inst)
+        if skip is not None:  # not asked at all: the breaker is open, or it already timed out in this call
+            return self._fallback(inst, capability, last_key, cacheable, skip)
+        servable = entry is not None and entry.age() <= self.settings.cache.ttl.stale_max
+        if entry is not None and servable and capability in BULK and key not in self._failures:
+            self._refresh_in_background(inst, capability, method, arg, key, last_key)
+            return entry.value, self._status(inst, capability, SourceState.OK, entry)
+        # After a failed refresh, ask in the foreground: a recovery shows at once, and a
+        # continuing failure is reported as stale with its reason instead of hiding as ok.
+        budget = deadline.current()
+        limit = self.settings.limits.source_timeout_seconds
+        timeout = budget.wait_for(limit) if budget is not None else limit
         try:
             value = await asyncio.wait_for(
-                self._fetch(inst, capability, method, arg, key, last_key, cacheable),
-                timeout=self.settings.limits.source_timeout_seconds,
+                self._fetch(inst, capability, method, arg, key, last_key, cacheable), timeout=timeout
             )
         except Exception as exc:  # SourceError, TimeoutError, or a connector bug: all become a status
-            reason = _reason(inst, exc, self.settings.limits.source_timeout_seconds)
-            stale = self._get(last_key) if cacheable else None
-            if stale is not None and stale.age() <= self.settings.cache.ttl.stale_max:
-                return stale.value, self._status(inst, capability, SourceState.STALE, stale, reason)
-            return None, SourceStatus(
-                source=inst.name,
-                type=inst.spec.type,
-                capability=capability,
-                state=SourceState.FAILED,
-                detail=reason,
-            )
+            if isinstance(exc, TimeoutError):
+                self._timed_out(inst, key, budget)
+            return self._fallback(inst, capability, last_key, cacheable, _reason(inst, exc, timeout))
         return value, SourceStatus(
             source=inst.name,
             type=inst.spec.type,
@@ -153,6 +166,47 @@ class Hub:
             age_seconds=0.0,
             items=_count(value),
         )
+
+    def _fallback(
+        self, inst: Instance, capability: str, last_key: str, cacheable: bool, reason: str
+    ) -> tuple[Any, SourceStatus]:
+        """The source was not asked or did not answer: its last good answer as stale, or failed."""
+        stale = self._get(last_key) if cacheable else None
+        if stale is not None and stale.age() <= self.settings.cache.ttl.stale_max:
+            return stale.value, self._status(inst, capability, SourceState.STALE, stale, reason)
+        return None, SourceStatus(
+            source=inst.name, type=inst.spec.type, capability=capability, state=SourceState.FAILED, detail=reason
+        )
+
+    def breaker(self, inst: Instance) -> Breaker:
+        """The circuit breaker of one connector instance (created closed on first use)."""
+        found = self._breakers.get(inst.name)
+        if found is None:
+            limits = self.settings.limits
+            found = self._breakers[inst.name] = Breaker(
+                limits.breaker_failures,
+                limits.breaker_cooldown_seconds,
+                limits.breaker_max_cooldown_seconds,
+                probe_timeout=limits.source_timeout_seconds,
+                clock=self.monotonic,
+            )
+        return found
+
+    def _skip(self, inst: Instance) -> str | None:
+        """Why ``inst`` is not to be asked now, or None to ask it."""
+        budget = deadline.current()
+        if budget is not None and inst.name in budget.timed_out:
+            return f"no answer earlier in this call; not asked again within its {budget.seconds:g} s deadline"
+        return self.breaker(inst).admit()
+
+    def _timed_out(self, inst: Instance, key: str, budget: deadline.CallBudget | None) -> None:
+        if budget is not None:
+            budget.timed_out.add(inst.name)
+        task = self._inflight.get(key)
+        # One fetch is one failure for the breaker, however many callers gave up waiting on it.
+        if task is not None and task not in self._counted:
+            self._counted.add(task)
+            self.breaker(inst).failure()
 
     async def _fetch(
         self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str, cacheable: bool
@@ -174,7 +228,11 @@ class Hub:
         if exc is not None:
             # Remembered so a background refresh that failed is reported, not hidden behind "ok".
             self._failures[key] = _reason(inst, exc, self.settings.limits.source_timeout_seconds)
+            if task not in self._counted:
+                self.breaker(inst).failure()
             return
+        # An answer, even one that came after its callers stopped waiting: the source is alive.
+        self.breaker(inst).success()
         self._failures.pop(key, None)
         if not cacheable:
             return
@@ -217,6 +275,10 @@ class Hub:
             if entry is not None:
                 self._memory[key] = entry
         return entry
+
+    def memo_sizes(self) -> dict[str, int]:
+        """How much the hub remembers between calls (bounded; for soak tests and debugging)."""
+        return {"memory": len(self._memory), "failures": len(self._failures), "inflight": len(self._inflight)}
 
     def _key(self, inst: Instance, capability: str, arg: Any, ttl: float) -> str:
         base = f"{self._prefix(inst)}|{capability}"
@@ -276,7 +338,10 @@ def _count(value: Any) -> int | None:
 
 def _reason(inst: Instance, exc: BaseException, timeout: float) -> str:
     if isinstance(exc, TimeoutError):
-        return f"no answer within {timeout:g} s; the source is slow or unreachable (it keeps loading in the background)"
+        return (
+            f"no answer within {round(timeout, 1):g} s; the source is slow or unreachable "
+            "(it keeps loading in the background)"
+        )
     if isinstance(exc, SourceError):
         exc.instance = exc.instance or inst.name
         text = str(exc)

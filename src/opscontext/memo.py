@@ -11,6 +11,7 @@ larger than the set of objects still alive elsewhere.
 from __future__ import annotations
 
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -54,3 +55,24 @@ class IdentityMemo(Generic[K, V]):
     def clear(self) -> None:
         """Forget everything (the weak references' callbacks then find nothing to remove)."""
         self._data.clear()
+
+
+class LruDict(OrderedDict[K, V]):
+    """A dict that forgets its least recently used entries beyond ``limit``."""
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.limit = limit
+
+    def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
+        """The value (now the most recently used), or ``default``."""
+        if key not in self:
+            return default
+        self.move_to_end(key)
+        return self[key]
+
+    def __setitem__(self, key: K, value: V) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)

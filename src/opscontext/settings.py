@@ -77,6 +77,25 @@ class LimitSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     max_window_days: float = Field(default=31, gt=0, description="Refuse time windows longer than this.")
     source_timeout_seconds: float = Field(default=15, gt=0, description="Upper bound per source per call.")
+    call_timeout_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="One deadline for a whole tool call, however many fan-outs it makes; "
+        "default: source_timeout_seconds, so one dead source costs a call that once, not per fan-out.",
+    )
+    breaker_failures: int = Field(
+        default=3, ge=0, description="Consecutive failures or timeouts that open a source's circuit; 0: never."
+    )
+    breaker_cooldown_seconds: float = Field(
+        default=30, gt=0, description="How long an open circuit skips its source before one trial request."
+    )
+    breaker_max_cooldown_seconds: float = Field(
+        default=480, gt=0, description="The cool-down doubles after each failed trial, up to this."
+    )
+
+    def call_seconds(self) -> float:
+        """The deadline of one tool call."""
+        return self.call_timeout_seconds or self.source_timeout_seconds
     max_items: int = Field(default=50, ge=1, le=1000, description="Default cap on list lengths in answers.")
 
 
