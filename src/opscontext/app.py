@@ -30,6 +30,12 @@ def make_cache(settings: Settings) -> Cache:
         return MemoryCache()
     if settings.cache.backend == "none":
         return NullCache()
+    if settings.cache.backend == "redis":
+        from opscontext.redis_cache import RedisCache
+
+        secret = settings.cache.password.get_secret_value() if settings.cache.password else None
+        key = settings.cache.signing_key.get_secret_value().encode() if settings.cache.signing_key else None
+        return RedisCache.from_url(settings.cache.url, password=secret, signing_key=key)
     path = settings.cache.path or _default_cache_dir()
     try:
         return DiskCache(path / settings.world.name)

@@ -30,6 +30,7 @@ from opscontext import deadline
 from opscontext.breaker import Breaker
 from opscontext.cache import Cache, Entry
 from opscontext.errors import SourceError
+from opscontext.flight import SharedCache, single_flight
 from opscontext.memo import LruDict
 from opscontext.models import SourceState, SourceStatus, TimeWindow
 from opscontext.problems import attach, settle
@@ -135,7 +136,7 @@ class Hub:
         key = self._key(inst, capability, arg, ttl)
         last_key = f"{self._prefix(inst)}|{capability}|last"
         cacheable = inst.spec.cacheable and ttl > 0
-        entry = self._get(key) if cacheable else None
+        entry = self._get(key, ttl) if cacheable else None
         if entry is not None and entry.age() <= ttl:
             return entry.value, self._status(inst, capability, SourceState.OK, entry)
         skip = self._skip(inst)
@@ -215,12 +216,49 @@ class Hub:
         # slow bulk load keeps running after a caller's deadline so the next call finds it done.
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._reported(inst, method, arg))
-            self._inflight[key] = task
-            task.add_done_callback(lambda t: self._landed(t, inst, key, last_key, cacheable))
+            task = self._start(inst, capability, method, arg, key, last_key, cacheable)
         return await asyncio.shield(task)
 
-    def _landed(self, task: asyncio.Task[Any], inst: Instance, key: str, last_key: str, cacheable: bool) -> None:
+    def _start(
+        self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str, cacheable: bool
+    ) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(self._load(inst, capability, method, arg, key, last_key, cacheable))
+        self._inflight[key] = task
+        task.add_done_callback(lambda t: self._landed(t, inst, key))
+        return task
+
+    async def _load(
+        self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str, cacheable: bool
+    ) -> Any:
+        """Ask the source and remember its answer; with a cache shared by several replicas, only
+        one of them asks and the others take its stored answer."""
+
+        def store(value: Any) -> None:
+            if cacheable:
+                self._store(key, last_key, Entry(value, time.time()), shared=True)
+
+        if not (cacheable and isinstance(self.cache, SharedCache)):
+            value = await self._reported(inst, method, arg)
+            store(value)
+            return value
+        entry = await single_flight(
+            self.cache,
+            key,
+            fresh_for=float(getattr(self.settings.cache.ttl, capability)),
+            lease=self.settings.limits.source_timeout_seconds,
+            fetch=lambda: self._reported(inst, method, arg),
+            store=store,
+        )
+        self._store(key, last_key, entry, shared=False)  # a peer's answer keeps its own age
+        return entry.value
+
+    def _store(self, key: str, last_key: str, entry: Entry, *, shared: bool) -> None:
+        for k in (key, last_key):
+            if shared:
+                self.cache.set(k, entry.value, keep_seconds=self.settings.cache.ttl.stale_max)
+            self._memory[k] = entry
+
+    def _landed(self, task: asyncio.Task[Any], inst: Instance, key: str) -> None:
         self._inflight.pop(key, None)
         if task.cancelled():
             return
@@ -234,12 +272,6 @@ class Hub:
         # An answer, even one that came after its callers stopped waiting: the source is alive.
         self.breaker(inst).success()
         self._failures.pop(key, None)
-        if not cacheable:
-            return
-        keep = self.settings.cache.ttl.stale_max
-        for k in (key, last_key):
-            self.cache.set(k, task.result(), keep_seconds=keep)
-            self._memory[k] = Entry(task.result(), time.time())
 
     async def _reported(self, inst: Instance, method: str, arg: Any) -> Any:
         # The value travels (and is cached) with the problems of the load that produced it.
@@ -255,11 +287,8 @@ class Hub:
     def _refresh_in_background(
         self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str
     ) -> None:
-        if key in self._inflight:
-            return
-        task = asyncio.ensure_future(self._reported(inst, method, arg))
-        self._inflight[key] = task
-        task.add_done_callback(lambda t: self._landed(t, inst, key, last_key, True))
+        if key not in self._inflight:
+            self._start(inst, capability, method, arg, key, last_key, True)
 
     def _prefix(self, inst: Instance) -> str:
         """Cache namespace of one instance: another config, URL or account never shares entries."""
@@ -268,12 +297,16 @@ class Hub:
             digest = self._config_digests[inst.name] = config_digest(inst.config)
         return f"{self.settings.world.name}|{inst.name}|{digest}"
 
-    def _get(self, key: str) -> Entry | None:
+    def _get(self, key: str, ttl: float | None = None) -> Entry | None:
+        """The newest entry for ``key``: from memory, else the cache. With a cache shared by other
+        replicas, an entry older than ``ttl`` in memory is checked against the cache, where a
+        peer may have stored a newer one."""
         entry = self._memory.get(key)
-        if entry is None:
-            entry = self.cache.get(key)
-            if entry is not None:
-                self._memory[key] = entry
+        recheck = ttl is not None and entry is not None and entry.age() > ttl and isinstance(self.cache, SharedCache)
+        if entry is None or recheck:
+            stored = self.cache.get(key)
+            if stored is not None and (entry is None or stored.stored_at > entry.stored_at):
+                self._memory[key] = entry = stored
         return entry
 
     def memo_sizes(self) -> dict[str, int]:

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from opscontext.errors import ConfigError
@@ -42,8 +42,15 @@ class TtlSettings(BaseModel):
 
 class CacheSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    backend: Literal["disk", "memory", "none"] = "disk"
+    backend: Literal["disk", "memory", "none", "redis"] = Field(
+        default="disk", description="disk: one process (the default); redis: several replicas share one cache."
+    )
     path: Path | None = Field(default=None, description="diskcache directory; default: user cache dir.")
+    url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL (backend = redis).")
+    password: SecretStr | None = Field(default=None, description="Redis password (never logged).")
+    signing_key: SecretStr | None = Field(
+        default=None, description="Sign Redis entries (HMAC-SHA256); replicas ignore entries without a valid one."
+    )
     ttl: TtlSettings = Field(default_factory=TtlSettings)
 
 
