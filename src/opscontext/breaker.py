@@ -4,7 +4,7 @@ States: closed (ask), open (skip until the cool-down ends), half-open (one trial
 flight; everyone else still skips). ``failures`` consecutive failures or timeouts open it; a
 failed trial reopens it with the cool-down doubled up to ``max_cooldown``; any success closes it
 and resets the cool-down. The hub reports a skipped source as stale (cached data) or failed, with
-the breaker's own words ("circuit open after 3 failures; next try in 24 s").
+the breaker's own words ("circuit open after 3 failures; next try in 24 s (last: HTTP 503 ...)").
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class Breaker:
         self.failures = 0
         self.cooldown = cooldown
         self.retry_at = 0.0  # open: when the trial may go; half-open: when the trial is given up
+        self.last_error = ""
 
     def admit(self) -> str | None:
         """None when the caller may ask the source (closed, or it is now the one trial request);
@@ -54,9 +55,9 @@ class Breaker:
             self.retry_at = now + self.probe_timeout
             return None
         if self.state is BreakerState.HALF_OPEN:
-            return f"circuit half-open after {self.failures} failures; a trial request is in flight"
+            return f"circuit half-open after {self.failures} failures; a trial request is in flight{self._last()}"
         wait = math.ceil(self.retry_at - now)
-        return f"circuit open after {self.failures} failures; next try in {wait} s"
+        return f"circuit open after {self.failures} failures; next try in {wait} s{self._last()}"
 
     def success(self) -> None:
         """The source answered: close and forget past failures."""
@@ -64,9 +65,11 @@ class Breaker:
         self.failures = 0
         self.cooldown = self.base_cooldown
 
-    def failure(self) -> None:
-        """The source failed or timed out: count it; open at the threshold or after a failed trial."""
+    def failure(self, reason: str = "") -> None:
+        """The source failed or timed out (``reason`` in words): count it; open at the threshold or
+        after a failed trial."""
         self.failures += 1
+        self.last_error = reason
         if self.threshold <= 0:
             return
         if self.state is BreakerState.HALF_OPEN:
@@ -75,3 +78,6 @@ class Breaker:
             return
         self.state = BreakerState.OPEN
         self.retry_at = self.clock() + self.cooldown
+
+    def _last(self) -> str:
+        return f" (last: {self.last_error})" if self.last_error else ""

@@ -15,9 +15,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-# A later fan-out whose budget is used up still gives sources this share of the deadline, so a
-# healthy, fast source is not dropped only because another one ate the call's time.
-GRACE_SHARE = 0.05
+# A fan-out that starts when the call's budget is used up still gives its sources this long (never
+# more than the per-source limit), so a healthy source (a cold file read, say) is not dropped only
+# because another source ate the call's time. A dead source is skipped in later fan-outs, so with
+# one dead source a call takes its deadline; a second, different slow source adds at most this.
+GRACE_SECONDS = 1.0
 
 
 @dataclass
@@ -26,7 +28,7 @@ class CallBudget:
 
     seconds: float
     expires: float  # time.monotonic() value
-    timed_out: set[str] = field(default_factory=set)  # connector instance names
+    timed_out: dict[str, str] = field(default_factory=dict)  # connector instance name -> why
 
     def remaining(self) -> float:
         """Seconds left, never negative."""
@@ -34,8 +36,8 @@ class CallBudget:
 
     def wait_for(self, source_limit: float) -> float:
         """How long a fan-out may wait for one source now: what is left of the call (at least a
-        small grace), and never more than the per-source limit."""
-        return min(source_limit, max(self.remaining(), self.seconds * GRACE_SHARE))
+        short grace), and never more than the per-source limit."""
+        return min(source_limit, max(self.remaining(), GRACE_SECONDS))
 
 
 _current: ContextVar[CallBudget | None] = ContextVar("opscontext_call_budget", default=None)

@@ -156,9 +156,10 @@ class Hub:
                 self._fetch(inst, capability, method, arg, key, last_key, cacheable), timeout=timeout
             )
         except Exception as exc:  # SourceError, TimeoutError, or a connector bug: all become a status
+            reason = _reason(inst, exc, timeout)
             if isinstance(exc, TimeoutError):
-                self._timed_out(inst, key, budget)
-            return self._fallback(inst, capability, last_key, cacheable, _reason(inst, exc, timeout))
+                self._timed_out(inst, key, budget, reason)
+            return self._fallback(inst, capability, last_key, cacheable, reason)
         return value, SourceStatus(
             source=inst.name,
             type=inst.spec.type,
@@ -197,17 +198,17 @@ class Hub:
         """Why ``inst`` is not to be asked now, or None to ask it."""
         budget = deadline.current()
         if budget is not None and inst.name in budget.timed_out:
-            return f"no answer earlier in this call; not asked again within its {budget.seconds:g} s deadline"
+            return f"{budget.timed_out[inst.name]}; not asked again in this call"
         return self.breaker(inst).admit()
 
-    def _timed_out(self, inst: Instance, key: str, budget: deadline.CallBudget | None) -> None:
+    def _timed_out(self, inst: Instance, key: str, budget: deadline.CallBudget | None, reason: str) -> None:
         if budget is not None:
-            budget.timed_out.add(inst.name)
+            budget.timed_out[inst.name] = reason
         task = self._inflight.get(key)
         # One fetch is one failure for the breaker, however many callers gave up waiting on it.
         if task is not None and task not in self._counted:
             self._counted.add(task)
-            self.breaker(inst).failure()
+            self.breaker(inst).failure(reason)
 
     async def _fetch(
         self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str, cacheable: bool
@@ -267,7 +268,7 @@ class Hub:
             # Remembered so a background refresh that failed is reported, not hidden behind "ok".
             self._failures[key] = _reason(inst, exc, self.settings.limits.source_timeout_seconds)
             if task not in self._counted:
-                self.breaker(inst).failure()
+                self.breaker(inst).failure(self._failures[key])
             return
         # An answer, even one that came after its callers stopped waiting: the source is alive.
         self.breaker(inst).success()

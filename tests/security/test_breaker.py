@@ -119,7 +119,7 @@ async def test_an_open_circuit_skips_the_source_and_says_when_it_tries_again() -
     skipped = (await hub.catalog()).statuses[0]
     assert Flaky.asked == 3  # not asked at all
     assert skipped.state is SourceState.FAILED
-    assert skipped.detail == "circuit open after 3 failures; next try in 24 s"
+    assert skipped.detail == "circuit open after 3 failures; next try in 24 s (last: HTTP 503 from http://cmdb.test)"
 
 
 async def test_an_open_circuit_serves_the_last_good_answer_as_stale() -> None:
