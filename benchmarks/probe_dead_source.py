@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import statistics
 import threading
 import time
@@ -104,6 +105,7 @@ def main() -> None:
     parser.add_argument("--deadline", type=float, default=3.0, help="limits.source_timeout_seconds")
     parser.add_argument("--sleep", type=float, default=30.0, help="how long the dead source sleeps per request")
     args = parser.parse_args()
+    logging.getLogger("opscontext.audit").setLevel(logging.WARNING)  # one line per call would drown the figures
     asyncio.run(probe(args.calls, args.interval, args.deadline, args.sleep))
 
 

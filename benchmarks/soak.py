@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,7 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=60.0, help="seconds between RSS samples (default 60)")
     parser.add_argument("--warmup", type=float, default=2.0, help="minutes before the reference sample (default 2)")
     args = parser.parse_args()
+    logging.getLogger("opscontext.audit").setLevel(logging.WARNING)  # one line per call would drown the figures
     asyncio.run(soak(args.minutes, args.every, args.warmup))
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
+_SAME = object()  # the value is the key object itself
 V = TypeVar("V")
 
 
@@ -23,20 +24,21 @@ class IdentityMemo(Generic[K, V]):
     """``value = memo.get(obj, make)``: ``make(obj)`` once per live ``obj``, by identity."""
 
     def __init__(self) -> None:
-        self._data: dict[int, tuple[weakref.ref[Any], V]] = {}
+        self._data: dict[int, tuple[weakref.ref[Any], Any]] = {}
 
     def get(self, key: K, make: Callable[[K], V]) -> V:
         """The remembered value for ``key``, or ``make(key)`` remembered until ``key`` dies."""
         ident = id(key)
         hit = self._data.get(ident)
         if hit is not None and hit[0]() is key:
-            return hit[1]
+            return key if hit[1] is _SAME else hit[1]  # type: ignore[return-value]
         value = make(key)
         try:
             ref = weakref.ref(key, self._forget(ident))
         except TypeError:  # not weak-referenceable (a plain tuple, say): computed, not remembered
             return value
-        self._data[ident] = (ref, value)
+        # Holding the key itself as the value would keep it alive forever: remember "the same".
+        self._data[ident] = (ref, _SAME if value is key else value)
         return value
 
     def _forget(self, ident: int) -> Callable[[weakref.ref[Any]], None]:

@@ -14,6 +14,7 @@ from opscontext.memo import IdentityMemo, LruDict
 from opscontext.models import Alert, OnCallShift, TimeWindow
 from opscontext.registry import ConnectorContext, ConnectorSpec, Registry
 from opscontext.replay import Replayed, replay
+from opscontext.sanitize import Sanitizer
 from opscontext.settings import Settings
 
 pytestmark = pytest.mark.anyio
@@ -80,6 +81,24 @@ def test_an_identity_memo_forgets_an_object_when_it_is_collected() -> None:
     assert memo.get(kept, lambda a: "second") == "first"
     gc.collect()
     assert len(memo) == 1
+
+
+def test_an_identity_memo_whose_value_is_the_object_itself_still_lets_it_go() -> None:
+    memo: IdentityMemo[Alert, Alert] = IdentityMemo()
+    for i in range(1000):
+        item = Alert(fingerprint=str(i), alertname="X", starts_at=NOW)
+        assert memo.get(item, lambda a: a) is item  # nothing to change: the same object back
+    del item
+    gc.collect()
+    assert len(memo) == 0
+
+
+def test_the_sanitizer_remembers_only_models_still_alive() -> None:
+    clean = Sanitizer()
+    for i in range(1000):
+        clean([Alert(fingerprint=str(i), alertname="X", starts_at=NOW, labels={"token": f"ghp_{'a' * 36}"})])
+    gc.collect()
+    assert len(clean._memo) == 0
 
 
 def test_an_lru_dict_keeps_the_most_recently_used_entries() -> None:
