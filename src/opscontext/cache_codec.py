@@ -3,9 +3,10 @@
 A Redis that several replicas share is a place other programs may write to. Unpickling what it
 holds would run whatever code a writer put there, so entries are JSON: the stored time, the
 name of a domain model from an allowlist (``opscontext.models``) and the model's JSON dump, read
-back through pydantic validation. The worst a stranger's entry can then do is carry wrong data;
-with ``cache.signing_key`` set, each entry also carries an HMAC-SHA256 and one without a valid
-signature is a miss, so only holders of the key can feed the replicas.
+back through pydantic validation (plus, for a partial load, its problems' summary). The worst a
+stranger's entry can then do is carry wrong data; with ``cache.signing_key`` set, each entry
+also carries an HMAC-SHA256 and one without a valid signature is a miss, so only holders of the
+key can feed the replicas.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from opscontext import models
 from opscontext.cache import Entry
+from opscontext.problems import Partial
 
 ALLOWED: dict[str, type[BaseModel]] = {
     name: cls
@@ -35,7 +37,9 @@ class CodecError(ValueError):
 def encode(entry: Entry, key: bytes | None = None) -> bytes:
     """``entry`` as JSON bytes (signed when ``key`` is given). Raises CodecError for a value
     that is not a domain model or a list of them."""
-    value = entry.value
+    value, partial = entry.value, None
+    if isinstance(value, Partial):  # a load with problems: the detail travels with the data
+        value, partial = value.value, value.detail
     if isinstance(value, BaseModel):
         doc: dict[str, Any] = {"model": _name(value), "many": False, "data": value.model_dump(mode="json")}
     elif isinstance(value, list | tuple):
@@ -46,7 +50,7 @@ def encode(entry: Entry, key: bytes | None = None) -> bytes:
         doc = {"model": names.pop() if names else None, "many": True, "data": data}
     else:
         raise CodecError(f"cannot store {type(value).__name__}")
-    body = json.dumps({"at": entry.stored_at, **doc}, separators=(",", ":")).encode()
+    body = json.dumps({"at": entry.stored_at, "partial": partial, **doc}, separators=(",", ":")).encode()
     return _sign(body, key) + b"." + body if key else body
 
 
@@ -65,7 +69,8 @@ def decode(raw: bytes, key: bytes | None = None) -> Entry:
             value: Any = [] if name is None else _list_of(_model(name)).validate_python(data)
         else:
             value = _model(name).model_validate(data)
-        return Entry(value, float(doc["at"]))
+        partial = doc.get("partial")
+        return Entry(value if partial is None else Partial(value, str(partial)), float(doc["at"]))
     except (ValueError, KeyError, TypeError, ValidationError) as exc:
         raise CodecError(str(exc)) from None
 

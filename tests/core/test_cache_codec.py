@@ -11,6 +11,7 @@ from opscontext.app import open_app
 from opscontext.cache import Entry, MemoryCache
 from opscontext.cache_codec import CodecError, decode, encode
 from opscontext.models import Alert, TimeWindow
+from opscontext.problems import Partial
 from opscontext.settings import load
 from tests.conftest import FIXTURES
 
@@ -61,3 +62,9 @@ def test_pickles_and_unknown_types_are_refused_never_loaded() -> None:
 
 def test_an_empty_answer_round_trips() -> None:
     assert decode(encode(Entry([], 2.0))) == Entry([], 2.0)
+
+
+def test_a_partial_load_keeps_its_problem_summary_through_the_round_trip() -> None:
+    entry = Entry(Partial([Alert(fingerprint="f", alertname="A", starts_at=NOW)], "2 of 3 files failed"), 4.0)
+    back = decode(encode(entry))
+    assert isinstance(back.value, Partial) and back.value == entry.value
