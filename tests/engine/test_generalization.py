@@ -46,7 +46,9 @@ def test_a_quiet_dependency_of_every_service_is_not_named_over_the_deepest_alert
 
 
 def test_a_flag_flip_on_the_shared_flag_service_does_not_outweigh_the_failing_service() -> None:
-    flip = Change(id="flip-1", service="flags", kind="feature_flag", summary="flip a flag", at=T0 - timedelta(minutes=2))
+    flip = Change(
+        id="flip-1", service="flags", kind="feature_flag", summary="flip a flag", at=T0 - timedelta(minutes=2)
+    )
     alerts = [alert("checkout", "HighErrorRate", 0), alert("payment", "HighErrorRate", 1),
               alert("web", "HighErrorRate", 2)]
     group = correlate(alerts, graph(), [flip], now=NOW).groups[0]
