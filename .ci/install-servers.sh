@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian `prometheus` and `prometheus-alertmanager` packages so the integration
-# tests can start their own servers on loopback. The packages' maintainer scripts would start
-# system daemons on port 9090/9093; a temporary policy-rc.d forbids that, and anything that
+# Installs the Debian `prometheus`, `prometheus-alertmanager` and `redis-server` packages so the
+# integration tests can start their own servers on loopback. The packages' maintainer scripts would
+# start system daemons on port 9090/9093/6379; a temporary policy-rc.d forbids that, and anything that
 # still slipped through is stopped by pid afterwards. Safe to run again: a no-op when installed.
 set -euo pipefail
 
@@ -9,6 +9,7 @@ need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ "${#need[@]}" -eq 0 ]; then
     exit 0
 fi
@@ -47,22 +48,23 @@ run_quietly() {
     fi
 }
 # The package lists may be missing on a fresh machine; refresh only when needed.
-if ! apt-cache show prometheus prometheus-alertmanager >/dev/null 2>&1; then
+if ! apt-cache show prometheus prometheus-alertmanager redis-server >/dev/null 2>&1; then
     run_quietly apt-get -qq update
 fi
 run_quietly apt-get install "${apt_opts[@]}" --no-install-recommends \
-    prometheus prometheus-alertmanager
+    prometheus prometheus-alertmanager redis-server
 rm -f "$log"
 
 # Belt and braces: stop any daemon the packages managed to start anyway, by its own pid.
-for name in prometheus prometheus-alertmanager prometheus-node-exporter; do
+for name in prometheus prometheus-alertmanager prometheus-node-exporter redis-server; do
     for pid in $(pgrep -x "$name" 2>/dev/null || true); do
-        # Only the packaged system daemons (run as the `prometheus` user), never test servers.
-        if [ "$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')" = "prometheus" ]; then
+        # Only the packaged system daemons (run as their own users), never test servers.
+        owner="$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')"
+        if [ "$owner" = "prometheus" ] || [ "$owner" = "redis" ]; then
             kill "$pid" 2>/dev/null || true
         fi
     done
 done
 
 command -v prometheus >/dev/null && command -v promtool >/dev/null \
-    && command -v prometheus-alertmanager >/dev/null
+    && command -v prometheus-alertmanager >/dev/null && command -v redis-server >/dev/null

@@ -18,6 +18,7 @@ import httpx
 from opscontext.cache import Cache, DiskCache, MemoryCache, NullCache
 from opscontext.hub import Hub
 from opscontext.registry import Registry, utcnow
+from opscontext.replay import replay
 from opscontext.settings import Settings
 from opscontext.world import WorldBuilder
 
@@ -29,6 +30,12 @@ def make_cache(settings: Settings) -> Cache:
         return MemoryCache()
     if settings.cache.backend == "none":
         return NullCache()
+    if settings.cache.backend == "redis":
+        from opscontext.redis_cache import RedisCache
+
+        secret = settings.cache.password.get_secret_value() if settings.cache.password else None
+        key = settings.cache.signing_key.get_secret_value().encode() if settings.cache.signing_key else None
+        return RedisCache.from_url(settings.cache.url, password=secret, signing_key=key)
     path = settings.cache.path or _default_cache_dir()
     try:
         return DiskCache(path / settings.world.name)
@@ -66,6 +73,10 @@ async def open_app(
 ) -> AsyncIterator[App]:
     """Build everything once; close HTTP clients and the cache on exit."""
     registry = Registry.build(settings.connectors, base_dir=settings.base_dir, transport=transport, now=clock)
+    anchor = settings.world.time_anchor
+    if anchor is not None:
+        # Fixed at load: the replayed incident starts "minutes ago" and then ages normally.
+        registry = replay(registry, clock() - anchor)
     cache = cache if cache is not None else make_cache(settings)
     hub = Hub(registry, settings, cache, clock=clock)
     try:

@@ -3,7 +3,8 @@
 Entries remember when they were stored; the hub decides freshness per data family (TTL) and may
 serve an expired entry, with its age, when the source fails. ``DiskCache`` persists across
 restarts (and can be shared by processes on one host); ``MemoryCache`` is for tests and
-``backend = "none"``; anything with the same three methods (Redis, memcached) plugs in.
+``backend = "none"``; ``RedisCache`` (redis_cache.py) is shared by replicas on many hosts and adds
+a per-key lease so only one of them fetches (flight.py). Anything with the same three methods plugs in.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ class Entry:
 
 
 class Cache(Protocol):
-    """Called by the hub only. Values are picklable domain models. Never raises on a miss."""
+    """Called by the hub only. Values are domain models or lists of them (pickled on disk, JSON in
+    Redis). Never raises on a miss."""
 
     def get(self, key: str) -> Entry | None: ...
 

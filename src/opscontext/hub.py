@@ -18,27 +18,31 @@ import hashlib
 import json
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, SecretStr
 
+from opscontext import deadline
+from opscontext.breaker import Breaker
 from opscontext.cache import Cache, Entry
 from opscontext.errors import SourceError
+from opscontext.flight import SharedCache, single_flight
+from opscontext.memo import LruDict
 from opscontext.models import SourceState, SourceStatus, TimeWindow
 from opscontext.problems import attach, settle
 from opscontext.registry import Instance, Registry, utcnow
 from opscontext.sanitize import Sanitizer
 from opscontext.settings import Settings
-from opscontext.timeshift import shift
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_SHIFT_MEMO = 200_000
 BULK = frozenset({"catalog", "topology", "runbooks", "escalation"})
+MAX_REMEMBERED = 4096  # answers kept in memory in front of the cache
 
 
 @dataclass
@@ -56,21 +60,28 @@ class Gathered(Generic[T]):
 
 
 class Hub:
-    def __init__(self, registry: Registry, settings: Settings, cache: Cache, *, clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        registry: Registry,
+        settings: Settings,
+        cache: Cache,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         self.registry = registry
         self.settings = settings
         self.cache = cache
         self.clock = clock
-        anchor = settings.world.time_anchor
-        # Fixed at load: the replayed incident starts "minutes ago" and then ages normally.
-        self.offset = (clock() - anchor) if anchor is not None else timedelta(0)
-        self._memory: dict[str, Entry] = {}
+        self.monotonic = monotonic  # the breakers' clock
+        # Bounded: windowed keys carry their time bucket, so a long-running server meets new ones forever.
+        self._memory: LruDict[str, Entry] = LruDict(MAX_REMEMBERED)
         self._inflight: dict[str, asyncio.Task[Any]] = {}
-        self._shifted: dict[tuple[str, str], tuple[Any, Any]] = {}
-        self._shifted_items: dict[int, tuple[Any, Any]] = {}
-        self._failures: dict[str, str] = {}  # cache key -> why its last fetch failed
+        self._failures: LruDict[str, str] = LruDict(MAX_REMEMBERED)  # cache key -> why its last fetch failed
         self._config_digests: dict[str, str] = {}
         self._clean = Sanitizer()
+        self._breakers: dict[str, Breaker] = {}
+        self._counted: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()  # fetches already blamed
 
     def now(self) -> datetime:
         return self.clock()
@@ -125,33 +136,30 @@ class Hub:
         key = self._key(inst, capability, arg, ttl)
         last_key = f"{self._prefix(inst)}|{capability}|last"
         cacheable = inst.spec.cacheable and ttl > 0
-        if cacheable:
-            entry = self._get(key)
-            if entry is not None and entry.age() <= ttl:
-                return entry.value, self._status(inst, capability, SourceState.OK, entry)
-            servable = entry is not None and entry.age() <= self.settings.cache.ttl.stale_max
-            if entry is not None and servable and capability in BULK and key not in self._failures:
-                self._refresh_in_background(inst, capability, method, arg, key, last_key)
-                return entry.value, self._status(inst, capability, SourceState.OK, entry)
-            # After a failed refresh, ask in the foreground: a recovery shows at once, and a
-            # continuing failure is reported as stale with its reason instead of hiding as ok.
+        entry = self._get(key, ttl) if cacheable else None
+        if entry is not None and entry.age() <= ttl:
+            return entry.value, self._status(inst, capability, SourceState.OK, entry)
+        skip = self._skip(inst)
+        if skip is not None:  # not asked at all: the breaker is open, or it already timed out in this call
+            return self._fallback(inst, capability, last_key, cacheable, skip)
+        servable = entry is not None and entry.age() <= self.settings.cache.ttl.stale_max
+        if entry is not None and servable and capability in BULK and key not in self._failures:
+            self._refresh_in_background(inst, capability, method, arg, key, last_key)
+            return entry.value, self._status(inst, capability, SourceState.OK, entry)
+        # After a failed refresh, ask in the foreground: a recovery shows at once, and a
+        # continuing failure is reported as stale with its reason instead of hiding as ok.
+        budget = deadline.current()
+        limit = self.settings.limits.source_timeout_seconds
+        timeout = budget.wait_for(limit) if budget is not None else limit
         try:
             value = await asyncio.wait_for(
-                self._fetch(inst, capability, method, arg, key, last_key, cacheable),
-                timeout=self.settings.limits.source_timeout_seconds,
+                self._fetch(inst, capability, method, arg, key, last_key, cacheable), timeout=timeout
             )
         except Exception as exc:  # SourceError, TimeoutError, or a connector bug: all become a status
-            reason = _reason(inst, exc, self.settings.limits.source_timeout_seconds)
-            stale = self._get(last_key) if cacheable else None
-            if stale is not None and stale.age() <= self.settings.cache.ttl.stale_max:
-                return stale.value, self._status(inst, capability, SourceState.STALE, stale, reason)
-            return None, SourceStatus(
-                source=inst.name,
-                type=inst.spec.type,
-                capability=capability,
-                state=SourceState.FAILED,
-                detail=reason,
-            )
+            reason = _reason(inst, exc, timeout)
+            if isinstance(exc, TimeoutError):
+                self._timed_out(inst, key, budget, reason)
+            return self._fallback(inst, capability, last_key, cacheable, reason)
         return value, SourceStatus(
             source=inst.name,
             type=inst.spec.type,
@@ -161,6 +169,47 @@ class Hub:
             items=_count(value),
         )
 
+    def _fallback(
+        self, inst: Instance, capability: str, last_key: str, cacheable: bool, reason: str
+    ) -> tuple[Any, SourceStatus]:
+        """The source was not asked or did not answer: its last good answer as stale, or failed."""
+        stale = self._get(last_key) if cacheable else None
+        if stale is not None and stale.age() <= self.settings.cache.ttl.stale_max:
+            return stale.value, self._status(inst, capability, SourceState.STALE, stale, reason)
+        return None, SourceStatus(
+            source=inst.name, type=inst.spec.type, capability=capability, state=SourceState.FAILED, detail=reason
+        )
+
+    def breaker(self, inst: Instance) -> Breaker:
+        """The circuit breaker of one connector instance (created closed on first use)."""
+        found = self._breakers.get(inst.name)
+        if found is None:
+            limits = self.settings.limits
+            found = self._breakers[inst.name] = Breaker(
+                limits.breaker_failures,
+                limits.breaker_cooldown_seconds,
+                limits.breaker_max_cooldown_seconds,
+                probe_timeout=limits.source_timeout_seconds,
+                clock=self.monotonic,
+            )
+        return found
+
+    def _skip(self, inst: Instance) -> str | None:
+        """Why ``inst`` is not to be asked now, or None to ask it."""
+        budget = deadline.current()
+        if budget is not None and inst.name in budget.timed_out:
+            return f"{budget.timed_out[inst.name]}; not asked again in this call"
+        return self.breaker(inst).admit()
+
+    def _timed_out(self, inst: Instance, key: str, budget: deadline.CallBudget | None, reason: str) -> None:
+        if budget is not None:
+            budget.timed_out[inst.name] = reason
+        task = self._inflight.get(key)
+        # One fetch is one failure for the breaker, however many callers gave up waiting on it.
+        if task is not None and task not in self._counted:
+            self._counted.add(task)
+            self.breaker(inst).failure(reason)
+
     async def _fetch(
         self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str, cacheable: bool
     ) -> Any:
@@ -168,12 +217,49 @@ class Hub:
         # slow bulk load keeps running after a caller's deadline so the next call finds it done.
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._reported(inst, method, arg))
-            self._inflight[key] = task
-            task.add_done_callback(lambda t: self._landed(t, inst, key, last_key, cacheable))
+            task = self._start(inst, capability, method, arg, key, last_key, cacheable)
         return await asyncio.shield(task)
 
-    def _landed(self, task: asyncio.Task[Any], inst: Instance, key: str, last_key: str, cacheable: bool) -> None:
+    def _start(
+        self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str, cacheable: bool
+    ) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(self._load(inst, capability, method, arg, key, last_key, cacheable))
+        self._inflight[key] = task
+        task.add_done_callback(lambda t: self._landed(t, inst, key))
+        return task
+
+    async def _load(
+        self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str, cacheable: bool
+    ) -> Any:
+        """Ask the source and remember its answer; with a cache shared by several replicas, only
+        one of them asks and the others take its stored answer."""
+
+        def store(value: Any) -> None:
+            if cacheable:
+                self._store(key, last_key, Entry(value, time.time()), shared=True)
+
+        if not (cacheable and isinstance(self.cache, SharedCache)):
+            value = await self._reported(inst, method, arg)
+            store(value)
+            return value
+        entry = await single_flight(
+            self.cache,
+            key,
+            fresh_for=float(getattr(self.settings.cache.ttl, capability)),
+            lease=self.settings.limits.source_timeout_seconds,
+            fetch=lambda: self._reported(inst, method, arg),
+            store=store,
+        )
+        self._store(key, last_key, entry, shared=False)  # a peer's answer keeps its own age
+        return entry.value
+
+    def _store(self, key: str, last_key: str, entry: Entry, *, shared: bool) -> None:
+        for k in (key, last_key):
+            if shared:
+                self.cache.set(k, entry.value, keep_seconds=self.settings.cache.ttl.stale_max)
+            self._memory[k] = entry
+
+    def _landed(self, task: asyncio.Task[Any], inst: Instance, key: str) -> None:
         self._inflight.pop(key, None)
         if task.cancelled():
             return
@@ -181,14 +267,12 @@ class Hub:
         if exc is not None:
             # Remembered so a background refresh that failed is reported, not hidden behind "ok".
             self._failures[key] = _reason(inst, exc, self.settings.limits.source_timeout_seconds)
+            if task not in self._counted:
+                self.breaker(inst).failure(self._failures[key])
             return
+        # An answer, even one that came after its callers stopped waiting: the source is alive.
+        self.breaker(inst).success()
         self._failures.pop(key, None)
-        if not cacheable:
-            return
-        keep = self.settings.cache.ttl.stale_max
-        for k in (key, last_key):
-            self.cache.set(k, task.result(), keep_seconds=keep)
-            self._memory[k] = Entry(task.result(), time.time())
 
     async def _reported(self, inst: Instance, method: str, arg: Any) -> Any:
         # The value travels (and is cached) with the problems of the load that produced it.
@@ -197,40 +281,15 @@ class Hub:
     async def _call(self, inst: Instance, method: str, arg: Any) -> Any:
         fn: Callable[..., Awaitable[Any]] = getattr(inst.connector, method)
         if arg is None:
-            raw = self._clean(await fn())  # secrets masked, text fenced: once, where data enters
-            # Replay: shift an unchanged bulk answer once, not on every call, so downstream
-            # memoisation (the World) sees the same object while the source is unchanged.
-            memo = self._shifted.get((inst.name, method))
-            if memo is not None and memo[0] is raw:
-                return memo[1]
-            value = shift(raw, self.offset)
-            self._shifted[(inst.name, method)] = (raw, value)
-            return value
+            return self._clean(await fn())  # secrets masked, text fenced: once, where data enters
         args = arg if isinstance(arg, tuple) else (arg,)  # a tuple carries several arguments
-        raw_items = self._clean(await fn(*(shift(a, -self.offset) for a in args)))
-        if not self.offset or not isinstance(raw_items, list):
-            return shift(raw_items, self.offset)
-        return [self._shift_item(item) for item in raw_items]
-
-    def _shift_item(self, item: Any) -> Any:
-        """Shift one windowed item, once: file sources hand back the same objects every call."""
-        memo = self._shifted_items.get(id(item))
-        if memo is not None and memo[0] is item:
-            return memo[1]
-        if len(self._shifted_items) > MAX_SHIFT_MEMO:
-            self._shifted_items.clear()
-        moved = shift(item, self.offset)
-        self._shifted_items[id(item)] = (item, moved)  # holding `item` keeps its id unique
-        return moved
+        return self._clean(await fn(*args))
 
     def _refresh_in_background(
         self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str
     ) -> None:
-        if key in self._inflight:
-            return
-        task = asyncio.ensure_future(self._reported(inst, method, arg))
-        self._inflight[key] = task
-        task.add_done_callback(lambda t: self._landed(t, inst, key, last_key, True))
+        if key not in self._inflight:
+            self._start(inst, capability, method, arg, key, last_key, True)
 
     def _prefix(self, inst: Instance) -> str:
         """Cache namespace of one instance: another config, URL or account never shares entries."""
@@ -239,13 +298,21 @@ class Hub:
             digest = self._config_digests[inst.name] = config_digest(inst.config)
         return f"{self.settings.world.name}|{inst.name}|{digest}"
 
-    def _get(self, key: str) -> Entry | None:
+    def _get(self, key: str, ttl: float | None = None) -> Entry | None:
+        """The newest entry for ``key``: from memory, else the cache. With a cache shared by other
+        replicas, an entry older than ``ttl`` in memory is checked against the cache, where a
+        peer may have stored a newer one."""
         entry = self._memory.get(key)
-        if entry is None:
-            entry = self.cache.get(key)
-            if entry is not None:
-                self._memory[key] = entry
+        recheck = ttl is not None and entry is not None and entry.age() > ttl and isinstance(self.cache, SharedCache)
+        if entry is None or recheck:
+            stored = self.cache.get(key)
+            if stored is not None and (entry is None or stored.stored_at > entry.stored_at):
+                self._memory[key] = entry = stored
         return entry
+
+    def memo_sizes(self) -> dict[str, int]:
+        """How much the hub remembers between calls (bounded; for soak tests and debugging)."""
+        return {"memory": len(self._memory), "failures": len(self._failures), "inflight": len(self._inflight)}
 
     def _key(self, inst: Instance, capability: str, arg: Any, ttl: float) -> str:
         base = f"{self._prefix(inst)}|{capability}"
@@ -305,7 +372,10 @@ def _count(value: Any) -> int | None:
 
 def _reason(inst: Instance, exc: BaseException, timeout: float) -> str:
     if isinstance(exc, TimeoutError):
-        return f"no answer within {timeout:g} s; the source is slow or unreachable (it keeps loading in the background)"
+        return (
+            f"no answer within {round(timeout, 1):g} s; the source is slow or unreachable "
+            "(it keeps loading in the background)"
+        )
     if isinstance(exc, SourceError):
         exc.instance = exc.instance or inst.name
         text = str(exc)

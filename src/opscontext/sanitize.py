@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from opscontext.memo import IdentityMemo
 from opscontext.redact import needs_redaction, redact
 
 NAME, TITLE, TEXT, BODY = 200, 500, 2_000, 20_000
@@ -69,10 +70,12 @@ def _dirty(text: str) -> bool:
 
 
 class Sanitizer:
-    """Cleans connector answers; remembers results by object identity (bounded)."""
+    """Cleans connector answers; remembers results by object identity while the object lives."""
 
     def __init__(self, memo_size: int = 400_000):
-        self._memo: dict[int, tuple[Any, Any]] = {}
+        # Weak, by identity: an entry lives as long as the model a source handed over, so fresh
+        # objects on every call (iCalendar expansions, HTTP answers) do not pile up.
+        self._memo: IdentityMemo[BaseModel, BaseModel] = IdentityMemo()
         self._memo_size = memo_size
         # Label values, names and templated annotations repeat across thousands of alerts: a
         # short string's cleaned form is remembered, so each distinct one is scanned once.
@@ -147,9 +150,9 @@ class Sanitizer:
         return dict(pairs) if changed else value
 
     def _model(self, model: BaseModel) -> BaseModel:
-        memo = self._memo.get(id(model))
-        if memo is not None and memo[0] is model:
-            return memo[1]  # type: ignore[no-any-return]
+        return self._memo.get(model, self._clean_model)
+
+    def _clean_model(self, model: BaseModel) -> BaseModel:
         owner = model.__class__.__name__
         seen = self._seen
         update = {}
@@ -165,11 +168,7 @@ class Sanitizer:
                 cleaned = self._any(current, (owner, field))
             if cleaned is not current:
                 update[field] = cleaned
-        result = model.model_copy(update=update) if update else model
-        if len(self._memo) >= self._memo_size:
-            self._memo.clear()
-        self._memo[id(model)] = (model, result)  # holding `model` keeps its id unique
-        return result
+        return model.model_copy(update=update) if update else model
 
 
 _CLEAN = "\x00clean"  # cannot be a cleaned string: NUL is always removed

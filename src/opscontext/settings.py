@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from opscontext.errors import ConfigError
@@ -42,8 +42,15 @@ class TtlSettings(BaseModel):
 
 class CacheSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    backend: Literal["disk", "memory", "none"] = "disk"
+    backend: Literal["disk", "memory", "none", "redis"] = Field(
+        default="disk", description="disk: one process (the default); redis: several replicas share one cache."
+    )
     path: Path | None = Field(default=None, description="diskcache directory; default: user cache dir.")
+    url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL (backend = redis).")
+    password: SecretStr | None = Field(default=None, description="Redis password (never logged).")
+    signing_key: SecretStr | None = Field(
+        default=None, description="Sign Redis entries (HMAC-SHA256); replicas ignore entries without a valid one."
+    )
     ttl: TtlSettings = Field(default_factory=TtlSettings)
 
 
@@ -77,6 +84,25 @@ class LimitSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     max_window_days: float = Field(default=31, gt=0, description="Refuse time windows longer than this.")
     source_timeout_seconds: float = Field(default=15, gt=0, description="Upper bound per source per call.")
+    call_timeout_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="One deadline for a whole tool call, however many fan-outs it makes; "
+        "default: source_timeout_seconds, so one dead source costs a call that once, not per fan-out.",
+    )
+    breaker_failures: int = Field(
+        default=3, ge=0, description="Consecutive failures or timeouts that open a source's circuit; 0: never."
+    )
+    breaker_cooldown_seconds: float = Field(
+        default=30, gt=0, description="How long an open circuit skips its source before one trial request."
+    )
+    breaker_max_cooldown_seconds: float = Field(
+        default=480, gt=0, description="The cool-down doubles after each failed trial, up to this."
+    )
+
+    def call_seconds(self) -> float:
+        """The deadline of one tool call."""
+        return self.call_timeout_seconds or self.source_timeout_seconds
     max_items: int = Field(default=50, ge=1, le=1000, description="Default cap on list lengths in answers.")
 
 

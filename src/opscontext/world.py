@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from opscontext.engine.graph import ServiceGraph
 from opscontext.engine.identity import IDENTITY_ANNOTATIONS, NameIndex, ServiceResolver
 from opscontext.hub import Hub
+from opscontext.memo import IdentityMemo
 from opscontext.models import (
     Alert,
     CatalogSnapshot,
@@ -36,18 +37,12 @@ class World:
     graph: ServiceGraph
     statuses: list[SourceStatus] = field(default_factory=list)
     edges: tuple[DependencyEdge, ...] = ()
-    # Sources hand back the same alert/change objects while unchanged; resolve each once.
-    _resolved: dict[int, tuple[Any, Any]] = field(default_factory=dict, repr=False)
+    # Sources hand back the same alert/change objects while unchanged; resolve each once, and
+    # forget it when the source lets the object go (a weak memo: bounded by what is alive).
+    _resolved: IdentityMemo[Any, Any] = field(default_factory=IdentityMemo, repr=False)
 
     def _once(self, item: T, resolve: Callable[[T], T]) -> T:
-        memo = self._resolved.get(id(item))
-        if memo is not None and memo[0] is item:
-            return memo[1]  # type: ignore[no-any-return]
-        if len(self._resolved) > 200_000:
-            self._resolved.clear()
-        done = resolve(item)
-        self._resolved[id(item)] = (item, done)
-        return done
+        return self._resolved.get(item, resolve)  # type: ignore[no-any-return]
 
     def team(self, name: str | None) -> Team | None:
         canonical = self.resolver.team(name)

@@ -14,6 +14,7 @@ from opscontext.errors import SourceUnavailableError
 from opscontext.hub import Hub
 from opscontext.models import ServiceHealth, SourceState
 from opscontext.registry import ConnectorContext, ConnectorSpec, Registry
+from opscontext.replay import replay
 from opscontext.settings import Settings
 
 pytestmark = pytest.mark.anyio
@@ -88,7 +89,8 @@ async def test_health_expires_after_its_own_short_ttl() -> None:
 
 async def test_replay_asks_in_the_recordings_time_and_answers_in_ours() -> None:
     anchor = NOW - timedelta(days=3)
-    hub = make_hub({"a": {"type": "fake"}}, world={"time_anchor": anchor})
+    hub = make_hub({"a": {"type": "fake"}})
+    hub.registry = replay(hub.registry, NOW - anchor)
     got = await hub.health(["checkout"], NOW)
     assert FakeHealth.asked[0][1] == anchor
     assert [h.at for h in got.items()] == [NOW]

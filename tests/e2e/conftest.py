@@ -68,6 +68,9 @@ oncall = {TTL}
 
 [limits]
 source_timeout_seconds = {SOURCE_TIMEOUT}
+# These tests call every tool against a failing vendor and expect its recovery to show at once;
+# a circuit breaker would (rightly) skip it for a cool-down. tests/security/test_breaker.py covers it.
+breaker_failures = 0
 """
 
 

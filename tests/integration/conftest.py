@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .servers import Server, start_alertmanager, start_prometheus
+from .servers import Server, start_alertmanager, start_prometheus, start_redis
 
 
 @pytest.fixture(scope="session")
@@ -28,5 +28,12 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory, alertmanager: Server) -
 def spare_alertmanager(tmp_path: Path) -> Iterator[Server]:
     """A throwaway instance a test may kill without harming the shared ones."""
     server = start_alertmanager(tmp_path / "spare")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_redis(tmp_path_factory.mktemp("redis"))
     yield server
     server.stop()

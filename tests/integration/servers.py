@@ -1,6 +1,6 @@
-"""Start, feed and stop real Prometheus and Alertmanager servers on loopback.
+"""Start, feed and stop real Prometheus, Alertmanager and Redis servers on loopback.
 
-Both run from the Debian packages that ``.ci/install-servers.sh`` installs. They listen on free
+All run from the Debian packages that ``.ci/install-servers.sh`` installs. They listen on free
 127.0.0.1 ports only, keep their state in pytest's temporary directory, and are stopped by pid
 when the session ends. Without the binaries the integration tests skip, unless
 ``OPSCONTEXT_REQUIRE_INTEGRATION=1`` says that a skip would hide a broken CI machine.
@@ -164,3 +164,27 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float = 20.0) -> Non
             return
         time.sleep(0.2)
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}", pytrace=False)
+
+
+def start_redis(workdir: Path) -> Server:
+    """A throwaway redis-server on a free loopback port: no persistence, no other interface."""
+    exe = binary("redis-server")
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    argv = [exe, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(workdir)]
+    log = workdir / "redis.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(argv, cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
+    server = Server(name="redis", url=f"redis://127.0.0.1:{port}/0", process=process, log=log)
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1.0) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return server
+        except OSError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    pytest.fail(f"redis-server did not become ready on {server.url}:\n{log.read_text(errors='replace')[-2000:]}")

@@ -13,7 +13,7 @@ from opscontext.app import App
 from opscontext.engine.blast import BlastRadius, blast_radius
 from opscontext.errors import InputError, preview
 from opscontext.models import ServiceHealth, SourceStatus
-from opscontext.queries.common import failure_notes, find_service, require_some
+from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some
 from opscontext.world import World
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ def _known_tier(tier: str | None, world: World) -> str | None:
     return match
 
 
+@one_deadline
 async def blast(
     app: App,
     service: str,

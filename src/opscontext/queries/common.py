@@ -1,15 +1,37 @@
-"""Helpers every query shares: the world with its statuses, failure summaries, and what an
-answer must admit when a source it depends on failed or was only partly read."""
+"""Helpers every query shares: one deadline per call, the world with its statuses, failure
+summaries, and what an answer must admit when a source it depends on failed or was only partly read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Concatenate, ParamSpec, TypeVar
 
+from opscontext.app import App
+from opscontext.deadline import call_deadline
 from opscontext.engine.identity import MAX_QUERY
 from opscontext.errors import InputError
 from opscontext.models import Service, SourceState, SourceStatus
 from opscontext.queries import NoSourceError
 from opscontext.world import World
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def one_deadline(query: Callable[Concatenate[App, P], Awaitable[R]]) -> Callable[Concatenate[App, P], Awaitable[R]]:
+    """Run a tool's query under one deadline for the whole call (``limits.call_timeout_seconds``).
+
+    Every fan-out the query makes waits only for what is left of it, and a source that timed out
+    once is not waited on again in the call. Both front ends (MCP and CLI) reach the tools here.
+    """
+
+    @functools.wraps(query)
+    async def run(app: App, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with call_deadline(app.settings.limits.call_seconds()):
+            return await query(app, *args, **kwargs)
+
+    return run
 
 
 def failure_notes(statuses: Sequence[SourceStatus]) -> list[str]:

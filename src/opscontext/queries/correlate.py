@@ -13,7 +13,7 @@ from opscontext.answers import Answer, quoted
 from opscontext.app import App
 from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
-from opscontext.queries.common import empty_caveat, failure_notes, find_service, require_some
+from opscontext.queries.common import empty_caveat, failure_notes, find_service, one_deadline, require_some
 from opscontext.redact import redact
 from opscontext.timeparse import parse_window
 
@@ -38,6 +38,7 @@ async def _silent(done: float, total: float, message: str) -> None:
     return None
 
 
+@one_deadline
 async def correlate_alerts(
     app: App,
     since: str | None = None,

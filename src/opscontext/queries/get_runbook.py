@@ -7,13 +7,14 @@ from opscontext.app import App
 from opscontext.engine.runbook_rank import rank
 from opscontext.errors import InputError, preview
 from opscontext.models import Runbook, Service
-from opscontext.queries.common import failure_notes, find_service, require_some
+from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some
 from opscontext.redact import clip
 
 EXCERPT_CHARS = 1200
 MAX_QUERY = 500
 
 
+@one_deadline
 async def get_runbook(
     app: App, service: str | None = None, alert: str | None = None, query: str | None = None, limit: int = 5
 ) -> RunbookAnswer:

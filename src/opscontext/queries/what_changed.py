@@ -7,7 +7,7 @@ from datetime import timedelta
 from opscontext.answers import ChangeEntry, WhatChangedAnswer
 from opscontext.app import App
 from opscontext.engine.graph import ServiceGraph
-from opscontext.queries.common import empty_caveat, failure_notes, find_service, require_some
+from opscontext.queries.common import empty_caveat, failure_notes, find_service, one_deadline, require_some
 from opscontext.redact import clip
 from opscontext.timeparse import parse_window
 
@@ -15,6 +15,7 @@ DEFAULT_WINDOW = timedelta(hours=24)
 DEPENDENCY_DEPTH = 3
 
 
+@one_deadline
 async def what_changed(
     app: App,
     service: str | None = None,

@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 from opscontext.answers import Contact, EscalationEntry, OnCallEntry, OwnerInfo, ServiceInfo, WhoOwnsAnswer
 from opscontext.app import App
 from opscontext.models import Alert, AlertState, EscalationPolicy, OnCallShift, Service, Team, TimeWindow
-from opscontext.queries.common import failure_notes, find_service, require_some
+from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some
 from opscontext.timeparse import humanize
 from opscontext.world import World
 
 MAX_CONTACTS = 5
 
 
+@one_deadline
 async def who_owns(app: App, service: str) -> WhoOwnsAnswer:
     world = await app.worlds.build()
     require_some(world.statuses, "catalog", "ownership")
