@@ -27,7 +27,7 @@ from opscontext.engine.correlation.dedup import UniqueAlert
 from opscontext.engine.correlation.fit import Bags, Candidate, best, strands
 from opscontext.engine.correlation.grouping import Episode, Links, UnionFind
 
-STRONG_LAG = 60.0  # seconds a dependency may start after its dependent and still look like the cause
+STRONG_LAG = 60.0
 
 
 @dataclass(slots=True)
@@ -74,8 +74,8 @@ def explanations(
 ) -> dict[int, int]:
     """The episodes that may explain ``x``, most telling only.
 
-    A dependency two hops down that an alerting direct dependency already leads to is not a
-    second explanation: the fault would have come through that direct dependency. And when
+    A dependency two hops down is not a second explanation when an alerting direct dependency
+    explains ``x``: the fault would have had to pass a dependency that stayed quiet. And when
     some explanations started before ``x`` (or within ``STRONG_LAG``), ones that started
     minutes after it are dropped: they are more likely fellow victims than its cause.
     """
@@ -84,7 +84,11 @@ def explanations(
     kept = {t: h for t, h in raw.items() if h == 1 or not any(t in down.get(p, ()) for p in direct)}
     start = eps[x].first
     strong = {t: h for t, h in kept.items() if eps[t].first - start <= STRONG_LAG}
-    return strong or kept
+    chosen = strong or kept
+    # A fault two hops down reaches x only through a dependency that stayed quiet; one that
+    # alerts right below x needs no such silence, so it is the likelier path.
+    near = {t: h for t, h in chosen.items() if h == 1}
+    return near or chosen
 
 
 def resolve(eps: list[Episode], links: Links) -> Resolution:
