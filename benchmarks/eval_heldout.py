@@ -35,6 +35,21 @@ SHAPES = ["shape/flat-80", "shape/deep-120", "shape/hub-500", "shape/mesh-200", 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 
 
+READING = "### What this says"
+
+
+def keep_reading(old: str, new: str) -> str:
+    """Carry the hand-written reading of the figures over into the regenerated section (it has
+    to be re-read against the new figures; the commit that changes them says so)."""
+    start = old.find(READING)
+    if start < 0:
+        return new
+    end = old.find("\n### ", start + len(READING))
+    block = old[start:end if end >= 0 else len(old)].rstrip() + "\n\n"
+    anchor = "### Held-out families by topology"
+    return new.replace(anchor, block + anchor, 1) if anchor in new else new
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--families", nargs="+", default=["cascade"], choices=sorted(FAMILY_MODULES))
@@ -79,6 +94,7 @@ def main() -> None:
     cmd = f"python benchmarks/eval_heldout.py --all --seeds {args.seeds}" + (" --before FILE" if before else "")
     text = section(rows, before, ablation, cmd, machine())
     if args.write:
+        text = keep_reading(RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "", text)
         replace_section(RESULTS, HEADING, text)
         print(f"wrote {HEADING!r} in {RESULTS}")
 
