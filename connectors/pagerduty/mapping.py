@@ -150,26 +150,27 @@ def _target_kind(ref: Ref) -> StepKind:
     return "other"
 
 
+MAX_LOOPS = 9  # PagerDuty's own limit on num_loops
+
+
 def to_policy(policy: PDEscalationPolicy, source: str) -> EscalationPolicy:
-    """Rules become steps at cumulative thresholds: rule n engages once rules 1..n-1 timed out."""
-    steps: list[EscalationStep] = []
+    """Rules become steps at cumulative thresholds: rule n engages once rules 1..n-1 timed out.
+
+    After the last rule times out PagerDuty starts over at rule 1, ``num_loops`` more times
+    (at most 9). Each repeat is spelled out as steps of its own, so "who is next" keeps an
+    answer once the first pass is over: ``Payments Primary (repeat 1 of 2)`` at 55 minutes."""
+    first_pass: list[tuple[int, Ref]] = []
     elapsed = 0
     for rule in policy.escalation_rules:
-        for target in rule.targets:
-            steps.append(
-                EscalationStep(
-                    after_minutes=elapsed, target=target.label, kind=_target_kind(target)
-                )
-            )
+        first_pass.extend((elapsed, target) for target in rule.targets)
         elapsed += rule.escalation_delay_in_minutes
-    if policy.num_loops > 0 and policy.escalation_rules:
-        # After the last rule times out PagerDuty starts over at rule 1, num_loops more times.
-        steps.append(
-            EscalationStep(
-                after_minutes=elapsed,
-                target=f"repeat from step 1 ({policy.num_loops} more times)",
-                kind="other",
-            )
+    steps = [EscalationStep(after_minutes=at, target=t.label, kind=_target_kind(t)) for at, t in first_pass]
+    loops = min(policy.num_loops, MAX_LOOPS) if elapsed > 0 else 0
+    for loop in range(1, loops + 1):
+        steps.extend(
+            EscalationStep(after_minutes=at + loop * elapsed, target=f"{t.label} (repeat {loop} of {loops})",
+                           kind=_target_kind(t))
+            for at, t in first_pass
         )
     return EscalationPolicy(
         name=policy.name,

@@ -167,7 +167,14 @@ async def test_escalation_thresholds_are_cumulative_across_rules(make) -> None:
         (15, "Ben Okafor", "person"),
         (15, "Platform Weekly", "schedule"),
         (45, "Ana Müller", "person"),
-        (55, "repeat from step 1 (2 more times)", "other"),
+        (55, "Payments Primary (repeat 1 of 2)", "schedule"),
+        (70, "Ben Okafor (repeat 1 of 2)", "person"),
+        (70, "Platform Weekly (repeat 1 of 2)", "schedule"),
+        (100, "Ana Müller (repeat 1 of 2)", "person"),
+        (110, "Payments Primary (repeat 2 of 2)", "schedule"),
+        (125, "Ben Okafor (repeat 2 of 2)", "person"),
+        (125, "Platform Weekly (repeat 2 of 2)", "schedule"),
+        (155, "Ana Müller (repeat 2 of 2)", "person"),
     ]
     assert pay.team == "Payments" and pay.services == ("checkout", "payments-api")
     assert [s.after_minutes for s in policies["Platform Escalation"].steps] == [0]
@@ -248,3 +255,21 @@ async def test_check_counts_the_account_abilities(make) -> None:
     with respx.mock(base_url=API) as router:
         router.get("/abilities").respond(json=payload("abilities.json"))
         assert await make().check() == "authenticated; account has 9 abilities"
+
+
+def test_after_the_first_pass_of_a_looping_policy_the_next_escalation_names_the_repeat() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from connectors.pagerduty.mapping import to_policy
+    from connectors.pagerduty.wire import PDEscalationPolicy
+    from opscontext.answers import EscalationEntry
+    from opscontext.queries.who_owns import _next_step
+
+    raw = next(p for p in payload("escalation_policies_page1.json")["escalation_policies"] if p["num_loops"])
+    policy = to_policy(PDEscalationPolicy.model_validate(raw), "pd")
+    started = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    steps = [EscalationEntry(**s.model_dump(), at=started + timedelta(minutes=s.after_minutes)) for s in policy.steps]
+    last_first_pass = max(s.after_minutes for s in policy.steps if "(repeat" not in s.target)
+    now = started + timedelta(minutes=last_first_pass + 1)
+    upcoming = _next_step(steps, now)
+    assert upcoming is not None and "(repeat 1 of" in upcoming
