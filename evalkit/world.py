@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
-from connectors.alertmanager.labels import DEFAULT_SERVICE_LABELS
 from evalkit.classic.topologies import Topology
 from opscontext.fingerprint import fingerprint
 from opscontext.models import Alert, AlertState, Change, DependencyEdge, Service
+from opscontext.promfamily import DEFAULT_SERVICE_LABELS
 
 # A fixed reference instant: worlds are reproducible to the byte for a given seed.
 EPOCH = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

@@ -3,43 +3,12 @@
 from __future__ import annotations
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import Field
 
-from connectors.alertmanager.labels import DEFAULT_SERVICE_LABELS
 from opscontext.config import FileConnectorConfig, HttpConnectorConfig
+from opscontext.promfamily import BasicAuthMixin, LabelMapping
 
-
-class LabelMapping(BaseModel):
-    """How alert labels map onto opscontext's alert fields; shared with the Prometheus type."""
-
-    service_labels: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_SERVICE_LABELS),
-        min_length=1,
-        description="Labels naming the affected service, first present wins.",
-    )
-    severity_label: str = Field(default="severity", description="Label holding the severity.")
-
-
-class BasicAuthMixin(BaseModel):
-    """Basic auth (common in front of Alertmanager and Prometheus) or the inherited bearer token."""
-
-    username: str | None = Field(default=None, description="Basic-auth user name.")
-    password: SecretStr | None = Field(
-        default=None, description="Basic-auth password (never logged)."
-    )
-
-    @model_validator(mode="after")
-    def _one_scheme(self) -> BasicAuthMixin:
-        if (self.username is None) != (self.password is None):
-            raise ValueError("set both `username` and `password` for basic auth, or neither")
-        if self.username is not None and getattr(self, "token", None) is not None:
-            raise ValueError("set either `token` (bearer) or `username`/`password`, not both")
-        return self
-
-    def basic_auth(self) -> httpx.Auth | None:
-        if self.username is None or self.password is None:
-            return None
-        return httpx.BasicAuth(self.username, self.password.get_secret_value())
+__all__ = ["AlertmanagerApiConfig", "AlertmanagerFileConfig", "BasicAuthMixin", "LabelMapping"]
 
 
 class AlertmanagerFileConfig(FileConnectorConfig, LabelMapping):

@@ -7,8 +7,8 @@ import re
 import httpx
 from pydantic import Field, field_validator
 
-from connectors.alertmanager.config import BasicAuthMixin, LabelMapping
 from opscontext.config import HttpConnectorConfig
+from opscontext.promfamily import BasicAuthMixin, LabelMapping
 
 # Metric names of the OpenTelemetry Collector `servicegraph` connector and Tempo's
 # metrics-generator; both label each edge with `client` (caller) and `server` (callee).

@@ -9,10 +9,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connectors.alertmanager.labels import fingerprint, first_label, summary_of
 from connectors.prometheus.config import PrometheusConfig
 from connectors.prometheus.wire import RuleAlert, Sample
+from opscontext.fingerprint import fingerprint
 from opscontext.models import Alert, AlertState, DependencyEdge, EdgeProvenance
+from opscontext.promfamily import first_label, summary_of
 
 log = logging.getLogger(__name__)
 
