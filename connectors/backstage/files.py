@@ -26,8 +26,13 @@ class EntityFiles:
     bad_entities: int  # Backstage entities that failed validation
 
 
+# libyaml's safe loader parses a 50,000-entity catalog about ten times faster than the pure
+# Python one, with the same safety (no arbitrary tags); PyYAML ships it in its wheels.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _documents(text: str) -> list[Any]:
-    return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    return [doc for doc in yaml.load_all(text, Loader=_LOADER) if doc is not None]
 
 
 def read_entity_files(load: Load) -> EntityFiles:
