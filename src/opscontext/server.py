@@ -36,6 +36,7 @@ from opscontext.queries.get_runbook import get_runbook
 from opscontext.queries.what_changed import what_changed
 from opscontext.queries.who_owns import who_owns
 from opscontext.registry import utcnow
+from opscontext.schema_compact import compact
 from opscontext.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,11 @@ def _tool(
         guarded.__name__ = name  # names the input schema ("who_ownsArguments")
         description = inspect.cleandoc(fn.__doc__ or "") + "\n\n" + UNTRUSTED
         server.tool(name=name, title=title, description=description, annotations=READ_ONLY)(guarded)
+        # The SDK reads a tool's published output schema live from its metadata (documented on
+        # FuncMetadata); results are still validated against the full return model.
+        tool = server._tool_manager.get_tool(name)
+        if tool is not None and tool.fn_metadata.output_schema is not None:
+            tool.fn_metadata.output_schema = compact(tool.fn_metadata.output_schema)
         return guarded
 
     return register
