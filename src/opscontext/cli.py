@@ -239,6 +239,7 @@ def blast_radius_cmd(
     max_depth: Annotated[int | None, typer.Option(help="Hops to follow (1-20).")] = None,
     only_user_facing: Annotated[bool, typer.Option(help="Only user-facing services.")] = False,
     tier: Annotated[str | None, typer.Option(help="Only this tier, e.g. tier-1.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, max=200, help="Services listed per list (default 50).")] = None,
     config: ConfigOpt = None,
     demo: DemoOpt = False,
     as_json: JsonOpt = False,
@@ -247,7 +248,9 @@ def blast_radius_cmd(
     from opscontext.queries.blast import blast
     from opscontext.render import render_blast
 
-    call = lambda a: blast(a, service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier)  # noqa: E731
+    call = lambda a: blast(  # noqa: E731
+        a, service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier, limit=limit
+    )
     _answer(config, demo, as_json, call, render_blast)
 
 

@@ -187,13 +187,18 @@ def _register(server: MCPServer[App]) -> None:
         max_depth: Annotated[int | None, Field(description="Hops to follow (1-20); default unlimited.")] = None,
         only_user_facing: Annotated[bool, Field(description="Report only user-facing services.")] = False,
         tier: Annotated[str | None, Field(description="Report only this tier, e.g. tier-1.", max_length=64)] = None,
+        limit: Annotated[
+            int | None, Field(description="Services listed per list (1-200); default 50 (limits.max_items). Totals are always exact.",
+                              ge=1, le=200)
+        ] = None,
     ) -> BlastRadiusAnswer:
         """If this service fails, what is impacted: every service depending on it (transitively,
         nearest and most critical first, with distance and path), user-facing entry points and
         tier-1 services reached, what it depends on (suspects), and a Mermaid diagram; with a
         health source configured, also the current error rate, p99 latency and traffic of the
         services listed."""
-        return await blast(_app(ctx), service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier)
+        return await blast(_app(ctx), service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier,
+                           limit=limit)
 
     @_tool(server, "get_runbook", "Find the runbook")
     async def get_runbook_tool(

@@ -76,6 +76,17 @@ async def test_blast_radius_reports_dependents_paths_and_a_diagram(demo: Client)
     assert answer["diagram"].startswith(("flowchart", "graph"))
 
 
+async def test_blast_radius_takes_the_limit_its_note_tells_the_model_to_raise(demo: Client) -> None:
+    full = await ok(demo, "blast_radius", {"service": "payments-db"})
+    cut = await ok(demo, "blast_radius", {"service": "payments-db", "limit": 2})
+    assert full["impacted_total"] > 2
+    assert len(cut["impacted"]) == 2
+    assert cut["impacted_total"] == full["impacted_total"]
+    assert cut["impacted_omitted"] == full["impacted_total"] - 2
+    assert any("raise `limit`" in note for note in cut["notes"])
+    assert (await demo.call_tool("blast_radius", {"service": "payments-db", "limit": 0})).is_error
+
+
 async def test_get_runbook_ranks_the_services_runbook_first_with_a_section(demo: Client) -> None:
     answer = await ok(demo, "get_runbook", {"service": "payment-service", "query": "bad deploy rollback"})
     top = answer["runbooks"][0]
