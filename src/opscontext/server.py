@@ -188,8 +188,8 @@ def _register(server: MCPServer[App]) -> None:
         only_user_facing: Annotated[bool, Field(description="Report only user-facing services.")] = False,
         tier: Annotated[str | None, Field(description="Report only this tier, e.g. tier-1.", max_length=64)] = None,
         limit: Annotated[
-            int | None, Field(description="Services listed per list (1-200); default 50 (limits.max_items). Totals are always exact.",
-                              ge=1, le=200)
+            int | None,
+            Field(description="Services listed per list (1-200); default 50. Totals are always exact.", ge=1, le=200),
         ] = None,
     ) -> BlastRadiusAnswer:
         """If this service fails, what is impacted: every service depending on it (transitively,

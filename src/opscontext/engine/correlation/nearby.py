@@ -40,23 +40,29 @@ def neighbours(
     clusters: Sequence[Cluster], unique: Sequence[UniqueAlert], index: MeetingIndex, hold: float
 ) -> list[list[int]]:
     """For each cluster, the indices of other clusters overlapping it in time (onsets plus
-    ``hold`` seconds) with a service one hop from one of its own."""
+    ``hold`` seconds) with a service one hop from one of its own. Only clusters owning a service
+    with an alerting neighbour are visited (a small share at scale)."""
     owners: dict[str, list[int]] = {}
     for k, c in enumerate(clusters):
         for s in c.stats:
             owners.setdefault(s, []).append(k)
-    edges = alerting_edges(index, list(owners))
-    spans = [(unique[c.members[0]].ts, unique[c.members[-1]].ts + hold) for c in clusters]
-    out: list[list[int]] = []
-    for k, c in enumerate(clusters):
-        found: set[int] = set()
-        for s in c.stats:
-            for n in edges.get(s, ()):
-                found.update(owners[n])
-        if found:
-            found.discard(k)
-            lo, hi = spans[k]
-            out.append(sorted(j for j in found if spans[j][0] <= hi and lo <= spans[j][1]))
-        else:
-            out.append([])
+    found: dict[int, set[int]] = {}
+    for s, nbrs in alerting_edges(index, list(owners)).items():
+        theirs = {j for n in nbrs for j in owners[n]}
+        for k in owners[s]:
+            found.setdefault(k, set()).update(theirs)
+    spans: dict[int, tuple[float, float]] = {}
+
+    def span(k: int) -> tuple[float, float]:
+        known = spans.get(k)
+        if known is None:
+            members = clusters[k].members
+            known = spans[k] = (unique[members[0]].ts, unique[members[-1]].ts + hold)
+        return known
+
+    out: list[list[int]] = [[] for _ in clusters]
+    for k, js in found.items():
+        js.discard(k)
+        lo, hi = span(k)
+        out[k] = sorted(j for j in js if span(j)[0] <= hi and lo <= span(j)[1])
     return out
