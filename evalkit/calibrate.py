@@ -31,7 +31,7 @@ def samples(families: Sequence[str], topologies: Sequence[str], seeds: Sequence[
 
     def recording(cluster: Any, ranked: Any, unique: Any, adj: Any, opts: Any, nearby: Any = ()) -> Any:
         group = original(cluster, ranked, unique, adj, opts, nearby)
-        seen[group.id] = features(ranked, len(cluster.stats), nearby)
+        seen[group.id] = features(ranked, nearby)
         return group
 
     setattr(correlate_module, "build_group", recording)  # noqa: B010 (a module attribute mypy cannot see)

@@ -66,7 +66,7 @@ def main() -> None:
     from evalkit.harness import family
 
     tally: Counter[str] = Counter()
-    cells = args.cells or list(family(args.family).CELLS)  # type: ignore[attr-defined]
+    cells = args.cells or list(family(args.family).CELLS)
     for cell in cells:
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             world = make_world(Task(args.family, cell, args.topology, seed))

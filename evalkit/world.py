@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -258,6 +258,32 @@ def rescue(
             if fp:
                 return fp
     return None
+
+
+def claim(
+    book: AlertBook, series: Sequence[Sequence[tuple[dict[str, str], datetime, datetime | None, str]]],
+    roots: Sequence[str], rng: random.Random, service_of: Callable[[Mapping[str, str]], str],
+) -> list[set[str]]:
+    """Record every incident's series and say which fingerprints each incident owns.
+
+    Roots' own series first, then in time order: a series two incidents both trip belongs to the
+    incident whose root it is, else to the one that tripped it first. An incident left with no
+    series of its own gets one rescued on a pod of its own (:func:`rescue`)."""
+    flat = sorted(
+        ((t, k, labels, ends, summary) for k, one in enumerate(series) for labels, t, ends, summary in one),
+        key=lambda x: (service_of(x[2]) != roots[x[1]], x[0], x[1]),
+    )
+    owned: list[set[str]] = [set() for _ in series]
+    for t, k, labels, ends, summary in flat:
+        fp = book.add(labels, t, summary=summary.format(svc=service_of(labels)), ends_at=ends)
+        if fp:
+            owned[k].add(fp)
+    for k, one in enumerate(series):
+        if not owned[k]:
+            fp = rescue(book, list(one), rng, service_of)
+            if fp:
+                owned[k].add(fp)
+    return owned
 
 
 _AUTHORS = ("alice", "bob", "carmen", "deploy-bot", "dmitri", "eun-ji", "farid", "gitops-sync", "hana", "ivan")

@@ -45,9 +45,9 @@ from evalkit.world import (
     TrueIncident,
     World,
     align,
+    claim,
     pod_suffix,
     replicaset_hash,
-    rescue,
 )
 
 FAMILY = "fault_injection"
@@ -267,20 +267,7 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
         changes.add(flagsvc, "feature-flag", start + timedelta(seconds=rng.uniform(0, 60)),
                     "flag loadGeneratorFloodHomepage: defaultVariant off -> off")
 
-    flat = sorted(
-        ((t, k, lab, e, s) for k, p in enumerate(pending) for lab, t, e, s in p[3]),
-        key=lambda x: (_svc_of(x[2]) != pending[x[1]][0].target, x[0], x[1]),
-    )
-    owned: dict[int, set[str]] = {k: set() for k in range(len(pending))}
-    for t, k, labels, ends, summary in flat:
-        fp = book.add(labels, t, summary=summary.format(svc=_svc_of(labels)), ends_at=ends)
-        if fp:
-            owned[k].add(fp)
-    for k, p in enumerate(pending):
-        if not owned[k]:
-            fp = rescue(book, p[-1], rng, _svc_of)
-            if fp:
-                owned[k].add(fp)
+    owned = claim(book, [p[3] for p in pending], [p[0].target for p in pending], rng, _svc_of)
     incidents = []
     for k, (fault, onset, _, _) in enumerate(pending):
         root_fired = any(_svc_of(a.labels) == fault.target for a in book.alerts if a.fingerprint in owned[k])

@@ -46,9 +46,9 @@ from evalkit.world import (
     World,
     align,
     background_changes,
+    claim,
     pod_suffix,
     replicaset_hash,
-    rescue,
 )
 
 FAMILY = "metric_rules"
@@ -351,22 +351,7 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
     last = max(t for *_, series in pending for _, t, _, _ in series) if any(p[-1] for p in pending) else onsets[-1]
     now = max(last + timedelta(seconds=rng.uniform(60, 600)), onsets[-1] + timedelta(minutes=20))
     book.now = now
-    # Roots' own series first, then in time order: a series two incidents both trip belongs to
-    # the incident whose root it is, else to the one that tripped it first.
-    flat = sorted(
-        ((t, k, labels, ends, summary) for k, p in enumerate(pending) for labels, t, ends, summary in p[-1]),
-        key=lambda x: (_service_of(x[2]) != pending[x[1]][1], x[0], x[1]),
-    )
-    owned: dict[int, set[str]] = {k: set() for k in range(len(pending))}
-    for t, k, labels, ends, summary in flat:
-        fp = book.add(labels, t, summary=summary.format(svc=_service_of(labels)), ends_at=ends)
-        if fp:
-            owned[k].add(fp)
-    for k, p in enumerate(pending):
-        if not owned[k]:
-            fp = rescue(book, p[-1], rng, _service_of)
-            if fp:
-                owned[k].add(fp)
+    owned = claim(book, [p[-1] for p in pending], [p[1] for p in pending], rng, _service_of)
     for k, (iid, root, onset, silent, cause, _) in enumerate(pending):
         incidents.append(TrueIncident(iid, root, frozenset(owned[k]), onset, silent, cause))
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from opscontext.errors import ConfigError
+from opscontext.promfamily import DEFAULT_SERVICE_LABELS
 from opscontext.settings_http import HttpSettings
 
 DEMO_DIR_IN_PACKAGE = Path(__file__).parent / "_demo"
@@ -65,18 +66,7 @@ class WorldSettings(BaseModel):
 class IdentitySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # Alert/change labels that may name a service, tried in order when resolving to the catalog.
-    service_labels: list[str] = Field(
-        default_factory=lambda: [
-            "service",
-            "app",
-            "app_kubernetes_io_name",
-            "kubernetes_deployment",
-            "deployment",
-            "service_name",
-            "job",
-            "container",
-        ]
-    )
+    service_labels: list[str] = Field(default_factory=lambda: list(DEFAULT_SERVICE_LABELS))
     fuzzy_cutoff: float = Field(default=80, ge=0, le=100)
 
 

@@ -36,7 +36,7 @@ CLOSE_MARGIN = 0.06
 UNSURE_CAP = 0.45
 
 
-def features(ranked: Sequence[Scored], n_services: int, nearby: Sequence[str] = ()) -> tuple[float, ...]:
+def features(ranked: Sequence[Scored], nearby: Sequence[str] = ()) -> tuple[float, ...]:
     """What the curve reads: only signals whose meaning does not depend on how alerts are
     generated (how many alerts a service raises, or how big groups get, does)."""
     top = ranked[0]
@@ -73,7 +73,7 @@ def confidence(ranked: Sequence[Scored], n_services: int, nearby: Sequence[str] 
     """The calibrated chance the top candidate is right, capped below one half when in doubt.
 
     Below one half, the answer always says why: the doubts, or else what pulled it down."""
-    z = sum(w * x for w, x in zip(WEIGHTS, features(ranked, n_services, nearby), strict=True))
+    z = sum(w * x for w, x in zip(WEIGHTS, features(ranked, nearby), strict=True))
     p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
     why = doubts(ranked)
     if why:

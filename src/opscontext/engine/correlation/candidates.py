@@ -138,11 +138,8 @@ def _rank_alone(cluster: Cluster, adj: Adjacency, changes: ChangeIndex, opts: Co
     silent = sorted({m for m in light_deps(adj, opts.hub_degree, s) if m != s})
     for m in silent[:_MAX_SILENT]:
         calls_back = s in adj.succ[m]  # a cycle: m is then one hop above s as well as below
-        ch = quiet_change(change(m), 1, len(adj.pred.get(m, ())))
-        support = silent_support(1, len(adj.pred.get(m, ())), int(calls_back), ch[1] if ch else 0.0,
-                                 cluster.names(m))
-        sc = score(m, None, 1, int(calls_back), 1, first, ch, silent_onset=first, support=support)
-        sc.named = cluster.names(m)
+        sc = _silent(cluster, adj, m, change(m), 1, explains=1, below=int(calls_back), n=1, first=first,
+                     onset=first)
         sc.between = (s, s) if calls_back else None
         out.append(sc)
     return out
@@ -197,16 +194,27 @@ def _rank_many(
         below = [t for t in adj.succ.get(m, ()) if t in stats]
         explained_set = _closure(up, set(), dependents)
         earliest = min(stats[d].first for d in dependents)
-        callers = adj.pred.get(m, ())
-        alerting_callers = sum(1 for c in callers if c in stats)
-        ch = quiet_change(change(m), alerting_callers, len(callers))
-        support = silent_support(alerting_callers, len(callers), len(below), ch[1] if ch else 0.0,
-                                 cluster.names(m))
-        sc = score(m, None, len(explained_set), len(below), n, first, ch, silent_onset=earliest, support=support)
-        sc.named = cluster.names(m)
+        alerting_callers = sum(1 for c in adj.pred.get(m, ()) if c in stats)
+        sc = _silent(cluster, adj, m, change(m), alerting_callers, explains=len(explained_set), below=len(below),
+                     n=n, first=first, onset=earliest)
         sc.between = (min(dependents), min(below)) if below else None
         out.append(sc)
     return out
+
+
+def _silent(
+    cluster: Cluster, adj: Adjacency, m: str, change: tuple[Change, float] | None, alerting_callers: int, *,
+    explains: int, below: int, n: int, first: datetime, onset: datetime,
+) -> Scored:
+    """Score a service that raised no alert by its own evidence: a change weighed by the share of
+    its callers alerting, an alert naming it, or every caller alerting (see ``silent_support``)."""
+    callers = len(adj.pred.get(m, ()))
+    ch = quiet_change(change, alerting_callers, callers)
+    named = cluster.names(m)
+    support = silent_support(alerting_callers, callers, below, ch[1] if ch else 0.0, named)
+    sc = score(m, None, explains, below, n, first, ch, silent_onset=onset, support=support)
+    sc.named = named
+    return sc
 
 
 def _components(services: dict[str, ServiceStats], pairs: list[tuple[int, str, str]]) -> dict[str, int]:

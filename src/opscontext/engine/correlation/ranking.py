@@ -67,7 +67,6 @@ class Scored:
     # its evidence can be worded later, only if it makes the shown candidates.
     between: tuple[str, str] | None = None
     named: bool = False  # an alert of the group names it in a label (db, peer service, upstream)
-    alerts: int = 0  # its own alerts in the group
     n_alerting: int = 1  # alerting services in the group
 
 
@@ -192,7 +191,6 @@ def score(
         change=change[0] if change else None,
         lag_min=lag,
         onset_s=onset_s,
-        alerts=stats.count if stats else 0,
         n_alerting=n_alerting,
     )
 
