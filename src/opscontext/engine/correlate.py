@@ -7,13 +7,16 @@ Stages (each its own module under ``engine/correlation/``):
 2. **topology index**: every alerting service walks down its dependencies once (bounded hops,
    capped visits) and leaves marks where it meets others.
 3. **grouping**: per-service episodes linked when their services meet within the hop bound
-   *and* their onsets are close; off-graph alerts join only by near-identical labels.
+   *and* their onsets are close (a dependency may start later while its callers still fire);
+   off-graph alerts join only by near-identical labels.
    **bridges**: links are explanations settled bottom-up, so a caller explained by two
    incidents (a shared gateway, the dependents of an alerting hub) joins neither; each of its
    alerts goes to the incident it fits best (time, route words, distance).
 4. **ranking**: topology position, onset order, severity and recent changes score every alerting
-   service and silent shared dependency; evidence says why.
-5. **calibration**: Platt-scaled confidence fitted on generated training scenarios.
+   service, and silent ones with evidence of their own; evidence says why.
+5. **calibration**: a logistic confidence fitted on a scenario family the ranking was not tuned
+   on, capped below one half with ``uncertain_because`` when the answer is a guess (close
+   runner-up, graph-only evidence, tied roots, a neighbouring group that may be the same incident).
 
 Nothing here compares all pairs of alerts: the work grows with alerting services times their
 bounded neighbourhood, which keeps 100k alerts on a 50k-service graph within seconds.
