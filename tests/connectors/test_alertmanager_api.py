@@ -12,11 +12,11 @@ import httpx
 import pytest
 import respx
 
-from connectors.alertmanager import AlertmanagerApi
-from connectors.alertmanager.config import AlertmanagerApiConfig
 from opscontext.errors import SourceAuthError, SourceDataError, SourceUnavailableError
 from opscontext.models import AlertState, TimeWindow
 from opscontext.registry import ConnectorContext, build_http_client
+from opscontext_connectors.alertmanager import AlertmanagerApi
+from opscontext_connectors.alertmanager.config import AlertmanagerApiConfig
 
 pytestmark = pytest.mark.anyio
 

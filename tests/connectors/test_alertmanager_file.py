@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from connectors.alertmanager import AlertmanagerFile
-from connectors.alertmanager.config import AlertmanagerFileConfig
-from connectors.alertmanager.labels import fingerprint
 from opscontext.errors import SourceDataError, SourceUnavailableError
 from opscontext.models import Alert, AlertState, TimeWindow
 from opscontext.registry import ConnectorContext
+from opscontext_connectors.alertmanager import AlertmanagerFile
+from opscontext_connectors.alertmanager.config import AlertmanagerFileConfig
+from opscontext_connectors.alertmanager.labels import fingerprint
 
 pytestmark = pytest.mark.anyio
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.alertmanager.labels import fingerprint, first_label
+from opscontext_connectors.alertmanager.labels import fingerprint, first_label
 
 
 def test_fingerprint_equals_one_alertmanager_computed_for_the_same_labels() -> None:

@@ -10,16 +10,16 @@ import httpx
 import pytest
 import respx
 
-import connectors.backstage as backstage
-from connectors.backstage.connector import (
+import opscontext_connectors.backstage as backstage
+from opscontext.capabilities import capabilities_of
+from opscontext.errors import SourceAuthError, SourceDataError, SourceUnavailableError
+from opscontext.registry import ConnectorContext, build_http_client
+from opscontext_connectors.backstage.connector import (
     BackstageApi,
     BackstageApiConfig,
     BackstageFiles,
     BackstageFilesConfig,
 )
-from opscontext.capabilities import capabilities_of
-from opscontext.errors import SourceAuthError, SourceDataError, SourceUnavailableError
-from opscontext.registry import ConnectorContext, build_http_client
 
 pytestmark = pytest.mark.anyio
 

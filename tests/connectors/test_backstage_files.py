@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-import connectors.backstage as backstage
-from connectors.backstage.connector import BackstageFiles, BackstageFilesConfig
+import opscontext_connectors.backstage as backstage
 from opscontext.capabilities import capabilities_of
 from opscontext.errors import SourceDataError, SourceUnavailableError
 from opscontext.models import EdgeProvenance, Service
 from opscontext.registry import ConnectorContext
+from opscontext_connectors.backstage.connector import BackstageFiles, BackstageFilesConfig
 
 pytestmark = pytest.mark.anyio
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-import connectors.cdevents as cdevents
-from connectors.cdevents.connector import CdEvents, CdEventsConfig
-from connectors.cdevents.mapping import parse_purl
+import opscontext_connectors.cdevents as cdevents
 from opscontext.capabilities import capabilities_of
 from opscontext.errors import SourceDataError, SourceUnavailableError
 from opscontext.models import Change, TimeWindow
 from opscontext.registry import ConnectorContext
+from opscontext_connectors.cdevents.connector import CdEvents, CdEventsConfig
+from opscontext_connectors.cdevents.mapping import parse_purl
 
 pytestmark = pytest.mark.anyio
 
@@ -223,8 +223,8 @@ def test_package_urls_yield_name_and_version(
 
 
 def test_custom_data_service_names_the_service_an_environment_change_touched() -> None:
-    from connectors.cdevents.mapping import to_change
-    from connectors.cdevents.wire import CDEvent
+    from opscontext_connectors.cdevents.mapping import to_change
+    from opscontext_connectors.cdevents.wire import CDEvent
 
     event = CDEvent.model_validate({
         "context": {"version": "0.3.0", "id": "e1", "source": "https://atlantis.example",

@@ -12,10 +12,10 @@ import httpx
 import pytest
 import respx
 
-from connectors.dynatrace import DynatraceConfig, DynatraceConnector, spec
 from opscontext.capabilities import capabilities_of
 from opscontext.models import AlertState, EdgeProvenance, TimeWindow
 from opscontext.registry import ConnectorContext, build_http_client
+from opscontext_connectors.dynatrace import DynatraceConfig, DynatraceConnector, spec
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,6 @@ import httpx
 import pytest
 import respx
 
-from connectors.dynatrace import DynatraceConfig, DynatraceConnector
 from opscontext.errors import (
     SourceAuthError,
     SourceDataError,
@@ -22,6 +21,7 @@ from opscontext.errors import (
 )
 from opscontext.models import TimeWindow
 from opscontext.registry import ConnectorContext, build_http_client
+from opscontext_connectors.dynatrace import DynatraceConfig, DynatraceConnector
 
 pytestmark = pytest.mark.anyio
 

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from connectors.escalation import EscalationConfig, EscalationConnector, spec
-from connectors.escalation.wire import parse_duration
 from opscontext.capabilities import capabilities_of
 from opscontext.errors import SourceDataError, SourceError
 from opscontext.models import EscalationPolicy, EscalationStep
 from opscontext.registry import ConnectorContext
+from opscontext_connectors.escalation import EscalationConfig, EscalationConnector, spec
+from opscontext_connectors.escalation.wire import parse_duration
 
 pytestmark = pytest.mark.anyio
 
 DATA = Path(__file__).parent / "data" / "escalation"
-FORMAT_MD = Path(__file__).parents[2] / "connectors" / "escalation" / "FORMAT.md"
+FORMAT_MD = Path(__file__).parents[2] / "connectors" / "opscontext_connectors" / "escalation" / "FORMAT.md"
 
 
 def connector(path: Path) -> EscalationConnector:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-import connectors.github as github
+import opscontext_connectors.github as github
 from opscontext.capabilities import capabilities_of
 from opscontext.models import TimeWindow
 from opscontext.registry import ConnectorContext, build_http_client
@@ -189,9 +189,9 @@ async def test_check_reports_the_remaining_core_rate_limit(make: Callable[..., A
 
 
 def test_a_plain_list_of_repositories_reports_changes_under_the_slug_the_catalog_annotates() -> None:
-    from connectors.github.config import GitHubConfig
     from opscontext.engine.identity import ServiceResolver
     from opscontext.models import Service
+    from opscontext_connectors.github.config import GitHubConfig
 
     cfg = GitHubConfig.model_validate(
         {"type": "github", "url": "https://api.github.com", "token": "t", "repositories": ["acme/payments-api"]}

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-import connectors.github as github
+import opscontext_connectors.github as github
 from opscontext.errors import (
     SourceAuthError,
     SourceDataError,

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from connectors.ical import IcalConfig, IcalConnector, spec
 from opscontext.capabilities import capabilities_of
 from opscontext.errors import SourceDataError, SourceError
 from opscontext.models import OnCallShift
 from opscontext.registry import ConnectorContext
+from opscontext_connectors.ical import IcalConfig, IcalConnector, spec
 
 pytestmark = pytest.mark.anyio
 

@@ -12,11 +12,11 @@ import httpx
 import pytest
 import respx
 
-from connectors.pagerduty import PagerDutyConfig, PagerDutyConnector, spec
-from connectors.pagerduty.mapping import FAR_FUTURE, FAR_PAST
 from opscontext.capabilities import capabilities_of
 from opscontext.models import AlertState, EdgeProvenance, TimeWindow
 from opscontext.registry import ConnectorContext, build_http_client
+from opscontext_connectors.pagerduty import PagerDutyConfig, PagerDutyConnector, spec
+from opscontext_connectors.pagerduty.mapping import FAR_FUTURE, FAR_PAST
 
 pytestmark = pytest.mark.anyio
 
@@ -260,10 +260,10 @@ async def test_check_counts_the_account_abilities(make) -> None:
 def test_after_the_first_pass_of_a_looping_policy_the_next_escalation_names_the_repeat() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from connectors.pagerduty.mapping import to_policy
-    from connectors.pagerduty.wire import PDEscalationPolicy
     from opscontext.answers import EscalationEntry
     from opscontext.queries.who_owns import _next_step
+    from opscontext_connectors.pagerduty.mapping import to_policy
+    from opscontext_connectors.pagerduty.wire import PDEscalationPolicy
 
     raw = next(p for p in payload("escalation_policies_page1.json")["escalation_policies"] if p["num_loops"])
     policy = to_policy(PDEscalationPolicy.model_validate(raw), "pd")

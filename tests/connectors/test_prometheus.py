@@ -12,11 +12,11 @@ import httpx
 import pytest
 import respx
 
-from connectors.alertmanager.labels import fingerprint
-from connectors.prometheus import Prometheus, PrometheusConfig
 from opscontext.errors import SourceAuthError, SourceDataError, SourceUnavailableError
 from opscontext.models import AlertState, EdgeProvenance, TimeWindow
 from opscontext.registry import ConnectorContext, build_http_client
+from opscontext_connectors.alertmanager.labels import fingerprint
+from opscontext_connectors.prometheus import Prometheus, PrometheusConfig
 
 pytestmark = pytest.mark.anyio
 

@@ -14,10 +14,10 @@ import pytest
 import respx
 from pydantic import ValidationError
 
-from connectors.prometheus import Prometheus, PrometheusConfig
-from connectors.prometheus.health import services_regex
 from opscontext.errors import SourceDataError, SourceUnavailableError
 from opscontext.registry import ConnectorContext, build_http_client
+from opscontext_connectors.prometheus import Prometheus, PrometheusConfig
+from opscontext_connectors.prometheus.health import services_regex
 
 pytestmark = pytest.mark.anyio
 

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-import connectors.runbooks as runbooks
-from connectors.runbooks.connector import Runbooks, RunbooksConfig
-from connectors.runbooks.markdown import split
+import opscontext_connectors.runbooks as runbooks
 from opscontext.capabilities import capabilities_of
 from opscontext.errors import SourceDataError, SourceUnavailableError
 from opscontext.models import Runbook
 from opscontext.registry import ConnectorContext
+from opscontext_connectors.runbooks.connector import Runbooks, RunbooksConfig
+from opscontext_connectors.runbooks.markdown import split
 
 pytestmark = pytest.mark.anyio
 

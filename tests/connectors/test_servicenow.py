@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-import connectors.servicenow as servicenow
+import opscontext_connectors.servicenow as servicenow
 from opscontext.capabilities import capabilities_of
 from opscontext.models import AlertState, EdgeProvenance, TimeWindow
 from opscontext.registry import ConnectorContext, build_http_client

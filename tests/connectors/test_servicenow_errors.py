@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-import connectors.servicenow as servicenow
+import opscontext_connectors.servicenow as servicenow
 from opscontext.errors import (
     SourceAuthError,
     SourceDataError,

@@ -8,11 +8,11 @@ from types import ModuleType
 
 import pytest
 
-from connectors.alertmanager.labels import DEFAULT_SERVICE_LABELS
 from evalkit.classic.topologies import Topology
 from evalkit.families import FAMILIES
 from evalkit.world import World
 from opscontext.fingerprint import fingerprint
+from opscontext_connectors.alertmanager.labels import DEFAULT_SERVICE_LABELS
 
 CASES = [(fam, cell) for fam, mod in FAMILIES.items() for cell in mod.CELLS]
 HINT = re.compile(r"\b(root|cause|causal|culprit|inject|injected|fault|chaos|incident|origin)\b", re.I)

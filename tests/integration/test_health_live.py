@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.prometheus import Prometheus, PrometheusConfig
 from opscontext.registry import ConnectorContext, build_http_client
+from opscontext_connectors.prometheus import Prometheus, PrometheusConfig
 
 from .servers import Server, binary, free_port, launch
 

@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.alertmanager import AlertmanagerApi, AlertmanagerFile
-from connectors.alertmanager.config import AlertmanagerApiConfig, AlertmanagerFileConfig
-from connectors.alertmanager.labels import fingerprint
-from connectors.prometheus import Prometheus, PrometheusConfig
 from opscontext.errors import SourceDataError, SourceUnavailableError
 from opscontext.models import AlertState, EdgeProvenance, TimeWindow
 from opscontext.registry import ConnectorContext, build_http_client
+from opscontext_connectors.alertmanager import AlertmanagerApi, AlertmanagerFile
+from opscontext_connectors.alertmanager.config import AlertmanagerApiConfig, AlertmanagerFileConfig
+from opscontext_connectors.alertmanager.labels import fingerprint
+from opscontext_connectors.prometheus import Prometheus, PrometheusConfig
 
 from .servers import RULE_LABELS, TRAFFIC, Server, wait_for
 

@@ -1,0 +1,50 @@
+"""Reads ``catalog-info.yaml``-style files: one or many entities per file, many files per tree.
+
+A file that is not valid YAML is skipped and reported (the source is then degraded, naming it)
+so one bad commit does not blank the whole catalog; only when no file at all can be read is the
+source reported failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from opscontext.files import Load
+from opscontext_connectors.backstage.wire import Entity, entities_from
+
+PATTERNS = ("*.yaml", "*.yml")
+
+
+@dataclass(frozen=True)
+class EntityFiles:
+    entities: list[Entity]
+    files: int  # files read
+    bad_files: tuple[str, ...]  # files that could not be parsed
+    bad_entities: int  # Backstage entities that failed validation
+
+
+# libyaml's safe loader parses a 50,000-entity catalog about ten times faster than the pure
+# Python one, with the same safety (no arbitrary tags); PyYAML ships it in its wheels.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _documents(text: str) -> list[Any]:
+    return [doc for doc in yaml.load_all(text, Loader=_LOADER) if doc is not None]
+
+
+def read_entity_files(load: Load) -> EntityFiles:
+    """Entities of every readable file; a file that is not YAML is skipped and reported."""
+    docs_by_file = load.each(lambda path: _documents(load.read_text(path)))
+    entities: list[Entity] = []
+    bad_entities = 0
+    for path, docs in docs_by_file:
+        found, bad = entities_from(docs)
+        entities.extend(found)
+        if bad:
+            bad_entities += bad
+            load.dropped(path, f"{bad} malformed entit{'y' if bad == 1 else 'ies'} left out")
+    bad_files = tuple(p.where for p in load.problems if p.skipped)
+    return EntityFiles(entities, len(docs_by_file), bad_files, bad_entities)

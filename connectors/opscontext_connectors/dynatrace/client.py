@@ -1,0 +1,55 @@
+"""Dynatrace API v2 transport: `nextPageKey` cursor paging over the shared JsonClient.
+
+Dynatrace documents that once `nextPageKey` is set, every other query parameter must be omitted
+(the cursor encodes the original query), so follow-up requests carry the cursor alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from opscontext.errors import SourceDataError
+from opscontext.http import JsonClient
+from opscontext_connectors.dynatrace.config import MAX_PAGE_SIZE, DynatraceConfig
+
+log = logging.getLogger(__name__)
+
+Record = dict[str, Any]
+
+
+class DynatraceClient:
+    def __init__(self, http: httpx.AsyncClient, config: DynatraceConfig, *, instance: str):
+        self.instance = instance
+        self.json = JsonClient.configured(http, config, instance=instance)
+        self.page_size = min(config.page_size, MAX_PAGE_SIZE)
+        self.max_pages = config.max_pages
+
+    async def list_all(self, path: str, key: str, params: dict[str, Any]) -> list[Record]:
+        """Every record of a cursor-paged endpoint, up to `max_pages` pages."""
+        records: list[Record] = []
+        query: dict[str, Any] = {**params, "pageSize": self.page_size}
+        for _ in range(self.max_pages):
+            body = await self.json.get_json(path, query)
+            records.extend(self.records(body, key, path))
+            cursor = body.get("nextPageKey")
+            if not isinstance(cursor, str) or not cursor:
+                return records
+            query = {"nextPageKey": cursor}
+        log.warning(
+            "%s: %s still had a nextPageKey after max_pages=%d; answer is partial",
+            self.instance,
+            path,
+            self.max_pages,
+        )
+        return records
+
+    def records(self, body: Any, key: str, path: str) -> list[Record]:
+        if not isinstance(body, dict) or not isinstance(body.get(key), list):
+            raise SourceDataError(
+                f"{path} answered without a `{key}` list; is the url a Dynatrace environment?",
+                instance=self.instance,
+            )
+        return [item for item in body[key] if isinstance(item, dict)]

@@ -1,0 +1,41 @@
+"""The ``ical`` connector: on-call schedules from iCalendar files (OnCallSource)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from opscontext.errors import ConfigError
+from opscontext.models import OnCallShift
+from opscontext.problems import LoadReport
+from opscontext.registry import ConnectorContext
+from opscontext_connectors.ical.config import IcalConfig
+from opscontext_connectors.ical.mapping import shifts_at
+from opscontext_connectors.ical.reader import CalendarReader
+
+
+class IcalConnector:
+    """Reads one ``.ics`` file or a directory of them; each calendar is one schedule."""
+
+    def __init__(self, ctx: ConnectorContext):
+        if not isinstance(ctx.config, IcalConfig):
+            raise ConfigError("expected an ical configuration", instance=ctx.name)
+        self.ctx = ctx
+        self.config = ctx.config
+        root = ctx.resolve_path(ctx.config.path)
+        self._reader = CalendarReader(root, ctx.config, instance=ctx.name)
+
+    def problems(self) -> LoadReport:
+        """Calendars left out of the last load (the hub reports them)."""
+        return self._reader.problems()
+
+    async def on_call(self, at: datetime) -> list[OnCallShift]:
+        calendars = await self._reader.get()
+        # Expansion is CPU work on parsed data; keep it off the event loop.
+        return await asyncio.to_thread(shifts_at, calendars, at, self.ctx.name)
+
+    async def check(self) -> str:
+        calendars = await self._reader.get()
+        now = await self.on_call(self.ctx.now())
+        names = ", ".join(sorted(c.schedule.name for c in calendars))
+        return f"{len(calendars)} schedule(s) ({names}); {len(now)} shift(s) on call now"

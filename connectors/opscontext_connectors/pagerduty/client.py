@@ -1,0 +1,91 @@
+"""PagerDuty REST API v2 transport: classic offset paging over the shared JsonClient.
+
+Every list endpoint answers `{<key>: [...], "limit", "offset", "more", "total"}`; we follow
+`more` to the end, bounded by `max_pages`. Retries, size caps and error mapping live in
+`opscontext.http.JsonClient`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+
+from opscontext.errors import SourceDataError
+from opscontext.http import JsonClient
+from opscontext_connectors.pagerduty.config import MAX_LIMIT, PagerDutyConfig
+
+log = logging.getLogger(__name__)
+
+Record = dict[str, Any]
+Params = dict[str, Any]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def pd_time(at: datetime) -> str:
+    """PagerDuty rejects non-UTC datetimes on several endpoints, so always send `...Z`."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def bounded_map(fn: Callable[[T], Awaitable[R]], items: Iterable[T], limit: int) -> list[R]:
+    """`fn` over `items`, at most `limit` at a time; the first failure is raised after all settle.
+
+    Letting every call settle (instead of failing fast) means no task outlives this call.
+    """
+    gate = asyncio.Semaphore(limit)
+
+    async def one(item: T) -> R:
+        async with gate:
+            return await fn(item)
+
+    results = await asyncio.gather(*(one(i) for i in items), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return [r for r in results if not isinstance(r, BaseException)]
+
+
+class PagerDutyClient:
+    def __init__(self, http: httpx.AsyncClient, config: PagerDutyConfig, *, instance: str):
+        self.instance = instance
+        self.json = JsonClient.configured(http, config, instance=instance)
+        self.limit = min(config.page_size, MAX_LIMIT)
+        self.max_pages = config.max_pages
+
+    async def list_all(self, path: str, key: str, params: Params | None = None) -> list[Record]:
+        """Every record of a paged list endpoint, following `more` up to `max_pages`."""
+        records: list[Record] = []
+        offset = 0
+        for _ in range(self.max_pages):
+            query = {**(params or {}), "limit": self.limit, "offset": offset}
+            body = await self.json.get_json(path, query)
+            batch = self.records(body, key, path)
+            records.extend(batch)
+            if not (isinstance(body, dict) and body.get("more") is True) or not batch:
+                return records
+            offset += len(batch)
+        log.warning(
+            "%s: %s still had more pages after max_pages=%d; answer is partial",
+            self.instance,
+            path,
+            self.max_pages,
+        )
+        return records
+
+    async def get_list(self, path: str, key: str, params: Params | None = None) -> list[Record]:
+        """The records of one unpaged endpoint (e.g. service dependencies)."""
+        body = await self.json.get_json(path, params)
+        return self.records(body, key, path)
+
+    def records(self, body: Any, key: str, path: str) -> list[Record]:
+        if not isinstance(body, dict) or not isinstance(body.get(key), list):
+            raise SourceDataError(
+                f"{path} answered without a `{key}` list; is the url a PagerDuty REST API?",
+                instance=self.instance,
+            )
+        return [item for item in body[key] if isinstance(item, dict)]

@@ -1,0 +1,151 @@
+"""PagerDuty: catalog, declared topology, on-call, escalation, incidents and change events."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from itertools import chain
+from urllib.parse import quote
+
+from opscontext.errors import ConfigError, SourceDataError, SourceNotFoundError
+from opscontext.models import (
+    Alert,
+    CatalogSnapshot,
+    Change,
+    DependencyEdge,
+    EscalationPolicy,
+    OnCallShift,
+    TimeWindow,
+)
+from opscontext.registry import ConnectorContext
+from opscontext.wire import parse_each
+from opscontext_connectors.pagerduty.client import PagerDutyClient, Record, bounded_map, pd_time
+from opscontext_connectors.pagerduty.config import PagerDutyConfig
+from opscontext_connectors.pagerduty.events import alert_in_incident, incident_alert, to_change
+from opscontext_connectors.pagerduty.mapping import to_catalog, to_edges, to_policy, to_shift
+from opscontext_connectors.pagerduty.wire import (
+    PDAlert,
+    PDChangeEvent,
+    PDEscalationPolicy,
+    PDIncident,
+    PDOnCall,
+    PDService,
+    PDTeam,
+    PDUser,
+    Relationship,
+)
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = ["triggered", "acknowledged"]
+
+
+class PagerDutyConnector:
+    def __init__(self, ctx: ConnectorContext):
+        if not isinstance(ctx.config, PagerDutyConfig) or ctx.http is None:
+            raise ConfigError("needs a PagerDuty config and an HTTP client", instance=ctx.name)
+        self.name = ctx.name
+        self.config = ctx.config
+        self.client = PagerDutyClient(ctx.http, ctx.config, instance=ctx.name)
+
+    async def check(self) -> str:
+        # REST API keys are account-level, so /users/me is refused; /abilities works for both.
+        body = await self.client.json.get_json("/abilities")
+        abilities = body.get("abilities") if isinstance(body, dict) else None
+        if not isinstance(abilities, list):
+            raise SourceDataError(
+                "/abilities answered without an `abilities` list", instance=self.name
+            )
+        return f"authenticated; account has {len(abilities)} abilities"
+
+    async def _services(self) -> list[PDService]:
+        # References in each service already carry team and policy names, so no include[].
+        records = await self.client.list_all("/services", "services")
+        return parse_each(PDService, records, instance=self.name)
+
+    async def catalog(self) -> CatalogSnapshot:
+        services = await self._services()
+        teams = await self.client.list_all("/teams", "teams")
+        # Users list their teams, so membership costs no per-team call; contact methods ride along.
+        users = await self.client.list_all("/users", "users", {"include[]": ["contact_methods"]})
+        return to_catalog(
+            services,
+            parse_each(PDTeam, teams, instance=self.name),
+            parse_each(PDUser, users, instance=self.name),
+            self.name,
+        )
+
+    async def edges(self) -> list[DependencyEdge]:
+        services = await self._services()
+
+        async def dependencies(service: PDService) -> list[Record]:
+            path = f"/service_dependencies/technical_services/{quote(service.id, safe='')}"
+            try:
+                return await self.client.get_list(path, "relationships")
+            except SourceNotFoundError:
+                log.debug(
+                    "%s: service %s vanished while listing dependencies", self.name, service.id
+                )
+                return []
+
+        pages = await bounded_map(dependencies, services, self.config.concurrency)
+        relationships = parse_each(Relationship, chain.from_iterable(pages), instance=self.name)
+        return to_edges(relationships, {s.id: s.name for s in services}, self.name)
+
+    async def on_call(self, at: datetime) -> list[OnCallShift]:
+        # On-calls overlapping [at, at+1min]; the included user and policy bring email and team.
+        params = {
+            "since": pd_time(at),
+            "until": pd_time(at + timedelta(minutes=1)),
+            "time_zone": "UTC",
+            "include[]": ["users", "escalation_policies"],
+        }
+        records = await self.client.list_all("/oncalls", "oncalls", params)
+        shifts = [to_shift(o, self.name) for o in parse_each(PDOnCall, records, instance=self.name)]
+        return [s for s in shifts if s.start <= at < s.end]
+
+    async def escalation_policies(self) -> list[EscalationPolicy]:
+        records = await self.client.list_all("/escalation_policies", "escalation_policies")
+        policies = parse_each(PDEscalationPolicy, records, instance=self.name)
+        return [to_policy(p, self.name) for p in policies]
+
+    async def _incidents(self, window: TimeWindow) -> list[PDIncident]:
+        """Open incidents of any age, plus every incident created in (or just before) `window`."""
+        lookback = timedelta(hours=self.config.incident_lookback_hours)
+        open_now = await self.client.list_all(
+            "/incidents",
+            "incidents",
+            {"date_range": "all", "statuses[]": OPEN_STATUSES, "time_zone": "UTC"},
+        )
+        recent = await self.client.list_all(
+            "/incidents",
+            "incidents",
+            {
+                "since": pd_time(window.since - lookback),
+                "until": pd_time(window.until),
+                "time_zone": "UTC",
+            },
+        )
+        by_id = {i.id: i for i in parse_each(PDIncident, recent + open_now, instance=self.name)}
+        return list(by_id.values())
+
+    async def alerts(self, window: TimeWindow) -> list[Alert]:
+        incidents = await self._incidents(window)
+        if not self.config.expand_incident_alerts:
+            return [incident_alert(i, self.name) for i in incidents]
+        grouped = await bounded_map(self._incident_alerts, incidents, self.config.concurrency)
+        return list(chain.from_iterable(grouped))
+
+    async def _incident_alerts(self, incident: PDIncident) -> list[Alert]:
+        path = f"/incidents/{quote(incident.id, safe='')}/alerts"
+        records = await self.client.list_all(path, "alerts")
+        alerts = parse_each(PDAlert, records, instance=self.name)
+        if not alerts:  # keep the incident visible even when it holds no alerts
+            return [incident_alert(incident, self.name)]
+        return [alert_in_incident(a, incident, self.name) for a in alerts]
+
+    async def changes(self, window: TimeWindow) -> list[Change]:
+        params = {"since": pd_time(window.since), "until": pd_time(window.until)}
+        records = await self.client.list_all("/change_events", "change_events", params)
+        events = parse_each(PDChangeEvent, records, instance=self.name)
+        return [to_change(e, self.name) for e in events]
