@@ -87,15 +87,16 @@ def queries(sli: RatioSli, window_seconds: int) -> tuple[str, str | None]:
 def error_ratio(sli: RatioSli, numerator: float | None, total: float | None) -> float | None:
     """The share of bad events (1 - SLI) from the two query values; None without traffic or data.
 
-    A good/bad query with no series while the total has traffic means none of those events
-    happened (no 5xx series, say), so it counts as 0; a total of 0 or none means no data.
+    A bad-events query with no series while the total has traffic means none happened (no 5xx
+    series, say), so it counts as 0; a good-events query with no series is more likely a query
+    that matches nothing than a total outage, so it is no data; so is a total of 0 or none.
     """
     if sli.kind == "raw_success":
         return None if numerator is None else _unit(1.0 - numerator)
     if sli.kind == "raw_failure":
         return None if numerator is None else _unit(numerator)
-    if total is None or total <= 0:
-        return None
+    if total is None or total <= 0 or (numerator is None and sli.kind == "good"):
+        return None  # no good series at all is a query matching nothing, not a total outage
     counted = numerator or 0.0
     bad = counted if sli.kind == "bad" else total - counted
     return _unit(bad / total)

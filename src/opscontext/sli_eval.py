@@ -52,6 +52,9 @@ async def evaluate(
             readings.append(_refused(request, window, failed, at, instance))
             continue
         ratio = error_ratio(request.sli, numerator, total)  # type: ignore[arg-type]
+        if ratio is None and numerator is None and request.sli.kind == "good" and total:
+            readings.append(_no_good_series(request, window, at, instance))
+            continue
         counted = request.sli.total is not None and isinstance(total, int | float) and total >= 0
         events = float(total) if counted else None  # type: ignore[arg-type]
         readings.append(
@@ -67,6 +70,16 @@ def _raise_if_the_source_failed(answers: list[Any]) -> None:
             raise exc  # down, unauthorised, a bug: the whole source failed
     if errors and len(errors) == len(answers):
         raise errors[0]  # every query refused: the source, not one SLO, is wrong
+
+
+def _no_good_series(request: SliRequest, window: int, at: datetime, instance: str) -> SliReading:
+    return SliReading(
+        slo=request.slo,
+        window_seconds=window,
+        at=at,
+        error=f"the good-events query matched no series over {short(window)} while the total had events; check it",
+        source=instance,
+    )
 
 
 def _refused(request: SliRequest, window: int, exc: BaseException, at: datetime, instance: str) -> SliReading:

@@ -52,22 +52,25 @@ PAIRS = (
 NOW_WINDOW = 300  # "the SLI now" is read over the shortest window
 
 
+RULE = (
+    "A burn rate of 1 spends the error budget exactly over the SLO window. Pages when 1h and 5m both "
+    "burn above 14.4, or 6h and 30m above 6; tickets when 1d and 2h burn above 3, or 3d and 6h above 1."
+)
+
+
 class BurnWindow(BaseModel):
     """One window pair of the multi-window alert: both burn rates and whether the pair fires."""
 
-    severity: Severity
-    windows: str = Field(description="Long/short window, e.g. 1h/5m.")
-    threshold: float = Field(description="Both windows must burn faster than this for the pair to fire.")
-    long_burn: float | None = Field(description="Burn rate over the long window; null: no traffic or no data.")
-    short_burn: float | None = Field(description="Burn rate over the short window; null: no traffic or no data.")
-    firing: bool | None = Field(description="True when both burn above the threshold; null when unknown.")
+    windows: str = Field(description="Long/short window: 1h/5m and 6h/30m page, 1d/2h and 3d/6h ticket.")
+    long: float | None = Field(description="Burn rate over the long window; null: no traffic or no data.")
+    short: float | None = Field(description="Burn rate over the short window; null: no traffic or no data.")
+    firing: bool | None = Field(description="Both burn above the pair's threshold; null when unknown.")
 
 
 class SloHealth(BaseModel):
     """How one SLO stands at an instant: SLI, budget left and the burn-rate alert conditions."""
 
     slo: str
-    service: str = Field(description="Catalog name of the service (as the SLO spells it when unknown).")
     objective: str | None = Field(default=None, description="The SLO's display name.")
     target: float = Field(description="Share of good events promised, e.g. 0.999.")
     window: str = Field(description="The SLO's window, e.g. '28d rolling'.")
@@ -81,7 +84,6 @@ class SloHealth(BaseModel):
         description="page or ticket: that condition fires; none: no pair fires; unknown: a window had no data."
     )
     detail: str | None = Field(default=None, description="Why a value is missing (no traffic, refused query, ...).")
-    evaluated_by: str | None = Field(default=None, description="Source that evaluated the SLI.")
 
 
 def windows_for(slo: Slo) -> tuple[int, ...]:
@@ -107,15 +109,15 @@ def fires(long_burn: float | None, short_burn: float | None, threshold: float) -
     return True if len(known) == 2 else None
 
 
-def alert_of(pairs: list[BurnWindow]) -> Alert:
+def alert_of(firing: list[tuple[Severity, bool | None]]) -> Alert:
     """The most severe condition that fires; unknown when none fires but some could not be told."""
     for severity in ("page", "ticket"):
-        if any(p.firing for p in pairs if p.severity == severity):
+        if any(fired for sev, fired in firing if sev == severity):
             return severity  # type: ignore[return-value, unused-ignore]
-    return "unknown" if any(p.firing is None for p in pairs) else "none"
+    return "unknown" if any(fired is None for _, fired in firing) else "none"
 
 
-def evaluate(slo: Slo, service: str, readings: Mapping[int, SliReading]) -> SloHealth:
+def evaluate(slo: Slo, readings: Mapping[int, SliReading]) -> SloHealth:
     """The SLO's health from its readings by window length (missing windows count as no data)."""
 
     def ratio(seconds: int) -> float | None:
@@ -129,22 +131,12 @@ def evaluate(slo: Slo, service: str, readings: Mapping[int, SliReading]) -> SloH
     pairs = []
     for pair in PAIRS:
         long_burn, short_burn = burn(pair.long_seconds), burn(pair.short_seconds)
-        pairs.append(
-            BurnWindow(
-                severity=pair.severity,
-                windows=pair.label,
-                threshold=pair.threshold,
-                long_burn=long_burn,
-                short_burn=short_burn,
-                firing=fires(burn_rate(ratio(pair.long_seconds), slo.target),
-                             burn_rate(ratio(pair.short_seconds), slo.target), pair.threshold),
-            )
-        )
+        firing = fires(burn_rate(ratio(pair.long_seconds), slo.target),
+                       burn_rate(ratio(pair.short_seconds), slo.target), pair.threshold)
+        pairs.append(BurnWindow(windows=pair.label, long=long_burn, short=short_burn, firing=firing))
     spent = burn_rate(ratio(slo.window_seconds), slo.target)
-    sources = sorted({r.source for r in readings.values() if r.source})
     return SloHealth(
         slo=slo.name,
-        service=service,
         objective=slo.display_name,
         target=slo.target,
         window=slo.window,
@@ -152,9 +144,15 @@ def evaluate(slo: Slo, service: str, readings: Mapping[int, SliReading]) -> SloH
         sli_window=_sli(ratio(slo.window_seconds)),
         error_budget_remaining=None if spent is None else round(1.0 - spent, 3),
         burn_rates=pairs,
-        alert=alert_of(pairs),
+        alert=alert_of([(p.severity, b.firing) for p, b in zip(PAIRS, pairs, strict=True)]),
         detail=_why_missing(readings),
-        evaluated_by=", ".join(sources) or None,
+    )
+
+
+def unevaluated(slo: Slo, why: str) -> SloHealth:
+    """The SLO as defined, with nothing measured and the reason."""
+    return SloHealth(
+        slo=slo.name, objective=slo.display_name, target=slo.target, window=slo.window, alert="unknown", detail=why
     )
 
 
