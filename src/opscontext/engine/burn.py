@@ -61,29 +61,25 @@ RULE = (
 class BurnWindow(BaseModel):
     """One window pair of the multi-window alert: both burn rates and whether the pair fires."""
 
-    windows: str = Field(description="Long/short window: 1h/5m and 6h/30m page, 1d/2h and 3d/6h ticket.")
-    long: float | None = Field(description="Burn rate over the long window; null: no traffic or no data.")
-    short: float | None = Field(description="Burn rate over the short window; null: no traffic or no data.")
-    firing: bool | None = Field(description="Both burn above the pair's threshold; null when unknown.")
+    windows: str = Field(description="Long/short: 1h/5m, 6h/30m page; 1d/2h, 3d/6h ticket.")
+    long: float | None = Field(description="Burn rate over the long window; null: no data.")
+    short: float | None
+    firing: bool | None = Field(description="Both above the pair's threshold; null: unknown.")
 
 
 class SloHealth(BaseModel):
     """How one SLO stands at an instant: SLI, budget left and the burn-rate alert conditions."""
 
     slo: str
-    objective: str | None = Field(default=None, description="The SLO's display name.")
+    objective: str | None = None
     target: float = Field(description="Share of good events promised, e.g. 0.999.")
-    window: str = Field(description="The SLO's window, e.g. '28d rolling'.")
+    window: str
     sli_now: float | None = Field(default=None, description="Share of good events over the last 5 minutes.")
-    sli_window: float | None = Field(default=None, description="Share of good events over the SLO window.")
-    error_budget_remaining: float | None = Field(
-        default=None, description="Share of the window's error budget left: 1 untouched, 0 spent, below 0 overspent."
-    )
+    sli_window: float | None = Field(default=None, description="The same over the SLO window.")
+    error_budget_remaining: float | None = Field(default=None, description="1 untouched, 0 spent, below 0 overspent.")
     burn_rates: list[BurnWindow] = Field(default_factory=list)
-    alert: Alert = Field(
-        description="page or ticket: that condition fires; none: no pair fires; unknown: a window had no data."
-    )
-    detail: str | None = Field(default=None, description="Why a value is missing (no traffic, refused query, ...).")
+    alert: Alert = Field(description="The condition that fires; unknown: a window had no data.")
+    detail: str | None = Field(default=None, description="Why a value is missing.")
 
 
 def windows_for(slo: Slo) -> tuple[int, ...]:

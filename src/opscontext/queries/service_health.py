@@ -28,21 +28,21 @@ RANK: dict[str, int] = {"page": 0, "ticket": 1, "unknown": 2, "none": 3}
 
 
 class ServiceSlos(BaseModel):
-    service: str = Field(description="Catalog name of the service (as the SLO spells it when the catalog lacks it).")
+    service: str
     user_facing: bool = False
-    alert: Alert = Field(description="The most severe alert condition among its SLOs.")
-    slos: list[SloHealth] = Field(description="Worst first: firing alerts, then least error budget left.")
-    slos_omitted: int = Field(default=0, description="SLOs left out to stay within the answer's budget.")
+    alert: Alert = Field(description="The most severe among its SLOs.")
+    slos: list[SloHealth] = Field(description="Worst first.")
+    slos_omitted: int = 0
 
 
 class ServiceHealthAnswer(Answer):
     untrusted_fields: str = quoted("service, slo, objective, window, detail")
     at: datetime = Field(description="The instant the SLIs were evaluated at.")
-    rule: str = Field(default=RULE, description="How burn rates read and when they alert.")
+    rule: str = Field(description="How burn rates read and when they alert.")
     services: list[ServiceSlos] = Field(
         description="Services with SLOs: firing first, user-facing first, then least budget."
     )
-    services_omitted: int = Field(default=0, description="Services left out to fit; ask for them by name.")
+    services_omitted: int = 0
     without_slos: list[str] = Field(default_factory=list, description="Services asked about that have no SLO.")
 
 
@@ -68,7 +68,7 @@ async def service_health(
     statuses = [*world.statuses, *got.statuses, *sli_statuses]
     groups = [_service(world, name, [healths[s.name] for s in by_service[name]]) for name in wanted]
     groups.sort(key=lambda g: (RANK[g.alert], not g.user_facing, _least_budget(g)))
-    answer = ServiceHealthAnswer(at=at, services=groups, without_slos=without, sources=statuses)
+    answer = ServiceHealthAnswer(at=at, rule=RULE, services=groups, without_slos=without, sources=statuses)
     return _bounded(answer, [*failure_notes(statuses), *_notes(slos)])
 
 
