@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from opscontext.models import RatioSli, Slo
-from opscontext.sli import SliQueryError, parse_shorthand, queries, short
+from opscontext.sli import SliQueryError, has_placeholder, parse_shorthand, queries, short
 from opscontext_connectors.openslo.config import OpenSloConfig
 from opscontext_connectors.openslo.wire import Indicator, MetricSpec, Objective, RatioMetric, SloObject
 
@@ -97,6 +97,11 @@ def _ratio(ratio: RatioMetric, data_sources: Mapping[str, str]) -> tuple[RatioSl
         kind = "good" if ratio.good is not None else "bad"
         numerator, ref = _query(ratio.good or ratio.bad, kind, data_sources)  # type: ignore[arg-type]
         total, _ = _query(ratio.total, "total", data_sources)
+        if has_placeholder(numerator) != has_placeholder(total):
+            raise SloRefused(
+                f"the {kind} and total queries must both be bare selectors or both hold {{{{.window}}}}, so both "
+                "count events over the window the same way (a rate over an increase is off by the window's seconds)"
+            )
         sli = RatioSli(kind=kind, numerator=numerator, total=total, counter=ratio.counter)  # type: ignore[arg-type]
     try:
         queries(sli, 300)  # refused now, naming the file, rather than at every evaluation
