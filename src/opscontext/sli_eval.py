@@ -21,7 +21,7 @@ from typing import Any
 
 from opscontext.errors import SourceDataError, SourceError
 from opscontext.models import SliReading, SliRequest
-from opscontext.sli import error_ratio, queries, short
+from opscontext.sli import SliQueryError, error_ratio, queries, short
 
 CONCURRENCY = 8
 ValueOf = Callable[[str, datetime], Awaitable[float | None]]
@@ -40,11 +40,17 @@ async def evaluate(
         async with gate:
             return await value_of(query, at)
 
-    jobs = [(r, w, queries(r.sli, w)) for r in mine for w in r.windows]
+    jobs, unusable = [], []
+    for request in mine:
+        try:
+            jobs += [(request, w, queries(request.sli, w)) for w in request.windows]
+        except SliQueryError as exc:  # a definition no evaluator can run: its own error, not the source's
+            why = f"the SLI query cannot be run: {exc}"
+            unusable += [_reading(request, w, at, instance, why) for w in request.windows]
     flat = [q for _, _, pair in jobs for q in pair]
     answers = await asyncio.gather(*(run(q) for q in flat), return_exceptions=True)
     _raise_if_the_source_failed(answers)
-    readings = []
+    readings = unusable
     for i, (request, window, _) in enumerate(jobs):
         numerator, total = answers[2 * i], answers[2 * i + 1]
         failed = next((a for a in (numerator, total) if isinstance(a, BaseException)), None)
@@ -72,14 +78,13 @@ def _raise_if_the_source_failed(answers: list[Any]) -> None:
         raise errors[0]  # every query refused: the source, not one SLO, is wrong
 
 
+def _reading(request: SliRequest, window: int, at: datetime, instance: str, error: str) -> SliReading:
+    return SliReading(slo=request.slo, window_seconds=window, at=at, error=error, source=instance)
+
+
 def _no_good_series(request: SliRequest, window: int, at: datetime, instance: str) -> SliReading:
-    return SliReading(
-        slo=request.slo,
-        window_seconds=window,
-        at=at,
-        error=f"the good-events query matched no series over {short(window)} while the total had events; check it",
-        source=instance,
-    )
+    why = f"the good-events query matched no series over {short(window)} while the total had events; check it"
+    return _reading(request, window, at, instance, why)
 
 
 def _refused(request: SliRequest, window: int, exc: BaseException, at: datetime, instance: str) -> SliReading:
