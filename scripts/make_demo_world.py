@@ -22,11 +22,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from demo_world import alerts, catalog, changes, oncall, readme, runbooks, truth
+from demo_world import alerts, catalog, changes, oncall, readme, runbooks, slos, truth
 from demo_world.world import ANCHOR, COMPANY, SEED, SYSTEMS, TEAMS
 
 GENERATED_DIRS = {"catalog": ".yaml", "oncall": ".ics", "runbooks": ".md", "changes": ".jsonl",
-                  "alerts": ".json"}
+                  "alerts": ".json", "slos": ".yaml", "metrics": ".om"}
 
 CONFIG = f"""# The demo world: {COMPANY}, recorded mid-incident.
 # time_anchor is "now" in the recording; the server shifts every timestamp by (now - anchor) at
@@ -59,6 +59,17 @@ path = "oncall"
 [connectors.escalation]
 type = "escalation"
 path = "escalation.yaml"
+
+[connectors.slos]
+type = "openslo"
+path = "slos"
+data_sources = {{ {slos.DATA_SOURCE} = "metrics" }}
+
+# Recorded request metrics (OpenMetrics) standing in for the estate's Prometheus: the demo has no
+# live one. With a real Prometheus, configure a `prometheus` connector and name it here instead.
+[connectors.metrics]
+type = "openmetrics"
+path = "metrics"
 """
 
 
@@ -100,6 +111,9 @@ def generate(out: Path) -> dict[str, Any]:
         at = ANCHOR.timestamp() + offset
         name = f"alerts-{_stamp(at)}.json"
         _write(out / "alerts" / name, json.dumps(alerts.snapshot(built, offset), indent=1) + "\n")
+    for name, docs in slos.documents().items():
+        _write(out / "slos" / name, _yaml_docs(docs))
+    _write(out / "metrics" / "requests.om", slos.openmetrics())
     gt = truth.ground_truth(built, lines, ids, escalation)
     _write(out / "ground_truth.json", json.dumps(gt, indent=2) + "\n")
     _write(out / "opscontext.toml", CONFIG)

@@ -60,7 +60,9 @@ def test_doctor_on_the_demo_world_passes_and_names_each_instance() -> None:
     result = runner.invoke(app, ["doctor", "--demo", "--json"])
     assert result.exit_code == 0, result.output
     checks = json.loads(result.output)
-    assert {c["instance"] for c in checks} == {"catalog", "alerts", "changes", "runbooks", "oncall", "escalation"}
+    assert {c["instance"] for c in checks} == {
+        "catalog", "alerts", "changes", "runbooks", "oncall", "escalation", "slos", "metrics"
+    }
     assert all(c["ok"] for c in checks)
 
 

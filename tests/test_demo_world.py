@@ -300,7 +300,7 @@ def test_config_points_every_connector_at_an_existing_path() -> None:
     cfg = tomllib.loads((DEMO / "opscontext.toml").read_text())
     assert _anchor().tzinfo is not None and _anchor() == datetime(2026, 3, 10, 14, tzinfo=UTC)
     assert {c["type"] for c in cfg["connectors"].values()} == {
-        "backstage", "alertmanager", "cdevents", "runbooks", "ical", "escalation"}
+        "backstage", "alertmanager", "cdevents", "runbooks", "ical", "escalation", "openslo", "openmetrics"}
     for c in cfg["connectors"].values():
         assert (DEMO / c["path"]).exists()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import slos
 from .alerts import Builder
 from .world import COMPANY, SERVICES, SYSTEMS, TEAMS
 
@@ -24,6 +25,8 @@ wall clock): edit the generator, not these files, and re-run
 | `runbooks/*.md` | Markdown with YAML front matter (`title`, `services`, `alerts`, `tags`) | `runbooks` |
 | `changes/changes.jsonl` | CDEvents v0.3.0, one event per line | `cdevents` |
 | `alerts/alerts-<UTC time>.json` | Alertmanager `GET /api/v2/alerts` responses (gettableAlerts) | `alertmanager` |
+| `slos/*.yaml` | OpenSLO v1 (SLO, SLI, DataSource; inline and referenced indicators) | `openslo` |
+| `metrics/requests.om` | OpenMetrics text with timestamps: the request metrics the SLIs read | `openmetrics` |
 | `ground_truth.json` | what really happened (for tests and evaluation) | none |
 | `opscontext.toml` | the world's config | |
 
@@ -65,6 +68,20 @@ third-party providers marked `opscontext.io/external: "true"`). The graph's shap
 - **Aliases.** Alerts and deploys name services the way each estate does (`payment-service-v2`,
   `paymentsvc`, `orders-postgres`, `kafka-events`, `bff-mobile`, ...). Every such name is in
   the entity's `opscontext.io/aliases` annotation.
+
+## What users feel (SLOs)
+
+{slo_table}
+
+The demo has no live Prometheus: `metrics/requests.om` is the recording of one, the request
+counters the SLIs read, sampled every 2 minutes over the last 6h40m before the anchor and one hour
+past it (still unresolved), every 15 minutes back to three days, every 6 hours back to 28 days.
+The `openmetrics` connector evaluates the SLI queries over it as Prometheus does; the same file
+loads into a real Prometheus with `promtool tsdb create-blocks-from openmetrics
+metrics/requests.om DATA_DIR`, and the integration tests check both give the same burn rates. At
+the anchor every SLO of the payments and orders-db blast radii pages (1h and 5m both burn above
+14.4); search and the product catalog do not burn; the events-kafka cause burns no SLO (none of
+them measures notification delay).
 
 ## GROUND TRUTH
 
@@ -117,6 +134,18 @@ def _cause(c: dict[str, Any]) -> str:
             f"- Front-end routes: {', '.join(routes) or 'none'}.\n")
 
 
+def _slo_table() -> str:
+    rows = ["| SLO | service | target | window | alert at the anchor |", "|---|---|---|---|---|"]
+    for docs in slos.documents().values():
+        for d in docs:
+            if d["kind"] == "SLO":
+                target = d["spec"]["objectives"][0]["target"]
+                rows.append(f"| {d['metadata']['name']} | {d['spec']['service']} | {target * 100:g}% | "
+                            f"{d['spec']['timeWindow'][0]['duration']} rolling | "
+                            f"{slos.EXPECTED_AT_ANCHOR[d['metadata']['name']]} |")
+    return "\n".join(rows)
+
+
 def render(gt: dict[str, Any], b: Builder) -> str:
     owner = gt["who_owns"]["payment-service"]
     steps = "; ".join(f"{s['after']} {s['target']} ({s['kind']})" for s in owner["escalation_steps"])
@@ -126,7 +155,7 @@ def render(gt: dict[str, Any], b: Builder) -> str:
     flappers = ", ".join(sorted({f"{a.labels['alertname']} ({a.service})" for a in b.alerts
                                  if a.group == "flapping"}))
     return _HEAD.format(
-        company=COMPANY, anchor=gt["anchor"], teams=_teams(), systems=_systems(),
+        company=COMPANY, anchor=gt["anchor"], teams=_teams(), systems=_systems(), slo_table=_slo_table(),
         n_services=sum(1 for s in SERVICES), causes="\n".join(_cause(c) for c in gt["root_causes"]),
         decoy=f"`{decoy['subject']}` was deployed at {decoy['at']} ({decoy['summary']}) by "
               f"{decoy['author']}, minutes before the incident. It is innocent.",

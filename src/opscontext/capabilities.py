@@ -29,6 +29,9 @@ from opscontext.models import (
     OnCallShift,
     Runbook,
     ServiceHealth,
+    SliReading,
+    SliRequest,
+    Slo,
     TimeWindow,
 )
 
@@ -98,6 +101,33 @@ class HealthSource(Protocol):
     async def health(self, services: Sequence[str], at: datetime) -> list[ServiceHealth]: ...
 
 
+@runtime_checkable
+class SloSource(Protocol):
+    """Service level objectives (OpenSLO files): target, window and how to read the SLI. Bulk.
+
+    Returns every objective the source defines, each with ``service`` as the definition spells it
+    (the caller resolves it against the catalog). An SLO the source cannot use (an unsupported
+    indicator, a dangling reference) is left out and reported through ``problems()``.
+    """
+
+    async def slos(self) -> list[Slo]: ...
+
+
+@runtime_checkable
+class SliSource(Protocol):
+    """Evaluates SLIs: an SLO's error ratio over each asked window ending at instant ``at``.
+
+    Called by the hub with every request of one tool call; an instance answers only the requests
+    whose ``evaluator`` is its own name and ignores the rest (returns nothing for them). For each
+    request it answers one reading per window, with ``error_ratio`` None when there were no events
+    (never 0: "no traffic" is not "no errors"), and ``error`` set when that SLO's query was refused.
+    Raises SourceError when the source cannot be asked at all; the caller then shows the SLOs
+    without burn rates and names the failed source.
+    """
+
+    async def sli_ratios(self, requests: Sequence[SliRequest], at: datetime) -> list[SliReading]: ...
+
+
 # Capability name -> Protocol, in the order tools and docs list them.
 CAPABILITIES: dict[str, type] = {
     "catalog": ServiceCatalog,
@@ -108,6 +138,8 @@ CAPABILITIES: dict[str, type] = {
     "escalation": EscalationSource,
     "runbooks": RunbookSource,
     "health": HealthSource,
+    "slos": SloSource,
+    "sli": SliSource,
 }
 
 

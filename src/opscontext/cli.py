@@ -286,6 +286,26 @@ def correlate_cmd(
     _answer(config, demo, as_json, lambda a: correlate_alerts(a, since, until, service), render_correlation)
 
 
+@app.command("service-health")
+def service_health_cmd(
+    services: Annotated[list[str] | None, typer.Argument(help="Services (default: every service with an SLO).")] = None,
+    at: Annotated[str | None, typer.Option(help="ISO time or duration ago. Default now.")] = None,
+    config: ConfigOpt = None,
+    demo: DemoOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """What users feel: each SLO's SLI, error budget left and burn-rate alerts."""
+    from opscontext.queries.service_health import service_health
+    from opscontext.render_health import render_service_health
+    from opscontext.timeparse import parse_time
+
+    async def call(a: App) -> BaseModel:
+        when = parse_time(at, now=a.now(), name="at") if at else None
+        return await service_health(a, services or None, when)
+
+    _answer(config, demo, as_json, call, render_service_health)
+
+
 def _version(value: bool) -> None:
     if value:
         out.print(f"opscontext {__version__}")

@@ -83,6 +83,8 @@ async def _probe(app: App, inst: Instance) -> str:
             "runbooks": ("runbooks", None),
             # A name no one uses: the query runs (auth, syntax) without needing the catalog.
             "health": ("health", ((PROBE_SERVICE,), now)),
+            "slos": ("slos", None),
+            "sli": ("sli_ratios", ((), now)),  # nothing to evaluate: the call itself is the probe
         }[cap]
         fn = getattr(connector, method)
         args = () if arg is None else arg if isinstance(arg, tuple) else (arg,)

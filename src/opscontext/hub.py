@@ -41,7 +41,7 @@ from opscontext.settings import Settings
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-BULK = frozenset({"catalog", "topology", "runbooks", "escalation"})
+BULK = frozenset({"catalog", "topology", "runbooks", "escalation", "slos"})
 MAX_REMEMBERED = 4096  # answers kept in memory in front of the cache
 
 
@@ -117,6 +117,14 @@ class Hub:
         got = await self.gather("health", "health", (tuple(sorted(wanted)), at))
         # A stale answer may be for another set of services: keep only the ones asked about.
         return _filter(got, lambda h: h.service in wanted)
+
+    async def slos(self) -> Gathered[Any]:
+        return await self.gather("slos", "slos")
+
+    async def sli_ratios(self, requests: Sequence[Any], at: datetime) -> Gathered[Any]:
+        wanted = frozenset(r.slo for r in requests)
+        got = await self.gather("sli", "sli_ratios", (tuple(requests), at))
+        return _filter(got, lambda r: r.slo in wanted)
 
     # -- mechanism ------------------------------------------------------------------------
 

@@ -239,3 +239,61 @@ class SourceStatus(Frozen):
     age_seconds: float | None = None  # age of the data served (0 for fresh)
     detail: str | None = None  # why it failed, in words a person can act on
     items: int | None = None
+
+
+# -- Service level objectives (OpenSLO) and their indicators --------------------------------------
+
+
+class RatioSli(Frozen):
+    """How an SLO's indicator is read from a metrics source: OpenSLO's ``ratioMetric``.
+
+    ``kind`` says what ``numerator`` counts: good events or bad events (with ``total`` counting
+    all events), or, for a precomputed ratio (``raw``), the share of successes or failures. A query
+    may hold the ``{{.window}}`` placeholder, which the evaluator replaces with each window.
+    """
+
+    kind: Literal["good", "bad", "raw_success", "raw_failure"]
+    numerator: str  # PromQL
+    total: str | None = None  # PromQL; None for a raw ratio
+    counter: bool = True  # the series are monotonically increasing counters
+
+
+class Slo(Frozen):
+    """One objective of an SLO: a target share of good events over a window, for one service."""
+
+    name: str  # unique within its source: metadata.name, plus "/<objective>" when it has several
+    display_name: str | None = None
+    service: str  # raw, as the SLO spells it; resolved against the catalog by the caller
+    description: str | None = None
+    target: float = Field(ge=0, lt=1)  # e.g. 0.999: the error budget is 1 - target
+    window_seconds: int = Field(gt=0)  # the SLO's time window (e.g. 28 days)
+    window: str  # as written, e.g. "28d rolling" or "1M calendar (evaluated as a rolling 30d)"
+    budgeting_method: str = "Occurrences"
+    sli: RatioSli
+    metric_source: str | None = None  # OpenSLO DataSource / metricSourceRef the SLI names
+    evaluator: str | None = None  # connector instance configured to evaluate its SLI, if any
+    location: str = ""  # file that defines it, for the person who fixes it
+    source: str = ""
+
+
+class SliRequest(Frozen):
+    """Asks an SLI evaluator for one SLO's error ratio over several windows ending at one instant."""
+
+    slo: str  # Slo.name
+    evaluator: str  # the connector instance that should answer; others ignore the request
+    sli: RatioSli
+    windows: tuple[int, ...]  # window lengths in seconds
+
+
+class SliReading(Frozen):
+    """An SLO's error ratio over one window ending at ``at``; None when there is no data."""
+
+    slo: str
+    window_seconds: int
+    error_ratio: float | None = Field(default=None, ge=0, le=1)  # bad / total (1 - SLI)
+    events: float | None = Field(default=None, ge=0)  # total events in the window; None for raw ratios
+    at: datetime
+    error: str | None = None  # why this window could not be evaluated (a refused query, say)
+    source: str = ""
+
+    _utc = field_validator("at")(_aware)

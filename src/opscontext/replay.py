@@ -20,8 +20,8 @@ from opscontext.registry import Registry
 from opscontext.timeshift import shift
 
 # Capability methods by shape: no arguments (bulk) or asked about a time (windowed).
-BULK_METHODS = ("catalog", "edges", "escalation_policies", "runbooks")
-WINDOWED_METHODS = ("changes", "alerts", "on_call", "health")
+BULK_METHODS = ("catalog", "edges", "escalation_policies", "runbooks", "slos")
+WINDOWED_METHODS = ("changes", "alerts", "on_call", "health", "sli_ratios")
 PASS_THROUGH = ("check", "aclose", "problems")  # problems: what went wrong in the last load
 
 

@@ -38,6 +38,8 @@ class TtlSettings(BaseModel):
     alerts: float = Field(default=10, ge=0)
     oncall: float = Field(default=60, ge=0)
     health: float = Field(default=15, ge=0, description="Error rate, latency and traffic per service.")
+    slos: float = Field(default=600, ge=0, description="SLO definitions.")
+    sli: float = Field(default=15, ge=0, description="SLI error ratios and burn rates.")
     stale_max: float = Field(default=86_400, ge=0, description="Never serve data older than this.")
 
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from opscontext.capabilities import CAPABILITIES
 from opscontext.config import ConnectorConfig, FileConnectorConfig, HttpConnectorConfig
 from opscontext.errors import SourceAuthError, SourceDataError, SourceError, SourceUnavailableError
-from opscontext.models import CatalogSnapshot, TimeWindow
+from opscontext.models import CatalogSnapshot, RatioSli, SliRequest, TimeWindow
 from opscontext.registry import ConnectorSpec, Registry, discover
 
 pytestmark = pytest.mark.anyio
@@ -32,6 +32,13 @@ DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
 NOW = datetime.now(UTC)
 WINDOW = TimeWindow(since=NOW - timedelta(hours=2), until=NOW)
 SPECS = discover()
+# Addressed to the instance under test (the contract builds it as "under-test").
+SLI_REQUEST = SliRequest(
+    slo="checkout-availability",
+    evaluator="under-test",
+    sli=RatioSli(kind="bad", numerator='http_requests_total{code=~"5.."}', total="http_requests_total"),
+    windows=(300, 3600),
+)
 METHODS = {
     "catalog": ("catalog", None),
     "topology": ("edges", None),
@@ -41,6 +48,8 @@ METHODS = {
     "escalation": ("escalation_policies", None),
     "runbooks": ("runbooks", None),
     "health": ("health", (("checkout-service", "payment-service"), NOW)),  # a tuple: several arguments
+    "slos": ("slos", None),
+    "sli": ("sli_ratios", ((SLI_REQUEST,), NOW)),
 }
 PAIRS = [(s.type, cap) for s in SPECS.values() for cap in s.capabilities]
 HTTP = [(t, c) for t, c in PAIRS if issubclass(SPECS[t].config_model, HttpConnectorConfig)]

@@ -11,7 +11,7 @@ from mcp import Client
 
 pytestmark = pytest.mark.anyio
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
-TOOLS = {"who_owns", "what_changed", "blast_radius", "get_runbook", "correlate_alerts"}
+TOOLS = {"who_owns", "what_changed", "blast_radius", "get_runbook", "correlate_alerts", "service_health"}
 
 
 async def ok(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +27,7 @@ async def error_text(client: Client, tool: str, args: dict[str, Any]) -> str:
     return " ".join(getattr(c, "text", "") for c in result.content)
 
 
-async def test_exactly_the_five_tools_are_listed_with_schemas_and_read_only(demo: Client) -> None:
+async def test_exactly_the_six_tools_are_listed_with_schemas_and_read_only(demo: Client) -> None:
     tools = (await demo.list_tools()).tools
     assert {t.name for t in tools} == TOOLS
     for t in tools:

@@ -14,7 +14,9 @@ async def test_serve_over_stdio_lists_tools_and_answers_a_call() -> None:
     params = StdioServerParameters(command=sys.executable, args=["-m", "opscontext", "serve", "--demo"])
     async with Client(params, read_timeout_seconds=60) as client:
         names = {t.name for t in (await client.list_tools()).tools}
-        assert names == {"who_owns", "what_changed", "blast_radius", "get_runbook", "correlate_alerts"}
+        assert names == {
+        "who_owns", "what_changed", "blast_radius", "get_runbook", "correlate_alerts", "service_health"
+    }
         result = await client.call_tool("who_owns", {"service": "payment-service"})
         assert not result.is_error
         assert (result.structured_content or {})["service"]["name"] == "payment-service"

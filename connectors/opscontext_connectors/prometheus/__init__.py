@@ -8,7 +8,8 @@ from opscontext_connectors.prometheus.connector import Prometheus
 
 spec = ConnectorSpec(
     type="prometheus",
-    summary="Firing rule alerts, observed service-to-service calls, error rate / p99 latency / traffic per service.",
+    summary="Firing rule alerts, observed service-to-service calls, error rate / p99 latency / traffic per service, "
+    "SLI error ratios and burn rates for SLOs.",
     config_model=PrometheusConfig,
     factory=Prometheus,
     cacheable=True,

@@ -11,11 +11,13 @@ from pydantic import ValidationError
 
 from opscontext.errors import SourceDataError
 from opscontext.http import JsonClient
-from opscontext.models import Alert, DependencyEdge, ServiceHealth, TimeWindow
+from opscontext.models import Alert, DependencyEdge, ServiceHealth, SliReading, SliRequest, TimeWindow
 from opscontext.registry import ConnectorContext
+from opscontext.sli_eval import evaluate
 from opscontext_connectors.prometheus.config import PrometheusConfig
 from opscontext_connectors.prometheus.health import expand, to_health, values_by_service
 from opscontext_connectors.prometheus.mapping import parse_rule_alerts, rates_by_pair, to_alert, to_edges
+from opscontext_connectors.prometheus.sli import vector_sum
 from opscontext_connectors.prometheus.wire import AlertsData, BuildInfo, Envelope, QueryData
 
 
@@ -98,6 +100,13 @@ class Prometheus:
             if not isinstance(samples, BaseException)
         }
         return to_health(names, metrics, at=at, source=self.ctx.name)
+
+    async def sli_ratios(self, requests: Sequence[SliRequest], at: datetime) -> list[SliReading]:
+        """Error ratios of the SLOs addressed to this instance, per window ending at ``at``."""
+        async def value_of(query: str, when: datetime) -> float | None:
+            return vector_sum(await self._vector(query, "SLI", when))
+
+        return await evaluate(requests, at, instance=self.ctx.name, value_of=value_of)
 
     async def check(self) -> str:
         try:
