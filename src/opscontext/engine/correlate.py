@@ -34,7 +34,7 @@ from opscontext.engine.correlation.bridges import assign, clusters, resolve
 from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank, service_stats
 from opscontext.engine.correlation.dedup import UniqueAlert, deduplicate, severity_rank
 from opscontext.engine.correlation.gcpause import without_gc
-from opscontext.engine.correlation.grouping import build_episodes, link_by_labels, link_by_topology, open_until
+from opscontext.engine.correlation.grouping import build_episodes, link_by_labels, link_by_topology
 from opscontext.engine.correlation.models import (
     AlertBrief,
     AlertGroup,
@@ -118,7 +118,7 @@ def _cluster(
     eps, by_service = build_episodes(unique, opts.episode_gap.total_seconds(), opts.active_hold.total_seconds(),
                                      now.timestamp())
     window = opts.link_window.total_seconds()
-    spans = {s: [(eps[i].first, open_until(eps[i], True, window)) for i in ids] for s, ids in by_service.items()}
+    spans = {s: [(eps[i].first, eps[i].last) for i in ids] for s, ids in by_service.items()}
     index = build_index(adj, by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree,
                         max_reach=opts.max_reach, spans=spans, margin=window)
     links = link_by_topology(index, eps, by_service, window, opts.dependency_late.total_seconds())

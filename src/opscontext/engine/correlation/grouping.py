@@ -151,55 +151,44 @@ def _cross(
 
     With ``late`` set, ``a`` episodes are the dependency's: they may start at most ``late``
     seconds after a ``b`` (dependent) episode stopped firing (its ``held`` end), since a fault
-    reaches callers after its source, give or take rule delays. A ``b`` episode may also start
-    up to ``window`` after its dependency's last onset plus, while that dependency keeps firing,
-    one more ``window`` (:func:`open_until`).
+    reaches callers after its source, give or take rule delays.
     Pairs come out per ``b`` in list order, and for each ``b`` latest-starting ``a`` first.
     """
     if not a_ids or not b_ids:
         return []
     if late is None:
         late = float("inf")
-    held = late != float("inf")
     if len(a_ids) == 1:  # most often: the dependency alerted once
         i = a_ids[0]
-        first, last = eps[i].first, open_until(eps[i], held, window)
+        first, last = eps[i].first, eps[i].last
         lim = min(window, late)
-        if not held:
+        if late == float("inf"):
             return [(i, j) for j in b_ids for e in (eps[j],) if e.first - last <= window and first - e.last <= lim]
         return [(i, j) for j in b_ids for e in (eps[j],)
                 if e.first - last <= window and (first - e.last <= lim or first - e.held <= late)]
     a_sorted = sorted(a_ids, key=lambda i: eps[i].first)
     if len(a_sorted) <= _DIRECT:
-        deps = [(i, eps[i].first, open_until(eps[i], held, window)) for i in reversed(a_sorted)]
+        deps = [(i, eps[i].first, eps[i].last) for i in reversed(a_sorted)]
         lim = min(window, late)
+        held = late != float("inf")
         return [(i, j) for j in b_ids
                 for e in (eps[j],)
                 for i, first, last in deps
                 if e.first - last <= window and (first - e.last <= lim or (held and first - e.held <= late))]
     firsts = [eps[i].first for i in a_sorted]
-    longest = max(open_until(eps[i], held, window) - eps[i].first for i in a_sorted)
+    longest = max(eps[i].last - eps[i].first for i in a_sorted)
     out: list[tuple[int, int]] = []
     for j in b_ids:
         e = eps[j]
-        reach = max(e.last + window, e.held + late) if held else e.last + window
+        reach = max(e.last + window, e.held + late) if late != float("inf") else e.last + window
         k = bisect_right(firsts, reach) - 1
         while k >= 0 and firsts[k] >= e.first - window - longest:
             dep = eps[a_sorted[k]]
-            dep_end = open_until(dep, held, window)
-            starts_in = e.first - dep_end <= window
-            close = starts_in and dep.first - e.last <= min(window, late)
-            if close or (held and starts_in and dep.first - e.held <= late):
+            close = _close(dep, e, window) and dep.first - e.last <= late
+            if close or (late != float("inf") and e.first - dep.last <= window and dep.first - e.held <= late):
                 out.append((a_sorted[k], j))
             k -= 1
     return out
-
-
-def open_until(dep: Episode, held: bool, window: float) -> float:
-    """Until when a dependency's episode is open to callers that start alerting: its last onset,
-    or while it keeps firing, up to one more ``window`` (a caller whose own rule needs longer to
-    fire starts late, but its dependency must still be failing then)."""
-    return max(dep.last, min(dep.held, dep.last + window)) if held else dep.last
 
 
 def link_by_topology(
