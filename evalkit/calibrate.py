@@ -31,7 +31,8 @@ def samples(families: Sequence[str], topologies: Sequence[str], seeds: Sequence[
 
     def recording(cluster: Any, ranked: Any, unique: Any, adj: Any, opts: Any, nearby: Any = ()) -> Any:
         group = original(cluster, ranked, unique, adj, opts, nearby)
-        seen[group.id] = features(ranked, nearby)
+        quiet = sum(1 for d in adj.succ.get(ranked[0].service, ()) if d not in cluster.stats)
+        seen[group.id] = features(ranked, nearby, quiet)
         return group
 
     setattr(correlate_module, "build_group", recording)  # noqa: B010 (a module attribute mypy cannot see)

@@ -22,7 +22,8 @@ def build_group(
     """``nearby``: primary contributors of other groups alerting at the same time next to this
     one in the graph (see :mod:`~opscontext.engine.correlation.nearby`)."""
     top = ranked[0]
-    conf, why = confidence(ranked, len(cluster.stats), nearby)
+    quiet = sum(1 for d in adj.succ.get(top.service, ()) if d not in cluster.stats)
+    conf, why = confidence(ranked, len(cluster.stats), nearby, quiet)
     first = unique[cluster.members[0]].starts_at
     members = [unique[i] for i in cluster.members]
     entry = max(ranked, key=lambda c: (c.alerting, c.deps, -c.onset_s)).service
