@@ -85,7 +85,7 @@ def correlate(
             kept.append(Cluster(members=idxs, stats=service_stats(d.unique, idxs), silent={},
                                 source=d.unique))
     attach_silent(index, kept)
-    change_index = ChangeIndex(changes, until=now)
+    change_index = ChangeIndex(changes, until=now, names=adj.succ.keys())
     near = neighbours(kept, d.unique, index, opts.active_hold.total_seconds())
     ranked = [rank(c, index, adj, change_index, opts) for c in kept]
     groups = [

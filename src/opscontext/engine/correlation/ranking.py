@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
 
 from opscontext.engine.correlation.dedup import severity_rank
+from opscontext.engine.correlation.named_changes import CONFIG_KINDS, NameIndex
 from opscontext.models import Change
 
 W_COVER = 0.35
@@ -74,11 +75,23 @@ class ChangeIndex:
     """Changes per service (up to ``until``), sorted by time when a service is first looked up:
     a day at scale holds tens of thousands of changes, and ranking asks about a fraction."""
 
-    def __init__(self, changes: Sequence[Change], until: datetime | None = None) -> None:
+    def __init__(
+        self, changes: Sequence[Change], until: datetime | None = None, names: Collection[str] = (),
+    ) -> None:
+        """``names``: the graph's services. A change on none of them, or a flag or config change,
+        also counts for the one service its key or summary names (:mod:`.named_changes`)."""
         raw: dict[str, list[tuple[datetime, Change]]] = {}
+        index: NameIndex | None = None
         for c in changes:
             service, at = c.service, c.at
-            if service is None or (until is not None and at > until):
+            if until is not None and at > until:
+                continue
+            if names and (service is None or service not in names or c.kind in CONFIG_KINDS):
+                index = index or NameIndex(names)
+                named = index.named(c.summary)
+                if named is not None and named != service:
+                    raw.setdefault(named, []).append((at, c))
+            if service is None:
                 continue
             lst = raw.get(service)
             if lst is None:

@@ -1,0 +1,55 @@
+"""Which service a change without one is about, read from its own words.
+
+A feature-flag flip or a config push is often recorded against no service, or against the flag
+or config service that stores it, while its key names the service it changes: OpenTelemetry
+demo flags are ``paymentServiceFailure`` or ``productCatalogFailure``, LaunchDarkly and Unleash
+keys are commonly ``checkout-new-pricing``. Such a change is evidence for the service its key
+names, exactly as a deploy is for the service deployed. Only one named service counts: a change
+whose words name two services says nothing about which one it broke.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_TOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+_SEPARATORS = re.compile(r"[^a-z0-9]")
+_SUFFIX = "service"
+# Kinds whose subject is what they configure, not the service that stores them.
+CONFIG_KINDS = frozenset({"feature-flag", "flag", "config", "configuration", "environment"})
+_MAX_RUN = 3  # tokens joined to spell one name: product + catalog + service
+
+
+def normal(name: str) -> str:
+    return _SEPARATORS.sub("", name.lower())
+
+
+class NameIndex:
+    """Service names by their spelling without case or separators (``product-catalog`` and
+    ``productcatalog`` read alike; ``checkoutservice`` is also found as ``checkout``)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._by: dict[str, str | None] = {}
+        for name in names:
+            key = normal(name)
+            if len(key) < 2:
+                continue
+            # Two services that read alike (orders and orders-service) make the spelling ambiguous.
+            self._by[key] = name if self._by.get(key, name) == name else None
+
+    def named(self, text: str) -> str | None:
+        """The one service ``text`` names, or None when it names none or several."""
+        tokens = [t.lower() for t in _TOKEN.findall(text)]
+        found: set[str] = set()
+        for i in range(len(tokens)):
+            joined = ""
+            for j in range(i, min(i + _MAX_RUN, len(tokens))):
+                joined += tokens[j]
+                for key in (joined, joined + _SUFFIX):
+                    hit = self._by.get(key)
+                    if hit is not None:
+                        found.add(hit)
+        # "checkoutservice" also names "checkout" when both exist: keep the longest spelling.
+        longest = {n for n in found if not any(n != m and normal(n) in normal(m) for m in found)}
+        return next(iter(longest)) if len(longest) == 1 else None
