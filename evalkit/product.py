@@ -45,7 +45,7 @@ def export(world: World, out: Path) -> None:
     (out / "catalog" / "catalog.yaml").write_text(yaml.safe_dump_all(catalog(t), sort_keys=False), encoding="utf-8")
     alerts = [alertmanager_alert(a, world.now) for a in world.alerts]
     (out / "alerts" / "alerts.json").write_text(json.dumps(alerts), encoding="utf-8")
-    lines = [json.dumps(cdevent(c)) for c in world.changes if c.service]
+    lines = [json.dumps(cdevent(c)) for c in world.changes]
     (out / "changes" / "changes.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     truth = {"now": _iso(world.now), "noise": sorted(world.noise),
              "incidents": [{"id": i.id, "root": i.root, "fingerprints": sorted(i.fingerprints)}

@@ -94,6 +94,14 @@ def cdevent(c: Change) -> dict[str, Any]:
                 "subject": {"id": f"{c.service}-{c.id[-4:]}", "source": source, "type": "change",
                             "content": {"repository": {"id": f"org/{c.service}", "source": source}}},
                 "customData": {"author": c.author}}
+    if c.service is None or c.kind in ("feature-flag", "config"):
+        # A flag or config change: CDEvents has no flag event, so an environment change, with the
+        # service that stores the flag (if any) in customData as producers do.
+        custom = {"author": c.author, "summary": c.summary} | ({"service": c.service} if c.service else {})
+        return {"context": ctx | {"type": "dev.cdevents.environment.modified.0.2.0"},
+                "subject": {"id": "production", "source": source, "type": "environment",
+                            "content": {"name": "production"}},
+                "customData": custom}
     version = c.version or "config-" + c.id[-6:]
     return {"context": ctx | {"type": "dev.cdevents.service.deployed.0.2.0"},
             "subject": {"id": f"service/{c.service}", "source": source, "type": "service",
