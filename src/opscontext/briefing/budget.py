@@ -108,15 +108,22 @@ STEPS: tuple[Step, ...] = (
     *_lists("blast", BLAST_LISTS, 2),
     _top("notes", 1),
     _on_call(2),
-    _top("owners", 1),
-    _on_call(1),
     _excerpt(150),
     _sources_ok_last,
     _top("sources", 5),
+    _top("owners", 1),
+    _on_call(1),
     _excerpt(None),
     _in("suspects", "changes", 1),
     _top("sources", 3),
     _top("notes", 0),
+    # Last resort: what the headline and the first steps already say.
+    _in("group", "alternatives", 0),
+    _in("group", "other_groups", 0),
+    _in("group", "evidence", 1),
+    _in("group", "services", 0),
+    *_lists("blast", BLAST_LISTS, 1),
+    _in("impact", "user_facing_alerting", 2),
 )
 
 

@@ -27,18 +27,16 @@ def position(
     if not ordered:
         return None, None, None
     if start is None:
-        return None, _line(ordered[0], None), None
+        return None, _line(ordered[0]), None
     elapsed = now - start
     engaged = [s for s in ordered if timedelta(minutes=s.after_minutes) <= elapsed]
     upcoming = [s for s in ordered if timedelta(minutes=s.after_minutes) > elapsed]
-    last = _line(engaged[-1], start) if engaged else None
+    last = _line(engaged[-1]) if engaged else None
     if not upcoming:
         return last, None, None
-    nxt = _line(upcoming[0], start)
-    assert nxt.at is not None
-    return last, nxt, math.ceil((nxt.at - now).total_seconds() / 60)
+    due = start + timedelta(minutes=upcoming[0].after_minutes)
+    return last, _line(upcoming[0]), math.ceil((due - now).total_seconds() / 60)
 
 
-def _line(step: EscalationStep, start: datetime | None) -> StepLine:
-    at = start + timedelta(minutes=step.after_minutes) if start else None
-    return StepLine(target=step.target, after_minutes=step.after_minutes, at=at, contact=step.contact)
+def _line(step: EscalationStep) -> StepLine:
+    return StepLine(target=step.target, after_minutes=step.after_minutes, contact=step.contact)

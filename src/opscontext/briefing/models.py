@@ -87,13 +87,11 @@ class OnCallLine(BaseModel):
     person: str
     level: int
     contact: str | None = None
-    until: Instant | None = None
 
 
 class StepLine(BaseModel):
     target: str
-    after_minutes: int
-    at: Instant | None = None
+    after_minutes: int = Field(description="Minutes after the incident's start.")
     contact: str | None = None
 
 

@@ -68,7 +68,7 @@ def owner_part(answer: WhoOwnsAnswer, start: datetime | None, now: datetime) -> 
         team=answer.owner.team if answer.owner else None,
         chat_channel=answer.owner.chat_channel if answer.owner else None,
         on_call=[
-            OnCallLine(person=e.person, level=e.level, contact=e.phone or e.email, until=e.until)
+            OnCallLine(person=e.person, level=e.level, contact=e.phone or e.email)
             for e in answer.on_call[:FIRST_CUT]
         ],
         on_call_omitted=max(0, len(answer.on_call) - FIRST_CUT),

@@ -17,7 +17,8 @@ from opscontext.answers import ChangeEntry
 from opscontext.briefing.models import SuspectChange
 from opscontext.textcut import shorten
 
-LOOKBACK = timedelta(minutes=90)  # as correlation's change_lookback
+LOOKBACK = timedelta(minutes=90)  # as correlation's change_lookback: anywhere in the estate
+LONG_LOOKBACK = timedelta(hours=24)  # the primary contributor and what it depends on: slow fuses too
 GRACE = timedelta(minutes=2)  # clocks disagree: a change this soon after the first alert still counts
 DEPENDENCY_DEPTH = 3
 ELSEWHERE = 0.1
@@ -59,7 +60,8 @@ def _below(name: str, dependencies: Callable[[str], Iterable[str]]) -> dict[str,
 
 
 def timing(at: datetime, start: datetime | None) -> float:
-    """1.0 just before the first alert, falling to 0.3 at the lookback's edge; 0.2 well after."""
+    """1.0 just before the first alert, 0.3 at :data:`LOOKBACK` before it, then slowly down to
+    0.1 at :data:`LONG_LOOKBACK` (a paused replication slot fills a disk in hours); 0.2 well after."""
     if start is None:
         return 0.5
     before = start - at
@@ -67,7 +69,18 @@ def timing(at: datetime, start: datetime | None) -> float:
         return 0.2
     if before <= timedelta(0):
         return 0.9
-    return max(0.3, 1.0 - 0.7 * (before / LOOKBACK))
+    if before <= LOOKBACK:
+        return 1.0 - 0.7 * (before / LOOKBACK)
+    return max(0.1, 0.3 - 0.2 * ((before - LOOKBACK) / (LONG_LOOKBACK - LOOKBACK)))
+
+
+def merge(*answers: Sequence[ChangeEntry]) -> list[ChangeEntry]:
+    """Changes from several answers, each once (by id, else by service, time and summary)."""
+    seen: dict[object, ChangeEntry] = {}
+    for entries in answers:
+        for c in entries:
+            seen.setdefault(c.id or (c.service, c.at, c.summary), c)
+    return list(seen.values())
 
 
 def rank(
