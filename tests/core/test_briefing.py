@@ -186,6 +186,7 @@ def test_tool_profiles_select_core_all_or_names_and_refuse_unknown_ones() -> Non
     assert select("core", available) == list(CORE)
     assert select(None, available) == select("all", available) == available
     assert select(" incident_context , who_owns", available) == ["who_owns", "incident_context"]
+    assert select("core,service_health", available) == available
     with pytest.raises(ConfigError, match=r"unknown tool 'who_own'\..*who_owns, what_changed"):
         select("who_own", available)
     with pytest.raises(ConfigError, match="no tool named"):
