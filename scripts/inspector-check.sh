@@ -19,7 +19,7 @@ inspector=(node_modules/.bin/mcp-inspector --cli "$server" serve --demo)
 
 names=$("${inspector[@]}" --method tools/list --format json -q |
     python3 -c 'import json,sys; print(" ".join(sorted(t["name"] for t in json.load(sys.stdin)["result"]["tools"])))')
-[ "$names" = "blast_radius correlate_alerts get_runbook incident_context what_changed who_owns" ] || { echo "unexpected tools: $names"; exit 1; }
+[ "$names" = "blast_radius correlate_alerts get_runbook incident_context service_health what_changed who_owns" ] || { echo "unexpected tools: $names"; exit 1; }
 echo "tools/list: $names"
 call() {
     "${inspector[@]}" --method tools/call --tool-name "$1" --tool-args-json "$2" --format json -q >/dev/null
@@ -30,6 +30,7 @@ call what_changed '{"service": "checkout-service", "since": "2h"}'
 call blast_radius '{"service": "orders-db"}'
 call get_runbook '{"service": "payment-service", "query": "rollback"}'
 call correlate_alerts '{}'
+call service_health '{"service": "checkout-service"}'
 call incident_context '{"subject": "payment-service"}'
 # A bad argument must come back as a tool error (exit code 5), not a crash.
 set +e

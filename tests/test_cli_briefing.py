@@ -31,7 +31,7 @@ def test_incident_context_prints_what_who_why_and_next() -> None:
     text = " ".join(result.output.split())
     assert "payment-service is the likely primary contributor" in text
     assert "1. Call Dana Reyes (+1-555-0109)" in text
-    assert "section 3. Bad deploy / rollback" in text and "sources: 7 ok" in text
+    assert "section 3. Bad deploy / rollback" in text and "sources: 9 ok" in text
 
 
 def test_incident_context_json_is_the_tools_answer_within_budget() -> None:

@@ -138,10 +138,13 @@ def test_impact_prefers_slo_burn_then_health_then_alerts() -> None:
     health = health_lines([ServiceHealth(service="web", error_rate=0.12, latency_p99_seconds=2.5, at=START),
                            ServiceHealth(service="pay", error_rate=0.4, at=START)], {"web"})
     assert [h.service for h in health] == ["web", "pay"], "user-facing first"
-    burn = [SloBurn(service="web", slo="availability", burn_rate_1h=14.4, error_budget_remaining=0.62, paging=True)]
+    burn = [SloBurn(service="web", slo="availability", failing_now=0.12, burn_rate_1h=14.4, error_budget_remaining=0.62,
+                    alert="page"),
+            SloBurn(service="pay", slo="auth", burn_rate_1h=0.2, alert="none")]
     slo = impact_part(user_facing_alerting=["web"], health=health, slo=burn, health_configured=True,
                       health_failed=False, more=MORE)
-    assert slo.basis == "slo" and "burning 14.4x (1 h), 62% of its error budget left" in slo.summary
+    assert slo.basis == "slo"
+    assert slo.summary == "web (pages): 12% of requests failing, budget burning 14.4x, 62% left", "only what alerts"
     measured = impact_part(user_facing_alerting=["web"], health=health, slo=[], health_configured=True,
                            health_failed=False, more=MORE)
     assert measured.basis == "health" and measured.summary == "web: 12% of requests failing, p99 2.5 s"

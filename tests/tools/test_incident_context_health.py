@@ -1,9 +1,11 @@
-"""incident_context's user impact from a health source: the demo world plus a Prometheus (respx,
-recorded answers) for error rates and latency, and the same Prometheus answering 503."""
+"""incident_context's user impact from a health source: the demo world without its SLOs plus a
+Prometheus (respx, recorded answers) for error rates and latency, and the same Prometheus
+answering 503."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -43,8 +45,9 @@ def prometheus() -> Iterator[respx.MockRouter]:
 @pytest.fixture
 async def with_health(tmp_path: Path) -> AsyncIterator[Client]:
     demo = (DEMO / "opscontext.toml").read_text()
-    for folder in ("catalog", "alerts", "changes", "runbooks", "oncall", "escalation.yaml"):
-        demo = demo.replace(f'path = "{folder}"', f'path = "{DEMO / folder}"')
+    # Without the demo's SLOs, so that impact stands on live health (SLO burn would come first).
+    demo = re.sub(r"^\[connectors\.(slos|metrics)\]\n[^\[]*", "", demo, flags=re.M)
+    demo = re.sub(r'^path = "([^"]+)"', lambda m: f'path = "{DEMO / m.group(1)}"', demo, flags=re.M)
     demo += f'\n[connectors.prom]\ntype = "prometheus"\nurl = "{URL}"\nmax_retries = 0\ntopology = false\n'
     (tmp_path / "opscontext.toml").write_text(demo, encoding="utf-8")
     server = build_server(load(tmp_path / "opscontext.toml"), cache=MemoryCache(), clock=lambda: ANCHOR)

@@ -78,8 +78,9 @@ def headline(
             f"across {count(len(group.services) + group.services_omitted, 'service')} since "
             f"{hhmm(group.started_at)} ({group.minutes_since_start} min ago; confidence {group.confidence:.2f}{unsure})"
         ]
-    if impact is not None:
-        parts.append(f"Users: {impact.summary}")
+    if impact is not None:  # the worst one; the impact part has the rest
+        first, _, rest = impact.summary.partition("; ")
+        parts.append(f"Users: {first}" + (" (and more)" if rest else ""))
     cause = _suspect(top)
     if cause is not None:
         parts.append(f"Most suspect change: {cause.kind} of {cause.service or 'an unnamed service'} {_when(cause)}")

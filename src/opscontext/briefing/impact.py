@@ -36,15 +36,19 @@ def health_lines(health: Sequence[ServiceHealth], user_facing: set[str]) -> list
 
 
 def _slo_sentence(slo: Sequence[SloBurn]) -> str | None:
-    burning = [s for s in slo if s.paging or (s.burn_rate_1h or 0) > 1]
+    """The SLOs that alert (page, then ticket), user-facing first: failing share, burn, budget."""
+    burning = [s for s in slo if s.alert in ("page", "ticket")]
     if not burning:
         return None
-    worst = sorted(burning, key=lambda s: -(s.burn_rate_1h or 0))[:3]
+    worst = sorted(burning, key=lambda s: (s.alert != "page", not s.user_facing, -(s.burn_rate_1h or 0)))[:2]
     parts = []
     for s in worst:
-        left = "" if s.error_budget_remaining is None else f", {s.error_budget_remaining:.0%} of its error budget left"
-        rate = "" if s.burn_rate_1h is None else f" burning {s.burn_rate_1h:.1f}x (1 h)"
-        parts.append(f"{s.service} SLO {s.slo}{rate}{left}")
+        bits = [f"{s.failing_now:.0%} of requests failing"] if s.failing_now is not None else []
+        if s.burn_rate_1h is not None:
+            bits.append(f"budget burning {s.burn_rate_1h:.1f}x")
+        if s.error_budget_remaining is not None:
+            bits.append(f"{max(s.error_budget_remaining, 0):.0%} left")
+        parts.append(f"{s.service} ({s.alert}s): {', '.join(bits) or 'burning'}")
     return "; ".join(parts)
 
 

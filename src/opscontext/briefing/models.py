@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from opscontext.answers import Answer, quoted
 
@@ -59,14 +59,16 @@ class HealthLine(BaseModel):
 
 
 class SloBurn(BaseModel):
-    """One SLO's state, once an SLO source answers (see ``briefing.impact``)."""
+    """One SLO as ``service_health`` evaluates it."""
 
     service: str
+    user_facing: bool = False
     slo: str
+    failing_now: float | None = Field(default=None, description="Bad share of events, last 5 min; null: no data.")
     error_budget_remaining: float | None = None
     burn_rate_1h: float | None = None
     burn_rate_6h: float | None = None
-    paging: bool = Field(default=False, description="A burn-rate alert fires.")
+    alert: Literal["page", "ticket", "none", "unknown"] = "unknown"
 
 
 class ImpactPart(BaseModel):
@@ -174,3 +176,29 @@ class IncidentContext(Answer):
     owners_omitted: int = 0
     notes_omitted: int = 0
     sources_omitted: int = 0
+
+    # Unannotated on purpose: pydantic then publishes the model's own schema as the output schema
+    # (an annotated return type would replace it); the serializer only leaves out optional nulls.
+    @model_serializer(mode="wrap")
+    def _lean(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        return lean(self, handler(self))
+
+
+def lean(model: BaseModel, data: Any) -> Any:
+    """``data`` (the dump of ``model``) without the optional fields that are null, at every depth:
+    ``"detail": null`` on every ok source costs tokens and says nothing. Required fields stay."""
+    if not isinstance(data, dict):
+        return data
+    fields = type(model).model_fields
+    out = {}
+    for key, value in data.items():
+        field = fields.get(key)
+        if value is None and field is not None and not field.is_required():
+            continue
+        attr = getattr(model, key, None)
+        if isinstance(attr, BaseModel):
+            value = lean(attr, value)
+        elif isinstance(attr, list) and isinstance(value, list):
+            value = [lean(m, v) if isinstance(m, BaseModel) else v for m, v in zip(attr, value, strict=True)]
+        out[key] = value
+    return out

@@ -94,7 +94,8 @@ async def incident_context(
     pick = await choose(app, world, corr, sub)
     got = await _gather(app, world, pick, corr, progress)
     await progress(STEPS, STEPS, "assembling the briefing")
-    return fit(_assemble(app, sub, corr, pick, got, budget), budget)
+    window = {key: value.strip() for key, value in (("since", since), ("until", until)) if value and value.strip()}
+    return fit(_assemble(app, sub, corr, pick, got, budget, window), budget)
 
 
 async def _gather(app: App, world: World, pick: Pick, corr: CorrelationAnswer, progress: Progress) -> Gathered:
@@ -153,13 +154,13 @@ async def _gather(app: App, world: World, pick: Pick, corr: CorrelationAnswer, p
 
 
 def _assemble(
-    app: App, sub: Subject, corr: CorrelationAnswer, pick: Pick, got: Gathered, budget: int
+    app: App, sub: Subject, corr: CorrelationAnswer, pick: Pick, got: Gathered, budget: int, window: dict[str, str]
 ) -> IncidentContext:
+    """``window``: the caller's own since/until, passed on to the calls that fetch parts in full."""
     group, focus, now = pick.group, pick.focus, app.now()
     start = group.started_at if group else None
     statuses = merge_statuses([*corr.sources, *got.statuses])
     owners = [owner_part(o, start, now) for o in got.owners]
-    window = {"since": iso(corr.since), "until": iso(corr.until)}
     more_group = More(tool="correlate_alerts", arguments={"service": focus, **window})
     group_out = group_part(group, pick.others, now, more_group) if group else None
     listed = [c for c in got.ranked if c.score >= suspects.LISTED][:SUSPECTS_LISTED]
