@@ -66,11 +66,13 @@ def headline(
     impact: ImpactPart | None,
     owner: OwnerPart | None,
     top: SuspectChange | None,
+    alone: str | None = None,
 ) -> str:
     """One paragraph a responder can paste into the incident channel: what, since when, who feels it,
-    why, who owns it (``next_steps`` says how to reach them and what to do)."""
+    why, who owns it (``next_steps`` says how to reach them and what to do). ``alone``: what fires
+    on the subject when no incident group involves it."""
     if group is None:
-        parts = [f"Nothing alerts for {subject} in the window"]
+        parts = [alone or f"No incident group involves {subject} in the window"]
     else:
         unsure = ", unsure" if group.uncertain_because else ""
         parts = [

@@ -80,6 +80,7 @@ def impact_part(
     health_configured: bool,
     health_failed: bool,
     more: More,
+    slo_configured: bool = False,
 ) -> ImpactPart:
     """The impact part and the sentence that leads it, naming what it stands on."""
     felt = _slo_sentence(slo)
@@ -92,16 +93,24 @@ def impact_part(
         felt, basis = f"user-facing services alerting: {names}", "alerts"
     if felt is None:
         felt, basis = "no user-facing service is alerting", "none" if not health else "health"
-    caveat = ""
-    if health_failed:
-        caveat = " (health source failed: measured impact unknown)"
-    elif not health_configured and not slo and basis in ("alerts", "none"):
-        caveat = " (inferred from alerts: no health or SLO source configured)"
     return ImpactPart(
-        summary=felt + caveat,
+        summary=felt + _caveat(basis, health, slo, health_configured, health_failed, slo_configured),
         basis=basis,
         user_facing_alerting=alerting,
         health=list(health),
         slo=list(slo),
         more=more,
     )
+
+
+def _caveat(
+    basis: Basis, health: Sequence[HealthLine], slo: Sequence[SloBurn], health_configured: bool,
+    health_failed: bool, slo_configured: bool,
+) -> str:
+    if health_failed:
+        return " (health source failed: measured impact unknown)"
+    if basis not in ("alerts", "none") or health or slo:
+        return ""
+    if health_configured or slo_configured:
+        return " (inferred from alerts: no SLO or health data covers these services)"
+    return " (inferred from alerts: no health or SLO source configured)"

@@ -179,7 +179,7 @@ def _assemble(
         subject_kind=sub.kind,
         since=corr.since,
         until=corr.until,
-        headline=compose.headline(focus, group_out, got.impact, lead_owner, top),
+        headline=compose.headline(focus, group_out, got.impact, lead_owner, top, pick.ungrouped),
         next_steps=compose.next_steps(group_out, owners, top, runbook_out, statuses),
         group=group_out,
         impact=got.impact,

@@ -16,7 +16,7 @@ from typing import Literal
 from opscontext.app import App
 from opscontext.engine.correlation.models import AlertGroup
 from opscontext.errors import InputError, preview
-from opscontext.models import SourceState, SourceStatus, TimeWindow
+from opscontext.models import Alert, AlertState, SourceState, SourceStatus, TimeWindow
 from opscontext.queries.common import find_service
 from opscontext.queries.correlate import CorrelationAnswer
 from opscontext.world import World
@@ -40,6 +40,8 @@ class Pick:
     asked: str | None  # the service the subject named, if any
     others: list[AlertGroup] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # With no group: what does fire on the service, in one sentence (the headline's first words).
+    ungrouped: str | None = None
 
 
 def resolve_subject(world: World, text: str) -> Subject:
@@ -90,10 +92,26 @@ async def choose(app: App, world: World, corr: CorrelationAnswer, sub: Subject) 
         assert sub.service is not None
         ranked = _rank_for(corr.groups, sub.service)
         if not ranked:
-            note = f"No alert group involves {sub.service} in the window; showing its owner, changes and blast radius."
-            return Pick(None, sub.service, sub.service, [], [note])
+            firing = await _firing_on(app, world, corr, sub.service)
+            return Pick(None, sub.service, sub.service, [], [_alone(sub.service, firing)], _alone(sub.service, firing))
         return Pick(ranked[0], ranked[0].primary_contributor, sub.service, ranked[1:])
     return await _by_fingerprint(app, world, corr, sub)
+
+
+async def _firing_on(app: App, world: World, corr: CorrelationAnswer, service: str) -> list[Alert]:
+    got = await app.hub.alerts(TimeWindow(since=corr.since, until=corr.until))
+    resolved = world.resolve_alerts(got.items(), app.settings.identity.service_labels)
+    return [a for a in resolved if a.service == service and a.state is not AlertState.RESOLVED]
+
+
+def _alone(service: str, firing: list[Alert]) -> str:
+    if not firing:
+        return f"No alert fires on {service} in the window"
+    names = ", ".join(sorted({a.alertname for a in firing})[:3])
+    return (
+        f"{len(firing)} alert{'s' if len(firing) != 1 else ''} on {service} ({names}) but in no incident group "
+        "(isolated, suppressed or flapping)"
+    )
 
 
 async def _by_fingerprint(app: App, world: World, corr: CorrelationAnswer, sub: Subject) -> Pick:
@@ -111,11 +129,9 @@ async def _by_fingerprint(app: App, world: World, corr: CorrelationAnswer, sub: 
             f"Alert {alert.fingerprint} ({alert.alertname}) is in no incident group and names no catalog "
             "service; pass the service it concerns instead."
         )
-    note = (
-        f"Alert {alert.fingerprint} ({alert.alertname} on {alert.service}) is in no incident group "
-        "(isolated, suppressed or flapping); showing its service."
-    )
-    return Pick(None, alert.service, alert.service, _rank_for(corr.groups, alert.service), [note])
+    alone = f"Alert {alert.fingerprint} ({alert.alertname} on {alert.service}) is in no incident group " \
+        "(isolated, suppressed or flapping)"
+    return Pick(None, alert.service, alert.service, _rank_for(corr.groups, alert.service), [], alone)
 
 
 def _unknown(world: World, text: str) -> InputError:

@@ -88,5 +88,6 @@ async def user_impact(
         health_configured=bool(health_statuses),
         health_failed=bool(health_statuses) and all(s.state is SourceState.FAILED for s in health_statuses),
         more=_more(focus, slo),
+        slo_configured=next(app.registry.of("slos"), None) is not None,
     )
     return part, [*health_statuses, *slo_statuses], [*notes, *slo_notes]
