@@ -144,7 +144,7 @@ async def _gather(app: App, world: World, pick: Pick, corr: CorrelationAnswer, p
         got.ranked = _rank(world, group, focus, got.changes, start)
         top = got.ranked[0] if got.ranked else None
         kind = top.kind.lower() if top and top.service == focus and top.score >= compose.SUSPECT else ""
-        words = RUNBOOK_WORDS.get(kind) or _alert_words(group, focus)
+        words = RUNBOOK_WORDS.get(kind) or _alert_words(group, focus) or " ".join(pick.alertnames[:3]) or None
         got.runbooks = await part("get_runbook", get_runbook(app, focus, None, words))
 
     await asyncio.gather(owner(focus), *([owner(asked)] if asked else []), radius(), impact(), why_then_runbook())

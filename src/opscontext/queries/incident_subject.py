@@ -40,8 +40,10 @@ class Pick:
     asked: str | None  # the service the subject named, if any
     others: list[AlertGroup] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    # With no group: what does fire on the service, in one sentence (the headline's first words).
+    # With no group: what does fire on the service, in one sentence (the headline's first words),
+    # and those alerts' names (words for the runbook search).
     ungrouped: str | None = None
+    alertnames: list[str] = field(default_factory=list)
 
 
 def resolve_subject(world: World, text: str) -> Subject:
@@ -93,7 +95,8 @@ async def choose(app: App, world: World, corr: CorrelationAnswer, sub: Subject) 
         ranked = _rank_for(corr.groups, sub.service)
         if not ranked:
             firing = await _firing_on(app, world, corr, sub.service)
-            return Pick(None, sub.service, sub.service, [], [_alone(sub.service, firing)], _alone(sub.service, firing))
+            names = sorted({a.alertname for a in firing})
+            return Pick(None, sub.service, sub.service, [], [], _alone(sub.service, firing), names)
         return Pick(ranked[0], ranked[0].primary_contributor, sub.service, ranked[1:])
     return await _by_fingerprint(app, world, corr, sub)
 
@@ -131,7 +134,7 @@ async def _by_fingerprint(app: App, world: World, corr: CorrelationAnswer, sub: 
         )
     alone = f"Alert {alert.fingerprint} ({alert.alertname} on {alert.service}) is in no incident group " \
         "(isolated, suppressed or flapping)"
-    return Pick(None, alert.service, alert.service, _rank_for(corr.groups, alert.service), [], alone)
+    return Pick(None, alert.service, alert.service, _rank_for(corr.groups, alert.service), [], alone, [alert.alertname])
 
 
 def _unknown(world: World, text: str) -> InputError:
