@@ -18,8 +18,10 @@ HEADING = "## Held-out correlation accuracy"
 HELD_OUT = ("metric_rules", "fault_injection")
 ROLE = {
     "cascade": "tuning family (hand-tuned ranking)",
-    "metric_rules": "held out; two grouping rules and the onset weight checked on its seeds 1000+, confidence fitted on its seeds 1000-1019",
-    "fault_injection": "held out; confidence fitted and the named-change rule and onset weight checked on its seeds 1000-1019, reports use seeds 0-19",
+    "metric_rules": "held out; two grouping rules and the onset weight checked on its seeds 1000+, "
+    "confidence fitted on its seeds 1000-1019",
+    "fault_injection": "held out; confidence fitted and the named-change rule and onset weight checked on its "
+    "seeds 1000-1019, reports use seeds 0-19",
 }
 
 
