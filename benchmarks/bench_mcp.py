@@ -28,6 +28,7 @@ CALLS = {
     "blast_radius": {"service": "payment-service"},
     "get_runbook": {"service": "payment-service", "query": "rollback bad deploy"},
     "correlate_alerts": {},
+    "incident_context": {"subject": "payment-service"},
 }
 
 

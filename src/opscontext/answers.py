@@ -97,6 +97,7 @@ class WhoOwnsAnswer(Answer):
 
 
 class ChangeEntry(BaseModel):
+    id: str | None = Field(default=None, description="The source's id of the change (deploy event, change request).")
     service: str | None
     relation: str = Field(description="'the service itself', 'dependency (distance N)' or 'elsewhere'.")
     kind: str

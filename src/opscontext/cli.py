@@ -21,6 +21,7 @@ from rich.console import Console
 
 from opscontext import __version__, logsafe
 from opscontext.app import App, open_app
+from opscontext.cli_progress import Spinner, report
 from opscontext.errors import ConfigError, OpsContextError
 from opscontext.render import safe
 from opscontext.sanitize import strip_unsafe
@@ -84,10 +85,10 @@ def _logging(level: str) -> None:
     )
 
 
-def _run(settings: Settings, call: Callable[[App], Awaitable[T]]) -> T:
+def _run(settings: Settings, call: Callable[[App], Awaitable[T]], label: str = "asking the sources") -> T:
     async def main() -> T:
         async with open_app(settings) as application:
-            return await call(application)
+            return await Spinner(err, label).run(call(application))  # a status line after 1 s
 
     try:
         return asyncio.run(main())
@@ -137,6 +138,14 @@ def serve(
         typer.Option(help="HTTP bind address. Anything but loopback requires OPSCONTEXT_HTTP__TOKEN or http.oauth."),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port.")] = 8000,
+    tools: Annotated[
+        str,
+        typer.Option(
+            envvar="OPSCONTEXT_TOOLS",
+            help="Tools to list: core (the incident flow: who_owns, what_changed, blast_radius, get_runbook, "
+            "correlate_alerts, incident_context), all, or a comma-separated list of tool names.",
+        ),
+    ] = "all",
     log_level: Annotated[
         LogLevel | None, typer.Option(case_sensitive=False, help="Log level (to stderr).")
     ] = None,
@@ -155,14 +164,15 @@ def serve(
         for name, raw in settings.connectors.items():  # fail fast, naming instance and field
             validate_config(name, raw, specs)
         # Refuses, before anything binds, an HTTP server reachable off loopback without authentication.
-        http = build_http_app(settings, host=host, port=port) if transport == "http" else None
+        http = build_http_app(settings, host=host, port=port, tools=tools) if transport == "http" else None
+        stdio = build_server(settings, tools=tools) if http is None else None
     except ConfigError as exc:
         _fail("Configuration error", exc, 2)
     where = settings.config_file or "demo world"
     logging.getLogger("opscontext").info("opscontext %s serving %s over %s", __version__, where, transport)
-    if http is None:
-        build_server(settings).run()
-    else:
+    if stdio is not None:
+        stdio.run()
+    elif http is not None:
         serve_http(*http, host=host, port=port)
 
 
@@ -240,18 +250,34 @@ def blast_radius_cmd(
     only_user_facing: Annotated[bool, typer.Option(help="Only user-facing services.")] = False,
     tier: Annotated[str | None, typer.Option(help="Only this tier, e.g. tier-1.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, max=200, help="Services listed per list (default 50).")] = None,
+    diagram_file: Annotated[
+        Path | None,
+        typer.Option(help="Write the Mermaid diagram to this file instead of printing it.", dir_okay=False),
+    ] = None,
     config: ConfigOpt = None,
     demo: DemoOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """What is impacted if SERVICE fails, and what it depends on."""
+    """What is impacted if SERVICE fails, and what it depends on (with a Mermaid diagram)."""
     from opscontext.queries.blast import blast
     from opscontext.render import render_blast
+
+    def render(answer: Any, console: Console) -> None:
+        if diagram_file is not None:
+            _write(diagram_file, answer.diagram + "\n")
+        render_blast(answer, console, str(diagram_file) if diagram_file else None)
 
     call = lambda a: blast(  # noqa: E731
         a, service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier, limit=limit
     )
-    _answer(config, demo, as_json, call, render_blast)
+    _answer(config, demo, as_json, call, render)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail("Cannot write the diagram", f"{path}: {exc.strerror}", 1)
 
 
 @app.command("get-runbook")
@@ -283,7 +309,28 @@ def correlate_cmd(
     from opscontext.queries.correlate import correlate_alerts
     from opscontext.render import render_correlation
 
-    _answer(config, demo, as_json, lambda a: correlate_alerts(a, since, until, service), render_correlation)
+    call = lambda a: correlate_alerts(a, since, until, service, progress=report)  # noqa: E731
+    _answer(config, demo, as_json, call, render_correlation)
+
+
+@app.command("incident-context")
+def incident_context_cmd(
+    subject: Annotated[str, typer.Argument(help="Service, alert fingerprint, or group id (grp-...).")],
+    since: Annotated[str | None, typer.Option(help="ISO time or duration ago. Default 2h.")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO time or duration ago. Default now.")] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(min=1500, max=8000, help="Answer size limit in tokens (default 2000).")
+    ] = None,
+    config: ConfigOpt = None,
+    demo: DemoOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The whole picture of an incident in one answer: what, since when, who, why, what next."""
+    from opscontext.queries.incident_context import incident_context
+    from opscontext.render_incident import render_incident
+
+    call = lambda a: incident_context(a, subject, since, until, max_tokens, progress=report)  # noqa: E731
+    _answer(config, demo, as_json, call, render_incident)
 
 
 @app.command("service-health")

@@ -16,6 +16,8 @@ import base64
 import binascii
 import re
 
+from opscontext.textcut import shorten
+
 MASK = "[REDACTED]"
 
 # Words that make a key, header, env variable or query parameter name a secret.
@@ -129,8 +131,8 @@ def redact(text: str | None) -> str | None:
 
 
 def clip(text: str | None, limit: int) -> str | None:
-    """Redacted and cut to ``limit`` characters, marking the cut."""
+    """Redacted and cut to ``limit`` characters at a word boundary, marking the cut."""
     text = redact(text)
     if text is None or len(text) <= limit:
         return text
-    return text[: limit - 1].rstrip() + "…"
+    return shorten(text, limit)

@@ -13,9 +13,14 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from opscontext.engine.correlation.evidence import count
 from opscontext.models import SourceState, SourceStatus
 from opscontext.sanitize import strip_unsafe
+from opscontext.textcut import shorten
+
+EXCERPT_CHARS = 600
 
 
 def safe(text: object) -> str:
@@ -36,6 +41,9 @@ def _sources(statuses: list[SourceStatus], notes: list[str], console: Console) -
     console.print(line + "[/dim]")
     for note in notes:
         console.print(f"[yellow]note:[/yellow] {safe(note)}")
+
+
+sources_line = _sources  # for renderers in other modules
 
 
 def render_who_owns(a: Any, console: Console) -> None:
@@ -74,14 +82,14 @@ def render_what_changed(a: Any, console: Console) -> None:
             _t(c.at), safe(c.service or "?"), safe(c.kind), safe(c.summary), safe(c.author or ""), safe(c.relation)
         )
     console.print(table)
-    console.print(f"{a.total} changes" + (f", {a.omitted} not shown" if a.omitted else ""))
+    console.print(count(a.total, "change") + (f", {a.omitted} not shown" if a.omitted else ""))
     _sources(a.sources, a.notes, console)
 
 
-def render_blast(a: Any, console: Console) -> None:
+def render_blast(a: Any, console: Console, diagram_file: str | None = None) -> None:
     console.print(
         f"[bold]Blast radius of {safe(a.service)}[/bold]: "
-        f"{a.impacted_total} impacted, {a.depends_on_total} dependencies"
+        f"{a.impacted_total} impacted, {count(a.depends_on_total, 'dependency', 'dependencies')}"
     )
     table = Table("distance", "impacted service", "user-facing", "tier", "path")
     for i in a.impacted:
@@ -102,8 +110,17 @@ def render_blast(a: Any, console: Console) -> None:
         hot = h.error_rate is not None and h.error_rate >= 0.05  # past a typical 5% paging threshold
         line = f"{safe(h.service)}: {errors}, {p99}, {rate}"
         console.print(f"health: {'[red]' + line + '[/red]' if hot else line} [dim]({safe(h.source)})[/dim]")
-    console.print("[dim]" + safe(a.diagram) + "[/dim]")
+    if diagram_file is None:
+        print_diagram(a.diagram, console)
+    else:
+        console.print(f"[dim]diagram written to {safe(diagram_file)}[/dim]")
     _sources(a.sources, a.notes, console)
+
+
+def print_diagram(diagram: str, console: Console) -> None:
+    """A Mermaid diagram exactly as written, one statement a line: never wrapped or cropped to the
+    terminal's width (a wrapped statement no longer parses when pasted into a Mermaid editor)."""
+    console.print(Text(strip_unsafe(diagram), style="dim"), soft_wrap=True)
 
 
 def render_runbooks(a: Any, console: Console) -> None:
@@ -113,7 +130,7 @@ def render_runbooks(a: Any, console: Console) -> None:
         if r.section:
             console.print(f"  section: [bold]{safe(r.section)}[/bold]")
         if r.excerpt:
-            console.print("  " + safe(r.excerpt[:600]).replace("\n", "\n  "))
+            console.print("  " + safe(shorten(r.excerpt, EXCERPT_CHARS)).replace("\n", "\n  "))
     if not a.runbooks:
         console.print("[yellow]no runbook found[/yellow]")
     _sources(a.sources, a.notes, console)
@@ -121,11 +138,12 @@ def render_runbooks(a: Any, console: Console) -> None:
 
 def render_correlation(a: Any, console: Console) -> None:
     console.print(
-        f"[bold]{a.alerts_in} alerts -> {a.groups_out} groups[/bold] "
-        f"(noise reduction {a.noise_reduction:.0%}; {a.duplicates_removed} duplicates, {len(a.flapping)} flapping)"
+        f"[bold]{count(a.alerts_in, 'alert')} -> {count(a.groups_out, 'group')}[/bold] "
+        f"(noise reduction {a.noise_reduction:.0%}; {count(a.duplicates_removed, 'duplicate')}, "
+        f"{len(a.flapping)} flapping)"
     )
     for g in a.groups:
-        console.print(f"\n[bold]{safe(g.id)}[/bold] {g.alert_count} alerts since {_t(g.started_at)}")
+        console.print(f"\n[bold]{safe(g.id)}[/bold] {count(g.alert_count, 'alert')} since {_t(g.started_at)}")
         console.print(
             f"  primary contributor: [bold red]{safe(g.primary_contributor)}[/bold red] (confidence {g.confidence:.2f})"
         )

@@ -1,4 +1,5 @@
-"""The MCP layer: read-only tools, each a thin call into ``opscontext.queries``.
+"""The MCP layer: read-only tools, each a thin call into ``opscontext.queries``, plus the
+incident-command prompts and the context resources.
 
 The lifespan opens the application (registry, HTTP clients, cache, hub) once per process, or once
 per in-memory client session in tests. ``InputError`` and ``NoSourceError`` reach the model as a
@@ -27,9 +28,12 @@ from opscontext import __version__, logsafe
 from opscontext.answers import RunbookAnswer, WhatChangedAnswer, WhoOwnsAnswer
 from opscontext.app import App, open_app
 from opscontext.audit import AuditMiddleware
+from opscontext.briefing_tool import incident_context_tool
 from opscontext.cache import Cache
 from opscontext.errors import OpsContextError
 from opscontext.httpserve.auth import HttpAuth
+from opscontext.profiles import select
+from opscontext.prompts import register_prompts
 from opscontext.queries.blast import BlastRadiusAnswer, blast
 from opscontext.queries.correlate import CorrelationAnswer, correlate_alerts
 from opscontext.queries.get_runbook import get_runbook
@@ -37,6 +41,7 @@ from opscontext.queries.service_health import ServiceHealthAnswer, service_healt
 from opscontext.queries.what_changed import what_changed
 from opscontext.queries.who_owns import who_owns
 from opscontext.registry import utcnow
+from opscontext.resources import register_resources
 from opscontext.schema_compact import compact
 from opscontext.settings import Settings
 from opscontext.timeparse import parse_time
@@ -49,7 +54,9 @@ R = TypeVar("R")
 
 INSTRUCTIONS = """\
 opscontext answers incident questions from the organisation's own systems (service catalog/CMDB,
-alerting, observability, on-call, change history, runbooks). Typical flow during an incident:
+alerting, observability, on-call, change history, runbooks). During an incident start with
+incident_context (a service, alert fingerprint or group id): one bounded answer with the whole
+picture and, for each part, the call that returns it in full. Step by step instead:
 correlate_alerts to see which alerts belong together and the likely primary contributor; then
 who_owns for that service (team, who is on call now, escalation thresholds); what_changed for
 recent deploys; blast_radius for what else is affected; get_runbook for the section that applies;
@@ -133,7 +140,10 @@ def build_server(
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], datetime] = utcnow,
     auth: HttpAuth | None = None,
+    tools: str | None = None,
 ) -> MCPServer[App]:
+    """The MCP server; ``tools`` is a profile (core, all, or tool names; see ``profiles``) and
+    an unknown name raises ``ConfigError``."""
     @asynccontextmanager
     async def lifespan(_server: MCPServer[App]) -> AsyncIterator[App]:
         async with open_app(settings, cache=cache, transport=transport, clock=clock) as app:
@@ -151,6 +161,12 @@ def build_server(
         middleware=[AuditMiddleware()],
     )
     _register(server)
+    register_prompts(server)
+    register_resources(server)
+    keep = select(tools, [t.name for t in server._tool_manager.list_tools()])
+    for tool in server._tool_manager.list_tools():
+        if tool.name not in keep:
+            server.remove_tool(tool.name)
     return server
 
 
@@ -247,6 +263,8 @@ def _register(server: MCPServer[App]) -> None:
         when = parse_time(at, now=app.now(), name="at") if at else None
         return await service_health(app, [service] if service else None, when)
 
+    _tool(server, "incident_context", "Incident briefing")(incident_context_tool)
+
 
 def build_http_app(
     settings: Settings,
@@ -254,6 +272,7 @@ def build_http_app(
     host: str,
     port: int,
     introspection_transport: httpx.AsyncBaseTransport | None = None,
+    tools: str | None = None,
 ) -> tuple[Starlette, HttpAuth | None]:
     """The streamable HTTP app for ``host:port`` and its auth; raises ``ConfigError`` instead of
     building an unauthenticated server reachable from other machines."""
@@ -263,7 +282,7 @@ def build_http_app(
 
     auth = build_auth(settings.http, base_url=f"http://{authority(host, port)}", transport=introspection_transport)
     refuse_unauthenticated(host, auth)
-    return guarded_app(build_server(settings, auth=auth), settings.http, host=host, port=port), auth
+    return guarded_app(build_server(settings, auth=auth, tools=tools), settings.http, host=host, port=port), auth
 
 
 def serve_http(app: Starlette, auth: HttpAuth | None, *, host: str, port: int) -> None:

@@ -7,6 +7,7 @@ trailing `` ago``), and ``now``. Everything comes back timezone-aware UTC.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -103,10 +104,12 @@ def parse_window(
 
 
 def humanize(delta: timedelta) -> str:
-    """``timedelta(minutes=6)`` -> ``"6 min"``; for summaries a person reads."""
-    seconds = int(abs(delta.total_seconds()))
-    if seconds < 90:
-        return f"{seconds} s"
+    """``timedelta(minutes=6)`` -> ``"6 min"``; for summaries a person reads. Seconds round up, so
+    a step due in 0.4 s reads "1 s", never "0 s"."""
+    exact = abs(delta.total_seconds())
+    seconds = int(exact)
+    if exact < 90:
+        return f"{math.ceil(exact)} s"
     if seconds < 90 * 60:
         return f"{round(seconds / 60)} min"
     if seconds < 36 * 3600:

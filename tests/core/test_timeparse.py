@@ -64,6 +64,8 @@ def test_humanize_reads_like_a_person_would_say_it() -> None:
     assert humanize(timedelta(minutes=6)) == "6 min"
     assert humanize(timedelta(seconds=30)) == "30 s"
     assert humanize(timedelta(hours=3)) == "3 h"
+    assert humanize(timedelta(milliseconds=400)) == "1 s", "due within a second is not '0 s'"
+    assert humanize(timedelta(0)) == "0 s"
 
 
 @pytest.mark.parametrize("far", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-05:00", "1900-01-01T00:00:00Z"])

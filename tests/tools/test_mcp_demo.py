@@ -1,4 +1,4 @@
-"""The five tools through a real MCP client session against the demo world."""
+"""The tools through a real MCP client session against the demo world."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from mcp import Client
 
 pytestmark = pytest.mark.anyio
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
-TOOLS = {"who_owns", "what_changed", "blast_radius", "get_runbook", "correlate_alerts", "service_health"}
+TOOLS = {
+    "who_owns", "what_changed", "blast_radius", "get_runbook", "correlate_alerts", "service_health", "incident_context"
+}
 
 
 async def ok(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:

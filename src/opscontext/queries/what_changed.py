@@ -51,6 +51,7 @@ async def what_changed(
     changes.sort(key=lambda c: (c.at, c.id), reverse=True)
     entries = [
         ChangeEntry(
+            id=c.id,
             service=c.service,
             relation=relation.get(c.service or "", "elsewhere"),
             kind=c.kind,
