@@ -56,3 +56,33 @@ def test_a_silent_service_named_by_a_flag_flip_before_the_alerts_is_the_primary_
 def test_without_the_flip_the_alerting_caller_stays_on_top() -> None:
     got = correlate(ALERTS, GRAPH, [], now=T0 + timedelta(minutes=30))
     assert got.groups[0].primary_contributor == "frontend"
+
+
+def test_a_name_spelled_in_four_tokens_is_found() -> None:
+    assert NameIndex(["cassandra-notify-7-db", "svc-notify-7"]).named("cassandraNotify7DbQueueProblems") == (
+        "cassandra-notify-7-db")
+
+
+# frontend calls eight services; only the last by name is changed.
+WIDE = ServiceGraph.build(
+    [Service(name=n) for n in ("frontend", *(f"svc-{c}" for c in "abcdefgh"))],
+    [DependencyEdge(dependent="frontend", dependency=f"svc-{c}") for c in "abcdefgh"],
+)
+
+
+def test_a_changed_silent_dependency_is_a_candidate_however_many_quiet_ones_sort_before_it() -> None:
+    flip = Change(id="f2", service=None, kind="feature-flag", at=T0 - timedelta(minutes=2),
+                  summary="flag svcHFailure: off -> on")
+    got = correlate(ALERTS, WIDE, [flip], now=T0 + timedelta(minutes=30))
+    assert got.groups[0].primary_contributor == "svc-h"
+
+
+def test_a_lone_warning_right_after_a_change_below_it_is_a_group_not_noise() -> None:
+    lone = [Alert(fingerprint="fe-1", alertname="SpanLatencyP95High", service="frontend", severity="warning",
+                  starts_at=T0, labels={"service": "frontend"})]
+    flip = Change(id="f3", service=None, kind="feature-flag", at=T0 - timedelta(minutes=1),
+                  summary="flag svcCHighCpu: off -> on")
+    quiet = correlate(lone, WIDE, [], now=T0 + timedelta(minutes=30))
+    assert quiet.groups == [] and quiet.ungrouped == {"isolated_noise": 1}
+    got = correlate(lone, WIDE, [flip], now=T0 + timedelta(minutes=30))
+    assert [g.primary_contributor for g in got.groups] == ["svc-c"]

@@ -76,16 +76,18 @@ def correlate(
     ungrouped["no_service"] = sum(1 for u in d.unique if u.service is None)
     adj = adjacency(graph)
     members, index = _cluster(d.unique, adj, opts, now)
+    change_index = ChangeIndex(changes, until=now, names=adj.succ.keys())
     kept: list[Cluster] = []
     for idxs in members:
         reason = _drop_reason(idxs, d.unique, opts)
+        if reason == "isolated_noise" and _changed_below(d.unique[idxs[0]], adj, change_index, opts):
+            reason = None  # a lone alert right after a change on it or below it is not noise
         if reason:
             ungrouped[reason] += len(idxs)
         else:  # per-service figures only for the groups kept (two in three clusters are dropped)
             kept.append(Cluster(members=idxs, stats=service_stats(d.unique, idxs), silent={},
                                 source=d.unique))
     attach_silent(index, kept)
-    change_index = ChangeIndex(changes, until=now, names=adj.succ.keys())
     near = neighbours(kept, d.unique, index, opts.active_hold.total_seconds())
     ranked = [rank(c, index, adj, change_index, opts) for c in kept]
     groups = [
@@ -128,6 +130,17 @@ def _cluster(
         link_by_labels(unique, eps, off_graph, res.uf, opts.label_window.total_seconds(), skip=res.bridges)
     assign(unique, eps, res, opts.link_window.total_seconds())
     return clusters(eps, res), index
+
+
+def _changed_below(u: UniqueAlert, adj: Adjacency, changes: ChangeIndex, opts: CorrelationOptions) -> bool:
+    """Whether ``u``'s service or one of its direct dependencies changed just before it fired."""
+    if u.service is None:
+        return False
+    deps = adj.succ.get(u.service, ())
+    if len(deps) > opts.hub_degree:
+        deps = ()
+    near = changes.around(u.starts_at, opts.change_lookback.total_seconds(), opts.change_grace.total_seconds())
+    return any(near.best(s) is not None for s in (u.service, *deps))
 
 
 def _drop_reason(members: list[int], unique: list[UniqueAlert], opts: CorrelationOptions) -> str | None:

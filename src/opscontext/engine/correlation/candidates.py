@@ -128,14 +128,14 @@ def _order(c: Scored) -> tuple[float, int, float, str]:
 def _rank_alone(cluster: Cluster, adj: Adjacency, changes: ChangeIndex, opts: CorrelationOptions) -> list[Scored]:
     """:func:`_rank_many` for one alerting service ``s``: it explains itself, has no in-group
     dependency, and its silent candidates are its light direct dependencies (each explaining
-    just s), the first five by name since all tie on what they explain."""
+    just s), five of them: those with a change near the first alert, then by name."""
     ((s, st),) = cluster.stats.items()
     first = st.first
     change = _changes_near(changes, first, opts)
     out = [score(s, st, 1, 0, 1, first, change(s))]
     if s not in adj.succ:
         return out
-    silent = sorted({m for m in light_deps(adj, opts.hub_degree, s) if m != s})
+    silent = sorted({m for m in light_deps(adj, opts.hub_degree, s) if m != s}, key=lambda m: (change(m) is None, m))
     for m in silent[:_MAX_SILENT]:
         calls_back = s in adj.succ[m]  # a cycle: m is then one hop above s as well as below
         sc = _silent(cluster, adj, m, change(m), 1, explains=1, below=int(calls_back), n=1, first=first,
@@ -190,7 +190,7 @@ def _rank_many(
         else:
             explained = len(up.get(s, ()))
         out.append(score(s, st, 1 + explained, deps[s], n, first, change(s)))
-    for m, dependents in _silent_candidates(cluster, pairs, deps, adj, opts):
+    for m, dependents in _silent_candidates(cluster, pairs, deps, adj, opts, lambda m: change(m) is not None):
         below = [t for t in adj.succ.get(m, ()) if t in stats]
         explained_set = _closure(up, set(), dependents)
         earliest = min(stats[d].first for d in dependents)
@@ -285,11 +285,12 @@ def _closure(up: dict[str, set[str]], seen: set[str], start: set[str]) -> set[st
 
 def _silent_candidates(
     cluster: Cluster, pairs: list[tuple[int, str, str]], deps: dict[str, int], adj: Adjacency,
-    opts: CorrelationOptions,
+    opts: CorrelationOptions, changed: Callable[[str], bool],
 ) -> list[tuple[str, set[str]]]:
     """Silent shared dependencies of two or more alerting services, silent services sitting
     between two alerting ones, and the silent direct dependencies of the deepest alerting
-    services (an unmonitored database behind its only caller looks like that caller failing)."""
+    services (an unmonitored database behind its only caller looks like that caller failing).
+    Five are kept: those ``changed`` near the first alert first, then the most depended on."""
     silent, stats = cluster.silent, cluster.stats
     found = {m: d for m, d in silent.items() if len(d) >= 2}
     # alerting services that make a silent node a candidate of their own accord; each such node
@@ -310,8 +311,4 @@ def _silent_candidates(
         by |= found.get(m, _NONE)
         by |= silent.get(m, _NONE)
         found[m] = by
-    return heapq.nsmallest(_MAX_SILENT, found.items(), key=_by_support)
-
-
-def _by_support(kv: tuple[str, set[str]]) -> tuple[int, str]:
-    return -len(kv[1]), kv[0]
+    return heapq.nsmallest(_MAX_SILENT, found.items(), key=lambda kv: (not changed(kv[0]), -len(kv[1]), kv[0]))

@@ -18,7 +18,7 @@ _SEPARATORS = re.compile(r"[^a-z0-9]")
 _SUFFIX = "service"
 # Kinds whose subject is what they configure, not the service that stores them.
 CONFIG_KINDS = frozenset({"feature-flag", "flag", "config", "configuration", "environment"})
-_MAX_RUN = 3  # tokens joined to spell one name: product + catalog + service
+_MAX_RUN = 5  # tokens joined to spell one name: cassandra + notify + 7 + db
 
 
 def normal(name: str) -> str:
