@@ -140,7 +140,7 @@ class Registry:
         self.instances = instances
         # Protocol isinstance checks are slow; index once, serve every call from the table.
         self._by_capability = {
-            name: [i for i in instances if isinstance(i.connector, proto)] for name, proto in CAPABILITIES.items()
+            name: [i for i in instances if isinstance(i.connector, cap.protocol)] for name, cap in CAPABILITIES.items()
         }
 
     @classmethod

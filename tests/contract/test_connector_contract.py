@@ -100,7 +100,7 @@ def test_capability_methods_are_coroutines_with_the_protocol_signature(kind: str
     fn = getattr(SPECS[kind].factory, METHODS[capability][0])
     assert inspect.iscoroutinefunction(fn)
     assert len(inspect.signature(fn).parameters) == 1 + len(arguments(capability))
-    assert isinstance(CAPABILITIES[capability], type)
+    assert CAPABILITIES[capability].implemented_by(SPECS[kind].factory)
 
 
 def _respond(status: int, body: bytes = b"{}") -> httpx.MockTransport:
