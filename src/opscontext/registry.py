@@ -123,10 +123,16 @@ class Instance:
         return capabilities_of(self.connector)
 
 
-def discover() -> dict[str, ConnectorSpec[Any]]:
-    """All connector types installed, by type name. A broken plugin is logged, not fatal."""
+def discover(*, distribution: str | None = None) -> dict[str, ConnectorSpec[Any]]:
+    """All connector types installed, by type name. A broken plugin is logged, not fatal.
+
+    ``distribution`` keeps only the types one installed distribution registers (``"opscontext"``:
+    the built-ins), so a suite about the built-ins is not changed by a plugin installed beside them.
+    """
     specs: dict[str, ConnectorSpec[Any]] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if distribution is not None and (ep.dist is None or ep.dist.name != distribution):
+            continue
         try:
             spec = ep.load()
         except Exception as exc:  # a third-party plugin must not take the server down
