@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from opscontext.models import RatioSli, SliRequest
 from opscontext.testing import ConnectorSample, by_param, recorded
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,9 +20,22 @@ HTTP = REPO / "fixtures" / "http"
 DEMO_NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)  # the demo's time_anchor
 
 
+# One of the demo's SLOs, addressed to the instance under test: what the SLI evaluators are asked.
+PAYMENTS_SLI = SliRequest(
+    slo="payment-authorization-success",
+    evaluator="under-test",
+    sli=RatioSli(
+        kind="good",
+        numerator='http_requests_total{job="payment-service",code!~"5.."}',
+        total='http_requests_total{job="payment-service"}',
+    ),
+    windows=(300, 3600),
+)
+
+
 def demo() -> ConnectorSample:
     """A file connector reading its part of the demo world (the spec's example path)."""
-    return ConnectorSample(now=DEMO_NOW, base_dir=DEMO)
+    return ConnectorSample(now=DEMO_NOW, base_dir=DEMO, arguments={"sli": ((PAYMENTS_SLI,), DEMO_NOW)})
 
 
 def pagerduty() -> ConnectorSample:
@@ -79,13 +93,20 @@ def prometheus() -> ConnectorSample:
 
     def query(request: httpx.Request) -> httpx.Response:
         text = request.url.params["query"]
+        if text.startswith("sum(increase(http_requests_total"):  # an SLI: good or total events
+            count = "9990" if "code!~" in text else "10000"
+            at = float(request.url.params["time"])
+            vector = {"resultType": "vector", "result": [{"metric": {}, "value": [at, count]}]}
+            return httpx.Response(200, json={"status": "success", "data": vector})
         name = next(file for word, file in by_word if word in text)
         return httpx.Response(200, json=json.loads((prom / name).read_text()))
 
     routes = {"/api/v1/alerts": prom / "alerts.json", "/api/v1/query": query}
+    now = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
     return ConnectorSample(
-        now=datetime(2026, 3, 10, 14, 0, tzinfo=UTC),
+        now=now,
         services=("payment-service", "checkout-service"),
+        arguments={"sli": ((PAYMENTS_SLI,), now)},
         transport=recorded(routes),
     )
 
@@ -152,6 +173,8 @@ SAMPLES = {
     "runbooks": demo,
     "ical": demo,
     "escalation": demo,
+    "openslo": demo,
+    "openmetrics": demo,
     "pagerduty": pagerduty,
     "dynatrace": dynatrace,
     "prometheus": prometheus,

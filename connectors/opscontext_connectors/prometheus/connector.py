@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from opscontext.capabilities import AlertSource, HealthSource, TopologySource
+from opscontext.capabilities import AlertSource, HealthSource, SliSource, TopologySource
 from opscontext.errors import SourceDataError
 from opscontext.http import JsonClient
 from opscontext.models import Alert, DependencyEdge, ServiceHealth, SliReading, SliRequest, TimeWindow
@@ -22,9 +22,10 @@ from opscontext_connectors.prometheus.sli import vector_sum
 from opscontext_connectors.prometheus.wire import AlertsData, BuildInfo, Envelope, QueryData
 
 
-class Prometheus(AlertSource, TopologySource, HealthSource):
+class Prometheus(AlertSource, TopologySource, HealthSource, SliSource):
     """Prometheus HTTP API: firing (and optionally pending) rule alerts, service-to-service edges
-    observed in service-graph metrics, and error rate / p99 latency / traffic per service."""
+    observed in service-graph metrics, error rate / p99 latency / traffic per service, and the SLI
+    error ratios of the SLOs that name this instance as their evaluator."""
 
     def __init__(self, ctx: ConnectorContext[PrometheusConfig]):
         self.ctx = ctx

@@ -51,7 +51,9 @@ class ConnectorSample:
     the ``path`` of your sample files). ``transport`` serves an HTTP connector's recorded vendor
     answers (see :func:`opscontext.testing.recorded`); ``base_dir`` is where a file connector's
     relative ``path`` resolves. ``now`` is the fixed instant the sample data is about: windowed
-    methods are asked about ``window`` before it, health about ``services`` at it. Every
+    methods are asked about ``window`` before it, health about ``services`` at it. A capability
+    whose question only the sample can spell out (``sli``: SLI requests addressed to ``instance``
+    that your data answers) takes its arguments from ``arguments``, by capability name. Every
     capability must find something there, once the hub's filter has run.
     """
 
@@ -61,7 +63,14 @@ class ConnectorSample:
     base_dir: Path = Path(".")
     window: timedelta = timedelta(hours=2)
     services: tuple[str, ...] = ()
+    arguments: Mapping[str, tuple[object, ...]] = field(default_factory=dict)
     instance: str = "under-test"
+
+    def args_for(self, capability: Capability[..., object]) -> tuple[object, ...]:
+        """The arguments ``capability`` is asked with: given in ``arguments``, else built from the
+        sample question the way the capability table builds them."""
+        given = self.arguments.get(capability.name)
+        return given if given is not None else capability.sample(self.ask())
 
     def ask(self) -> Ask:
         """The sample question, in the form the capability table builds arguments from."""
@@ -96,7 +105,7 @@ async def ask(
     )
     connector = registry.instances[0].connector
     try:
-        answer = await capability.call(connector, capability.sample(sample.ask()))
+        answer = await capability.call(connector, sample.args_for(capability))
     except Exception as exc:  # the checks judge what was raised
         return Outcome(None, exc, connector)
     finally:
@@ -134,7 +143,7 @@ def connector_tests(spec: ConnectorSpec[Any], sample: ConnectorSample) -> type:
                 f"connector {spec.type!r} method {cap.method_name} raised {type(outcome.error).__name__} "
                 f"on the sample: {outcome.error}"
             ) from outcome.error
-        checks.check_answer(spec.type, cap, outcome.answer, cap.sample(sample.ask()), sample.instance)
+        checks.check_answer(spec.type, cap, outcome.answer, sample.args_for(cap), sample.instance)
 
     namespace.update(
         test_spec_is_well_formed=test_spec_is_well_formed,
