@@ -54,7 +54,8 @@ def main() -> None:
             counts[kind][0] += documented
             counts[kind][1] += 1
             if not documented:
-                missing.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name}")
+                shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+                missing.append(f"{shown}:{node.lineno} {node.name}")
     for kind, (done, total) in counts.items():
         print(f"{kind}: {done}/{total} documented ({100 * done / max(total, 1):.0f} %)")
     if args.missing:
