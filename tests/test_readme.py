@@ -12,7 +12,7 @@ from opscontext.registry import discover, validate_config
 from opscontext.settings import load
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-SPECS = discover()
+SPECS = discover(distribution="opscontext")  # the built-ins; a plugin installed beside documents itself
 CHECK = "✓"
 SECRET_ENV = re.compile(r"OPSCONTEXT_CONNECTORS__([A-Z0-9_]+)__([A-Z0-9_]+)")
 

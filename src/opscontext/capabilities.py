@@ -1,7 +1,10 @@
-"""Capability Protocols: what a connector can answer, independent of which vendor answers it.
+"""Capability Protocols, and the table that declares each capability once.
 
-A connector class implements any number of these; the registry indexes built instances by the
-Protocols they satisfy, and tools ask the hub for "every AlertSource", never for a vendor.
+A connector class implements any number of these Protocols (it subclasses them, so mypy checks
+its signatures); the registry indexes built instances by the Protocols they satisfy, and tools
+ask the hub for "every AlertSource", never for a vendor. Below the Protocols, ``CAPABILITIES``
+declares each one as a :class:`~opscontext.capability.Capability`: its method, item model, cache
+family and TTL default, and what doctor asks. Adding a capability is one Protocol plus one entry.
 
 Contract shared by every method below:
 - Called by the hub only, concurrently with other instances, under a per-source timeout; a method
@@ -18,8 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from opscontext.capability import Ask, Capability
 from opscontext.models import (
     Alert,
     CatalogSnapshot,
@@ -128,26 +132,112 @@ class SliSource(Protocol):
     async def sli_ratios(self, requests: Sequence[SliRequest], at: datetime) -> list[SliReading]: ...
 
 
-# Capability name -> Protocol, in the order tools and docs list them.
-CAPABILITIES: dict[str, type] = {
-    "catalog": ServiceCatalog,
-    "topology": TopologySource,
-    "changes": ChangeSource,
-    "alerts": AlertSource,
-    "oncall": OnCallSource,
-    "escalation": EscalationSource,
-    "runbooks": RunbookSource,
-    "health": HealthSource,
-    "slos": SloSource,
-    "sli": SliSource,
+# -- the table: each capability declared once --------------------------------------------------
+# Adding a capability is a Protocol above plus one entry here (and a tool that asks for it through
+# ``hub.gather(ENTRY, ...)``); the hub, settings, doctor and opscontext.testing read the rest.
+
+
+def _active(alert: Alert, window: TimeWindow) -> bool:
+    return alert.active_during(window)
+
+
+def _inside(change: Change, window: TimeWindow) -> bool:
+    return window.contains(change.at)
+
+
+def _on_shift(shift: OnCallShift, at: datetime) -> bool:
+    return shift.start <= at < shift.end
+
+
+def _asked(health: ServiceHealth, services: Sequence[str], at: datetime) -> bool:
+    # A stale answer may be for another set of services: keep only the ones asked about.
+    return health.service in services
+
+
+def _requested(reading: SliReading, requests: Sequence[SliRequest], at: datetime) -> bool:
+    # A stale answer may be for other SLOs: keep only the ones asked about.
+    return any(request.slo == reading.slo for request in requests)
+
+
+def _services(snapshot: CatalogSnapshot) -> Sequence[object]:
+    return snapshot.services
+
+
+def _none(ask: Ask) -> tuple[object, ...]:
+    return ()
+
+
+def _window(ask: Ask) -> tuple[object, ...]:
+    return (ask.window,)
+
+
+def _now(ask: Ask) -> tuple[object, ...]:
+    return (ask.now,)
+
+
+def _services_now(ask: Ask) -> tuple[object, ...]:
+    return (ask.services, ask.now)
+
+
+def _nothing_now(ask: Ask) -> tuple[object, ...]:
+    return ((), ask.now)  # nothing to evaluate: the call itself (auth, reachability) is the probe
+
+
+CATALOG = Capability(
+    name="catalog", protocol=ServiceCatalog, method=ServiceCatalog.catalog, item=CatalogSnapshot,
+    ttl=600, bulk=True, probe="the whole catalog", sample=_none, unpack=_services,
+)
+TOPOLOGY = Capability(
+    name="topology", protocol=TopologySource, method=TopologySource.edges, item=DependencyEdge,
+    ttl=600, bulk=True, probe="every dependency edge", sample=_none,
+)
+CHANGES = Capability(
+    name="changes", protocol=ChangeSource, method=ChangeSource.changes, item=Change,
+    ttl=30, bulk=False, probe="the changes of the last hour", sample=_window, keep=_inside,
+)
+ALERTS = Capability(
+    name="alerts", protocol=AlertSource, method=AlertSource.alerts, item=Alert,
+    ttl=10, bulk=False, probe="the alerts active in the last hour", sample=_window, keep=_active,
+)
+ONCALL = Capability(
+    name="oncall", protocol=OnCallSource, method=OnCallSource.on_call, item=OnCallShift,
+    ttl=60, bulk=False, probe="the shifts on call now", sample=_now, keep=_on_shift,
+)
+ESCALATION = Capability(
+    name="escalation", protocol=EscalationSource, method=EscalationSource.escalation_policies,
+    item=EscalationPolicy, ttl=600, bulk=True, probe="every escalation policy", sample=_none,
+)
+RUNBOOKS = Capability(
+    name="runbooks", protocol=RunbookSource, method=RunbookSource.runbooks, item=Runbook,
+    ttl=600, bulk=True, probe="every runbook", sample=_none,
+)
+HEALTH = Capability(
+    name="health", protocol=HealthSource, method=HealthSource.health, item=ServiceHealth,
+    ttl=15, bulk=False, probe="the health of a service name no one uses (the query runs, nothing matches)",
+    sample=_services_now, keep=_asked, ttl_doc="Error rate, latency and traffic per service.",
+)
+
+SLOS = Capability(
+    name="slos", protocol=SloSource, method=SloSource.slos, item=Slo,
+    ttl=600, bulk=True, probe="every SLO definition", sample=_none, ttl_doc="SLO definitions.",
+)
+SLI = Capability(
+    name="sli", protocol=SliSource, method=SliSource.sli_ratios, item=SliReading,
+    ttl=15, bulk=False, probe="an SLI evaluation with nothing to evaluate", sample=_nothing_now, keep=_requested,
+    ttl_doc="SLI error ratios and burn rates.",
+)
+
+# Capability name -> declaration, in the order tools and docs list them.
+CAPABILITIES: dict[str, Capability[..., Any]] = {
+    c.name: c for c in (CATALOG, TOPOLOGY, CHANGES, ALERTS, ONCALL, ESCALATION, RUNBOOKS, HEALTH, SLOS, SLI)
 }
 
 
 def capabilities_of(obj: object) -> list[str]:
     """Names of the capabilities a connector class or instance implements."""
     if isinstance(obj, type):
-        return [name for name, proto in CAPABILITIES.items() if issubclass(obj, proto)]
-    return [name for name, proto in CAPABILITIES.items() if isinstance(obj, proto)]
+        return [name for name, cap in CAPABILITIES.items() if issubclass(obj, cap.protocol)]
+    return [name for name, cap in CAPABILITIES.items() if isinstance(obj, cap.protocol)]
 
 
 @runtime_checkable

@@ -13,7 +13,8 @@ from datetime import timedelta
 from pydantic import BaseModel
 
 from opscontext.app import App
-from opscontext.capabilities import Checkable
+from opscontext.capabilities import CAPABILITIES, Checkable
+from opscontext.capability import Ask
 from opscontext.errors import MAX_SOURCE_MESSAGE, SourceError
 from opscontext.models import SourceState, TimeWindow
 from opscontext.problems import ReportsProblems
@@ -51,9 +52,9 @@ async def _check(app: App, inst: Instance, budget: float) -> CheckResult:
     except TimeoutError:
         ok, detail = False, f"no answer within {budget:g} s: check the url, network and proxy"
     except SourceError as exc:
-        ok, detail = False, str(exc).removeprefix(f"{inst.name}: ") or type(exc).__name__
+        ok, detail = False, (str(exc).removeprefix(f"{inst.name}: ") or type(exc).__name__) + _asking(exc)
     except Exception as exc:  # doctor reports connector bugs rather than dying on them
-        ok, detail = False, f"connector bug: {type(exc).__name__}: {exc}"
+        ok, detail = False, f"connector bug: {type(exc).__name__}: {exc}{_asking(exc)}"
     return CheckResult(
         instance=inst.name,
         type=inst.spec.type,
@@ -70,25 +71,21 @@ async def _probe(app: App, inst: Instance) -> str:
     if isinstance(connector, Checkable):
         return await connector.check()
     now = app.now()
-    window = TimeWindow(since=now - timedelta(hours=1), until=now)
+    # A service name no one uses: a health query runs (auth, syntax) without needing the catalog.
+    ask = Ask(now=now, window=TimeWindow(since=now - timedelta(hours=1), until=now), services=(PROBE_SERVICE,))
     counts = []
-    for cap in inst.capabilities:
-        method, arg = {
-            "catalog": ("catalog", None),
-            "topology": ("edges", None),
-            "changes": ("changes", window),
-            "alerts": ("alerts", window),
-            "oncall": ("on_call", now),
-            "escalation": ("escalation_policies", None),
-            "runbooks": ("runbooks", None),
-            # A name no one uses: the query runs (auth, syntax) without needing the catalog.
-            "health": ("health", ((PROBE_SERVICE,), now)),
-            "slos": ("slos", None),
-            "sli": ("sli_ratios", ((), now)),  # nothing to evaluate: the call itself is the probe
-        }[cap]
-        fn = getattr(connector, method)
-        args = () if arg is None else arg if isinstance(arg, tuple) else (arg,)
-        value = await fn(*args)
-        size = len(value.services) if cap == "catalog" else len(value)
-        counts.append(f"{cap}: {size}")
+    for name in inst.capabilities:
+        capability = CAPABILITIES[name]
+        try:
+            answer = await capability.call(connector, capability.sample(ask))
+        except Exception as exc:
+            exc.add_note(f"asking for {capability.probe}")  # the table says what was asked
+            raise
+        counts.append(f"{name}: {len(capability.items(answer))}")
     return "; ".join(counts)
+
+
+def _asking(exc: BaseException) -> str:
+    """What doctor was asking when ``exc`` was raised, from the note ``_probe`` added."""
+    notes = getattr(exc, "__notes__", ())
+    return f" ({notes[-1]})" if notes else ""

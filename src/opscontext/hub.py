@@ -5,61 +5,77 @@ cached, with the data's age), degraded (partial data: files or entries left out,
 detail, also when served from cache), stale (the source failed, cached data of that age was
 served) or failed (with the reason). One failing source degrades an answer; it never fails the call.
 
-Cache policy per data family: bulk families (catalog, topology, runbooks, escalation) are served
-from cache until their TTL, then served stale while one background refresh runs; windowed
-families (alerts, changes, on-call, health) are cached for seconds and keyed by their arguments.
+What to call, how long to cache it and which items to keep come from the capability table
+(``opscontext.capabilities``); nothing here names a capability except the typed shorthands.
+Cache policy per data family: bulk families (catalog, topology, runbooks, escalation, slos) are
+served from cache until their TTL, then served stale while one background refresh runs; windowed
+families (alerts, changes, on-call, health, sli) are cached for seconds and keyed by their arguments.
 When a source fails, its last good answer is served as stale up to ``ttl.stale_max``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar
-
-from pydantic import BaseModel, SecretStr
+from typing import Any, ParamSpec, TypeVar
 
 from opscontext import deadline
 from opscontext.breaker import Breaker
 from opscontext.cache import Cache, Entry
-from opscontext.errors import SourceError
+from opscontext.capabilities import (
+    ALERTS,
+    CATALOG,
+    CHANGES,
+    ESCALATION,
+    HEALTH,
+    ONCALL,
+    RUNBOOKS,
+    SLI,
+    SLOS,
+    TOPOLOGY,
+)
+from opscontext.capability import Capability
+from opscontext.fanout import Gathered, Question, config_digest, count, key_part, reason_for
 from opscontext.flight import SharedCache, single_flight
 from opscontext.memo import LruDict
-from opscontext.models import SourceState, SourceStatus, TimeWindow
+from opscontext.models import (
+    Alert,
+    CatalogSnapshot,
+    Change,
+    DependencyEdge,
+    EscalationPolicy,
+    OnCallShift,
+    Runbook,
+    ServiceHealth,
+    SliReading,
+    SliRequest,
+    Slo,
+    SourceState,
+    SourceStatus,
+    TimeWindow,
+)
 from opscontext.problems import attach, settle
 from opscontext.registry import Instance, Registry, utcnow
 from opscontext.sanitize import Sanitizer
 from opscontext.settings import Settings
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
+P = ParamSpec("P")
 
-BULK = frozenset({"catalog", "topology", "runbooks", "escalation", "slos"})
 MAX_REMEMBERED = 4096  # answers kept in memory in front of the cache
-
-
-@dataclass
-class Gathered(Generic[T]):
-    """Results per instance (in configuration order) and the status of every instance asked."""
-
-    results: list[tuple[Instance, T]] = field(default_factory=list)
-    statuses: list[SourceStatus] = field(default_factory=list)
-
-    def items(self) -> list[Any]:
-        out: list[Any] = []
-        for _inst, value in self.results:
-            out.extend(value)  # type: ignore[call-overload, arg-type, unused-ignore]
-        return out
+__all__ = ["MAX_REMEMBERED", "Gathered", "Hub", "config_digest"]
 
 
 class Hub:
+    """Asks every configured instance of a capability at once and merges what they say.
+
+    One per application (``opscontext.app``); tools reach it through the queries. ``clock`` is
+    "now" for the tools, ``monotonic`` the circuit breakers' clock (tests set both).
+    """
+
     def __init__(
         self,
         registry: Registry,
@@ -76,116 +92,139 @@ class Hub:
         self.monotonic = monotonic  # the breakers' clock
         # Bounded: windowed keys carry their time bucket, so a long-running server meets new ones forever.
         self._memory: LruDict[str, Entry] = LruDict(MAX_REMEMBERED)
-        self._inflight: dict[str, asyncio.Task[Any]] = {}
+        self._inflight: dict[str, asyncio.Task[object]] = {}
         self._failures: LruDict[str, str] = LruDict(MAX_REMEMBERED)  # cache key -> why its last fetch failed
         self._config_digests: dict[str, str] = {}
         self._clean = Sanitizer()
         self._breakers: dict[str, Breaker] = {}
-        self._counted: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()  # fetches already blamed
+        self._counted: weakref.WeakSet[asyncio.Task[object]] = weakref.WeakSet()  # fetches already blamed
 
     def now(self) -> datetime:
+        """The current time as the tools see it."""
         return self.clock()
 
-    # -- public, one per capability -------------------------------------------------------
+    # -- typed shorthands for the built-in capabilities; any capability is gather(ENTRY, ...) --
 
-    async def catalog(self) -> Gathered[Any]:
-        return await self.gather("catalog", "catalog")
+    async def catalog(self) -> Gathered[CatalogSnapshot]:
+        """Every catalog's snapshot."""
+        return await self.gather(CATALOG)
 
-    async def edges(self) -> Gathered[Any]:
-        return await self.gather("topology", "edges")
+    async def edges(self) -> Gathered[list[DependencyEdge]]:
+        """Every topology source's dependency edges."""
+        return await self.gather(TOPOLOGY)
 
-    async def runbooks(self) -> Gathered[Any]:
-        return await self.gather("runbooks", "runbooks")
+    async def runbooks(self) -> Gathered[list[Runbook]]:
+        """Every runbook source's runbooks."""
+        return await self.gather(RUNBOOKS)
 
-    async def escalation_policies(self) -> Gathered[Any]:
-        return await self.gather("escalation", "escalation_policies")
+    async def escalation_policies(self) -> Gathered[list[EscalationPolicy]]:
+        """Every escalation source's policies."""
+        return await self.gather(ESCALATION)
 
-    async def alerts(self, window: TimeWindow) -> Gathered[Any]:
-        got = await self.gather("alerts", "alerts", window)
-        return _filter(got, lambda a: a.active_during(window))
+    async def alerts(self, window: TimeWindow) -> Gathered[list[Alert]]:
+        """Alerts active at some point in ``window``."""
+        return await self.gather(ALERTS, window)
 
-    async def changes(self, window: TimeWindow) -> Gathered[Any]:
-        got = await self.gather("changes", "changes", window)
-        return _filter(got, lambda c: window.contains(c.at))
+    async def changes(self, window: TimeWindow) -> Gathered[list[Change]]:
+        """Changes that happened in ``window``."""
+        return await self.gather(CHANGES, window)
 
-    async def on_call(self, at: datetime) -> Gathered[Any]:
-        got = await self.gather("oncall", "on_call", at)
-        return _filter(got, lambda s: s.start <= at < s.end)
+    async def on_call(self, at: datetime) -> Gathered[list[OnCallShift]]:
+        """Shifts on call at ``at``."""
+        return await self.gather(ONCALL, at)
 
-    async def health(self, services: Sequence[str], at: datetime) -> Gathered[Any]:
-        wanted = frozenset(services)
-        got = await self.gather("health", "health", (tuple(sorted(wanted)), at))
-        # A stale answer may be for another set of services: keep only the ones asked about.
-        return _filter(got, lambda h: h.service in wanted)
+    async def health(self, services: Sequence[str], at: datetime) -> Gathered[list[ServiceHealth]]:
+        """Health of ``services`` at ``at``; asked in one canonical order so the cache key is stable."""
+        return await self.gather(HEALTH, tuple(sorted(frozenset(services))), at)
 
-    async def slos(self) -> Gathered[Any]:
-        return await self.gather("slos", "slos")
+    async def slos(self) -> Gathered[list[Slo]]:
+        """Every SLO source's objectives."""
+        return await self.gather(SLOS)
 
-    async def sli_ratios(self, requests: Sequence[Any], at: datetime) -> Gathered[Any]:
-        wanted = frozenset(r.slo for r in requests)
-        got = await self.gather("sli", "sli_ratios", (tuple(requests), at))
-        return _filter(got, lambda r: r.slo in wanted)
+    async def sli_ratios(self, requests: Sequence[SliRequest], at: datetime) -> Gathered[list[SliReading]]:
+        """Error ratios of ``requests`` per window ending at ``at``, from the evaluators they name."""
+        return await self.gather(SLI, tuple(requests), at)
 
     # -- mechanism ------------------------------------------------------------------------
 
-    async def gather(self, capability: str, method: str, arg: Any = None) -> Gathered[Any]:
-        instances = list(self.registry.of(capability))
-        outcomes = await asyncio.gather(*(self._one(i, capability, method, arg) for i in instances))
-        result: Gathered[Any] = Gathered()
+    async def gather(self, capability: Capability[P, T], *args: P.args, **kwargs: P.kwargs) -> Gathered[T]:
+        """Ask every instance of ``capability`` at once, with the arguments of its Protocol method.
+
+        Answers pass the capability's ``keep`` filter (items outside the window asked about, or
+        health of services not asked about, are dropped), so every source answers the same question.
+        """
+        asked = capability.positional(args, kwargs)
+        instances = list(self.registry.of(capability.name))
+        outcomes = await asyncio.gather(*(self._one(i, capability, asked) for i in instances))
+        result: Gathered[T] = Gathered()
         for inst, outcome in zip(instances, outcomes, strict=True):
             value, status = settle(*outcome)  # a partial load is served, and reported degraded
             result.statuses.append(status)
             if value is not None:
-                result.results.append((inst, value))
+                result.results.append((inst, capability.trim(value, asked)))
         return result
 
-    async def _one(self, inst: Instance, capability: str, method: str, arg: Any) -> tuple[Any, SourceStatus]:
-        ttl = float(getattr(self.settings.cache.ttl, capability))
-        key = self._key(inst, capability, arg, ttl)
-        last_key = f"{self._prefix(inst)}|{capability}|last"
-        cacheable = inst.spec.cacheable and ttl > 0
-        entry = self._get(key, ttl) if cacheable else None
+    def _question(self, inst: Instance, capability: Capability[..., Any], args: tuple[object, ...]) -> Question:
+        ttl = self._ttl(capability)
+        return Question(
+            inst=inst,
+            capability=capability,
+            args=args,
+            key=self._key(inst, capability.name, args, ttl),
+            last_key=f"{self._prefix(inst)}|{capability.name}|last",
+            cacheable=inst.spec.cacheable and ttl > 0,
+        )
+
+    def _ttl(self, capability: Capability[..., Any]) -> float:
+        return self.settings.cache.ttl.seconds(capability.name)
+
+    async def _one(
+        self, inst: Instance, capability: Capability[..., Any], args: tuple[object, ...]
+    ) -> tuple[object, SourceStatus]:
+        q = self._question(inst, capability, args)
+        ttl = self._ttl(capability)
+        entry = self._get(q.key, ttl) if q.cacheable else None
         if entry is not None and entry.age() <= ttl:
-            return entry.value, self._status(inst, capability, SourceState.OK, entry)
+            return entry.value, self._status(q, SourceState.OK, entry)
         skip = self._skip(inst)
         if skip is not None:  # not asked at all: the breaker is open, or it already timed out in this call
-            return self._fallback(inst, capability, last_key, cacheable, skip)
+            return self._fallback(q, skip)
         servable = entry is not None and entry.age() <= self.settings.cache.ttl.stale_max
-        if entry is not None and servable and capability in BULK and key not in self._failures:
-            self._refresh_in_background(inst, capability, method, arg, key, last_key)
-            return entry.value, self._status(inst, capability, SourceState.OK, entry)
+        if entry is not None and servable and capability.bulk and q.key not in self._failures:
+            self._refresh_in_background(q)
+            return entry.value, self._status(q, SourceState.OK, entry)
         # After a failed refresh, ask in the foreground: a recovery shows at once, and a
         # continuing failure is reported as stale with its reason instead of hiding as ok.
         budget = deadline.current()
         limit = self.settings.limits.source_timeout_seconds
         timeout = budget.wait_for(limit) if budget is not None else limit
         try:
-            value = await asyncio.wait_for(
-                self._fetch(inst, capability, method, arg, key, last_key, cacheable), timeout=timeout
-            )
+            value = await asyncio.wait_for(self._fetch(q), timeout=timeout)
         except Exception as exc:  # SourceError, TimeoutError, or a connector bug: all become a status
-            reason = _reason(inst, exc, timeout)
+            reason = reason_for(inst, exc, timeout)
             if isinstance(exc, TimeoutError):
-                self._timed_out(inst, key, budget, reason)
-            return self._fallback(inst, capability, last_key, cacheable, reason)
+                self._timed_out(inst, q.key, budget, reason)
+            return self._fallback(q, reason)
         return value, SourceStatus(
             source=inst.name,
             type=inst.spec.type,
-            capability=capability,
+            capability=capability.name,
             state=SourceState.OK,
             age_seconds=0.0,
-            items=_count(value),
+            items=count(value),
         )
 
-    def _fallback(
-        self, inst: Instance, capability: str, last_key: str, cacheable: bool, reason: str
-    ) -> tuple[Any, SourceStatus]:
+    def _fallback(self, q: Question, reason: str) -> tuple[object, SourceStatus]:
         """The source was not asked or did not answer: its last good answer as stale, or failed."""
-        stale = self._get(last_key) if cacheable else None
+        stale = self._get(q.last_key) if q.cacheable else None
         if stale is not None and stale.age() <= self.settings.cache.ttl.stale_max:
-            return stale.value, self._status(inst, capability, SourceState.STALE, stale, reason)
+            return stale.value, self._status(q, SourceState.STALE, stale, reason)
         return None, SourceStatus(
-            source=inst.name, type=inst.spec.type, capability=capability, state=SourceState.FAILED, detail=reason
+            source=q.inst.name,
+            type=q.inst.spec.type,
+            capability=q.capability.name,
+            state=SourceState.FAILED,
+            detail=reason,
         )
 
     def breaker(self, inst: Instance) -> Breaker:
@@ -218,47 +257,41 @@ class Hub:
             self._counted.add(task)
             self.breaker(inst).failure(reason)
 
-    async def _fetch(
-        self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str, cacheable: bool
-    ) -> Any:
+    async def _fetch(self, q: Question) -> object:
         # One fetch per key at a time: concurrent identical questions share the answer, and a
         # slow bulk load keeps running after a caller's deadline so the next call finds it done.
-        task = self._inflight.get(key)
+        task = self._inflight.get(q.key)
         if task is None:
-            task = self._start(inst, capability, method, arg, key, last_key, cacheable)
+            task = self._start(q)
         return await asyncio.shield(task)
 
-    def _start(
-        self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str, cacheable: bool
-    ) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(self._load(inst, capability, method, arg, key, last_key, cacheable))
-        self._inflight[key] = task
-        task.add_done_callback(lambda t: self._landed(t, inst, key))
+    def _start(self, q: Question) -> asyncio.Task[object]:
+        task = asyncio.ensure_future(self._load(q))
+        self._inflight[q.key] = task
+        task.add_done_callback(lambda t: self._landed(t, q.inst, q.key))
         return task
 
-    async def _load(
-        self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str, cacheable: bool
-    ) -> Any:
+    async def _load(self, q: Question) -> object:
         """Ask the source and remember its answer; with a cache shared by several replicas, only
         one of them asks and the others take its stored answer."""
 
-        def store(value: Any) -> None:
-            if cacheable:
-                self._store(key, last_key, Entry(value, time.time()), shared=True)
+        def store(value: object) -> None:
+            if q.cacheable:
+                self._store(q.key, q.last_key, Entry(value, time.time()), shared=True)
 
-        if not (cacheable and isinstance(self.cache, SharedCache)):
-            value = await self._reported(inst, method, arg)
+        if not (q.cacheable and isinstance(self.cache, SharedCache)):
+            value = await self._reported(q)
             store(value)
             return value
         entry = await single_flight(
             self.cache,
-            key,
-            fresh_for=float(getattr(self.settings.cache.ttl, capability)),
+            q.key,
+            fresh_for=self._ttl(q.capability),
             lease=self.settings.limits.source_timeout_seconds,
-            fetch=lambda: self._reported(inst, method, arg),
+            fetch=lambda: self._reported(q),
             store=store,
         )
-        self._store(key, last_key, entry, shared=False)  # a peer's answer keeps its own age
+        self._store(q.key, q.last_key, entry, shared=False)  # a peer's answer keeps its own age
         return entry.value
 
     def _store(self, key: str, last_key: str, entry: Entry, *, shared: bool) -> None:
@@ -267,14 +300,14 @@ class Hub:
                 self.cache.set(k, entry.value, keep_seconds=self.settings.cache.ttl.stale_max)
             self._memory[k] = entry
 
-    def _landed(self, task: asyncio.Task[Any], inst: Instance, key: str) -> None:
+    def _landed(self, task: asyncio.Task[object], inst: Instance, key: str) -> None:
         self._inflight.pop(key, None)
         if task.cancelled():
             return
         exc = task.exception()  # retrieving it also marks it handled
         if exc is not None:
             # Remembered so a background refresh that failed is reported, not hidden behind "ok".
-            self._failures[key] = _reason(inst, exc, self.settings.limits.source_timeout_seconds)
+            self._failures[key] = reason_for(inst, exc, self.settings.limits.source_timeout_seconds)
             if task not in self._counted:
                 self.breaker(inst).failure(self._failures[key])
             return
@@ -282,22 +315,14 @@ class Hub:
         self.breaker(inst).success()
         self._failures.pop(key, None)
 
-    async def _reported(self, inst: Instance, method: str, arg: Any) -> Any:
+    async def _reported(self, q: Question) -> object:
         # The value travels (and is cached) with the problems of the load that produced it.
-        return attach(inst.connector, await self._call(inst, method, arg))
+        answer = await q.capability.call(q.inst.connector, q.args)
+        return attach(q.inst.connector, self._clean(answer))  # secrets masked, text fenced: once, where data enters
 
-    async def _call(self, inst: Instance, method: str, arg: Any) -> Any:
-        fn: Callable[..., Awaitable[Any]] = getattr(inst.connector, method)
-        if arg is None:
-            return self._clean(await fn())  # secrets masked, text fenced: once, where data enters
-        args = arg if isinstance(arg, tuple) else (arg,)  # a tuple carries several arguments
-        return self._clean(await fn(*args))
-
-    def _refresh_in_background(
-        self, inst: Instance, capability: str, method: str, arg: Any, key: str, last_key: str
-    ) -> None:
-        if key not in self._inflight:
-            self._start(inst, capability, method, arg, key, last_key, True)
+    def _refresh_in_background(self, q: Question) -> None:
+        if q.key not in self._inflight:
+            self._start(q)
 
     def _prefix(self, inst: Instance) -> str:
         """Cache namespace of one instance: another config, URL or account never shares entries."""
@@ -322,76 +347,25 @@ class Hub:
         """How much the hub remembers between calls (bounded; for soak tests and debugging)."""
         return {"memory": len(self._memory), "failures": len(self._failures), "inflight": len(self._inflight)}
 
-    def _key(self, inst: Instance, capability: str, arg: Any, ttl: float) -> str:
+    def _key(self, inst: Instance, capability: str, args: tuple[object, ...], ttl: float) -> str:
         base = f"{self._prefix(inst)}|{capability}"
-        if arg is None:
-            return base
         bucket = max(ttl, 1.0)  # calls inside one TTL bucket share a window key
-        parts = arg if isinstance(arg, tuple) else (arg,)
-        return "|".join([base, *(_key_part(p, bucket) for p in parts)])
+        return "|".join([base, *(key_part(a, bucket) for a in args)])
 
-    def _status(
-        self, inst: Instance, capability: str, state: SourceState, entry: Entry, detail: str | None = None
-    ) -> SourceStatus:
+    def _status(self, q: Question, state: SourceState, entry: Entry, detail: str | None = None) -> SourceStatus:
         return SourceStatus(
-            source=inst.name,
-            type=inst.spec.type,
-            capability=capability,
+            source=q.inst.name,
+            type=q.inst.spec.type,
+            capability=q.capability.name,
             state=state,
             age_seconds=round(entry.age(), 1),
             detail=detail,
-            items=_count(entry.value),
+            items=count(entry.value),
         )
 
     async def aclose(self) -> None:
+        """Cancel the fetches still running (the application is closing)."""
         for task in list(self._inflight.values()):
             task.cancel()
         self._inflight.clear()
 
-
-def _key_part(arg: Any, bucket: float) -> str:
-    if isinstance(arg, TimeWindow):
-        return f"{int(arg.since.timestamp() // bucket)}|{int(arg.until.timestamp() // bucket)}"
-    if isinstance(arg, datetime):
-        return f"{int(arg.timestamp() // bucket)}"
-    if isinstance(arg, tuple | list | frozenset):  # names asked about: order does not matter
-        return ",".join(sorted(map(str, arg)))
-    return repr(arg)
-
-
-def config_digest(config: BaseModel) -> str:
-    """Short stable hash of an instance's validated config; secrets enter only as their hash."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, SecretStr):
-            return hashlib.sha256(value.get_secret_value().encode()).hexdigest()
-        return str(value)
-
-    text = json.dumps(config.model_dump(), default=plain, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, list | tuple):
-        return len(value)
-    services = getattr(value, "services", None)
-    return len(services) if isinstance(services, tuple) else None
-
-
-def _reason(inst: Instance, exc: BaseException, timeout: float) -> str:
-    if isinstance(exc, TimeoutError):
-        return (
-            f"no answer within {round(timeout, 1):g} s; the source is slow or unreachable "
-            "(it keeps loading in the background)"
-        )
-    if isinstance(exc, SourceError):
-        exc.instance = exc.instance or inst.name
-        text = str(exc)
-        return text.removeprefix(f"{inst.name}: ")
-    log.exception("connector %s (%s) raised an unexpected error", inst.name, inst.spec.type, exc_info=exc)
-    return f"connector bug: {type(exc).__name__}; see the server log"
-
-
-def _filter(got: Gathered[Any], keep: Callable[[Any], bool]) -> Gathered[Any]:
-    got.results = [(inst, [v for v in value if keep(v)]) for inst, value in got.results]
-    return got

@@ -15,13 +15,15 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from opscontext.capabilities import CAPABILITIES
 from opscontext.memo import IdentityMemo
 from opscontext.registry import Registry
 from opscontext.timeshift import shift
 
-# Capability methods by shape: no arguments (bulk) or asked about a time (windowed).
-BULK_METHODS = ("catalog", "edges", "escalation_policies", "runbooks", "slos")
-WINDOWED_METHODS = ("changes", "alerts", "on_call", "health", "sli_ratios")
+# Capability methods by shape, from the capability table: no arguments (bulk), or asked about a
+# time (windowed: every argument is shifted back into the recording; names are left as they are).
+BULK_METHODS = tuple(c.method_name for c in CAPABILITIES.values() if c.arity() == 0)
+WINDOWED_METHODS = tuple(c.method_name for c in CAPABILITIES.values() if c.arity() > 0)
 PASS_THROUGH = ("check", "aclose", "problems")  # problems: what went wrong in the last load
 
 

@@ -13,11 +13,13 @@ import os
 import tomllib
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from opscontext.capabilities import CAPABILITIES
+from opscontext.capability import Capability
 from opscontext.errors import ConfigError
 from opscontext.promfamily import DEFAULT_SERVICE_LABELS
 from opscontext.settings_http import HttpSettings
@@ -26,21 +28,33 @@ DEMO_DIR_IN_PACKAGE = Path(__file__).parent / "_demo"
 DEMO_DIR_IN_CLONE = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
 
 
-class TtlSettings(BaseModel):
-    """Cache lifetimes per data family, in seconds. Stale data is still served when a source fails."""
+class TtlBase(BaseModel):
+    """Cache lifetimes per data family, in seconds. Stale data is still served when a source fails.
+
+    One field per capability, made from the capability table (``TtlSettings``), plus ``stale_max``.
+    """
 
     model_config = ConfigDict(extra="forbid")
-    catalog: float = Field(default=600, ge=0)
-    topology: float = Field(default=600, ge=0)
-    runbooks: float = Field(default=600, ge=0)
-    escalation: float = Field(default=600, ge=0)
-    changes: float = Field(default=30, ge=0)
-    alerts: float = Field(default=10, ge=0)
-    oncall: float = Field(default=60, ge=0)
-    health: float = Field(default=15, ge=0, description="Error rate, latency and traffic per service.")
-    slos: float = Field(default=600, ge=0, description="SLO definitions.")
-    sli: float = Field(default=15, ge=0, description="SLI error ratios and burn rates.")
     stale_max: float = Field(default=86_400, ge=0, description="Never serve data older than this.")
+
+    def seconds(self, capability: str) -> float:
+        """The configured lifetime of one capability's answers."""
+        return float(getattr(self, capability))
+
+
+def _ttl_field(capability: Capability[..., Any]) -> Any:
+    return (float, Field(default=capability.ttl, ge=0, description=capability.ttl_doc or None))
+
+
+if TYPE_CHECKING:
+    TtlSettings = TtlBase
+else:
+    TtlSettings = create_model(
+        "TtlSettings",
+        __base__=TtlBase,
+        __doc__=TtlBase.__doc__,
+        **{name: _ttl_field(capability) for name, capability in CAPABILITIES.items()},
+    )
 
 
 class CacheSettings(BaseModel):

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from opscontext.capabilities import AlertSource
 from opscontext.errors import SourceDataError
 from opscontext.http import JsonClient
 from opscontext.models import Alert, TimeWindow
@@ -31,13 +32,13 @@ class AlertGroup(BaseModel):
     alerts: tuple[Alert, ...]
 
 
-class AlertmanagerApi:
-    def __init__(self, ctx: ConnectorContext):
-        if not isinstance(ctx.config, AlertmanagerApiConfig) or ctx.http is None:
-            raise TypeError("alertmanager-api needs an AlertmanagerApiConfig and an HTTP client")
+class AlertmanagerApi(AlertSource):
+    """A live Alertmanager (API v2): firing, silenced and inhibited alerts, and its own groups."""
+
+    def __init__(self, ctx: ConnectorContext[AlertmanagerApiConfig]):
         self.ctx = ctx
         self.config = ctx.config
-        self.client = JsonClient.configured(ctx.http, self.config, instance=ctx.name)
+        self.client = JsonClient.configured(ctx.http_client(), self.config, instance=ctx.name)
 
     def _params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"active": "true", "silenced": "true", "inhibited": "true"}

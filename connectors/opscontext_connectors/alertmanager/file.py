@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from opscontext.capabilities import AlertSource
 from opscontext.files import Load, Reloading
 from opscontext.models import Alert, TimeWindow
 from opscontext.problems import LoadReport
@@ -19,10 +20,10 @@ from opscontext_connectors.alertmanager.mapping import collapse, parse_alerts, t
 from opscontext_connectors.alertmanager.wire import GettableAlert
 
 
-class AlertmanagerFile:
-    def __init__(self, ctx: ConnectorContext):
-        if not isinstance(ctx.config, AlertmanagerFileConfig):
-            raise TypeError("alertmanager needs an AlertmanagerFileConfig")
+class AlertmanagerFile(AlertSource):
+    """Alerts from Alertmanager API v2 answers saved as JSON files, re-read when they change."""
+
+    def __init__(self, ctx: ConnectorContext[AlertmanagerFileConfig]):
         self.ctx = ctx
         self.config = ctx.config
         root = ctx.resolve_path(self.config.path)

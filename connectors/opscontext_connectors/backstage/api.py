@@ -23,6 +23,8 @@ QUERY_PATH = "/api/catalog/entities/by-query"
 
 
 class BackstageClient:
+    """Pages through the catalog's ``/api/catalog/entities/by-query`` by cursor, one kind filter set."""
+
     def __init__(self, json: JsonClient, *, page_size: int, max_pages: int, instance: str):
         self.json = json
         self.page_size = page_size

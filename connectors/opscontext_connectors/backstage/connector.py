@@ -6,10 +6,8 @@ from differs, so moving from one to the other is a change of ``type`` and ``path
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-from opscontext.config import ConnectorConfig, FileConnectorConfig, HttpConnectorConfig
-from opscontext.errors import ConfigError
+from opscontext.capabilities import ServiceCatalog, TopologySource
+from opscontext.config import FileConnectorConfig, HttpConnectorConfig
 from opscontext.files import Derived, Reloading
 from opscontext.http import JsonClient
 from opscontext.models import CatalogSnapshot, DependencyEdge
@@ -28,21 +26,12 @@ class BackstageApiConfig(HttpConnectorConfig):
     """`url`: the Backstage backend base URL (the catalog is served under /api/catalog)."""
 
 
-C = TypeVar("C", bound=ConnectorConfig)
-
-
-def _config(ctx: ConnectorContext, model: type[C]) -> C:
-    if not isinstance(ctx.config, model):
-        raise ConfigError(f"expected a {model.__name__}", instance=ctx.name)
-    return ctx.config
-
-
-class BackstageFiles:
+class BackstageFiles(ServiceCatalog, TopologySource):
     """ServiceCatalog + TopologySource over Backstage descriptor files, re-read on change."""
 
-    def __init__(self, ctx: ConnectorContext):
+    def __init__(self, ctx: ConnectorContext[BackstageFilesConfig]):
         self.name = ctx.name
-        config = _config(ctx, BackstageFilesConfig)
+        config = ctx.config
         self._files = Reloading(
             ctx.resolve_path(config.path),
             read_entity_files,
@@ -83,18 +72,13 @@ class BackstageFiles:
         return line
 
 
-class BackstageApi:
+class BackstageApi(ServiceCatalog, TopologySource):
     """ServiceCatalog + TopologySource over the Backstage catalog REST API."""
 
-    def __init__(self, ctx: ConnectorContext):
+    def __init__(self, ctx: ConnectorContext[BackstageApiConfig]):
         self.name = ctx.name
-        config = _config(ctx, BackstageApiConfig)
-        if ctx.http is None:
-            raise ConfigError(
-                "needs an HTTP client; it is built by the core for HTTP connectors",
-                instance=ctx.name,
-            )
-        json = JsonClient.configured(ctx.http, config, instance=ctx.name)
+        config = ctx.config
+        json = JsonClient.configured(ctx.http_client(), config, instance=ctx.name)
         self.client = BackstageClient(
             json, page_size=config.page_size, max_pages=config.max_pages, instance=ctx.name
         )

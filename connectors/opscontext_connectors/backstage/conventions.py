@@ -48,6 +48,8 @@ def service_annotations(entity: Entity) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Ref:
+    """A Backstage entity reference ``kind:namespace/name``, lower-cased for matching."""
+
     kind: str  # lower-case
     namespace: str  # lower-case
     name: str  # lower-case: refs are matched case-insensitively

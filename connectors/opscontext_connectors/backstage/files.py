@@ -20,6 +20,8 @@ PATTERNS = ("*.yaml", "*.yml")
 
 @dataclass(frozen=True)
 class EntityFiles:
+    """What one read of the descriptor files found: valid entities and what was left out."""
+
     entities: list[Entity]
     files: int  # files read
     bad_files: tuple[str, ...]  # files that could not be parsed

@@ -6,8 +6,8 @@ import logging
 
 from pydantic import Field
 
+from opscontext.capabilities import ChangeSource
 from opscontext.config import FileConnectorConfig
-from opscontext.errors import ConfigError
 from opscontext.files import Derived, Reloading
 from opscontext.models import Change, TimeWindow
 from opscontext.problems import LoadReport
@@ -28,12 +28,10 @@ class CdEventsConfig(FileConnectorConfig):
     )
 
 
-class CdEvents:
+class CdEvents(ChangeSource):
     """ChangeSource over CDEvents files, re-read when they change."""
 
-    def __init__(self, ctx: ConnectorContext):
-        if not isinstance(ctx.config, CdEventsConfig):
-            raise ConfigError("expected a CdEventsConfig", instance=ctx.name)
+    def __init__(self, ctx: ConnectorContext[CdEventsConfig]):
         self.name = ctx.name
         self.repositories = {k.lower(): v for k, v in ctx.config.repositories.items()}
         self._files = Reloading(

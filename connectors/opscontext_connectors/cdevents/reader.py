@@ -23,6 +23,8 @@ PATTERNS = ("*.json", "*.jsonl", "*.ndjson")
 
 @dataclass(frozen=True)
 class ReadEvents:
+    """What one read of the event files found: valid CDEvents and how many records were not."""
+
     events: list[CDEvent]
     files: int
     invalid: int  # records skipped because they were not valid JSON or not CDEvents

@@ -21,6 +21,8 @@ Record = dict[str, Any]
 
 
 class DynatraceClient:
+    """GETs from Dynatrace API v2 with ``nextPageKey`` paging, over the core's JsonClient."""
+
     def __init__(self, http: httpx.AsyncClient, config: DynatraceConfig, *, instance: str):
         self.instance = instance
         self.json = JsonClient.configured(http, config, instance=instance)

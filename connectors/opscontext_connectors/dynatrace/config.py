@@ -11,6 +11,8 @@ MAX_PAGE_SIZE = 500
 
 
 class DynatraceConfig(HttpConnectorConfig):
+    """`url`: the environment (https://<id>.live.dynatrace.com or a Managed URL); `token`: Api-Token."""
+
     token: SecretStr = Field(
         description="API token with entities.read, problems.read and events.read (never logged)."
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from opscontext.errors import ConfigError, SourceDataError
+from opscontext.capabilities import AlertSource, ChangeSource, ServiceCatalog, TopologySource
+from opscontext.errors import SourceDataError
 from opscontext.models import Alert, CatalogSnapshot, Change, DependencyEdge, TimeWindow
 from opscontext.registry import ConnectorContext
 from opscontext.wire import parse_each
@@ -20,13 +21,14 @@ def millis(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
-class DynatraceConnector:
-    def __init__(self, ctx: ConnectorContext):
-        if not isinstance(ctx.config, DynatraceConfig) or ctx.http is None:
-            raise ConfigError("needs a Dynatrace config and an HTTP client", instance=ctx.name)
+class DynatraceConnector(ServiceCatalog, TopologySource, AlertSource, ChangeSource):
+    """Dynatrace API v2: SERVICE entities (owner from a tag) and their observed ``calls``
+    relationships, Davis problems as alerts, and deployment events as changes. GETs only."""
+
+    def __init__(self, ctx: ConnectorContext[DynatraceConfig]):
         self.name = ctx.name
         self.config = ctx.config
-        self.client = DynatraceClient(ctx.http, ctx.config, instance=ctx.name)
+        self.client = DynatraceClient(ctx.http_client(), ctx.config, instance=ctx.name)
 
     async def check(self) -> str:
         # A GET that only needs entities.read: read-only tokens pass, nothing is written.

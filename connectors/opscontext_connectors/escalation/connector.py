@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from opscontext.errors import ConfigError
+from opscontext.capabilities import EscalationSource
 from opscontext.models import EscalationPolicy
 from opscontext.problems import LoadReport
 from opscontext.registry import ConnectorContext
@@ -10,12 +10,10 @@ from opscontext_connectors.escalation.config import EscalationConfig
 from opscontext_connectors.escalation.reader import PolicyReader
 
 
-class EscalationConnector:
-    """Reads escalation policies; edits on disk are picked up on the next call."""
+class EscalationConnector(EscalationSource):
+    """Escalation policies from our YAML format; edits on disk are picked up on the next call."""
 
-    def __init__(self, ctx: ConnectorContext):
-        if not isinstance(ctx.config, EscalationConfig):
-            raise ConfigError("expected an escalation configuration", instance=ctx.name)
+    def __init__(self, ctx: ConnectorContext[EscalationConfig]):
         self.ctx = ctx
         config = ctx.config
         self._reader = PolicyReader(ctx.resolve_path(config.path), instance=ctx.name, max_file_mb=config.max_file_mb)

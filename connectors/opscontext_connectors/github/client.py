@@ -42,6 +42,8 @@ def _epoch(value: str | None) -> float | None:
 
 
 class GitHubClient:
+    """GETs from the GitHub REST API: ``Link`` paging on the same host, rate limits respected."""
+
     def __init__(
         self,
         http: httpx.AsyncClient,

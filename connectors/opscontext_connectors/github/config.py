@@ -13,6 +13,8 @@ API_VERSION = "2022-11-28"
 
 
 class GitHubConfig(HttpConnectorConfig):
+    """Which repositories to read, mapped to services, and which deployment environments count."""
+
     url: HttpUrl = Field(
         default=HttpUrl("https://api.github.com"),
         description="API root: https://api.github.com, or https://<host>/api/v3 for GHES.",

@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from opscontext.errors import ConfigError, SourceDataError
+from opscontext.capabilities import ChangeSource
+from opscontext.errors import SourceDataError
 from opscontext.models import Change, TimeWindow
 from opscontext.registry import ConnectorContext
 from opscontext_connectors.github import mapping
@@ -21,14 +22,15 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 
-class GitHubConnector:
-    def __init__(self, ctx: ConnectorContext):
-        if not isinstance(ctx.config, GitHubConfig) or ctx.http is None:
-            raise ConfigError("needs a GitHub config and an HTTP client", instance=ctx.name)
+class GitHubConnector(ChangeSource):
+    """GitHub REST API v3: deployments (with their latest status) and releases of the configured
+    repositories, each reported as a change of the service the repository is mapped to."""
+
+    def __init__(self, ctx: ConnectorContext[GitHubConfig]):
         self.name = ctx.name
         self.cfg = ctx.config
         self.web_root = ctx.config.web_root()
-        self.client = GitHubClient(ctx.http, self.cfg, instance=ctx.name)
+        self.client = GitHubClient(ctx.http_client(), self.cfg, instance=ctx.name)
 
     async def check(self) -> str:
         raw = await self.client.get_json("/rate_limit")

@@ -22,6 +22,8 @@ class CalendarSettings(BaseModel):
 
 
 class IcalConfig(FileConnectorConfig):
+    """`path`: an .ics file or a directory of them; per-calendar team and escalation level."""
+
     calendars: dict[str, CalendarSettings] = Field(
         default_factory=dict,
         description=(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from opscontext.errors import ConfigError
+from opscontext.capabilities import OnCallSource
 from opscontext.models import OnCallShift
 from opscontext.problems import LoadReport
 from opscontext.registry import ConnectorContext
@@ -14,12 +14,10 @@ from opscontext_connectors.ical.mapping import shifts_at
 from opscontext_connectors.ical.reader import CalendarReader
 
 
-class IcalConnector:
-    """Reads one ``.ics`` file or a directory of them; each calendar is one schedule."""
+class IcalConnector(OnCallSource):
+    """Who is on call, from one ``.ics`` file or a directory of them; each calendar is one schedule."""
 
-    def __init__(self, ctx: ConnectorContext):
-        if not isinstance(ctx.config, IcalConfig):
-            raise ConfigError("expected an ical configuration", instance=ctx.name)
+    def __init__(self, ctx: ConnectorContext[IcalConfig]):
         self.ctx = ctx
         self.config = ctx.config
         root = ctx.resolve_path(ctx.config.path)

@@ -28,6 +28,8 @@ PATTERNS = ("*.ics",)
 
 @dataclass(frozen=True)
 class LoadedCalendar:
+    """One parsed calendar file: the schedule it describes and a query for its expanded events."""
+
     path: Path
     schedule: Schedule
     query: Any  # recurring_ical_events.CalendarQuery (the library ships no type hints)

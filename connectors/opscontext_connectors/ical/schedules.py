@@ -27,6 +27,8 @@ TEAM_PROPERTY = "X-OPSCONTEXT-TEAM"
 
 @dataclass(frozen=True)
 class Schedule:
+    """What a calendar stands for: the schedule's name, team, escalation level, policy and zone."""
+
     name: str
     team: str | None
     level: int

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from opscontext.errors import ConfigError, SourceDataError
+from opscontext.capabilities import SliSource
+from opscontext.errors import SourceDataError
 from opscontext.files import Load, Reloading
 from opscontext.models import SliReading, SliRequest
 from opscontext.problems import LoadReport
@@ -24,12 +25,10 @@ from opscontext_connectors.openmetrics.recording import Recording, load_recordin
 PATTERNS = ("*.om",)
 
 
-class OpenMetricsRecording:
+class OpenMetricsRecording(SliSource):
     """Evaluates SLI queries over the recorded samples; edits on disk are picked up next call."""
 
-    def __init__(self, ctx: ConnectorContext):
-        if not isinstance(ctx.config, OpenMetricsConfig):
-            raise ConfigError("expected an openmetrics configuration", instance=ctx.name)
+    def __init__(self, ctx: ConnectorContext[OpenMetricsConfig]):
         self.ctx = ctx
         self._files: Reloading[Recording] = Reloading(
             ctx.resolve_path(ctx.config.path),

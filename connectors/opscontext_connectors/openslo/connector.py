@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from opscontext.errors import ConfigError
+from opscontext.capabilities import SloSource
 from opscontext.models import Slo
 from opscontext.problems import LoadReport
 from opscontext.registry import ConnectorContext
@@ -10,12 +10,10 @@ from opscontext_connectors.openslo.config import OpenSloConfig
 from opscontext_connectors.openslo.reader import SloReader
 
 
-class OpenSlo:
+class OpenSlo(SloSource):
     """Reads OpenSLO files; edits on disk are picked up on the next call."""
 
-    def __init__(self, ctx: ConnectorContext):
-        if not isinstance(ctx.config, OpenSloConfig):
-            raise ConfigError("expected an openslo configuration", instance=ctx.name)
+    def __init__(self, ctx: ConnectorContext[OpenSloConfig]):
         self.ctx = ctx
         self._reader = SloReader(ctx.resolve_path(ctx.config.path), config=ctx.config, instance=ctx.name)
 

@@ -51,6 +51,8 @@ async def bounded_map(fn: Callable[[T], Awaitable[R]], items: Iterable[T], limit
 
 
 class PagerDutyClient:
+    """GETs from PagerDuty REST API v2 with classic offset paging, over the core's JsonClient."""
+
     def __init__(self, http: httpx.AsyncClient, config: PagerDutyConfig, *, instance: str):
         self.instance = instance
         self.json = JsonClient.configured(http, config, instance=instance)

@@ -11,6 +11,8 @@ MAX_LIMIT = 100
 
 
 class PagerDutyConfig(HttpConnectorConfig):
+    """`token`: a REST API key (read-only is enough), sent as ``Token token=...``."""
+
     url: HttpUrl = Field(
         default=HttpUrl("https://api.pagerduty.com"), description="REST API v2 base URL."
     )

@@ -7,7 +7,15 @@ from datetime import datetime, timedelta
 from itertools import chain
 from urllib.parse import quote
 
-from opscontext.errors import ConfigError, SourceDataError, SourceNotFoundError
+from opscontext.capabilities import (
+    AlertSource,
+    ChangeSource,
+    EscalationSource,
+    OnCallSource,
+    ServiceCatalog,
+    TopologySource,
+)
+from opscontext.errors import SourceDataError, SourceNotFoundError
 from opscontext.models import (
     Alert,
     CatalogSnapshot,
@@ -40,13 +48,17 @@ log = logging.getLogger(__name__)
 OPEN_STATUSES = ["triggered", "acknowledged"]
 
 
-class PagerDutyConnector:
-    def __init__(self, ctx: ConnectorContext):
-        if not isinstance(ctx.config, PagerDutyConfig) or ctx.http is None:
-            raise ConfigError("needs a PagerDuty config and an HTTP client", instance=ctx.name)
+class PagerDutyConnector(
+    ServiceCatalog, TopologySource, OnCallSource, EscalationSource, AlertSource, ChangeSource
+):
+    """PagerDuty REST API v2: services, teams and users as a catalog, declared technical-service
+    dependencies, who is on call, escalation policies, incidents (or their alerts) and change
+    events. Every call is a GET with a read-only API key."""
+
+    def __init__(self, ctx: ConnectorContext[PagerDutyConfig]):
         self.name = ctx.name
         self.config = ctx.config
-        self.client = PagerDutyClient(ctx.http, ctx.config, instance=ctx.name)
+        self.client = PagerDutyClient(ctx.http_client(), ctx.config, instance=ctx.name)
 
     async def check(self) -> str:
         # REST API keys are account-level, so /users/me is refused; /abilities works for both.

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from opscontext.capabilities import AlertSource, HealthSource, SliSource, TopologySource
 from opscontext.errors import SourceDataError
 from opscontext.http import JsonClient
 from opscontext.models import Alert, DependencyEdge, ServiceHealth, SliReading, SliRequest, TimeWindow
@@ -21,13 +22,15 @@ from opscontext_connectors.prometheus.sli import vector_sum
 from opscontext_connectors.prometheus.wire import AlertsData, BuildInfo, Envelope, QueryData
 
 
-class Prometheus:
-    def __init__(self, ctx: ConnectorContext):
-        if not isinstance(ctx.config, PrometheusConfig) or ctx.http is None:
-            raise TypeError("prometheus needs a PrometheusConfig and an HTTP client")
+class Prometheus(AlertSource, TopologySource, HealthSource, SliSource):
+    """Prometheus HTTP API: firing (and optionally pending) rule alerts, service-to-service edges
+    observed in service-graph metrics, error rate / p99 latency / traffic per service, and the SLI
+    error ratios of the SLOs that name this instance as their evaluator."""
+
+    def __init__(self, ctx: ConnectorContext[PrometheusConfig]):
         self.ctx = ctx
         self.config = ctx.config
-        self.client = JsonClient.configured(ctx.http, self.config, instance=ctx.name)
+        self.client = JsonClient.configured(ctx.http_client(), self.config, instance=ctx.name)
 
     def _fail(self, message: str) -> SourceDataError:
         return SourceDataError(message, instance=self.ctx.name)

@@ -6,8 +6,8 @@ from functools import partial
 
 from pydantic import Field
 
+from opscontext.capabilities import RunbookSource
 from opscontext.config import FileConnectorConfig
-from opscontext.errors import ConfigError
 from opscontext.files import Reloading
 from opscontext.models import Runbook
 from opscontext.problems import LoadReport
@@ -25,12 +25,10 @@ class RunbooksConfig(FileConnectorConfig):
     )
 
 
-class Runbooks:
+class Runbooks(RunbookSource):
     """RunbookSource over Markdown files with YAML front matter, re-read on change."""
 
-    def __init__(self, ctx: ConnectorContext):
-        if not isinstance(ctx.config, RunbooksConfig):
-            raise ConfigError("expected a RunbooksConfig", instance=ctx.name)
+    def __init__(self, ctx: ConnectorContext[RunbooksConfig]):
         root = ctx.resolve_path(ctx.config.path)
         parse = partial(read_runbooks, locate=Locator(root, ctx.config.base_url), source=ctx.name)
         self._files: Reloading[ReadRunbooks] = Reloading(

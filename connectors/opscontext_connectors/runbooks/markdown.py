@@ -17,6 +17,8 @@ _NOT_SLUG = re.compile(r"[^\w\- ]", re.UNICODE)
 
 @dataclass(frozen=True)
 class Heading:
+    """A Markdown heading: where it is in the body, its level and text."""
+
     line: int  # index into the body's lines
     level: int
     text: str
@@ -24,6 +26,8 @@ class Heading:
 
 @dataclass(frozen=True)
 class Section:
+    """One section of a runbook: its heading, its anchor in the rendered page and its text."""
+
     heading: str
     anchor: str
     body: str
@@ -31,6 +35,8 @@ class Section:
 
 @dataclass(frozen=True)
 class Document:
+    """A runbook body split for answers: its first title, a summary and its sections."""
+
     first_h1: str | None
     summary: str | None
     sections: tuple[Section, ...]

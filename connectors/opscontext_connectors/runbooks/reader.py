@@ -31,6 +31,8 @@ PATTERNS = ("*.md", "*.markdown")
 
 
 class FrontMatter(BaseModel):
+    """The YAML front matter a runbook declares: title, services, alerts and tags."""
+
     model_config = ConfigDict(extra="ignore")
 
     title: str | None = None
@@ -57,6 +59,8 @@ class FrontMatter(BaseModel):
 
 @dataclass(frozen=True)
 class ReadRunbooks:
+    """What one read of the runbook files found, and the files left out."""
+
     runbooks: list[Runbook]
     files: int
     bad_files: tuple[str, ...]

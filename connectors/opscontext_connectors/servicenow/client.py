@@ -27,6 +27,8 @@ ID_CHUNK = 100  # sys_ids per `sys_idIN` query: keeps URLs far below common 8 KB
 
 
 class ServiceNowClient:
+    """Table API reads with sysparm offset paging (Link header when given) and the whoisoncall API."""
+
     def __init__(self, http: httpx.AsyncClient, config: HttpConnectorConfig, *, instance: str):
         self.json = JsonClient.configured(http, config, instance=instance)
         self.instance = instance

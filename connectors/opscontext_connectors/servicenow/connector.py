@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from opscontext.errors import ConfigError
+from opscontext.capabilities import AlertSource, ChangeSource, OnCallSource, ServiceCatalog, TopologySource
 from opscontext.models import (
     Alert,
     CatalogSnapshot,
@@ -44,14 +44,15 @@ def _ts(at: datetime) -> str:
     return at.strftime(DATE_FORMAT)
 
 
-class ServiceNowConnector:
-    def __init__(self, ctx: ConnectorContext):
-        if not isinstance(ctx.config, ServiceNowConfig) or ctx.http is None:
-            raise ConfigError("needs a ServiceNow config and an HTTP client", instance=ctx.name)
+class ServiceNowConnector(ServiceCatalog, TopologySource, ChangeSource, AlertSource, OnCallSource):
+    """ServiceNow Table API and On-Call Scheduling: CMDB services and their CI relations, change
+    requests, open incidents on those CIs, and who is on call for their assignment groups."""
+
+    def __init__(self, ctx: ConnectorContext[ServiceNowConfig]):
         self.name = ctx.name
         self.cfg = ctx.config
         self.base_url = str(ctx.config.url).rstrip("/")
-        self.client = ServiceNowClient(ctx.http, self.cfg, instance=ctx.name)
+        self.client = ServiceNowClient(ctx.http_client(), self.cfg, instance=ctx.name)
 
     async def check(self) -> str:
         groups = await self.client.count("sys_user_group")
