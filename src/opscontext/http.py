@@ -152,6 +152,10 @@ class JsonClient:
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def url_of(self, path: str, params: dict[str, Any] | None = None) -> str:
+        """The full URL a GET of ``path`` goes to (base path kept), safe to show in a message."""
+        return redact_url(self.http.build_request("GET", path, params=params).url)
+
     async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         response = await self.get(path, params)
         return self.decode(response)
