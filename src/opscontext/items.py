@@ -14,7 +14,8 @@ A connector that asks its API once per repository, incident or table reads those
   one when there was a single item), because an answer made of nothing is not "partial".
 
 Per-item problems that do not lose the item (a deployment whose status could not be looked up)
-are reported with ``lost=False``; such reads never fail the call.
+are reported with ``lost=False``; such reads never fail the call. Reads that only add to an
+answer (the people of a catalog) pass ``required=False``: losing all of them degrades it.
 """
 
 from __future__ import annotations
@@ -59,12 +60,14 @@ async def read_each(
     limit: int = DEFAULT_CONCURRENCY,
     halts: Callable[[SourceError], bool] = never,
     lost: bool = True,
+    required: bool | None = None,
     partly: str = "partly read",
 ) -> list[tuple[T, R]]:
     """``read`` over ``items``, at most ``limit`` at a time: (item, result) for each item read,
     in item order. Items that failed are reported as problems of the current call (see the
-    module docstring); raises only when ``lost`` items were asked for and none could be read,
-    or when ``read`` raised something other than a SourceError (a bug: it is not hidden).
+    module docstring). ``lost``: a failed item is missing from the answer (else only some detail
+    of it is). Raises when the items are ``required`` (by default: when they are ``lost``) and
+    none could be read, or when ``read`` raised something other than a SourceError (a bug).
     """
     if not items:
         return []
@@ -92,7 +95,7 @@ async def read_each(
         if isinstance(outcome, BaseException):
             raise outcome  # a connector bug, after every read settled: no task outlives the call
     found = _report(items, name, failures, results, stopped, noun=noun, lost=lost, partly=partly)
-    if lost and not results and failures:
+    if (lost if required is None else required) and not results and failures:
         first = stopped[0] if stopped else failures[min(failures)]
         raise first if len(items) == 1 else _all_failed(first, found.summary(), instance)
     for each in (*inner, found):

@@ -62,7 +62,7 @@ class LoadReport:
         """One bounded line naming the first few files and counting the rest."""
         skipped = [p for p in self.problems if p.skipped]
         dropped = [p for p in self.problems if not p.skipped]
-        if self.files == 1 and len(skipped) == 1 and not dropped:
+        if self.files == 1 and len(skipped) == 1 and not dropped and self.noun == "files":
             return _clip(f"{skipped[0].where}: {skipped[0].reason}", MAX_DETAIL)  # one file: no counts
         parts = []
         if skipped:
