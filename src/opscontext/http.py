@@ -147,9 +147,11 @@ class JsonClient:
                     return await self._once(path, params, headers)
         except _Retriable as exc:
             tries = self.max_retries + 1
-            raise SourceUnavailableError(
+            error = SourceUnavailableError(
                 f"{exc.args[0]} (after {tries} attempt{'s' if tries > 1 else ''})", instance=self.instance
-            ) from None
+            )
+            error.status = exc.status  # 429 or 5xx; None for a timeout or a refused connection
+            raise error from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def url_of(self, path: str, params: dict[str, Any] | None = None) -> str:
@@ -222,11 +224,13 @@ class JsonClient:
             header, asked = "RateLimit-Reset", response.headers["RateLimit-Reset"]
         why = "rate limited" if response.status_code == 429 else "the service is failing"
         hint = f"; {header}: {asked.strip()[:40]}" if asked else ""
-        return _Retriable(
+        error = _Retriable(
             f"HTTP {response.status_code} from {url}: {why}{hint}",
             instance=self.instance,
             retry_after=parse_retry_after(asked),
         )
+        error.status = response.status_code
+        return error
 
     def _transport_error(self, exc: httpx.HTTPError, url: str) -> SourceError:
         if isinstance(exc, httpx.TimeoutException):

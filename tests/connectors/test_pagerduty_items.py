@@ -13,7 +13,7 @@ import httpx
 import pytest
 import respx
 
-from opscontext.errors import SourceAuthError
+from opscontext.errors import SourceAuthError, SourceUnavailableError
 from opscontext.models import TimeWindow
 from opscontext.problems import Partial, attach, take_reported
 from opscontext.registry import ConnectorContext, build_http_client
@@ -79,13 +79,17 @@ async def test_one_service_whose_dependencies_fail_degrades_topology_naming_it(m
     assert f"{API}/service_dependencies/technical_services/PPAYAPI" in detail
 
 
-async def test_a_rejected_key_fails_topology_instead_of_reporting_it_partial(make: Callable[..., Any]) -> None:
+@pytest.mark.parametrize(("status", "error"), [(401, SourceAuthError), (429, SourceUnavailableError)])
+async def test_a_rejected_key_or_a_lasting_rate_limit_stops_the_reads_and_fails_topology(
+    make: Callable[..., Any], status: int, error: type[Exception]
+) -> None:
     with respx.mock(base_url=API) as router:
         services(router)
-        route = router.get(url__regex=r"/service_dependencies/").respond(401)
-        with pytest.raises(SourceAuthError, match="3 of 3 service dependency lists failed"):
+        route = router.get(url__regex=r"/service_dependencies/").respond(status, headers={"Retry-After": "0"})
+        with pytest.raises(error, match="3 of 3 service dependency lists failed") as caught:
             await make(page_size=2, max_concurrency=1).edges()
-    assert route.call_count == 1  # a 401 stops the other reads
+    assert route.call_count == 1  # the other two were never asked
+    assert "not read: HTTP" in str(caught.value)
 
 
 async def test_an_incident_whose_alerts_cannot_be_read_is_still_shown_as_one_alert(make: Callable[..., Any]) -> None:

@@ -65,8 +65,7 @@ class GitHubClient:
         self.guard = RateLimitGuard(
             instance=instance, wait_cap=config.rate_limit_wait_seconds, sleep=sleep, clock=clock
         )
-        self.requests = 0  # requests sent, retries included (for doctor lines and benchmarks)
-        self.not_modified = 0  # of which answered 304 from the ETag store
+        self.not_modified = 0  # answers served from the ETag store after a 304
         self._gate = asyncio.Semaphore(config.max_concurrency)
         self._etags: LruDict[str, Page] = LruDict(MAX_ETAG_PAGES)
         self._origin = (http.base_url.scheme, http.base_url.host, http.base_url.port)
@@ -82,7 +81,6 @@ class GitHubClient:
             await self.guard.ready()
             try:
                 async with self._gate:
-                    self.requests += 1
                     return await self.json.get(path, params, headers=headers)
             except RateLimited as exc:
                 self.guard.pause(exc)

@@ -56,8 +56,9 @@ OPEN_STATUSES = ["triggered", "acknowledged"]
 
 
 def halts(error: SourceError) -> bool:
-    """Errors after which every further request would fail too: a rejected key."""
-    return error.status == 401
+    """Errors after which every further request would fail too: a rejected key, or a rate limit
+    still refusing after the retries (asking on would only prolong it)."""
+    return error.status in (401, 429)
 
 
 class PagerDutyConnector(

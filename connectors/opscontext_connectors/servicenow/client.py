@@ -37,8 +37,9 @@ def _span(start: int, total: int) -> str:
 
 
 def halts(error: SourceError) -> bool:
-    """Errors after which every further request would fail too: rejected credentials."""
-    return error.status == 401
+    """Errors after which every further request would fail too: rejected credentials, or a rate limit
+    still refusing after the retries (asking on would only prolong it)."""
+    return error.status in (401, 429)
 
 
 class ServiceNowClient:
