@@ -87,15 +87,16 @@ def github(base: str, services: int, concurrency: int | None) -> Any:
 async def github_calls(base: str, services: int, concurrency: int | None, runs: int) -> dict[str, Any]:
     now = datetime.now(UTC)
     window = TimeWindow(since=now - timedelta(hours=24), until=now)
-    out: dict[str, list[float]] = {"first s": [], "repeat s": []}
+    out: dict[str, list[float]] = {"first s": [], "repeat s": [], "first cpu s": [], "repeat cpu s": []}
     counts: dict[str, dict[str, int]] = {}
     for _ in range(runs):
         connector = github(base, services, concurrency)
         stats(base, reset=True)
         for label in ("first", "repeat"):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             changes = await connector.changes(window)
             out[f"{label} s"].append(time.perf_counter() - t0)
+            out[f"{label} cpu s"].append(time.process_time() - c0)  # this process only: not the server's
             counts[label] = stats(base, reset=True) | {"changes": len(changes)}
         await connector.client.json.http.aclose()
     return {"seconds": {k: statistics.median(v) for k, v in out.items()}, "counts": counts}
@@ -142,17 +143,19 @@ source_timeout_seconds = 60
 
 
 async def what_changed(base: str, services: int, runs: int) -> dict[str, Any]:
-    seconds, data = [], {}
+    seconds, cpu, data = [], [], {}
     with tempfile.TemporaryDirectory() as tmp:
         settings = load(world(base, services, Path(tmp)))
         for _ in range(runs):
             async with Client(build_server(settings, cache=MemoryCache())) as client:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 result = await client.call_tool("what_changed", {"since": "24h"})
                 seconds.append(time.perf_counter() - t0)
+                cpu.append(time.process_time() - c0)
                 data = result.structured_content or {}
     return {
         "seconds": statistics.median(seconds),
+        "cpu seconds": statistics.median(cpu),
         "total": data.get("total"),  # changes in the window, after any merging
         "states": {f"{s['source']}/{s['capability']}": s["state"] for s in data.get("sources", [])
                    if s["capability"] == "changes"},
