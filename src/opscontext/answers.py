@@ -108,6 +108,11 @@ class ChangeEntry(BaseModel):
     version: str | None = None
     environment: str | None = None
     source: str
+    reported_by: list[str] = Field(
+        default_factory=list,
+        description="Every source that reported this same change, `source` first (one deploy seen by "
+        "several systems is listed once).",
+    )
 
 
 class WhatChangedAnswer(Answer):

@@ -58,6 +58,7 @@ class SourceError(OpsContextError):
     """A connector instance failed. `instance` is filled in by the hub when the connector omits it."""
 
     retriable = False
+    status: int | None = None  # the HTTP status that caused it, when one did
 
     def __init__(self, message: str, *, instance: str = ""):
         from opscontext.sanitize import clean_text
@@ -92,6 +93,12 @@ def error_for_status(status: int, *, instance: str, url: str) -> SourceError:
     ``url`` is the address actually requested, already stripped of credentials. The response
     body is deliberately not quoted: error pages echo tokens and Basic credentials.
     """
+    error = _for_status(status, instance=instance, url=url)
+    error.status = status
+    return error
+
+
+def _for_status(status: int, *, instance: str, url: str) -> SourceError:
     if status == 401:
         return SourceAuthError(
             f"HTTP 401 from {url}: credentials were rejected; check the token or password", instance=instance

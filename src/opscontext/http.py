@@ -89,6 +89,12 @@ class _Wait:
         return float(self._fallback(state))
 
 
+def _conditional(headers: dict[str, str] | None) -> bool:
+    """Whether a request carries a validator, so that 304 Not Modified is an answer."""
+    names = {k.lower() for k in headers or {}}
+    return bool(names & {"if-none-match", "if-modified-since"})
+
+
 def _content_length(response: httpx.Response) -> int:
     try:
         return max(0, int(response.headers.get("Content-Length") or 0))
@@ -120,8 +126,15 @@ class JsonClient:
         """A client with the retry and size policy an instance's config asks for."""
         return cls(http, instance=instance, max_retries=config.max_retries, max_bytes=config.max_response_bytes)
 
-    async def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
-        """One GET with retries; returns the successful response or raises a SourceError."""
+    async def get(
+        self, path: str, params: dict[str, Any] | None = None, *, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """One GET with retries; returns the successful response or raises a SourceError.
+
+        ``headers`` are added to the client's own. A request that carries a validator
+        (``If-None-Match``/``If-Modified-Since``) may come back ``304 Not Modified``, which is
+        then returned like a success, with an empty body, for the caller to answer from its copy.
+        """
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_retries + 1),
             wait=self._wait,
@@ -131,13 +144,19 @@ class JsonClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._once(path, params)
+                    return await self._once(path, params, headers)
         except _Retriable as exc:
             tries = self.max_retries + 1
-            raise SourceUnavailableError(
+            error = SourceUnavailableError(
                 f"{exc.args[0]} (after {tries} attempt{'s' if tries > 1 else ''})", instance=self.instance
-            ) from None
+            )
+            error.status = exc.status  # 429 or 5xx; None for a timeout or a refused connection
+            raise error from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def url_of(self, path: str, params: dict[str, Any] | None = None) -> str:
+        """The full URL a GET of ``path`` goes to (base path kept), safe to show in a message."""
+        return redact_url(self.http.build_request("GET", path, params=params).url)
 
     async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         response = await self.get(path, params)
@@ -152,61 +171,84 @@ class JsonClient:
                 instance=self.instance,
             ) from None
 
-    async def _once(self, path: str, params: dict[str, Any] | None) -> httpx.Response:
-        url = redact_url(self.http.base_url.join(path))
+    async def _once(self, path: str, params: dict[str, Any] | None, headers: dict[str, str] | None) -> httpx.Response:
+        request = self.http.build_request("GET", path, params=params, headers=headers)
+        # The URL as sent: the base URL's path kept (https://host/pagerduty/services, not
+        # https://host/services), query included, secrets masked. Named by every error below.
+        url = redact_url(request.url)
         try:
-            async with self.http.stream("GET", path, params=params) as response:
-                url = redact_url(response.request.url)  # as requested, query included, secrets masked
-                if response.status_code == 429 or response.status_code >= 500:
-                    asked = response.headers.get("Retry-After")
-                    wait = parse_retry_after(asked)
-                    why = "rate limited" if response.status_code == 429 else "the service is failing"
-                    hint = f"; Retry-After: {asked.strip()[:40]}" if asked else ""
-                    raise _Retriable(
-                        f"HTTP {response.status_code} from {url}: {why}{hint}",
-                        instance=self.instance,
-                        retry_after=wait,
-                    )
-                if response.status_code >= 400:
-                    raise error_for_status(response.status_code, instance=self.instance, url=url)
-                if 300 <= response.status_code < 400:
-                    # Redirects are not followed (credentials must not travel); say where it points.
-                    where = redact_url(response.headers.get("Location", "nowhere"))
-                    raise SourceDataError(
-                        f"HTTP {response.status_code} from {url} redirects to {where}; set `url` to the API's "
-                        "real address (a login page means the token or URL is wrong)",
-                        instance=self.instance,
-                    )
-                declared = _content_length(response)
-                if declared > self.max_bytes:
-                    raise self._too_big(url)
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body.extend(chunk)
-                    if len(body) > self.max_bytes:
-                        raise self._too_big(url)
-                response._content = bytes(body)  # keep the bytes for .json()/.headers users
-                return response
-        except SourceError:
-            raise
-        except httpx.TimeoutException:
-            raise _Retriable(f"timed out calling {url}", instance=self.instance, retry_after=None) from None
-        except httpx.TransportError as exc:
+            response = await self.http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, url) from None
+        try:
+            return await self._read(response, url, conditional=_conditional(headers))
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, url) from None
+        finally:
+            await response.aclose()
+
+    async def _read(self, response: httpx.Response, url: str, *, conditional: bool) -> httpx.Response:
+        """The checked, fully read response, or the SourceError its status or size means."""
+        if response.status_code == 429 or response.status_code >= 500:
+            raise self._retriable(response, url)
+        if response.status_code == 304 and conditional:
+            await response.aread()
+            return response
+        if response.status_code >= 400:
+            raise error_for_status(response.status_code, instance=self.instance, url=url)
+        if 300 <= response.status_code < 400:
+            # Redirects are not followed (credentials must not travel); say where it points.
+            where = redact_url(response.headers.get("Location", "nowhere"))
+            raise SourceDataError(
+                f"HTTP {response.status_code} from {url} redirects to {where}; set `url` to the API's "
+                "real address (a login page means the token or URL is wrong)",
+                instance=self.instance,
+            )
+        declared = _content_length(response)
+        if declared > self.max_bytes:
+            raise self._too_big(url)
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body.extend(chunk)
+            if len(body) > self.max_bytes:
+                raise self._too_big(url)
+        response._content = bytes(body)  # keep the bytes for .json()/.headers users
+        return response
+
+    def _retriable(self, response: httpx.Response, url: str) -> _Retriable:
+        """A 429 or 5xx: retried after the server's Retry-After (or a 429's RateLimit-Reset,
+        the delta-seconds header PagerDuty and the IETF draft send), else with backoff."""
+        header = "Retry-After"
+        asked = response.headers.get(header)
+        if asked is None and response.status_code == 429 and "RateLimit-Reset" in response.headers:
+            header, asked = "RateLimit-Reset", response.headers["RateLimit-Reset"]
+        why = "rate limited" if response.status_code == 429 else "the service is failing"
+        hint = f"; {header}: {asked.strip()[:40]}" if asked else ""
+        error = _Retriable(
+            f"HTTP {response.status_code} from {url}: {why}{hint}",
+            instance=self.instance,
+            retry_after=parse_retry_after(asked),
+        )
+        error.status = response.status_code
+        return error
+
+    def _transport_error(self, exc: httpx.HTTPError, url: str) -> SourceError:
+        if isinstance(exc, httpx.TimeoutException):
+            return _Retriable(f"timed out calling {url}", instance=self.instance, retry_after=None)
+        if isinstance(exc, httpx.TransportError):
             reason = " ".join(str(exc).split())[:200] or type(exc).__name__
             if "CERTIFICATE" in reason.upper() or "SSL" in reason.upper():
                 # Retrying cannot fix a TLS failure; tell the person what to check instead.
-                raise SourceUnavailableError(
+                return SourceUnavailableError(
                     f"TLS failed talking to {url} ({reason}); check the URL's scheme and certificate, or set "
                     "verify_tls = false for a private CA you trust",
                     instance=self.instance,
-                ) from None
-            raise _Retriable(
+                )
+            return _Retriable(
                 f"cannot reach {url}: {type(exc).__name__}: {reason}", instance=self.instance, retry_after=None
-            ) from None
-        except httpx.HTTPError as exc:  # e.g. a body that does not decode as its Content-Encoding says
-            raise SourceDataError(
-                f"unreadable answer from {url}: {type(exc).__name__}", instance=self.instance
-            ) from None
+            )
+        # e.g. a body that does not decode as its Content-Encoding says
+        return SourceDataError(f"unreadable answer from {url}: {type(exc).__name__}", instance=self.instance)
 
     def _too_big(self, url: str) -> SourceDataError:
         return SourceDataError(

@@ -5,10 +5,16 @@ answer is partial: the hub must report it ``degraded`` with the file and the rea
 ``ok``. Connectors that can tell implement :class:`ReportsProblems`; the hub asks right after
 each call and, when something was wrong, caches the value wrapped in :class:`Partial` so an
 answer served later from the cache is still reported degraded.
+
+An HTTP source that reads one item at a time (a repository, an incident, a table) reports the
+items it could not read with :func:`report` from inside the capability call instead: the report
+belongs to that call (it travels in the task's context), so concurrent calls of one connector
+never see each other's problems.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -30,10 +36,17 @@ class Problem:
 
 @dataclass(frozen=True)
 class LoadReport:
-    """Problems of one load. ``files`` counts every file found, refused and failed ones included."""
+    """Problems of one load. ``files`` counts every file found, refused and failed ones included.
+
+    ``noun`` names what ``files`` counts ("repositories", "incidents") and ``partly`` says what
+    happened to the entries of a problem that is not ``skipped``, for sources that read items
+    other than files.
+    """
 
     files: int = 0
     problems: tuple[Problem, ...] = ()
+    noun: str = "files"
+    partly: str = "entries dropped for bad data"
 
     @property
     def skipped(self) -> int:
@@ -49,13 +62,13 @@ class LoadReport:
         """One bounded line naming the first few files and counting the rest."""
         skipped = [p for p in self.problems if p.skipped]
         dropped = [p for p in self.problems if not p.skipped]
-        if self.files == 1 and len(skipped) == 1 and not dropped:
+        if self.files == 1 and len(skipped) == 1 and not dropped and self.noun == "files":
             return _clip(f"{skipped[0].where}: {skipped[0].reason}", MAX_DETAIL)  # one file: no counts
         parts = []
         if skipped:
-            parts.append(f"{self.skipped} of {self.files} files failed: {_listing(skipped)}")
+            parts.append(f"{self.skipped} of {self.files} {self.noun} failed: {_listing(skipped)}")
         if dropped:
-            parts.append(f"entries dropped for bad data: {_listing(dropped)}")
+            parts.append(f"{self.partly}: {_listing(dropped)}")
         return _clip("; ".join(parts), MAX_DETAIL)
 
 
@@ -78,12 +91,40 @@ class Partial:
     detail: str
 
 
+_REPORTED: ContextVar[tuple[LoadReport, ...]] = ContextVar("opscontext_reported_problems", default=())
+
+
+def report(found: LoadReport) -> None:
+    """Called by a connector inside a capability call: the answer it is about to return is
+    partial, for the reasons in ``found``. Several reports of one call add up; an empty one is
+    ignored. Must be called from the task that runs the capability call (not a child task)."""
+    if found.problems:
+        _REPORTED.set((*_REPORTED.get(), found))
+
+
+def report_cut(where: str, reason: str) -> None:
+    """Report, from inside a capability call, that a list was cut short (a paging limit hit):
+    the answer is partial even though nothing failed."""
+    report(LoadReport(1, (Problem(where, reason, skipped=False),), noun="lists", partly="lists cut short"))
+
+
+def take_reported() -> tuple[LoadReport, ...]:
+    """The reports made by the capability call that just returned in this task, cleared."""
+    found = _REPORTED.get()
+    if found:
+        _REPORTED.set(())
+    return found
+
+
 def attach(connector: object, value: Any) -> Any:
-    """``value`` wrapped in :class:`Partial` when the connector reports problems with its load."""
-    if not isinstance(connector, ReportsProblems):
-        return value
-    report = connector.problems()
-    return Partial(value, report.summary()) if report.problems else value
+    """``value`` wrapped in :class:`Partial` when the connector reports problems with its load,
+    through :class:`ReportsProblems` or :func:`report` during the call that produced it."""
+    details = [r.summary() for r in take_reported()]
+    if isinstance(connector, ReportsProblems):
+        own = connector.problems()
+        if own.problems:
+            details.append(own.summary())
+    return Partial(value, _clip("; ".join(details), MAX_DETAIL)) if details else value
 
 
 def settle(value: Any, status: SourceStatus) -> tuple[Any, SourceStatus]:

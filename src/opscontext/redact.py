@@ -53,13 +53,14 @@ _AUTH_HEADER = re.compile(r"(?i)\b((?:bearer|basic|token|negotiate|digest)\s+(?:
 # key=value, key: value, "key": "value", KEY=value; the key stays so the reader knows what it was.
 _ASSIGN = re.compile(
     r"(?i)(?<![\w.-])([\w.-]*(?:" + _SECRET_WORD + r")[\w.-]*[\"']?\s*(?:=|:)\s*(?:(?:bearer|basic|token)\s+)?)"
-    r"(\"[^\"]*\"|'[^']*'|[^\s,;&\"'<>)}\]]+)"
+    # A value that is already the mask stays as it is: redacting twice must change nothing.
+    r"(\"[^\"]*\"|'[^']*'|(?!\[REDACTED\](?:[\s&#\"'<>:;,)}\]]|$))[^\s,;&\"'<>)}\]]+)"
 )
 # URL userinfo (scheme://user:password@host) and credential query parameters.
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#\"']+@")
 _QUERY = re.compile(
     r"(?i)([?&;](?:x-amz-[\w-]+|key|code|" + _SECRET_WORD + r"|[\w.-]*(?:token|secret|password))=)"
-    r"[^&#\s\"'<>]+"
+    r"(?!\[REDACTED\](?:[\s&#\"'<>:;,)}\]]|$))[^&#\s\"'<>]+"
 )
 # Digit runs that may be card numbers (checked with Luhn before masking).
 _CARD = re.compile(r"(?<![\w.-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\w])")

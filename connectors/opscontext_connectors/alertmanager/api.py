@@ -56,7 +56,8 @@ class AlertmanagerApi(AlertSource):
         body = await self.client.get_json(path, params)
         if not isinstance(body, list):
             raise SourceDataError(
-                f"{path} returned {type(body).__name__}, expected an array", instance=self.ctx.name
+                f"{self.client.url_of(path)} returned {type(body).__name__}, expected an array",
+                instance=self.ctx.name,
             )
         return body
 
@@ -85,7 +86,7 @@ class AlertmanagerApi(AlertSource):
             status = AlertmanagerStatus.model_validate(body)
         except ValidationError:
             raise SourceDataError(
-                "/api/v2/status did not look like Alertmanager's status; check `url`",
+                f"{self.client.url_of('/api/v2/status')} did not look like Alertmanager's status; check `url`",
                 instance=self.ctx.name,
             ) from None
         peers = len(status.cluster.peers)

@@ -3,7 +3,9 @@
 Paging follows the documented cursor protocol: the first request carries the filter and limit;
 later requests carry only ``cursor`` (and limit), because the cursor already encodes the query
 and the server ignores a filter sent beside it. Filter sets in separate ``filter`` parameters
-are OR-ed, which is how one query asks for several kinds.
+are OR-ed, which is how one query asks for several kinds. The catalog is one cursor-paged list
+(no per-entity requests), so a failure fails the call; a list cut at ``max_pages`` is served and
+reported partial.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pydantic import ValidationError
 
 from opscontext.errors import SourceDataError
 from opscontext.http import JsonClient
+from opscontext.problems import report_cut
 from opscontext_connectors.backstage.wire import KNOWN_KINDS, Entity, QueryResponse, entities_from
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ class BackstageClient:
             return QueryResponse.model_validate(body)
         except ValidationError:
             raise SourceDataError(
-                f"{QUERY_PATH} did not answer with {{items, pageInfo}}; "
+                f"{self.json.url_of(QUERY_PATH)} did not answer with {{items, pageInfo}}; "
                 "is `url` the Backstage backend?",
                 instance=self.instance,
             ) from None
@@ -69,6 +72,7 @@ class BackstageClient:
                 self.instance,
                 self.max_pages,
             )
+            report_cut(QUERY_PATH, f"more than max_pages={self.max_pages} pages; raise max_pages")
         entities, bad = entities_from(raw)
         if bad:
             log.warning("%s: skipped %d malformed entities", self.instance, bad)

@@ -1,7 +1,9 @@
 """Dynatrace API v2 transport: `nextPageKey` cursor paging over the shared JsonClient.
 
 Dynatrace documents that once `nextPageKey` is set, every other query parameter must be omitted
-(the cursor encodes the original query), so follow-up requests carry the cursor alone.
+(the cursor encodes the original query), so follow-up requests carry the cursor alone. Each
+capability is one such list (no per-item requests), so a failure fails the call; a list cut at
+`max_pages` is served and reported partial.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import httpx
 
 from opscontext.errors import SourceDataError
 from opscontext.http import JsonClient
+from opscontext.problems import report_cut
 from opscontext_connectors.dynatrace.config import MAX_PAGE_SIZE, DynatraceConfig
 
 log = logging.getLogger(__name__)
@@ -46,12 +49,13 @@ class DynatraceClient:
             path,
             self.max_pages,
         )
+        report_cut(path, f"more than max_pages={self.max_pages} pages; raise max_pages or narrow the selector")
         return records
 
     def records(self, body: Any, key: str, path: str) -> list[Record]:
         if not isinstance(body, dict) or not isinstance(body.get(key), list):
             raise SourceDataError(
-                f"{path} answered without a `{key}` list; is the url a Dynatrace environment?",
+                f"{self.json.url_of(path)} answered without a `{key}` list; is the url a Dynatrace environment?",
                 instance=self.instance,
             )
         return [item for item in body[key] if isinstance(item, dict)]

@@ -36,7 +36,8 @@ class DynatraceConnector(ServiceCatalog, TopologySource, AlertSource, ChangeSour
         total = body.get("totalCount") if isinstance(body, dict) else None
         if not isinstance(total, int):
             raise SourceDataError(
-                "/api/v2/entityTypes answered without a totalCount", instance=self.name
+                f"{self.client.json.url_of('/api/v2/entityTypes')} answered without a totalCount",
+                instance=self.name,
             )
         return f"authenticated; {total} entity types visible"
 

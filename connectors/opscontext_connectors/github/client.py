@@ -1,48 +1,53 @@
-"""GETs from the GitHub REST API with its rate limits and ``Link`` paging.
+"""GETs from the GitHub REST API: bounded concurrency, rate limits, ``Link`` paging, ETags.
 
-GitHub signals an exhausted rate limit with 403 (or 429) and ``X-RateLimit-Remaining: 0``, and
-a secondary limit with 403/429 and ``Retry-After``. The shared JsonClient reads every 403 as
-missing permission, so a response hook on the injected client recognises rate-limit answers
-first and raises :class:`RateLimited`, which this client turns into a short wait (when the reset
-is near) or SourceUnavailableError naming the reset time. Other 403s stay auth errors.
+- At most ``max_concurrency`` requests of one instance are in flight at once, however many
+  repositories are read concurrently (GitHub allows 100 concurrent requests per user and asks
+  integrations to stay well below that).
+- Rate-limit answers pause every request of the instance (:mod:`.ratelimit`).
+- Lists are followed through ``Link: rel="next"`` only back to the configured API.
+- Conditional requests: each answer's ``ETag`` is kept (trimmed to the fields opscontext reads)
+  and sent back as ``If-None-Match``; GitHub answers ``304 Not Modified`` for an unchanged list,
+  which does not count against the primary rate limit, so repeated calls over a quiet estate
+  cost almost none of the hourly 5,000.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import httpx
 
-from opscontext.errors import SourceDataError, SourceUnavailableError
-from opscontext.http import JsonClient, parse_retry_after, redact_url
+from opscontext.errors import SourceDataError
+from opscontext.http import JsonClient, redact_url
+from opscontext.memo import LruDict
+from opscontext.problems import report_cut
 from opscontext_connectors.github.config import GitHubConfig
+from opscontext_connectors.github.ratelimit import RateLimited, RateLimitExhausted, RateLimitGuard
 
 log = logging.getLogger(__name__)
 
-
-class RateLimited(SourceUnavailableError):
-    """A rate-limit answer: wait ``retry_after`` seconds, or until epoch second ``reset_at``."""
-
-    def __init__(self, message: str, *, instance: str, retry_after: float | None, reset_at: float | None):
-        super().__init__(message, instance=instance)
-        self.retry_after = retry_after
-        self.reset_at = reset_at
+MAX_ETAG_PAGES = 4096  # answers remembered for conditional requests (trimmed: a few MB at most)
+Trim = Callable[[Any], Any]
 
 
-def _epoch(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
+@dataclass(frozen=True)
+class Page:
+    """One decoded answer and the ``rel="next"`` link it carried."""
+
+    body: Any
+    next: str | None
+    etag: str | None = None
 
 
 class GitHubClient:
-    """GETs from the GitHub REST API: ``Link`` paging on the same host, rate limits respected."""
+    """The HTTP side of one GitHub connector instance: bounded concurrency, rate limits, ``Link``
+    paging on the same host, conditional requests."""
 
     def __init__(
         self,
@@ -57,103 +62,77 @@ class GitHubClient:
         self.instance = instance
         self.max_retries = config.max_retries
         self.max_pages = config.max_pages
-        self.wait_cap = config.rate_limit_wait_seconds
-        self._sleep = sleep
-        self._clock = clock
+        self.guard = RateLimitGuard(
+            instance=instance, wait_cap=config.rate_limit_wait_seconds, sleep=sleep, clock=clock
+        )
+        self.not_modified = 0  # answers served from the ETag store after a 304
+        self._gate = asyncio.Semaphore(config.max_concurrency)
+        self._etags: LruDict[str, Page] = LruDict(MAX_ETAG_PAGES)
         self._origin = (http.base_url.scheme, http.base_url.host, http.base_url.port)
-        self._exhausted_until: float | None = None
         hooks = http.event_hooks
-        hooks["response"] = [*hooks.get("response", []), self._inspect]
+        hooks["response"] = [*hooks.get("response", []), self.guard.inspect]
         http.event_hooks = hooks
 
-    async def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
+    async def get(
+        self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         """One GET, waiting out near rate-limit resets and secondary limits, else failing fast."""
         for attempt in range(self.max_retries + 1):
-            if self._exhausted_until is not None:
-                await self._wait_for(self._exhausted_until - self._clock(), self._exhausted_until)
-                self._exhausted_until = None
+            await self.guard.ready()
             try:
-                return await self.json.get(path, params)
+                async with self._gate:
+                    return await self.json.get(path, params, headers=headers)
             except RateLimited as exc:
+                self.guard.pause(exc)
+                self.guard.check()  # a pause longer than rate_limit_wait_seconds ends the call here
                 if attempt == self.max_retries:
-                    raise SourceUnavailableError(
-                        f"{exc.args[0]}; still limited after {attempt + 1} tries",
-                        instance=self.instance,
+                    raise RateLimitExhausted(
+                        f"{exc.args[0]}; still limited after {attempt + 1} tries", instance=self.instance
                     ) from None
-                if exc.reset_at is not None:
-                    await self._wait_for(exc.reset_at - self._clock(), exc.reset_at)
-                else:
-                    # GitHub's advice without a Retry-After: wait at least a minute.
-                    wait = exc.retry_after if exc.retry_after is not None else 60.0
-                    await self._wait_for(wait, None)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def page(self, target: str, params: dict[str, Any] | None = None, *, trim: Trim | None = None) -> Page:
+        """One answer, decoded; from the ETag store when GitHub says it did not change."""
+        key = str(self.json.http.build_request("GET", target, params=params).url)
+        known = self._etags.get(key)
+        headers = {"If-None-Match": known.etag} if known is not None and known.etag else None
+        response = await self.get(target, params, headers)
+        if response.status_code == 304 and known is not None:
+            self.not_modified += 1
+            return known
+        body = self.json.decode(response)
+        if trim is not None and isinstance(body, list):
+            body = [trim(item) for item in body]
+        found = Page(body, response.links.get("next", {}).get("url"), response.headers.get("ETag"))
+        if found.etag:
+            self._etags[key] = found
+        return found
+
     async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """The decoded answer of one GET (no ETag: for calls that change every time)."""
         return self.json.decode(await self.get(path, params))
 
-    async def pages(self, path: str, params: dict[str, Any], *, more: Callable[[list[Any]], bool]) -> list[Any]:
+    async def pages(
+        self, path: str, params: dict[str, Any], *, more: Callable[[list[Any]], bool], trim: Trim | None = None
+    ) -> list[Any]:
         """Items of a list endpoint, following ``rel="next"`` while ``more(page)`` says so."""
         items: list[Any] = []
         target: str = path
         query: dict[str, Any] | None = params
         for _ in range(self.max_pages):
-            response = await self.get(target, query)
-            page = self.json.decode(response)
-            if not isinstance(page, list):
-                raise SourceDataError(
-                    f"{redact_url(response.request.url)} did not answer a JSON list",
-                    instance=self.instance,
-                )
-            items.extend(page)
-            nxt = response.links.get("next", {}).get("url")
-            if not nxt or not page or not more(page):
+            found = await self.page(target, query, trim=trim)
+            if not isinstance(found.body, list):
+                url = redact_url(self.json.http.build_request("GET", target, params=query).url)
+                raise SourceDataError(f"{url} did not answer a JSON list", instance=self.instance)
+            items.extend(found.body)
+            if not found.next or not found.body or not more(found.body):
                 return items
-            url = httpx.URL(nxt)
+            link = httpx.URL(found.next)
             # The client carries the token: only follow links back to the configured API.
-            if (url.scheme, url.host, url.port) != self._origin:
+            if (link.scheme, link.host, link.port) != self._origin:
                 log.warning("%s: ignored a next link to another host", self.instance)
                 return items
-            target, query = str(url), None
+            target, query = str(link), None
         log.warning("%s: %s has more than %d pages; stopped paging", self.instance, path, self.max_pages)
+        report_cut(path, f"more than max_pages={self.max_pages} pages inside the window; raise max_pages")
         return items
-
-    async def _wait_for(self, seconds: float, reset_at: float | None) -> None:
-        if seconds > self.wait_cap:
-            when = (
-                datetime.fromtimestamp(reset_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-                if reset_at is not None
-                else f"in {seconds:.0f}s"
-            )
-            raise SourceUnavailableError(
-                f"GitHub rate limit exhausted; it resets {when} (more than "
-                f"rate_limit_wait_seconds={self.wait_cap:g} away)",
-                instance=self.instance,
-            )
-        await self._sleep(max(seconds, 0.0))
-
-    async def _inspect(self, response: httpx.Response) -> None:
-        """Response hook: note rate-limit headers; turn rate-limit refusals into RateLimited."""
-        remaining = response.headers.get("X-RateLimit-Remaining")
-        reset_at = _epoch(response.headers.get("X-RateLimit-Reset"))
-        exhausted = remaining == "0"
-        if response.status_code < 400:
-            # The call succeeded but was the last one allowed: the next one waits or fails fast.
-            self._exhausted_until = reset_at if exhausted else None
-            return
-        if response.status_code not in (403, 429):
-            return
-        url = redact_url(response.request.url)
-        if exhausted:
-            raise RateLimited(
-                f"HTTP {response.status_code} from {url}: rate limit exhausted",
-                instance=self.instance,
-                retry_after=None,
-                reset_at=reset_at,
-            )
-        if "Retry-After" in response.headers:
-            raise RateLimited(
-                f"HTTP {response.status_code} from {url}: secondary rate limit",
-                instance=self.instance,
-                retry_after=parse_retry_after(response.headers["Retry-After"]),
-                reset_at=None,
-            )

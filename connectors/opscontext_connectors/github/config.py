@@ -36,7 +36,15 @@ class GitHubConfig(HttpConnectorConfig):
         default=True,
         description="Look up the latest status of deployments inside the window (one call each).",
     )
-    max_status_lookups: int = Field(default=30, ge=0, le=1000, description="Cap on status look-ups per changes() call.")
+    max_status_lookups: int = Field(
+        default=30, ge=0, le=1000, description="Status look-ups per call, for the newest deployments in the window."
+    )
+    max_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=32,
+        description="Requests in flight at once (GitHub allows 100 per user and advises few); 1 reads serially.",
+    )
     rate_limit_wait_seconds: float = Field(
         default=10.0,
         ge=0,

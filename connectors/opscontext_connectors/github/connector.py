@@ -1,25 +1,58 @@
-"""GitHub as a change source: deployments and releases of repositories mapped to services."""
+"""GitHub as a change source: deployments and releases of repositories mapped to services.
+
+One call reads every configured repository, ``max_concurrency`` requests at a time, in two
+steps: the deployments (newest first, paging only until they are older than the window) and
+releases of each repository; then the latest status of the newest ``max_status_lookups``
+deployments inside the window. A repository that cannot be read, or a status that cannot be
+looked up (a 404 for a deleted deployment), costs only that item: the answer is reported
+degraded, naming it. An exhausted rate limit or rejected token stops further requests; the
+repositories not read are named too. Only when no repository could be read does the call fail.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from opscontext.capabilities import ChangeSource
-from opscontext.errors import SourceDataError
+from opscontext.errors import SourceDataError, SourceError
+from opscontext.items import read_each
 from opscontext.models import Change, TimeWindow
 from opscontext.registry import ConnectorContext
 from opscontext_connectors.github import mapping
 from opscontext_connectors.github.client import GitHubClient
 from opscontext_connectors.github.config import GitHubConfig
-from opscontext_connectors.github.wire import Deployment, DeploymentStatus, RateLimitOverview, Release
+from opscontext_connectors.github.ratelimit import RateLimitExhausted
+from opscontext_connectors.github.wire import Deployment, DeploymentStatus, RateLimitOverview, Release, trimmer
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
+TRIM_DEPLOYMENT, TRIM_RELEASE, TRIM_STATUS = trimmer(Deployment), trimmer(Release), trimmer(DeploymentStatus)
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A deployment inside the window, with the repository and service it belongs to."""
+
+    repo: str
+    service: str
+    deployment: Deployment
+
+
+@dataclass
+class RepoChanges:
+    deployments: list[Deployed] = field(default_factory=list)
+    releases: list[Change] = field(default_factory=list)
+
+
+def halts(error: SourceError) -> bool:
+    """Errors after which every further request would be refused too."""
+    return isinstance(error, RateLimitExhausted) or error.status == 401
 
 
 class GitHubConnector(ChangeSource):
@@ -45,47 +78,73 @@ class GitHubConnector(ChangeSource):
         )
 
     async def changes(self, window: TimeWindow) -> list[Change]:
-        out: list[Change] = []
-        budget = [self.cfg.max_status_lookups]  # shared by every repository in this call
-        for repo, service in self.cfg.repositories.items():
-            if self.cfg.deployments:
-                out.extend(await self._deployments(repo, service, window, budget))
-            if self.cfg.releases:
-                out.extend(await self._releases(repo, service, window))
-        return out
+        read = await read_each(
+            list(self.cfg.repositories.items()),
+            lambda pair: self._repository(pair[0], pair[1], window),
+            name=lambda pair: pair[0],
+            noun="repositories",
+            instance=self.name,
+            limit=self.cfg.max_concurrency,
+            halts=halts,
+        )
+        found = [changes for _, changes in read]
+        deployed = [d for f in found for d in f.deployments]
+        statuses = await self._statuses(deployed)
+        out = [
+            mapping.deployment(
+                d.deployment,
+                statuses.get((d.repo, d.deployment.id)),
+                repo=d.repo,
+                service=d.service,
+                web_root=self.web_root,
+                source=self.name,
+            )
+            for d in deployed
+        ]
+        return out + [c for f in found for c in f.releases]
 
-    async def _deployments(self, repo: str, service: str, window: TimeWindow, budget: list[int]) -> list[Change]:
+    async def _repository(self, repo: str, service: str, window: TimeWindow) -> RepoChanges:
+        got = RepoChanges()
+        if self.cfg.deployments:
+            got.deployments = [Deployed(repo, service, d) for d in await self._deployments(repo, window)]
+        if self.cfg.releases:
+            got.releases = await self._releases(repo, service, window)
+        return got
+
+    async def _deployments(self, repo: str, window: TimeWindow) -> list[Deployment]:
         found: list[Deployment] = []
         for env in self.cfg.environments or (None,):
             params: dict[str, Any] = {"per_page": self.cfg.page_size}
             if env is not None:
                 params["environment"] = env
-            raw = await self.client.pages(f"/repos/{repo}/deployments", params, more=self._newer(window, "created_at"))
-            found.extend(self._parse(raw, Deployment, repo))
-        out: list[Change] = []
-        for dep in found:
-            if not window.contains(dep.created_at):
-                continue
-            status = await self._latest_status(repo, dep.id, budget)
-            out.append(
-                mapping.deployment(
-                    dep,
-                    status,
-                    repo=repo,
-                    service=service,
-                    web_root=self.web_root,
-                    source=self.name,
-                )
+            raw = await self.client.pages(
+                f"/repos/{repo}/deployments", params, more=self._newer(window, "created_at"), trim=TRIM_DEPLOYMENT
             )
-        return out
+            found.extend(d for d in self._parse(raw, Deployment, repo) if window.contains(d.created_at))
+        return found
 
-    async def _latest_status(self, repo: str, deployment_id: int, budget: list[int]) -> DeploymentStatus | None:
-        # Statuses cost one call per deployment; only those inside the window, within a budget.
-        if not self.cfg.deployment_status or budget[0] <= 0:
-            return None
-        budget[0] -= 1
-        raw = await self.client.get_json(f"/repos/{repo}/deployments/{deployment_id}/statuses", {"per_page": 1})
-        statuses = self._parse(raw if isinstance(raw, list) else [], DeploymentStatus, repo)
+    async def _statuses(self, deployed: list[Deployed]) -> dict[tuple[str, int], DeploymentStatus]:
+        """Latest status of the newest deployments, one call each, within the look-up budget."""
+        if not self.cfg.deployment_status or not deployed:
+            return {}
+        newest = sorted(deployed, key=lambda d: d.deployment.created_at, reverse=True)
+        read = await read_each(
+            newest[: self.cfg.max_status_lookups],
+            self._latest_status,
+            name=lambda d: f"{d.repo} deployment {d.deployment.id}",
+            noun="deployment statuses",
+            instance=self.name,
+            limit=self.cfg.max_concurrency,
+            halts=halts,
+            lost=False,  # the deployment is still reported, only without its state
+            partly="deployment statuses not read",
+        )
+        return {(d.repo, d.deployment.id): status for d, status in read if status is not None}
+
+    async def _latest_status(self, d: Deployed) -> DeploymentStatus | None:
+        path = f"/repos/{d.repo}/deployments/{d.deployment.id}/statuses"
+        page = await self.client.page(path, {"per_page": 1}, trim=TRIM_STATUS)
+        statuses = self._parse(page.body if isinstance(page.body, list) else [], DeploymentStatus, d.repo)
         return statuses[0] if statuses else None  # GitHub lists the newest status first
 
     async def _releases(self, repo: str, service: str, window: TimeWindow) -> list[Change]:
@@ -93,6 +152,7 @@ class GitHubConnector(ChangeSource):
             f"/repos/{repo}/releases",
             {"per_page": self.cfg.page_size},
             more=self._newer(window, "created_at", "published_at"),
+            trim=TRIM_RELEASE,
         )
         out: list[Change] = []
         for rel in self._parse(raw, Release, repo):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -62,3 +64,20 @@ class RateResources(Wire):
 
 class RateLimitOverview(Wire):
     resources: RateResources
+
+
+def trimmer(model: type[Wire]) -> Callable[[Any], Any]:
+    """Keeps only the fields ``model`` reads of a raw item (users: their login), so an answer
+    kept for conditional requests costs a few hundred bytes per item, not kilobytes."""
+    keep = frozenset(model.model_fields)
+
+    def trim(item: Any) -> Any:
+        if not isinstance(item, dict):
+            return item
+        out = {k: v for k, v in item.items() if k in keep}
+        for k, v in out.items():
+            if isinstance(v, dict) and "login" in v:
+                out[k] = {"login": v["login"]}
+        return out
+
+    return trim

@@ -1,53 +1,33 @@
 """PagerDuty REST API v2 transport: classic offset paging over the shared JsonClient.
 
 Every list endpoint answers `{<key>: [...], "limit", "offset", "more", "total"}`; we follow
-`more` to the end, bounded by `max_pages`. Retries, size caps and error mapping live in
-`opscontext.http.JsonClient`.
+`more` to the end, bounded by `max_pages` and by PagerDuty's own ceiling (`offset + limit` may
+not pass 10,000: the API answers 400 beyond it). A list cut by either is reported with the answer
+(it is partial). Retries, size caps and error mapping live in `opscontext.http.JsonClient`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from opscontext.errors import SourceDataError
 from opscontext.http import JsonClient
-from opscontext_connectors.pagerduty.config import MAX_LIMIT, PagerDutyConfig
+from opscontext.problems import report_cut
+from opscontext_connectors.pagerduty.config import MAX_LIMIT, MAX_POSITION, PagerDutyConfig
 
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 Params = dict[str, Any]
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 def pd_time(at: datetime) -> str:
     """PagerDuty rejects non-UTC datetimes on several endpoints, so always send `...Z`."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-async def bounded_map(fn: Callable[[T], Awaitable[R]], items: Iterable[T], limit: int) -> list[R]:
-    """`fn` over `items`, at most `limit` at a time; the first failure is raised after all settle.
-
-    Letting every call settle (instead of failing fast) means no task outlives this call.
-    """
-    gate = asyncio.Semaphore(limit)
-
-    async def one(item: T) -> R:
-        async with gate:
-            return await fn(item)
-
-    results = await asyncio.gather(*(one(i) for i in items), return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return [r for r in results if not isinstance(r, BaseException)]
 
 
 class PagerDutyClient:
@@ -64,6 +44,9 @@ class PagerDutyClient:
         records: list[Record] = []
         offset = 0
         for _ in range(self.max_pages):
+            if offset + self.limit > MAX_POSITION:
+                report_cut(path, f"PagerDuty lists at most {MAX_POSITION:,} records; narrow the query")
+                return records
             query = {**(params or {}), "limit": self.limit, "offset": offset}
             body = await self.json.get_json(path, query)
             batch = self.records(body, key, path)
@@ -71,12 +54,8 @@ class PagerDutyClient:
             if not (isinstance(body, dict) and body.get("more") is True) or not batch:
                 return records
             offset += len(batch)
-        log.warning(
-            "%s: %s still had more pages after max_pages=%d; answer is partial",
-            self.instance,
-            path,
-            self.max_pages,
-        )
+        log.warning("%s: %s still had more pages after max_pages=%d", self.instance, path, self.max_pages)
+        report_cut(path, f"more than max_pages={self.max_pages} pages; raise max_pages")
         return records
 
     async def get_list(self, path: str, key: str, params: Params | None = None) -> list[Record]:
@@ -87,7 +66,7 @@ class PagerDutyClient:
     def records(self, body: Any, key: str, path: str) -> list[Record]:
         if not isinstance(body, dict) or not isinstance(body.get(key), list):
             raise SourceDataError(
-                f"{path} answered without a `{key}` list; is the url a PagerDuty REST API?",
+                f"{self.json.url_of(path)} answered without a `{key}` list; is the url a PagerDuty REST API?",
                 instance=self.instance,
             )
         return [item for item in body[key] if isinstance(item, dict)]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import Field, HttpUrl, SecretStr
+from pydantic import AliasChoices, Field, HttpUrl, SecretStr
 
 from opscontext.config import HttpConnectorConfig
 
-# PagerDuty's classic pagination refuses `limit` above 100.
+# PagerDuty's classic pagination refuses `limit` above 100, and `offset + limit` above 10,000:
+# past that position a list cannot be read at all, only narrowed by filters.
 MAX_LIMIT = 100
+MAX_POSITION = 10_000
 
 
 class PagerDutyConfig(HttpConnectorConfig):
@@ -28,8 +30,14 @@ class PagerDutyConfig(HttpConnectorConfig):
         description="Also fetch incidents created this long before a window, to catch ones "
         "that started earlier and resolved inside it.",
     )
-    concurrency: int = Field(
-        default=4, ge=1, le=16, description="Parallel per-service or per-incident calls."
+    max_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=16,
+        # `concurrency` was this field's name before; configurations that use it keep working.
+        validation_alias=AliasChoices("max_concurrency", "concurrency"),
+        description="Per-service or per-incident calls in flight at once (the REST API allows "
+        "960 requests a minute per key).",
     )
 
     def auth_headers(self) -> dict[str, str]:

@@ -1,4 +1,10 @@
-"""PagerDuty: catalog, declared topology, on-call, escalation, incidents and change events."""
+"""PagerDuty: catalog, declared topology, on-call, escalation, incidents and change events.
+
+Two reads go out once per item, ``max_concurrency`` at a time: the dependencies of each service
+(topology) and, with ``expand_incident_alerts``, the alerts inside each incident. One item that
+cannot be read costs only that item: its dependencies are missing, or its incident is shown as
+one alert, and the answer is reported degraded naming it.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,8 @@ from opscontext.capabilities import (
     ServiceCatalog,
     TopologySource,
 )
-from opscontext.errors import SourceDataError, SourceNotFoundError
+from opscontext.errors import SourceDataError, SourceError, SourceNotFoundError
+from opscontext.items import read_each
 from opscontext.models import (
     Alert,
     CatalogSnapshot,
@@ -27,7 +34,7 @@ from opscontext.models import (
 )
 from opscontext.registry import ConnectorContext
 from opscontext.wire import parse_each
-from opscontext_connectors.pagerduty.client import PagerDutyClient, Record, bounded_map, pd_time
+from opscontext_connectors.pagerduty.client import PagerDutyClient, Record, pd_time
 from opscontext_connectors.pagerduty.config import PagerDutyConfig
 from opscontext_connectors.pagerduty.events import alert_in_incident, incident_alert, to_change
 from opscontext_connectors.pagerduty.mapping import to_catalog, to_edges, to_policy, to_shift
@@ -48,6 +55,12 @@ log = logging.getLogger(__name__)
 OPEN_STATUSES = ["triggered", "acknowledged"]
 
 
+def halts(error: SourceError) -> bool:
+    """Errors after which every further request would fail too: a rejected key, or a rate limit
+    still refusing after the retries (asking on would only prolong it)."""
+    return error.status in (401, 429)
+
+
 class PagerDutyConnector(
     ServiceCatalog, TopologySource, OnCallSource, EscalationSource, AlertSource, ChangeSource
 ):
@@ -66,7 +79,8 @@ class PagerDutyConnector(
         abilities = body.get("abilities") if isinstance(body, dict) else None
         if not isinstance(abilities, list):
             raise SourceDataError(
-                "/abilities answered without an `abilities` list", instance=self.name
+                f"{self.client.json.url_of('/abilities')} answered without an `abilities` list",
+                instance=self.name,
             )
         return f"authenticated; account has {len(abilities)} abilities"
 
@@ -100,7 +114,16 @@ class PagerDutyConnector(
                 )
                 return []
 
-        pages = await bounded_map(dependencies, services, self.config.concurrency)
+        read = await read_each(
+            services,
+            dependencies,
+            name=lambda service: f"{service.name} ({service.id})",
+            noun="service dependency lists",
+            instance=self.name,
+            limit=self.config.max_concurrency,
+            halts=halts,
+        )
+        pages = (records for _, records in read)
         relationships = parse_each(Relationship, chain.from_iterable(pages), instance=self.name)
         return to_edges(relationships, {s.id: s.name for s in services}, self.name)
 
@@ -145,8 +168,23 @@ class PagerDutyConnector(
         incidents = await self._incidents(window)
         if not self.config.expand_incident_alerts:
             return [incident_alert(i, self.name) for i in incidents]
-        grouped = await bounded_map(self._incident_alerts, incidents, self.config.concurrency)
-        return list(chain.from_iterable(grouped))
+        read = await read_each(
+            incidents,
+            self._incident_alerts,
+            name=lambda incident: f"incident {incident.id}",
+            noun="incidents",
+            instance=self.name,
+            limit=self.config.max_concurrency,
+            halts=halts,
+            lost=False,  # the incident itself is still shown, as one alert
+            partly="alerts inside incidents not read (each is shown as one alert)",
+        )
+        expanded = {incident.id: alerts for incident, alerts in read}
+        return [
+            alert
+            for incident in incidents
+            for alert in expanded.get(incident.id) or [incident_alert(incident, self.name)]
+        ]
 
     async def _incident_alerts(self, incident: PDIncident) -> list[Alert]:
         path = f"/incidents/{quote(incident.id, safe='')}/alerts"

@@ -40,17 +40,17 @@ class Prometheus(AlertSource, TopologySource, HealthSource, SliSource):
         try:
             envelope = Envelope.model_validate(await self.client.get_json(path, params))
         except ValidationError:
-            raise self._fail(f"{path} did not answer in Prometheus' API format") from None
+            raise self._fail(f"{self.client.url_of(path)} did not answer in Prometheus' API format") from None
         if envelope.status != "success":
             kind = envelope.error_type or "error"
-            raise self._fail(f"Prometheus {path} failed: {kind}: {envelope.error or 'no detail'}")
+            raise self._fail(f"Prometheus {self.client.url_of(path)} failed: {kind}: {envelope.error or 'no detail'}")
         return envelope.data
 
     async def alerts(self, window: TimeWindow) -> list[Alert]:
         try:
             data = AlertsData.model_validate(await self._data("/api/v1/alerts"))
         except ValidationError:
-            raise self._fail("/api/v1/alerts answered without data.alerts") from None
+            raise self._fail(f"{self.client.url_of('/api/v1/alerts')} answered without data.alerts") from None
         wanted = {"firing", "pending"} if self.config.include_pending else {"firing"}
         alerts = [
             to_alert(a, source=self.ctx.name, config=self.config)
@@ -65,7 +65,7 @@ class Prometheus(AlertSource, TopologySource, HealthSource, SliSource):
         try:
             data = QueryData.model_validate(await self._data("/api/v1/query", params))
         except ValidationError:
-            raise self._fail("/api/v1/query answered without data.result") from None
+            raise self._fail(f"{self.client.url_of('/api/v1/query')} answered without data.result") from None
         if data.result_type != "vector":
             raise self._fail(f"{what} query must return an instant vector, got {data.result_type}")
         return data.result
@@ -115,5 +115,5 @@ class Prometheus(AlertSource, TopologySource, HealthSource, SliSource):
         try:
             info = BuildInfo.model_validate(await self._data("/api/v1/status/buildinfo"))
         except ValidationError:
-            raise self._fail("/api/v1/status/buildinfo answered without build data") from None
+            raise self._fail(f"{self.client.url_of('/api/v1/status/buildinfo')} answered without build data") from None
         return f"Prometheus {info.version} (revision {info.revision or 'unknown'})"

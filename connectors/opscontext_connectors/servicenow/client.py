@@ -2,7 +2,10 @@
 
 Every list is read page by page with ``sysparm_limit``/``sysparm_offset`` until the instance
 says there is no more: the ``Link`` header's ``rel="next"`` when the instance sends one (it does
-by default), else a short page. Paging stops at ``max_pages`` with a warning.
+by default), else a short page. Paging stops at ``max_pages``, and the answer says it was cut.
+
+Look-ups by id go out in chunks of ``ID_CHUNK`` ids, ``max_concurrency`` chunks at a time; a
+chunk that cannot be read costs only its records, named in the answer's degraded status.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import ValidationError
 
-from opscontext.config import HttpConnectorConfig
-from opscontext.errors import SourceDataError
+from opscontext.errors import SourceDataError, SourceError
 from opscontext.http import JsonClient, redact_url
+from opscontext.items import read_each
+from opscontext.problems import report_cut
+from opscontext_connectors.servicenow.config import ServiceNowConfig
 from opscontext_connectors.servicenow.wire import DATE_FORMAT, OnCallEntry, Record, fields_of
 
 log = logging.getLogger(__name__)
@@ -26,14 +31,26 @@ R = TypeVar("R", bound=Record)
 ID_CHUNK = 100  # sys_ids per `sys_idIN` query: keeps URLs far below common 8 KB limits
 
 
+def _span(start: int, total: int) -> str:
+    """Which ids one chunk holds, as a person counts them: '101-200 of 250'."""
+    return f"{start + 1}-{min(start + ID_CHUNK, total)} of {total}"
+
+
+def halts(error: SourceError) -> bool:
+    """Errors after which every further request would fail too: rejected credentials, or a rate limit
+    still refusing after the retries (asking on would only prolong it)."""
+    return error.status in (401, 429)
+
+
 class ServiceNowClient:
     """Table API reads with sysparm offset paging (Link header when given) and the whoisoncall API."""
 
-    def __init__(self, http: httpx.AsyncClient, config: HttpConnectorConfig, *, instance: str):
+    def __init__(self, http: httpx.AsyncClient, config: ServiceNowConfig, *, instance: str):
         self.json = JsonClient.configured(http, config, instance=instance)
         self.instance = instance
         self.page_size = config.page_size
         self.max_pages = config.max_pages
+        self.max_concurrency = config.max_concurrency
 
     async def records(self, table: str, model: type[R], query: str = "") -> list[R]:
         """Every record of ``table`` matching the encoded ``query``, parsed as ``model``."""
@@ -58,33 +75,51 @@ class ServiceNowClient:
         log.warning(
             "%s: %s has more than %d pages; stopped paging", self.instance, table, self.max_pages
         )
+        report_cut(table, f"more than max_pages={self.max_pages} pages; raise max_pages or narrow the query")
         return out
 
     async def records_by_id(
-        self, table: str, model: type[R], ids: Iterable[str], field: str = "sys_id"
+        self, table: str, model: type[R], ids: Iterable[str], field: str = "sys_id", *, required: bool = True
     ) -> list[R]:
-        """Records whose ``field`` is one of ``ids``, asked for in chunks."""
+        """Records whose ``field`` is one of ``ids``, asked for in chunks. Not ``required``: an
+        answer that only gains detail from them is served, degraded, without them."""
         wanted = sorted({i for i in ids if i})
-        out: list[R] = []
-        for start in range(0, len(wanted), ID_CHUNK):
-            chunk = ",".join(wanted[start : start + ID_CHUNK])
-            out.extend(await self.records(table, model, f"{field}IN{chunk}"))
-        return out
+        starts = range(0, len(wanted), ID_CHUNK)
+        read = await read_each(
+            list(starts),
+            lambda start: self.records(table, model, f"{field}IN{','.join(wanted[start : start + ID_CHUNK])}"),
+            name=lambda start: f"{table} by {field}, ids {_span(start, len(wanted))}",
+            noun=f"{table} look-ups",
+            instance=self.instance,
+            limit=self.max_concurrency,
+            halts=halts,
+            required=required,
+        )
+        return [record for _, records in read for record in records]
 
     async def who_is_on_call(self, group_ids: Sequence[str], at: datetime) -> list[OnCallEntry]:
         """``GET /api/now/on_call_rota/whoisoncall`` for the groups at a UTC instant."""
+        starts = range(0, len(group_ids), ID_CHUNK)
+        read = await read_each(
+            list(starts),
+            lambda start: self._on_call(list(group_ids[start : start + ID_CHUNK]), at),
+            name=lambda start: f"whoisoncall, groups {_span(start, len(group_ids))}",
+            noun="on-call look-ups",
+            instance=self.instance,
+            limit=self.max_concurrency,
+            halts=halts,
+        )
+        return [entry for _, entries in read for entry in entries]
+
+    async def _on_call(self, group_ids: list[str], at: datetime) -> list[OnCallEntry]:
+        params = {"group_ids": ",".join(group_ids), "date_time": at.strftime(DATE_FORMAT)}
+        response = await self.json.get("/api/now/on_call_rota/whoisoncall", params)
         out: list[OnCallEntry] = []
-        for start in range(0, len(group_ids), ID_CHUNK):
-            params = {
-                "group_ids": ",".join(group_ids[start : start + ID_CHUNK]),
-                "date_time": at.strftime(DATE_FORMAT),
-            }
-            response = await self.json.get("/api/now/on_call_rota/whoisoncall", params)
-            for row in self._rows(response):
-                try:
-                    out.append(OnCallEntry.model_validate(row))
-                except ValidationError:
-                    log.warning("%s: skipped an unreadable on-call entry", self.instance)
+        for row in self._rows(response):
+            try:
+                out.append(OnCallEntry.model_validate(row))
+            except ValidationError:
+                log.warning("%s: skipped an unreadable on-call entry", self.instance)
         return out
 
     async def count(self, table: str) -> int | None:

@@ -47,6 +47,12 @@ class ServiceNowConfig(HttpConnectorConfig):
         default={"1": "critical", "2": "critical", "3": "warning", "4": "info", "5": "info"},
         description="Incident priority value -> alert severity.",
     )
+    max_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=16,
+        description="Look-ups by id (members, users, on-call) and service tables read at once.",
+    )
     oncall_group_ids: tuple[str, ...] = Field(
         default=(),
         description="sys_user_group sys_ids to ask who is on call for; empty = every group found.",

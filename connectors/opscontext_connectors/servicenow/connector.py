@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from opscontext.capabilities import AlertSource, ChangeSource, OnCallSource, ServiceCatalog, TopologySource
+from opscontext.items import read_each
 from opscontext.models import (
     Alert,
     CatalogSnapshot,
@@ -20,7 +21,7 @@ from opscontext.models import (
 )
 from opscontext.registry import ConnectorContext
 from opscontext_connectors.servicenow import mapping
-from opscontext_connectors.servicenow.client import ServiceNowClient
+from opscontext_connectors.servicenow.client import ServiceNowClient, halts
 from opscontext_connectors.servicenow.config import ServiceNowConfig
 from opscontext_connectors.servicenow.wire import (
     DATE_FORMAT,
@@ -62,12 +63,13 @@ class ServiceNowConnector(ServiceCatalog, TopologySource, ChangeSource, AlertSou
     async def catalog(self) -> CatalogSnapshot:
         cis = await self._service_cis()
         groups = await self.client.records("sys_user_group", GroupRecord, self.cfg.group_query)
+        # Members and people only add to the services and teams: without them it is partial.
         memberships = await self.client.records_by_id(
-            "sys_user_grmember", MemberRecord, (g.sys_id.value for g in groups), field="group"
+            "sys_user_grmember", MemberRecord, (g.sys_id.value for g in groups), field="group", required=False
         )
         owners = {ci.owned_by.value for _, ci in cis}
         users = await self.client.records_by_id(
-            "sys_user", UserRecord, {m.user.value for m in memberships} | owners
+            "sys_user", UserRecord, {m.user.value for m in memberships} | owners, required=False
         )
         return self._snapshot(cis, groups, memberships, users)
 
@@ -120,7 +122,9 @@ class ServiceNowConnector(ServiceCatalog, TopologySource, ChangeSource, AlertSou
         by_id = {g.sys_id.value: g for g in groups}
         entries = await self.client.who_is_on_call(sorted(by_id), at)
         users = await self.client.records_by_id("sys_user", UserRecord, (e.userId for e in entries))
-        rotas = await self.client.records_by_id("cmn_rota", RotaRecord, (e.rota for e in entries))
+        rotas = await self.client.records_by_id(
+            "cmn_rota", RotaRecord, (e.rota for e in entries), required=False  # only their names
+        )
         found = (
             mapping.shift(
                 e,
@@ -136,13 +140,17 @@ class ServiceNowConnector(ServiceCatalog, TopologySource, ChangeSource, AlertSou
         return list(unique.values())
 
     async def _service_cis(self) -> list[tuple[str, CiRecord]]:
-        out: list[tuple[str, CiRecord]] = []
-        for table in self.cfg.service_tables:
-            out.extend(
-                (table, ci)
-                for ci in await self.client.records(table, CiRecord, self.cfg.service_query)
-            )
-        return out
+        # One table the account may not read (an ACL on cmdb_ci_appl) costs only that table.
+        read = await read_each(
+            list(self.cfg.service_tables),
+            lambda table: self.client.records(table, CiRecord, self.cfg.service_query),
+            name=str,
+            noun="service tables",
+            instance=self.name,
+            limit=self.cfg.max_concurrency,
+            halts=halts,
+        )
+        return [(table, ci) for table, cis in read for ci in cis]
 
     def _snapshot(
         self,

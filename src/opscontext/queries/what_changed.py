@@ -7,6 +7,7 @@ from datetime import timedelta
 from opscontext.answers import ChangeEntry, WhatChangedAnswer
 from opscontext.app import App
 from opscontext.engine.graph import ServiceGraph
+from opscontext.engine.samechange import SameChange, merge_reports
 from opscontext.queries.common import empty_caveat, failure_notes, find_service, one_deadline, require_some
 from opscontext.redact import clip
 from opscontext.timeparse import parse_window
@@ -45,30 +46,20 @@ async def what_changed(
                 relation.setdefault(name, f"dependency (distance {distance})")
     got = await app.hub.changes(window)
     require_some(got.statuses, "changes", "what changed", degrade=True)
-    changes = world.resolve_changes(got.items())
+    # One deploy reported by several sources is one change (engine/samechange.py says when).
+    merged = merge_reports(world.resolve_changes(got.items()))
     if service is not None:
-        changes = [c for c in changes if c.service in relation]
-    changes.sort(key=lambda c: (c.at, c.id), reverse=True)
-    entries = [
-        ChangeEntry(
-            id=c.id,
-            service=c.service,
-            relation=relation.get(c.service or "", "elsewhere"),
-            kind=c.kind,
-            summary=clip(c.summary, 300) or "",
-            at=c.at,
-            author=c.author,
-            link=c.link,
-            version=c.version,
-            environment=c.environment,
-            source=c.source,
-        )
-        for c in changes[:limit]
-    ]
+        merged = [m for m in merged if m.change.service in relation]
+    merged.sort(key=lambda m: (m.change.at, m.change.id), reverse=True)
+    changes = [m.change for m in merged]
+    entries = [_entry(m, relation) for m in merged[:limit]]
     notes = failure_notes(world.statuses + got.statuses)
     caveat = empty_caveat(got.statuses, "changes", "changes") if not changes else None
     if caveat:  # an empty list from a broken source must never read as "nothing changed"
         notes.insert(0, caveat)
+    shared = sum(1 for m in merged if len(m.reports) > 1)
+    if shared:
+        notes.append(f"{shared} of these changes were reported by several sources; each is listed once (reported_by).")
     if len(changes) > limit:
         notes.append(f"Showing the newest {limit} of {len(changes)} changes; narrow the window or name a service.")
     return WhatChangedAnswer(
@@ -81,6 +72,24 @@ async def what_changed(
         omitted=max(0, len(changes) - limit),
         sources=world.statuses + got.statuses,
         notes=notes,
+    )
+
+
+def _entry(merged: SameChange, relation: dict[str, str]) -> ChangeEntry:
+    c = merged.change
+    return ChangeEntry(
+        id=c.id,
+        service=c.service,
+        relation=relation.get(c.service or "", "elsewhere"),
+        kind=c.kind,
+        summary=clip(c.summary, 300) or "",
+        at=c.at,
+        author=c.author,
+        link=c.link,
+        version=c.version,
+        environment=c.environment,
+        source=c.source,
+        reported_by=merged.sources,
     )
 
 
