@@ -59,6 +59,7 @@ ConfigOpt = Annotated[
 ]
 DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the built-in demo world, ignoring any config file.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the answer as JSON (the tool's structured output).")]
+CursorOpt = Annotated[str | None, typer.Option(help="The next_cursor an earlier answer printed: its next page.")]
 
 
 def _settings(config: Path | None, demo: bool = False) -> Settings:
@@ -231,6 +232,8 @@ def what_changed_cmd(
     since: Annotated[str | None, typer.Option(help="ISO time or duration ago (e.g. 6h). Default 24h.")] = None,
     until: Annotated[str | None, typer.Option(help="ISO time or duration ago. Default now.")] = None,
     no_dependencies: Annotated[bool, typer.Option("--no-dependencies", help="Only the service itself.")] = False,
+    limit: Annotated[int | None, typer.Option(min=1, max=500, help="Changes to list (default: what fits).")] = None,
+    cursor: CursorOpt = None,
     config: ConfigOpt = None,
     demo: DemoOpt = False,
     as_json: JsonOpt = False,
@@ -239,7 +242,7 @@ def what_changed_cmd(
     from opscontext.queries.what_changed import what_changed
     from opscontext.render import render_what_changed
 
-    call = lambda a: what_changed(a, service, since, until, not no_dependencies)  # noqa: E731
+    call = lambda a: what_changed(a, service, since, until, not no_dependencies, limit=limit, cursor=cursor)  # noqa: E731
     _answer(config, demo, as_json, call, render_what_changed)
 
 
@@ -249,7 +252,7 @@ def blast_radius_cmd(
     max_depth: Annotated[int | None, typer.Option(help="Hops to follow (1-20).")] = None,
     only_user_facing: Annotated[bool, typer.Option(help="Only user-facing services.")] = False,
     tier: Annotated[str | None, typer.Option(help="Only this tier, e.g. tier-1.")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, max=200, help="Services listed per list (default 50).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, max=200, help="Services per list (default: what fits).")] = None,
     diagram_file: Annotated[
         Path | None,
         typer.Option(help="Write the Mermaid diagram to this file instead of printing it.", dir_okay=False),
@@ -285,6 +288,7 @@ def get_runbook_cmd(
     service: Annotated[str | None, typer.Option(help="Service name.")] = None,
     alert: Annotated[str | None, typer.Option(help="Alert name.")] = None,
     query: Annotated[str | None, typer.Option(help="Free words.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, max=20, help="Runbooks to list (default: up to 5).")] = None,
     config: ConfigOpt = None,
     demo: DemoOpt = False,
     as_json: JsonOpt = False,
@@ -293,7 +297,7 @@ def get_runbook_cmd(
     from opscontext.queries.get_runbook import get_runbook
     from opscontext.render import render_runbooks
 
-    _answer(config, demo, as_json, lambda a: get_runbook(a, service, alert, query), render_runbooks)
+    _answer(config, demo, as_json, lambda a: get_runbook(a, service, alert, query, limit=limit), render_runbooks)
 
 
 @app.command("correlate-alerts")
@@ -301,6 +305,8 @@ def correlate_cmd(
     since: Annotated[str | None, typer.Option(help="ISO time or duration ago. Default 2h.")] = None,
     until: Annotated[str | None, typer.Option(help="ISO time or duration ago. Default now.")] = None,
     service: Annotated[str | None, typer.Option(help="Only groups involving this service.")] = None,
+    group_id: Annotated[str | None, typer.Option(help="One group's members, page by page.")] = None,
+    cursor: CursorOpt = None,
     config: ConfigOpt = None,
     demo: DemoOpt = False,
     as_json: JsonOpt = False,
@@ -309,7 +315,9 @@ def correlate_cmd(
     from opscontext.queries.correlate import correlate_alerts
     from opscontext.render import render_correlation
 
-    call = lambda a: correlate_alerts(a, since, until, service, progress=report)  # noqa: E731
+    call = lambda a: correlate_alerts(  # noqa: E731
+        a, since, until, service, progress=report, group_id=group_id, cursor=cursor
+    )
     _answer(config, demo, as_json, call, render_correlation)
 
 
