@@ -15,6 +15,7 @@ for answers that cut lists; each answer then says how much it left out and how t
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import TypeVar
@@ -55,6 +56,7 @@ def _word(piece: str) -> float:
     return table[-1] + (letters - len(table) + 1) * PER_LETTER_BEYOND
 
 
+@functools.lru_cache(maxsize=1 << 16)  # answers repeat their keys, words and punctuation runs
 def _piece(piece: str) -> float:
     if piece.isspace():
         return 1.0

@@ -42,11 +42,15 @@ def fit_groups(groups: list[AlertGroup], make: Make[A], budget: int) -> A:
         return answer_tokens(answer) <= budget
 
     n = len(groups)
-    for detail in (FULL, SUMMARY, BRIEF):
-        answer = at(detail, n)
-        if fits(answer):
-            return answer
-    longest = max((len(g.fingerprints) for g in groups), default=0)
+    # A listed fingerprint costs at least two tokens (itself and a separator): past budget / 2 of
+    # them nothing can fit, and building such answers only to reject them is the slow part at scale.
+    most = budget // 2
+    if sum(len(g.fingerprints) for g in groups) <= most:
+        for detail in (FULL, SUMMARY, BRIEF):
+            answer = at(detail, n)
+            if fits(answer):
+                return answer
+    longest = min(max((len(g.fingerprints) for g in groups), default=0), most)
     for detail in (SUMMARY, BRIEF):
         if fits(at(detail.capped(0), n)):
             return largest_fitting(lambda cap, d=detail: at(d.capped(cap), n), longest, budget)[0]  # type: ignore[misc]
