@@ -23,6 +23,7 @@ from typing import TypeVar
 from pydantic import BaseModel, Field
 
 DEFAULT_TOKENS = 2_000
+UNBOUNDED = 10**9  # the budget of a caller that wants whole answers (a query called from Python)
 
 # o200k's pre-tokenizer, restated with the standard library's ``re`` (no \p{..} classes):
 # a word with at most one leading non-letter (its case changes split it), a run of up to three

@@ -69,6 +69,11 @@ def _settings(config: Path | None, demo: bool = False) -> Settings:
         _fail("Configuration error", exc, 2)
 
 
+def _budget(app: App) -> int:
+    """The answers a terminal shows are the answers a model gets: the same token budget."""
+    return app.settings.limits.answer_tokens
+
+
 def _fail(what: str, exc: BaseException | str, code: int) -> NoReturn:
     # User text and paths can contain [brackets]: print them as text, never as markup.
     err.print(f"[red]{what}:[/red] {safe(exc)}")
@@ -223,7 +228,7 @@ def who_owns_cmd(service: str, config: ConfigOpt = None, demo: DemoOpt = False, 
     from opscontext.queries.who_owns import who_owns
     from opscontext.render import render_who_owns
 
-    _answer(config, demo, as_json, lambda a: who_owns(a, service), render_who_owns)
+    _answer(config, demo, as_json, lambda a: who_owns(a, service, budget=_budget(a)), render_who_owns)
 
 
 @app.command("what-changed")
@@ -242,7 +247,9 @@ def what_changed_cmd(
     from opscontext.queries.what_changed import what_changed
     from opscontext.render import render_what_changed
 
-    call = lambda a: what_changed(a, service, since, until, not no_dependencies, limit=limit, cursor=cursor)  # noqa: E731
+    call = lambda a: what_changed(  # noqa: E731
+        a, service, since, until, not no_dependencies, limit=limit, cursor=cursor, budget=_budget(a)
+    )
     _answer(config, demo, as_json, call, render_what_changed)
 
 
@@ -271,7 +278,7 @@ def blast_radius_cmd(
         render_blast(answer, console, str(diagram_file) if diagram_file else None)
 
     call = lambda a: blast(  # noqa: E731
-        a, service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier, limit=limit
+        a, service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier, limit=limit, budget=_budget(a)
     )
     _answer(config, demo, as_json, call, render)
 
@@ -297,7 +304,8 @@ def get_runbook_cmd(
     from opscontext.queries.get_runbook import get_runbook
     from opscontext.render import render_runbooks
 
-    _answer(config, demo, as_json, lambda a: get_runbook(a, service, alert, query, limit=limit), render_runbooks)
+    call = lambda a: get_runbook(a, service, alert, query, limit=limit, budget=_budget(a))  # noqa: E731
+    _answer(config, demo, as_json, call, render_runbooks)
 
 
 @app.command("correlate-alerts")
@@ -316,7 +324,7 @@ def correlate_cmd(
     from opscontext.render import render_correlation
 
     call = lambda a: correlate_alerts(  # noqa: E731
-        a, since, until, service, progress=report, group_id=group_id, cursor=cursor
+        a, since, until, service, progress=report, group_id=group_id, cursor=cursor, budget=_budget(a)
     )
     _answer(config, demo, as_json, call, render_correlation)
 

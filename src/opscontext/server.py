@@ -182,7 +182,8 @@ def _register(server: MCPServer[App]) -> None:
     async def who_owns_tool(service: ServiceArg, ctx: Context) -> WhoOwnsAnswer:
         """Owning team and contacts, who is on call now, and the escalation steps with when each
         engages if the service is alerting."""
-        return await who_owns(_app(ctx), service)
+        app = _app(ctx)
+        return await who_owns(app, service, budget=app.settings.limits.answer_tokens)
 
     @_tool(server, "what_changed", "What changed recently")
     async def what_changed_tool(
@@ -198,7 +199,9 @@ def _register(server: MCPServer[App]) -> None:
     ) -> WhatChangedAnswer:
         """Deploys, rollbacks, config and infrastructure changes, newest first (default: last 24 h):
         find the change just before an incident began."""
-        return await what_changed(_app(ctx), service, since, until, include_dependencies, limit=limit, cursor=cursor)
+        app = _app(ctx)
+        return await what_changed(app, service, since, until, include_dependencies, limit=limit, cursor=cursor,
+                                  budget=app.settings.limits.answer_tokens)
 
     @_tool(server, "blast_radius", "Blast radius of a service")
     async def blast_radius_tool(
@@ -212,8 +215,9 @@ def _register(server: MCPServer[App]) -> None:
         """If this service fails, what breaks: dependents (transitive, nearest and most critical
         first, with path), user-facing and tier-1 services reached, its own dependencies, a Mermaid
         diagram, and live health when a health source is set."""
-        return await blast(_app(ctx), service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier,
-                           limit=limit)
+        app = _app(ctx)
+        return await blast(app, service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier,
+                           limit=limit, budget=app.settings.limits.answer_tokens)
 
     @_tool(server, "get_runbook", "Find the runbook")
     async def get_runbook_tool(
@@ -227,7 +231,8 @@ def _register(server: MCPServer[App]) -> None:
     ) -> RunbookAnswer:
         """Runbooks ranked for a service, alert and/or words, with the section that applies and an
         excerpt. Give at least one of service, alert, query."""
-        return await get_runbook(_app(ctx), service, alert, query, limit=limit)
+        app = _app(ctx)
+        return await get_runbook(app, service, alert, query, limit=limit, budget=app.settings.limits.answer_tokens)
 
     @_tool(server, "correlate_alerts", "Correlate alerts into incidents")
     async def correlate_alerts_tool(
@@ -248,8 +253,9 @@ def _register(server: MCPServer[App]) -> None:
         async def progress(done: float, total: float, message: str) -> None:
             await ctx.report_progress(done, total, message=message)
 
-        return await correlate_alerts(_app(ctx), since, until, service, progress=progress, group_id=group_id,
-                                      cursor=cursor)
+        app = _app(ctx)
+        return await correlate_alerts(app, since, until, service, progress=progress, group_id=group_id,
+                                      cursor=cursor, budget=app.settings.limits.answer_tokens)
 
     @_tool(server, "service_health", "What users feel: SLOs and burn rates")
     async def service_health_tool(

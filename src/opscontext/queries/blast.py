@@ -10,7 +10,7 @@ from pydantic import Field
 
 from opscontext.answers import Answer, quoted
 from opscontext.app import App
-from opscontext.budget import largest_fitting
+from opscontext.budget import UNBOUNDED, largest_fitting
 from opscontext.engine.blast import BlastRadius, blast_radius
 from opscontext.errors import InputError, preview
 from opscontext.models import ServiceHealth, SourceStatus
@@ -92,14 +92,17 @@ async def blast(
     only_user_facing: bool = False,
     tier: str | None = None,
     limit: int | None = None,
+    budget: int | None = None,
 ) -> BlastRadiusAnswer:
+    """The blast radius of ``service``; ``budget``: the answer's token budget (front ends pass
+    ``limits.answer_tokens``; None lists up to ``limits.max_items`` whatever the size)."""
     if max_depth is not None and not 1 <= max_depth <= MAX_DEPTH:
         raise InputError(f"`max_depth` must be between 1 and {MAX_DEPTH} (hops); omit it for no limit.")
     world = await app.worlds.build()
     require_some(world.statuses, "catalog", "the blast radius")
     svc = find_service(world, service)
     tier = _known_tier(tier, world)
-    budget = app.settings.limits.answer_tokens
+    budget = budget or UNBOUNDED
 
     def radius(count: int) -> BlastRadius:
         return blast_radius(world.graph, svc.name, max_depth=max_depth, edge_kinds=edge_kinds,

@@ -19,7 +19,7 @@ from pydantic import Field
 from opscontext import cursor as cursors
 from opscontext.answers import Answer, quoted
 from opscontext.app import App
-from opscontext.budget import omitted
+from opscontext.budget import UNBOUNDED, omitted
 from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
 from opscontext.errors import InputError, preview
@@ -65,7 +65,11 @@ async def correlate_alerts(
     progress: Progress = _silent,
     group_id: str | None = None,
     cursor: str | None = None,
+    budget: int | None = None,
 ) -> CorrelationAnswer:
+    """Groups of the window's alerts, largest first, from ``cursor`` on; or one page of group
+    ``group_id``'s members. ``budget``: the answer's token budget (front ends pass
+    ``limits.answer_tokens``); None gives every group of the page whole."""
     window, position = _window(app, since, until, cursor)
     group_id = _group_id(group_id, position)
     world = await app.worlds.build()
@@ -93,7 +97,7 @@ async def correlate_alerts(
         "explanation": _explanation(result, alerts.statuses),
         "since": window.since, "until": window.until, "sources": statuses, "notes": failure_notes(statuses),
     }
-    budget = app.settings.limits.answer_tokens
+    budget = budget or UNBOUNDED
     if group_id is not None:
         return _member_page(result, group_id, cursors.offset(position, "m"), window, base, budget)
     groups = sorted(_involving(result.groups, svc), key=lambda g: (-g.alert_count, -g.confidence))

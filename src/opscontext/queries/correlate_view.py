@@ -9,7 +9,7 @@ answer shows groups at one of a few levels of detail, chosen by the token budget
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from pydantic import Field
@@ -38,18 +38,25 @@ class Detail:
     """How much of each group an answer shows; ``None`` means all."""
 
     examples: int
-    evidence: int | None  # lines per candidate; the primary's lines come first
+    evidence: int | None  # lines of the primary contributor's evidence
     members: int | None  # services and impacted services listed
     flapping: int
     fingerprints: int | None = None
+    others: int | None = -1  # lines of the other candidates' evidence; -1: as many as the primary's
 
     def capped(self, fingerprints: int) -> Detail:
-        return Detail(self.examples, self.evidence, self.members, self.flapping, fingerprints)
+        return replace(self, fingerprints=fingerprints)
+
+    def lines(self, rank: int) -> int | None:
+        """Evidence lines shown for the candidate ranked ``rank`` (0: the primary contributor)."""
+        return self.evidence if rank == 0 or self.others == -1 else self.others
 
 
 FULL = Detail(examples=5, evidence=None, members=None, flapping=20)
 SUMMARY = Detail(examples=3, evidence=2, members=5, flapping=5)
 BRIEF = Detail(examples=1, evidence=1, members=3, flapping=3)
+# The bones of a group: which alerts, the ranked candidates (the summary says why the first leads).
+BARE = Detail(examples=0, evidence=0, members=2, flapping=0)
 
 
 T = TypeVar("T")
@@ -66,7 +73,7 @@ def view(group: AlertGroup, detail: Detail) -> GroupView:
     fingerprints, fp_cut = _cut(group.fingerprints, detail.fingerprints)
     services, svc_cut = _cut(group.services, detail.members)
     impacted, imp_cut = _cut(group.impacted_services, detail.members)
-    return _made(group, detail.evidence, fingerprints=fingerprints, alerts=group.alerts[: detail.examples],
+    return _made(group, detail, fingerprints=fingerprints, alerts=group.alerts[: detail.examples],
                  services=services, impacted_services=impacted,
                  fingerprints_omitted=fp_cut, services_omitted=svc_cut, impacted_services_omitted=imp_cut)
 
@@ -83,16 +90,16 @@ def page(group: AlertGroup, start: int, size: int) -> GroupView:
     shown: dict[str, list[str]] = {"fingerprints": [], "services": [], "impacted_services": []}
     for name, value in members(group)[start:start + size]:
         shown[name].append(value)
-    return _made(group, None, alerts=[], **shown,
+    return _made(group, FULL, alerts=[], **shown,
                  fingerprints_omitted=len(group.fingerprints) - len(shown["fingerprints"]),
                  services_omitted=len(group.services) - len(shown["services"]),
                  impacted_services_omitted=len(group.impacted_services) - len(shown["impacted_services"]))
 
 
-def _made(group: AlertGroup, evidence: int | None, **changes: Any) -> GroupView:
+def _made(group: AlertGroup, detail: Detail, **changes: Any) -> GroupView:
     candidates = []
-    for c in group.candidates:
-        lines, cut = _cut(c.evidence, evidence)
+    for rank, c in enumerate(group.candidates):
+        lines, cut = _cut(c.evidence, detail.lines(rank))
         candidates.append(CandidateView(service=c.service, score=c.score, alerting=c.alerting, evidence=lines,
                                         evidence_omitted=cut))
     values = group.model_dump(exclude={"candidates", "summary", *changes})

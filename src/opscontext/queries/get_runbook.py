@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from opscontext.answers import RunbookAnswer, RunbookHit
 from opscontext.app import App
-from opscontext.budget import largest_fitting
+from opscontext.budget import UNBOUNDED, largest_fitting
 from opscontext.engine.runbook_rank import rank
 from opscontext.errors import InputError, preview
 from opscontext.models import Runbook, Service
@@ -21,8 +21,10 @@ MAX_QUERY = 500
 async def get_runbook(
     app: App, service: str | None = None, alert: str | None = None, query: str | None = None,
     limit: int | None = None,
+    budget: int | None = None,
 ) -> RunbookAnswer:
-    """Runbooks best first: ``limit`` of them, or by default up to five, as many as fit the budget."""
+    """Runbooks best first: ``limit`` of them, or by default up to five, as many as fit ``budget``
+    (tokens; front ends pass ``limits.answer_tokens``, None means no budget)."""
     if not any(x and x.strip() for x in (service, alert, query)):
         raise InputError("Give at least one of `service`, `alert` (an alert name) or `query` (words to search for).")
     if query and len(query) > MAX_QUERY:
@@ -78,7 +80,7 @@ async def get_runbook(
 
     if limit is not None:
         return answer(most)
-    return largest_fitting(answer, len(hits), app.settings.limits.answer_tokens, least=min(1, len(hits)))[0]
+    return largest_fitting(answer, len(hits), budget or UNBOUNDED, least=min(1, len(hits)))[0]
 
 
 def _check_alert_known(alert: str, books: list[Runbook]) -> None:

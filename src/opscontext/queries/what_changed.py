@@ -11,7 +11,7 @@ from datetime import timedelta
 from opscontext import cursor as cursors
 from opscontext.answers import ChangeEntry, WhatChangedAnswer
 from opscontext.app import App
-from opscontext.budget import largest_fitting
+from opscontext.budget import UNBOUNDED, largest_fitting
 from opscontext.engine.graph import ServiceGraph
 from opscontext.engine.samechange import SameChange, merge_reports
 from opscontext.queries.common import empty_caveat, failure_notes, find_service, one_deadline, require_some
@@ -34,7 +34,10 @@ async def what_changed(
     include_dependencies: bool = True,
     limit: int | None = None,
     cursor: str | None = None,
+    budget: int | None = None,
 ) -> WhatChangedAnswer:
+    """Changes newest first: ``limit`` of them, or up to ``limits.max_items`` that fit ``budget``
+    (tokens; front ends pass ``limits.answer_tokens``, None means no budget)."""
     start = 0
     if cursor is not None and cursor.strip():
         window, position = cursors.decode(cursor, TOOL)
@@ -94,7 +97,7 @@ async def what_changed(
     if limit is not None:
         return page(max(1, min(limit, MAX_LIMIT)))
     most = min(app.settings.limits.max_items, max(0, len(merged) - start))
-    return largest_fitting(page, most, app.settings.limits.answer_tokens, least=min(1, most))[0]
+    return largest_fitting(page, most, budget or UNBOUNDED, least=min(1, most))[0]
 
 
 def _entry(merged: SameChange, relation: dict[str, str]) -> ChangeEntry:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from opscontext.answers import Contact, EscalationEntry, OnCallEntry, OwnerInfo, ServiceInfo, WhoOwnsAnswer
 from opscontext.app import App
-from opscontext.budget import largest_fitting
+from opscontext.budget import UNBOUNDED, largest_fitting
 from opscontext.models import Alert, AlertState, EscalationPolicy, OnCallShift, Service, Team, TimeWindow
 from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some, unhealthy
 from opscontext.timeparse import humanize
@@ -18,7 +18,9 @@ MAX_LINKS = 10
 
 
 @one_deadline
-async def who_owns(app: App, service: str) -> WhoOwnsAnswer:
+async def who_owns(app: App, service: str, budget: int | None = None) -> WhoOwnsAnswer:
+    """Owner, on-call and escalation of ``service``; its lists shrink only to fit ``budget``
+    (tokens; front ends pass ``limits.answer_tokens``, None means no budget)."""
     world = await app.worlds.build()
     require_some(world.statuses, "catalog", "ownership")
     svc = find_service(world, service)
@@ -54,7 +56,7 @@ async def who_owns(app: App, service: str) -> WhoOwnsAnswer:
 
     # Lists shrink together (contacts, links, people on call) only when the budget requires it.
     most = max(MAX_CONTACTS, MAX_LINKS, len(on_call))
-    return largest_fitting(answer, most, app.settings.limits.answer_tokens)[0]
+    return largest_fitting(answer, most, budget or UNBOUNDED)[0]
 
 
 def _info(svc: Service, most: int) -> ServiceInfo:
