@@ -41,6 +41,7 @@ DEMO_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("blast_radius", {"service": "payments-db"}),
     ("get_runbook", {"service": "payment-service"}),
     ("correlate_alerts", {}),
+    ("service_health", {}),
 ]
 EXTRA = """
 [world]

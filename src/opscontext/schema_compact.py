@@ -17,7 +17,10 @@ JSON Schema spells things out for validators; this keeps what tells a model what
 * in output schemas, ``"type": "object"`` beside ``properties``, and the type of a property that
   is a scalar (string, number, integer, boolean, perhaps null): the property's name and
   description say what it holds and the answer shows the value. Formats (date-time), enums and
-  bounds (confidence 0..1) stay; so do arrays, and their items unless those are plain scalars;
+  bounds (confidence 0..1) stay; an array keeps its items (its type, then, goes: ``items`` says
+  it), or just ``"type": "array"`` when its items are plain scalars; a nullable object loses its
+  ``anyOf`` with null (a schema without ``type`` accepts null), a map of plain values its value
+  type, a bound written ``1.0`` becomes ``1``;
 * in input schemas, ``maxLength`` (the server enforces it and says so) and the ``null`` of an
   optional argument (a caller leaves it out instead).
 
@@ -33,7 +36,7 @@ from typing import Any
 def compact(schema: Any, *, output: bool = True) -> Any:
     """A copy of ``schema`` with the redundancies above removed (``output=False``: an input
     schema, whose defaults tell the model what it gets by leaving an argument out)."""
-    return _inline_single_use(_compact(schema, output))
+    return _compact(_inline_single_use(schema), output)
 
 
 def _compact(schema: Any, output: bool) -> Any:
@@ -46,7 +49,7 @@ def _compact(schema: Any, output: bool) -> Any:
         out.pop("description", None)  # a model class's docstring, written for developers
         out.pop("required", None)
         out.pop("type", None)
-        out["properties"] = {k: _plain(v) for k, v in out["properties"].items()}
+        out["properties"] = {k: _plain(_loose(v)) for k, v in out["properties"].items()}
     elif "properties" in out and isinstance(out["properties"], dict):
         out["properties"] = {k: _argument(v) for k, v in out["properties"].items()}
     nullable = _nullable(out.get("anyOf"))
@@ -61,13 +64,33 @@ def _compact(schema: Any, output: bool) -> Any:
 _SCALARS = {"string", "integer", "number", "boolean", "null"}
 
 
+def _loose(prop: Any) -> Any:
+    """Output shapes that constrain nothing a model needs: a nullable object whose schema has no
+    ``type`` (it accepts null as it is), a map of plain values (``additionalProperties`` of a
+    scalar type), and bounds written as floats (``1.0``) where an integer says the same."""
+    if not isinstance(prop, dict):
+        return prop
+    options = prop.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        other = options[0] if options[1] == {"type": "null"} else options[1]
+        if isinstance(other, dict) and "type" not in other and "$ref" not in other:
+            prop = {**other, **{k: v for k, v in prop.items() if k != "anyOf"}}
+    extra = prop.get("additionalProperties")
+    if prop.get("type") == "object" and isinstance(extra, dict) and _plain(extra) == {}:
+        prop = {k: v for k, v in prop.items() if k not in ("type", "additionalProperties")}
+    return {k: int(v) if k in ("minimum", "maximum") and isinstance(v, float) and v.is_integer() else v
+            for k, v in prop.items()}
+
+
 def _plain(prop: Any) -> Any:
     """An output property of a scalar type loses the type: its name and description say what it
     holds, the answer shows the value, and a format (date-time), enum or bound (0..1) implies it."""
     if not isinstance(prop, dict) or "type" not in prop:
         return prop
-    if prop["type"] == "array" and _plain(prop.get("items")) == {}:
-        return {k: v for k, v in prop.items() if k != "items"}  # a list of plain values
+    if prop["type"] == "array":
+        if _plain(prop.get("items")) == {}:
+            return {k: v for k, v in prop.items() if k != "items"}  # a list of plain values
+        return {k: v for k, v in prop.items() if k != "type"} if "items" in prop else prop
     kinds = prop["type"]
     kinds = {kinds} if isinstance(kinds, str) else set(kinds)
     if not kinds <= _SCALARS or set(prop) - {"type", "description", "format", "enum", "minimum", "maximum"}:

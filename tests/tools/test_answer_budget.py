@@ -35,6 +35,8 @@ DEFAULT_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("correlate_alerts", {}),
     ("correlate_alerts", {"since": "7d"}),
     ("correlate_alerts", {"service": "checkout-service"}),
+    ("service_health", {}),
+    ("service_health", {"service": "checkout-service"}),
 ]
 
 

@@ -45,7 +45,7 @@ async def test_every_cut_count_and_cursor_in_an_answer_is_described(demo: Client
                 assert chunk.startswith('{"description": '), f"{t.name}: a {key} field without a description"
 
 
-def test_output_compaction_keeps_formats_enums_bounds_and_a_property_named_title() -> None:
+def test_output_compaction_keeps_formats_enums_bounds_descriptions_and_a_property_named_title() -> None:
     schema = {
         "title": "Thing",
         "type": "object",
@@ -56,13 +56,16 @@ def test_output_compaction_keeps_formats_enums_bounds_and_a_property_named_title
                       "description": "kept"},
             "at": {"type": "string", "format": "date-time"},
             "state": {"type": "string", "enum": ["ok", "failed"]},
-            "score": {"type": "number", "minimum": 0, "maximum": 1},
+            "score": {"type": "number", "minimum": 0.0, "maximum": 1.0},
             "names": {"type": "array", "items": {"type": "string"}},
             "parts": {"type": "array", "items": {"$ref": "#/$defs/Part"}},
+            "owner": {"anyOf": [{"$ref": "#/$defs/Owner"}, {"type": "null"}], "description": "null when none"},
+            "counts": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "by reason"},
             "n": {"type": "integer", "default": 3, "title": "N"},
         },
         "required": ["n"],
-        "$defs": {"Part": {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}},
+        "$defs": {"Part": {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]},
+                  "Owner": {"type": "object", "properties": {"team": {"type": "string"}}, "description": "Docs."}},
     }
     assert compact(schema) == {
         "properties": {
@@ -71,7 +74,9 @@ def test_output_compaction_keeps_formats_enums_bounds_and_a_property_named_title
             "state": {"enum": ["ok", "failed"]},
             "score": {"minimum": 0, "maximum": 1},
             "names": {"type": "array"},
-            "parts": {"type": "array", "items": {"properties": {"x": {}}}},
+            "parts": {"items": {"properties": {"x": {}}}},
+            "owner": {"properties": {"team": {}}, "description": "null when none"},
+            "counts": {"description": "by reason"},
             "n": {},
         },
     }

@@ -33,8 +33,7 @@ class BlastRadiusAnswer(BlastRadius, Answer):
 
     health: list[ServiceHealth] = Field(
         default_factory=list,
-        description="Live health, failing service first: error_rate 0..1, latency_p99_seconds, request_rate "
-        "req/s; null = no data.",
+        description="Live health, failing service first (request_rate: req/s); null = no data.",
     )
 
 

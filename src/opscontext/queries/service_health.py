@@ -32,7 +32,7 @@ class ServiceSlos(BaseModel):
     user_facing: bool = False
     alert: Alert = Field(description="The most severe among its SLOs.")
     slos: list[SloHealth] = Field(description="Worst first.")
-    slos_omitted: int = 0
+    slos_omitted: int = Field(default=0, description="SLOs not listed.")
 
 
 class ServiceHealthAnswer(Answer):
@@ -40,9 +40,9 @@ class ServiceHealthAnswer(Answer):
     at: datetime = Field(description="The instant the SLIs were evaluated at.")
     rule: str = Field(description="How burn rates read and when they alert.")
     services: list[ServiceSlos] = Field(
-        description="Services with SLOs: firing first, user-facing first, then least budget."
+        description="Firing first, then user-facing, then least budget."
     )
-    services_omitted: int = 0
+    services_omitted: int = Field(default=0, description="Services not listed.")
     without_slos: list[str] = Field(default_factory=list, description="Services asked about that have no SLO.")
 
 

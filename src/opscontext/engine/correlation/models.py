@@ -89,7 +89,7 @@ class AlertGroup(_Frozen):
     confidence: float = Field(ge=0.0, le=1.0, description="Calibrated chance the primary is right.")
     uncertain_because: str | None = Field(
         default=None,
-        description="Why the primary may be wrong (confidence < 0.5): check the other candidates.",
+        description="Why the primary may be wrong (confidence < 0.5).",
     )
     candidates: list[Candidate]
     fingerprints: list[str]
