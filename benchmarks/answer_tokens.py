@@ -3,6 +3,7 @@
     python benchmarks/answer_tokens.py                         # demo + 5,000 services / 10,000 alerts
     python benchmarks/answer_tokens.py --services 50000 --alerts 100000
     python benchmarks/answer_tokens.py --keep /tmp/large       # keep the large world's files
+    python benchmarks/answer_tokens.py --heldout --seeds 1      # how often held-out answers are cut
 
 Tokens are counted as :mod:`evalkit.tokens` documents (tiktoken's o200k_base over the compact
 JSON of the structured answer; ``tools/list`` over each tool's whole entry). The large world is
@@ -113,6 +114,34 @@ async def measure(toml: Path, calls: list[tuple[str, dict[str, Any]]]) -> tuple[
     return listed, rows
 
 
+async def heldout(seeds: int) -> None:
+    """How often ``correlate_alerts``' default answer cuts anything on the held-out worlds (every
+    family and cell, the real and file topologies), called as ``evalkit.product`` calls it."""
+    from evalkit.classic.export import _iso
+    from evalkit.harness import FAMILY_MODULES, make_world, tasks
+    from evalkit.product import WINDOW, export
+    from evalkit.topologies import files, real
+
+    rows = []
+    for task in tasks(sorted(FAMILY_MODULES), [*real(), *files()], range(seeds), None):
+        world = make_world(task)
+        with tempfile.TemporaryDirectory(prefix="oc-heldout-") as tmp:
+            export(world, Path(tmp))
+            async with Client(build_server(load(Path(tmp) / "opscontext.toml"), cache=MemoryCache())) as client:
+                result = await client.call_tool("correlate_alerts",
+                                                {"since": _iso(world.now - WINDOW), "until": _iso(world.now)})
+        answer = result.structured_content or {}
+        cut_fps = sum(g.get("fingerprints_omitted", 0) for g in answer["groups"])
+        rows.append((task, count_json(answer), cut_fps, answer["groups_omitted"]))
+        if cut_fps or answer["groups_omitted"]:
+            print(f"cut: {task.family}/{task.cell} on {task.topology} seed {task.seed}: {rows[-1][1]:,} tokens, "
+                  f"{cut_fps} fingerprints and {answer['groups_omitted']} groups left out")
+    tokens = sorted(r[1] for r in rows)
+    print(f"\n{len(rows)} worlds: median {tokens[len(tokens) // 2]:,} tokens, max {tokens[-1]:,}; "
+          f"fingerprints cut in {sum(1 for r in rows if r[2])}, groups left out in {sum(1 for r in rows if r[3])}, "
+          f"anything cut in {sum(1 for r in rows if r[2] or r[3])}")
+
+
 def table(title: str, rows: list[tuple[str, str, int]]) -> str:
     lines = [f"**{title}**", "", "| tool | arguments | tokens | within 2,000 |", "|---|---|---|---|"]
     lines += [f"| {tool} | {args} | {n:,} | {'yes' if n <= BUDGET else 'NO'} |" for tool, args, n in rows]
@@ -125,8 +154,13 @@ def main() -> None:
     p.add_argument("--alerts", type=int, default=10_000)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--keep", type=Path, help="write the large world here and keep it")
+    p.add_argument("--heldout", action="store_true", help="only count cut answers on the held-out worlds")
+    p.add_argument("--seeds", type=int, default=1, help="held-out seeds per cell and topology")
     args = p.parse_args()
     logging.disable(logging.INFO)  # the audit log would interleave with the table
+    if args.heldout:
+        asyncio.run(heldout(args.seeds))
+        return
     print(f"machine: {machine()}\n")
     listed, demo = asyncio.run(measure(DEMO, DEMO_CALLS))
     print(f"tools/list: {listed:,} tokens (budget 3,000)\n")

@@ -271,7 +271,8 @@ def _register(server: MCPServer[App]) -> None:
         left, burn rates per window pair (1h/5m, 6h/30m page; 1d/2h, 3d/6h ticket), alert firing."""
         app = _app(ctx)
         when = parse_time(at, now=app.now(), name="at") if at else None
-        return await service_health(app, [service] if service else None, when)
+        return await service_health(app, [service] if service else None, when,
+                                    budget=app.settings.limits.answer_tokens)
 
     _tool(server, "incident_context", "Incident briefing")(incident_context_tool)
 

@@ -99,9 +99,13 @@ async def correlate_alerts(
     }
     budget = budget or UNBOUNDED
     if group_id is not None:
-        return _member_page(result, group_id, cursors.offset(position, "m"), window, base, budget)
-    groups = sorted(_involving(result.groups, svc), key=lambda g: (-g.alert_count, -g.confidence))
-    return _groups_page(groups, result.flapping, cursors.offset(position, "o"), window, svc, base, budget)
+        shape = functools.partial(_member_page, result, group_id, cursors.offset(position, "m"), window, base, budget)
+    else:
+        groups = sorted(_involving(result.groups, svc), key=lambda g: (-g.alert_count, -g.confidence))
+        shape = functools.partial(_groups_page, groups, result.flapping, cursors.offset(position, "o"), window, svc,
+                                  base, budget)
+    # Fitting a big correlation into its budget builds and measures a few answers: off the loop too.
+    return await asyncio.to_thread(shape) if len(resolved) > THREAD_ABOVE else shape()
 
 
 def _window(app: App, since: str | None, until: str | None, cursor: str | None) -> tuple[TimeWindow, dict[str, str]]:
