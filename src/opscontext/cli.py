@@ -364,7 +364,7 @@ def service_health_cmd(
 
     async def call(a: App) -> BaseModel:
         when = parse_time(at, now=a.now(), name="at") if at else None
-        return await service_health(a, services or None, when)
+        return await service_health(a, services or None, when, budget=_budget(a))
 
     _answer(config, demo, as_json, call, render_service_health)
 

@@ -1,7 +1,8 @@
 """service_health: what users feel, per service: each SLO's SLI, error budget and burn-rate alerts.
 
 Reusable by other queries (``incident_context``): :func:`service_health` takes the app, the
-services (None: every service with an SLO) and the instant, and returns a bounded answer.
+services (None: every service with an SLO), the instant and a token budget (None: the whole answer),
+and returns an answer cut to that budget.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from opscontext.answers import Answer, quoted
 from opscontext.app import App
-from opscontext.budget import DEFAULT_TOKENS, answer_tokens, omitted
+from opscontext.budget import UNBOUNDED, answer_tokens, omitted
 from opscontext.engine.burn import RULE, Alert, SloHealth, evaluate, unevaluated, windows_for
 from opscontext.errors import InputError
 from opscontext.models import SliReading, SliRequest, Slo, SourceState, SourceStatus
@@ -45,10 +46,10 @@ class ServiceHealthAnswer(Answer):
 
 @one_deadline
 async def service_health(
-    app: App, services: Sequence[str] | None = None, at: datetime | None = None, budget: int = DEFAULT_TOKENS
+    app: App, services: Sequence[str] | None = None, at: datetime | None = None, budget: int | None = None
 ) -> ServiceHealthAnswer:
     """Each SLO of ``services`` (all services with SLOs when None or empty) evaluated at ``at``,
-    cut to ``budget`` tokens (the MCP tool passes ``limits.answer_tokens``)."""
+    cut to ``budget`` tokens (the MCP tool and the CLI pass ``limits.answer_tokens``; None: whole)."""
     now = app.now()
     at = at or now
     if at > now + timedelta(minutes=5):
@@ -67,7 +68,7 @@ async def service_health(
     groups = [_service(world, name, [healths[s.name] for s in by_service[name]]) for name in wanted]
     groups.sort(key=lambda g: (RANK[g.alert], not g.user_facing, _least_budget(g)))
     answer = ServiceHealthAnswer(at=at, rule=RULE, services=groups, without_slos=without, sources=statuses)
-    return _bounded(answer, [*failure_notes(statuses), *_notes(slos)], budget)
+    return _bounded(answer, [*failure_notes(statuses), *_notes(slos)], budget or UNBOUNDED)
 
 
 def _group(world: World, slos: list[Slo]) -> dict[str, list[Slo]]:
