@@ -43,6 +43,7 @@ DEMO_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("get_runbook", {"service": "payment-service"}),
     ("correlate_alerts", {}),
     ("service_health", {}),
+    ("incident_context", {"subject": "checkout-service"}),
 ]
 EXTRA = """
 [world]
@@ -175,6 +176,7 @@ def main() -> None:
             ("get_runbook", {"service": names["root"]}),
             ("correlate_alerts", {}),
             ("correlate_alerts", {"since": "25h"}),
+            ("incident_context", {"subject": names["root"]}),
         ]
         _, large = asyncio.run(measure(out / "opscontext.toml", calls))
     print(table(f"large world: {args.services:,} services, {args.alerts:,} alerts (seed {args.seed})", large))

@@ -54,7 +54,7 @@ class OwnerInfo(BaseModel):
     chat_channel: str | None = None
     parent: str | None = Field(default=None, description="Parent team.")
     contacts: list[Contact] = Field(default_factory=list, description="First few team members.")
-    contacts_omitted: int = omitted("Not listed.")
+    contacts_omitted: int = omitted()
 
 
 class OnCallEntry(BaseModel):
@@ -83,7 +83,7 @@ class ServiceInfo(BaseModel):
     user_facing: bool = False
     lifecycle: str | None = None
     links: list[Link] = Field(default_factory=list, description="Runbooks, dashboards, repositories.")
-    links_omitted: int = omitted("Not listed.")
+    links_omitted: int = omitted()
 
 
 class WhoOwnsAnswer(Answer):
@@ -91,7 +91,7 @@ class WhoOwnsAnswer(Answer):
     service: ServiceInfo
     owner: OwnerInfo | None = Field(description="Null when the catalog names no owner.")
     on_call: list[OnCallEntry] = Field(description="On call now for the owning team, primary first.")
-    on_call_omitted: int = omitted("Not listed.")
+    on_call_omitted: int = omitted()
     escalation_policy: str | None = None
     escalation: list[EscalationEntry] = Field(
         description="Steps, each engaging after_minutes unresolved."
@@ -127,7 +127,7 @@ class WhatChangedAnswer(Answer):
     since: datetime
     until: datetime
     services_considered: list[str] = Field(default_factory=list, description="The service, then its dependencies.")
-    services_considered_omitted: int = omitted("Not listed.")
+    services_considered_omitted: int = omitted()
     changes: list[ChangeEntry] = Field(description="Newest first.")
     total: int
     omitted: int = Field(description="Changes not listed; next_cursor pages to them.")

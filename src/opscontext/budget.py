@@ -76,10 +76,11 @@ def estimate(text: str) -> int:
     return int(sum(map(_piece, _PIECE.findall(text))) * MARGIN) + 1
 
 
-def omitted(description: str) -> int:
-    """A ``*_omitted`` count field: how many items a list left out. Absent from the answer when
-    nothing was left out (a zero costs tokens and says nothing)."""
-    result: int = Field(default=0, exclude_if=lambda v: v == 0, description=description)
+def omitted() -> int:
+    """A ``<list>_omitted`` count field beside ``<list>``: how many items the list left out. Absent
+    from the answer when nothing was left out (a zero costs tokens and says nothing), and without
+    a description: the name says it all (the README and the notes say how to get the rest)."""
+    result: int = Field(default=0, exclude_if=lambda v: v == 0)
     return result
 
 

@@ -37,6 +37,8 @@ DEFAULT_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("correlate_alerts", {"service": "checkout-service"}),
     ("service_health", {}),
     ("service_health", {"service": "checkout-service"}),
+    ("incident_context", {"subject": "checkout-service"}),
+    ("incident_context", {"subject": "orders-db"}),
 ]
 
 

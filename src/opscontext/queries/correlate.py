@@ -41,7 +41,7 @@ class CorrelationAnswer(Correlation, Answer):
     until: datetime
     service: str | None = Field(default=None, description="The service filter applied, if any.")
     groups_omitted: int = Field(default=0, description="Groups not listed; next_cursor pages to them.")
-    flapping_omitted: int = omitted("Not listed.")
+    flapping_omitted: int = omitted()
     next_cursor: str | None = Field(
         default=None, exclude_if=lambda v: v is None,
         description="Pass as cursor for the next page.",

@@ -20,7 +20,7 @@ from opscontext.redact import redact
 
 
 class CandidateView(Candidate):
-    evidence_omitted: int = omitted("Lines not shown.")
+    evidence_omitted: int = omitted()
 
 
 class GroupView(AlertGroup):
@@ -28,9 +28,9 @@ class GroupView(AlertGroup):
         description="Ranked; the first is the primary contributor.")
     fingerprints: list[str] = Field(description="The group's alerts; all of them unless fingerprints_omitted.")
     alerts: list[AlertBrief] = Field(description="A few example alerts; alert_count counts all.")
-    fingerprints_omitted: int = omitted("Not shown.")
-    services_omitted: int = omitted("Not shown.")
-    impacted_services_omitted: int = omitted("Not shown.")
+    fingerprints_omitted: int = omitted()
+    services_omitted: int = omitted()
+    impacted_services_omitted: int = omitted()
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ class ServiceSlos(BaseModel):
     user_facing: bool = False
     alert: Alert = Field(description="The most severe among its SLOs.")
     slos: list[SloHealth] = Field(description="Worst first.")
-    slos_omitted: int = omitted("SLOs not listed.")
+    slos_omitted: int = omitted()
 
 
 class ServiceHealthAnswer(Answer):
@@ -40,7 +40,7 @@ class ServiceHealthAnswer(Answer):
     services: list[ServiceSlos] = Field(
         description="Firing first, then user-facing, then least budget."
     )
-    services_omitted: int = omitted("Services not listed.")
+    services_omitted: int = omitted()
     without_slos: list[str] = Field(default_factory=list, description="Services asked about that have no SLO.")
 
 
