@@ -103,7 +103,7 @@ class WhoOwnsAnswer(Answer):
 
 
 class ChangeEntry(BaseModel):
-    id: str | None = Field(default=None, description="The source's id of the change (deploy event, change request).")
+    id: str | None = Field(default=None, description="The source's id of it (deploy event, change request).")
     service: str | None
     relation: str = Field(description="'the service itself', 'dependency (distance N)' or 'elsewhere'.")
     kind: str
@@ -116,8 +116,7 @@ class ChangeEntry(BaseModel):
     source: str
     reported_by: list[str] = Field(
         default_factory=list,
-        description="Every source that reported this same change, `source` first (one deploy seen by "
-        "several systems is listed once).",
+        description="Every source that reported it, `source` first: one change is listed once.",
     )
 
 
