@@ -16,8 +16,8 @@ pytestmark = pytest.mark.anyio
 
 # Each tool's whole tools/list entry counts: name, title, description, annotations, input and
 # output schema. Issue 9 asked for 3,000 tokens for the list; measured on main before its
-# trimming: the five tools it named 5,326, with service_health 6,449. After: 2,416 and 2,922.
-# incident_context, merged since, adds 1,279 on its own (4,201 for all seven, the default list);
+# trimming: the five tools it named 5,326, with service_health 6,449. After: 2,441 and 2,947.
+# incident_context, merged since, adds 1,279 on its own (4,226 for all seven, the default list);
 # the second guard only stops that from growing, and `serve --tools` profiles load fewer.
 MAX_TOKENS = 3_000
 MAX_ALL_TOKENS = 4_300
