@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -76,7 +76,9 @@ async def open_app(
     anchor = settings.world.time_anchor
     if anchor is not None:
         # Fixed at load: the replayed incident starts "minutes ago" and then ages normally.
-        registry = replay(registry, clock() - anchor)
+        # Whole seconds: a recording's timestamps keep their own precision instead of gaining
+        # six digits of microseconds each (tokens in every answer, and noise to a reader).
+        registry = replay(registry, timedelta(seconds=int((clock() - anchor).total_seconds())))
     cache = cache if cache is not None else make_cache(settings)
     hub = Hub(registry, settings, cache, clock=clock)
     try:

@@ -59,6 +59,7 @@ ConfigOpt = Annotated[
 ]
 DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the built-in demo world, ignoring any config file.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the answer as JSON (the tool's structured output).")]
+CursorOpt = Annotated[str | None, typer.Option(help="The next_cursor an earlier answer printed: its next page.")]
 
 
 def _settings(config: Path | None, demo: bool = False) -> Settings:
@@ -66,6 +67,11 @@ def _settings(config: Path | None, demo: bool = False) -> Settings:
         return load(config, demo=demo)
     except ConfigError as exc:
         _fail("Configuration error", exc, 2)
+
+
+def _budget(app: App) -> int:
+    """The answers a terminal shows are the answers a model gets: the same token budget."""
+    return app.settings.limits.answer_tokens
 
 
 def _fail(what: str, exc: BaseException | str, code: int) -> NoReturn:
@@ -222,7 +228,7 @@ def who_owns_cmd(service: str, config: ConfigOpt = None, demo: DemoOpt = False, 
     from opscontext.queries.who_owns import who_owns
     from opscontext.render import render_who_owns
 
-    _answer(config, demo, as_json, lambda a: who_owns(a, service), render_who_owns)
+    _answer(config, demo, as_json, lambda a: who_owns(a, service, budget=_budget(a)), render_who_owns)
 
 
 @app.command("what-changed")
@@ -231,6 +237,8 @@ def what_changed_cmd(
     since: Annotated[str | None, typer.Option(help="ISO time or duration ago (e.g. 6h). Default 24h.")] = None,
     until: Annotated[str | None, typer.Option(help="ISO time or duration ago. Default now.")] = None,
     no_dependencies: Annotated[bool, typer.Option("--no-dependencies", help="Only the service itself.")] = False,
+    limit: Annotated[int | None, typer.Option(min=1, max=500, help="Changes to list (default: what fits).")] = None,
+    cursor: CursorOpt = None,
     config: ConfigOpt = None,
     demo: DemoOpt = False,
     as_json: JsonOpt = False,
@@ -239,7 +247,9 @@ def what_changed_cmd(
     from opscontext.queries.what_changed import what_changed
     from opscontext.render import render_what_changed
 
-    call = lambda a: what_changed(a, service, since, until, not no_dependencies)  # noqa: E731
+    call = lambda a: what_changed(  # noqa: E731
+        a, service, since, until, not no_dependencies, limit=limit, cursor=cursor, budget=_budget(a)
+    )
     _answer(config, demo, as_json, call, render_what_changed)
 
 
@@ -249,7 +259,7 @@ def blast_radius_cmd(
     max_depth: Annotated[int | None, typer.Option(help="Hops to follow (1-20).")] = None,
     only_user_facing: Annotated[bool, typer.Option(help="Only user-facing services.")] = False,
     tier: Annotated[str | None, typer.Option(help="Only this tier, e.g. tier-1.")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, max=200, help="Services listed per list (default 50).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, max=200, help="Services per list (default: what fits).")] = None,
     diagram_file: Annotated[
         Path | None,
         typer.Option(help="Write the Mermaid diagram to this file instead of printing it.", dir_okay=False),
@@ -268,7 +278,7 @@ def blast_radius_cmd(
         render_blast(answer, console, str(diagram_file) if diagram_file else None)
 
     call = lambda a: blast(  # noqa: E731
-        a, service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier, limit=limit
+        a, service, max_depth=max_depth, only_user_facing=only_user_facing, tier=tier, limit=limit, budget=_budget(a)
     )
     _answer(config, demo, as_json, call, render)
 
@@ -285,6 +295,7 @@ def get_runbook_cmd(
     service: Annotated[str | None, typer.Option(help="Service name.")] = None,
     alert: Annotated[str | None, typer.Option(help="Alert name.")] = None,
     query: Annotated[str | None, typer.Option(help="Free words.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, max=20, help="Runbooks to list (default: up to 5).")] = None,
     config: ConfigOpt = None,
     demo: DemoOpt = False,
     as_json: JsonOpt = False,
@@ -293,7 +304,8 @@ def get_runbook_cmd(
     from opscontext.queries.get_runbook import get_runbook
     from opscontext.render import render_runbooks
 
-    _answer(config, demo, as_json, lambda a: get_runbook(a, service, alert, query), render_runbooks)
+    call = lambda a: get_runbook(a, service, alert, query, limit=limit, budget=_budget(a))  # noqa: E731
+    _answer(config, demo, as_json, call, render_runbooks)
 
 
 @app.command("correlate-alerts")
@@ -301,6 +313,8 @@ def correlate_cmd(
     since: Annotated[str | None, typer.Option(help="ISO time or duration ago. Default 2h.")] = None,
     until: Annotated[str | None, typer.Option(help="ISO time or duration ago. Default now.")] = None,
     service: Annotated[str | None, typer.Option(help="Only groups involving this service.")] = None,
+    group_id: Annotated[str | None, typer.Option(help="One group's members, page by page.")] = None,
+    cursor: CursorOpt = None,
     config: ConfigOpt = None,
     demo: DemoOpt = False,
     as_json: JsonOpt = False,
@@ -309,7 +323,9 @@ def correlate_cmd(
     from opscontext.queries.correlate import correlate_alerts
     from opscontext.render import render_correlation
 
-    call = lambda a: correlate_alerts(a, since, until, service, progress=report)  # noqa: E731
+    call = lambda a: correlate_alerts(  # noqa: E731
+        a, since, until, service, progress=report, group_id=group_id, cursor=cursor, budget=_budget(a)
+    )
     _answer(config, demo, as_json, call, render_correlation)
 
 
@@ -348,7 +364,7 @@ def service_health_cmd(
 
     async def call(a: App) -> BaseModel:
         when = parse_time(at, now=a.now(), name="at") if at else None
-        return await service_health(a, services or None, when)
+        return await service_health(a, services or None, when, budget=_budget(a))
 
     _answer(config, demo, as_json, call, render_service_health)
 

@@ -83,6 +83,7 @@ def render_what_changed(a: Any, console: Console) -> None:
         )
     console.print(table)
     console.print(count(a.total, "change") + (f", {a.omitted} not shown" if a.omitted else ""))
+    _next(a, console)
     _sources(a.sources, a.notes, console)
 
 
@@ -154,7 +155,13 @@ def render_correlation(a: Any, console: Console) -> None:
             console.print(f"   - {safe(c.service)} {c.score:.2f}: {safe('; '.join(c.evidence[:3]))}")
     if a.ungrouped:
         console.print("\nungrouped: " + ", ".join(f"{k}: {v}" for k, v in a.ungrouped.items()))
+    _next(a, console)
     _sources(a.sources, a.notes, console)
+
+
+def _next(a: Any, console: Console) -> None:
+    if getattr(a, "next_cursor", None):
+        console.print(f"next page: --cursor '{safe(a.next_cursor)}'")
 
 
 def render_connectors(specs: dict[str, Any], console: Console) -> None:

@@ -1,29 +1,57 @@
-"""Shorter output schemas for ``tools/list``: the same constraints in fewer tokens.
+"""Shorter schemas for ``tools/list``: what a model needs to call a tool and read its answer.
 
 Clients load every tool's schemas into the model's context before the first question, so their
-size is paid on every conversation. pydantic's JSON Schema spells things out: a ``title`` for every
-field (its name, capitalised), ``anyOf: [{X}, {"type": "null"}]`` with ``default: null`` for every
-optional field. This keeps every constraint a client validates against and every ``description``
-a model reads, and drops only what repeats the field name or the default:
+size is paid on every conversation (issue 9 budgets the whole list at 3,000 tokens). pydantic's
+JSON Schema spells things out for validators; this keeps what tells a model what a field holds
+(types, formats, enums, bounds, descriptions) and drops what only repeats or restricts:
 
 * ``title`` strings (a property *named* "title" is a schema object and stays);
-* ``default: null``;
-* ``anyOf: [{"type": T, ...}, {"type": "null"}]`` becomes ``{"type": [T, "null"], ...}``.
+* ``default: null`` everywhere; in output schemas every ``default`` (an answer always carries
+  its values), ``additionalProperties: false`` (the server never adds fields), ``required``
+  (every field is always present, except those whose description says they are left out when
+  empty) and the description of an object (a model class's docstring, written for developers;
+  what a field holds is said on the field);
+* ``anyOf: [{"type": T, ...}, {"type": "null"}]`` becomes ``{"type": [T, "null"], ...}``;
+* a ``$defs`` entry used once is written in place, so only shared definitions stay behind a
+  ``$ref``;
+* in output schemas, ``"type": "object"`` beside ``properties``, and the type of a property that
+  is a scalar (string, number, integer, boolean, perhaps null): the property's name and
+  description say what it holds and the answer shows the value. Formats (date-time), enums and
+  bounds (confidence 0..1) stay; an array keeps its items (its type, then, goes: ``items`` says
+  it), or just ``"type": "array"`` when its items are plain scalars; a nullable object loses its
+  ``anyOf`` with null (a schema without ``type`` accepts null), a map of plain values its value
+  type, a bound written ``1.0`` becomes ``1``;
+* in input schemas, ``maxLength`` (the server enforces it and says so) and the ``null`` of an
+  optional argument (a caller leaves it out instead).
+
+Results are still validated against the full pydantic models on the server.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
-def compact(schema: Any) -> Any:
-    """A copy of ``schema`` with the redundancies above removed."""
+def compact(schema: Any, *, output: bool = True) -> Any:
+    """A copy of ``schema`` with the redundancies above removed (``output=False``: an input
+    schema, whose defaults tell the model what it gets by leaving an argument out)."""
+    return _compact(_inline_single_use(schema), output)
+
+
+def _compact(schema: Any, output: bool) -> Any:
     if isinstance(schema, list):
-        return [compact(v) for v in schema]
+        return [_compact(v, output) for v in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {k: compact(v) for k, v in schema.items()
-           if not (k == "title" and isinstance(v, str)) and not (k == "default" and v is None)}
+    out = {k: _compact(v, output) for k, v in schema.items() if not _dropped(k, v, output)}
+    if output and "properties" in out:
+        out.pop("description", None)  # a model class's docstring, written for developers
+        out.pop("required", None)
+        out.pop("type", None)
+        out["properties"] = {k: _plain(_loose(v)) for k, v in out["properties"].items()}
+    elif "properties" in out and isinstance(out["properties"], dict):
+        out["properties"] = {k: _argument(v) for k, v in out["properties"].items()}
     nullable = _nullable(out.get("anyOf"))
     if nullable is not None:
         del out["anyOf"]
@@ -31,6 +59,63 @@ def compact(schema: Any) -> Any:
         merged["type"] = [nullable["type"], "null"]
         return merged
     return out
+
+
+_SCALARS = {"string", "integer", "number", "boolean", "null"}
+
+
+def _loose(prop: Any) -> Any:
+    """Output shapes that constrain nothing a model needs: a nullable object whose schema has no
+    ``type`` (it accepts null as it is), a map of plain values (``additionalProperties`` of a
+    scalar type), and bounds written as floats (``1.0``) where an integer says the same."""
+    if not isinstance(prop, dict):
+        return prop
+    options = prop.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        other = options[0] if options[1] == {"type": "null"} else options[1]
+        if isinstance(other, dict) and "type" not in other and "$ref" not in other:
+            prop = {**other, **{k: v for k, v in prop.items() if k != "anyOf"}}
+    extra = prop.get("additionalProperties")
+    if prop.get("type") == "object" and isinstance(extra, dict) and _plain(extra) == {}:
+        prop = {k: v for k, v in prop.items() if k not in ("type", "additionalProperties")}
+    return {k: int(v) if k in ("minimum", "maximum") and isinstance(v, float) and v.is_integer() else v
+            for k, v in prop.items()}
+
+
+def _plain(prop: Any) -> Any:
+    """An output property of a scalar type loses the type: its name and description say what it
+    holds, the answer shows the value, and a format (date-time), enum or bound (0..1) implies it."""
+    if not isinstance(prop, dict) or "type" not in prop:
+        return prop
+    if prop["type"] == "array":
+        if _plain(prop.get("items")) == {}:
+            return {k: v for k, v in prop.items() if k != "items"}  # a list of plain values
+        return {k: v for k, v in prop.items() if k != "type"} if "items" in prop else prop
+    kinds = prop["type"]
+    kinds = {kinds} if isinstance(kinds, str) else set(kinds)
+    if not kinds <= _SCALARS or set(prop) - {"type", "description", "format", "enum", "minimum", "maximum"}:
+        return prop
+    return {k: v for k, v in prop.items() if k != "type"}
+
+
+def _argument(prop: Any) -> Any:
+    """An input property without ``maxLength`` (the server still enforces it) and an optional
+    argument's ``null`` (leaving it out is how a caller says none)."""
+    if not isinstance(prop, dict):
+        return prop
+    out = {k: v for k, v in prop.items() if k != "maxLength"}
+    kinds = out.get("type")
+    if isinstance(kinds, list) and "null" in kinds and len(kinds) == 2:
+        out["type"] = next(k for k in kinds if k != "null")
+    return out
+
+
+def _dropped(key: str, value: Any, output: bool) -> bool:
+    if key == "title" and isinstance(value, str):
+        return True
+    if key == "default":
+        return output or value is None
+    return output and key == "additionalProperties" and value is False
 
 
 def _nullable(options: Any) -> dict[str, Any] | None:
@@ -41,3 +126,28 @@ def _nullable(options: Any) -> dict[str, Any] | None:
     if isinstance(other, dict) and isinstance(other.get("type"), str) and other["type"] != "null":
         return other
     return None
+
+
+def _inline_single_use(schema: Any) -> Any:
+    """Write each ``$defs`` entry referenced exactly once in place of its ``$ref``."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("$defs"), dict):
+        return schema
+    defs: dict[str, Any] = schema["$defs"]
+    text = json.dumps(schema)
+    once = {name for name in defs if text.count(json.dumps(f"#/$defs/{name}")) == 1}
+    if not once:
+        return schema
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.removeprefix("#/$defs/") in once and len(node) == 1:
+            return walk(defs[ref.removeprefix("#/$defs/")])
+        return {k: walk(v) for k, v in node.items()}
+
+    kept = {k: walk(v) for k, v in defs.items() if k not in once}
+    body = {k: walk(v) for k, v in schema.items() if k != "$defs"}
+    return {**({"$defs": kept} if kept else {}), **body}

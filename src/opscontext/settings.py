@@ -110,6 +110,11 @@ class LimitSettings(BaseModel):
         """The deadline of one tool call."""
         return self.call_timeout_seconds or self.source_timeout_seconds
     max_items: int = Field(default=50, ge=1, le=1000, description="Default cap on list lengths in answers.")
+    answer_tokens: int = Field(
+        default=2_000, ge=500, le=100_000,
+        description="Token budget of a tool's answer (MCP and CLI) when the caller gives no explicit `limit`: "
+        "lists are cut (each cut counted, with the argument that gets the rest) until the answer fits.",
+    )
 
 
 class Settings(BaseSettings):

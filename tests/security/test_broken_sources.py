@@ -45,7 +45,8 @@ async def test_garbage_yaml_in_one_catalog_file_degrades_the_catalog_and_the_res
         assert "mapping values are not allowed" in status.detail
         owner = await who_owns(app, "cart-service")  # from another file: still answered, with the caveat
         assert owner.service.name == "cart-service"
-        assert any("catalog (backstage, catalog) is degraded" in n for n in owner.notes)
+        degraded = "catalog source 'catalog' (backstage) is degraded"
+        assert any(degraded in n and "some services" in n for n in owner.notes)
 
 
 async def test_who_owns_a_service_in_the_broken_file_says_why_it_is_missing(world: Path) -> None:
@@ -54,7 +55,8 @@ async def test_who_owns_a_service_in_the_broken_file_says_why_it_is_missing(worl
         with pytest.raises(InputError) as info:
             await who_owns(app, "payment-service")
     message = str(info.value)
-    assert message.startswith("'payment-service' is not in the catalog, but source catalog (backstage) is degraded")
+    assert message.startswith(
+        "'payment-service' is not in the catalog, but catalog source 'catalog' (backstage) is degraded")
     assert "catalog/payments/catalog-info.yaml: line 3: mapping values are not allowed" in message
     assert "Did you mean" not in message
 
@@ -66,7 +68,7 @@ async def test_the_tool_error_over_mcp_carries_the_same_reason(world: Path) -> N
         result = await client.call_tool("who_owns", {"service": "payment-service"})
     assert result.is_error
     text = " ".join(getattr(c, "text", "") for c in result.content)
-    assert "is not in the catalog, but source catalog (backstage) is degraded" in text
+    assert "is not in the catalog, but catalog source 'catalog' (backstage) is degraded" in text
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads a chmod 000 directory anyway; the next test covers root")
@@ -109,7 +111,8 @@ async def test_a_deleted_changes_file_fails_and_what_changed_never_says_nothing_
     assert status.state is SourceState.FAILED
     assert "no *.json or *.jsonl or *.ndjson files under" in (status.detail or "")
     assert answer.changes == []
-    assert answer.notes[0].startswith("No changes found, but that is not evidence there are none: source changes")
+    assert answer.notes[0].startswith("Change source 'changes' (cdevents) failed: no *.json")
+    assert answer.notes[0].endswith("changes could not be read, so finding no changes is not evidence there are none.")
 
 
 async def test_a_configured_changes_file_deleted_after_a_good_read_is_failed_not_ok(world: Path) -> None:
@@ -131,7 +134,8 @@ async def test_correlation_over_garbage_alerts_says_the_source_failed_not_no_ale
         answer = await correlate_alerts(app)
     assert state_of(answer.sources, "alerts").state is SourceState.FAILED
     assert "No alerts in the window" not in answer.explanation
-    assert answer.explanation.startswith("No alerts found, but that is not evidence there are none: source alerts")
+    assert answer.explanation.startswith("Alert source 'alerts' (alertmanager) failed: no file could be used")
+    assert "alerts could not be read" in answer.explanation
 
 
 async def test_doctor_reports_a_degraded_source_with_the_file_and_reason(world: Path) -> None:

@@ -64,7 +64,9 @@ async def test_a_planted_world_leaks_nothing_through_any_tool_or_the_hub(
     outputs: dict[str, dict[str, str]] = {place: {} for place in PLACES}
     async with client_for(planted) as client:
         changed = text_of(
-            await client.call_tool("what_changed", {"service": "payment-service", "include_dependencies": False})
+            # Every planted change, past the answer's token budget: each one must come back redacted.
+            await client.call_tool("what_changed", {"service": "payment-service", "include_dependencies": False,
+                                                    "limit": 500})
         )
         for i, kind in enumerate(KINDS):
             assert f"zzk{i} deploy" in changed  # planted and returned, so a zero below means something

@@ -3,13 +3,12 @@ user-facing SLOs, the controls do not, and the answer stays within its budget.""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from mcp import Client
 
-from opscontext.queries.service_health import MAX_CHARS
+from evalkit.tokens import count_json
 
 pytestmark = pytest.mark.anyio
 PAGING = {
@@ -33,8 +32,10 @@ async def test_the_demo_incident_pages_on_every_slo_in_its_blast_radius_and_not_
     answer = await call(demo, {})
     slos = by_slo(answer)
     assert {name for name, h in slos.items() if h["alert"] == "page"} == PAGING
-    assert slos["search-availability"]["alert"] == "none"
-    assert slos["product-catalog-availability"]["alert"] == "none"
+    # The quietest services come last and are the first the 2,000-token budget cuts: ask for them.
+    for service, control in (("search-service", "search-availability"),
+                             ("product-catalog-service", "product-catalog-availability")):
+        assert by_slo(await call(demo, {"service": service}))[control]["alert"] == "none"
     pay = slos["payment-authorization-success"]
     fast = next(b for b in pay["burn_rates"] if b["windows"] == "1h/5m")
     assert fast["firing"] is True and fast["long"] > 14.4 and fast["short"] > 14.4
@@ -52,9 +53,13 @@ async def test_user_facing_services_that_page_come_first(demo: Client) -> None:
 
 async def test_the_answer_stays_within_its_budget_and_says_how_burn_rates_read(demo: Client) -> None:
     answer = await call(demo, {})
-    assert len(json.dumps(answer, separators=(",", ":"))) <= MAX_CHARS
+    assert count_json(answer) <= 2_000, "o200k tokens (issue 9's budget)"
     assert "14.4" in answer["rule"]
-    assert answer["services_omitted"] == 0, "the demo's nine SLOs fit"
+    listed = sum(len(g["slos"]) + g.get("slos_omitted", 0) for g in answer["services"])
+    # The demo's nine SLOs come to about 2,000 tokens: a cut, if any, is the quietest service, counted.
+    assert listed >= 8 and answer.get("services_omitted", 0) <= 1
+    if answer.get("services_omitted"):
+        assert any("Cut to fit" in n for n in answer["notes"])
 
 
 async def test_a_service_named_by_an_alias_gets_its_own_slos_only(demo: Client) -> None:

@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from itertools import pairwise
 from typing import Literal
 
+from pydantic import Field
+
 from opscontext.engine.graph import BITS_PROV, Adjacency, GraphIndex, ServiceGraph, View
 from opscontext.engine.mermaid import NodeInfo, render_neighbourhood
 from opscontext.models import EdgeProvenance, Frozen
@@ -60,10 +62,10 @@ class BlastRadius(Frozen):
     service: str
     impacted: tuple[ImpactedService, ...]
     impacted_total: int
-    impacted_omitted: int
+    impacted_omitted: int = Field(description="Not listed; raise limit.")
     depends_on: tuple[DependencyHit, ...]
     depends_on_total: int
-    depends_on_omitted: int
+    depends_on_omitted: int = Field(description="Not listed; raise limit.")
     user_facing_reached: tuple[str, ...]
     user_facing_reached_total: int
     high_tier_reached: tuple[str, ...]  # tier-1 (and tier-0) services impacted

@@ -61,8 +61,8 @@ RULE = (
 class BurnWindow(BaseModel):
     """One window pair of the multi-window alert: both burn rates and whether the pair fires."""
 
-    windows: str = Field(description="Long/short: 1h/5m, 6h/30m page; 1d/2h, 3d/6h ticket.")
-    long: float | None = Field(description="Burn rate over the long window; null: no data.")
+    windows: str = Field(description="Long/short window pair.")
+    long: float | None = Field(description="Over the long window; null: no data.")
     short: float | None
     firing: bool | None = Field(description="Both above the pair's threshold; null: unknown.")
 
@@ -72,13 +72,13 @@ class SloHealth(BaseModel):
 
     slo: str
     objective: str | None = None
-    target: float = Field(description="Share of good events promised, e.g. 0.999.")
+    target: float = Field(description="Promised share of good events.")
     window: str
-    sli_now: float | None = Field(default=None, description="Share of good events over the last 5 minutes.")
+    sli_now: float | None = Field(default=None, description="Good share, last 5 min.")
     sli_window: float | None = Field(default=None, description="The same over the SLO window.")
     error_budget_remaining: float | None = Field(default=None, description="1 untouched, 0 spent, below 0 overspent.")
     burn_rates: list[BurnWindow] = Field(default_factory=list)
-    alert: Alert = Field(description="The condition that fires; unknown: a window had no data.")
+    alert: Alert = Field(description="What fires; unknown: a window had no data.")
     detail: str | None = Field(default=None, description="Why a value is missing.")
 
 

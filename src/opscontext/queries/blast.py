@@ -10,6 +10,7 @@ from pydantic import Field
 
 from opscontext.answers import Answer, quoted
 from opscontext.app import App
+from opscontext.budget import UNBOUNDED, largest_fitting
 from opscontext.engine.blast import BlastRadius, blast_radius
 from opscontext.errors import InputError, preview
 from opscontext.models import ServiceHealth, SourceStatus
@@ -22,6 +23,7 @@ MAX_DEPTH = 20
 MAX_TIER = 64
 # Health is asked for in one query per metric; this bounds the matcher and the answer.
 MAX_HEALTH_SERVICES = 60
+MAX_LIMIT = 200
 
 
 class BlastRadiusAnswer(BlastRadius, Answer):
@@ -31,11 +33,7 @@ class BlastRadiusAnswer(BlastRadius, Answer):
 
     health: list[ServiceHealth] = Field(
         default_factory=list,
-        description=(
-            "How the failing service (first) and its nearest impacted services and dependencies are "
-            "serving right now: error_rate (fraction 0..1), latency_p99_seconds, request_rate (req/s). "
-            "null means no data, not zero. Empty when no health source is configured or none answered."
-        ),
+        description="Live health, failing service first (request_rate: req/s); null = no data.",
     )
 
 
@@ -93,35 +91,56 @@ async def blast(
     only_user_facing: bool = False,
     tier: str | None = None,
     limit: int | None = None,
+    budget: int | None = None,
 ) -> BlastRadiusAnswer:
+    """The blast radius of ``service``; ``budget``: the answer's token budget (front ends pass
+    ``limits.answer_tokens``; None lists up to ``limits.max_items`` whatever the size)."""
     if max_depth is not None and not 1 <= max_depth <= MAX_DEPTH:
         raise InputError(f"`max_depth` must be between 1 and {MAX_DEPTH} (hops); omit it for no limit.")
     world = await app.worlds.build()
     require_some(world.statuses, "catalog", "the blast radius")
     svc = find_service(world, service)
     tier = _known_tier(tier, world)
-    limit = max(1, min(limit or app.settings.limits.max_items, 200))
-    result = blast_radius(
-        world.graph,
-        svc.name,
-        max_depth=max_depth,
-        edge_kinds=edge_kinds,
-        provenance=provenance,
-        only_user_facing=only_user_facing,
-        tier=tier,
-        limit=limit,
-    )
+    budget = budget or UNBOUNDED
+
+    def radius(count: int) -> BlastRadius:
+        return blast_radius(world.graph, svc.name, max_depth=max_depth, edge_kinds=edge_kinds,
+                            provenance=provenance, only_user_facing=only_user_facing, tier=tier, limit=count)
+
+    def answer(result: BlastRadius, health: Sequence[ServiceHealth] = (),
+               statuses: Sequence[SourceStatus] = world.statuses, extra: Sequence[str] = ()) -> BlastRadiusAnswer:
+        notes = [*failure_notes(statuses), *extra, *_notes(result, world)]
+        return BlastRadiusAnswer(**result.model_dump(include=set(BlastRadius.model_fields)), health=list(health),
+                                 sources=list(statuses), notes=notes)
+
+    if limit is not None:  # an explicit limit is honoured exactly, past the budget if need be
+        result: BlastRadius = radius(max(1, min(limit, MAX_LIMIT)))
+    else:  # as many as fit the budget, up to the configured default
+        most = max(1, min(app.settings.limits.max_items, MAX_LIMIT))
+        result = largest_fitting(lambda n: answer(radius(n)), most, budget, least=1)[0]
     names, left_out = health_targets(result)
-    health, health_statuses, notes = await fetch_health(app, names)
+    health, health_statuses, health_notes = await fetch_health(app, names)
     statuses = [*world.statuses, *health_statuses]
-    notes = [*failure_notes(statuses), *notes]
+
+    def with_health(count: int) -> BlastRadiusAnswer:
+        extra = list(health_notes)
+        omitted = left_out + len(health) - count
+        if omitted and health_statuses:
+            extra.append(f"Health listed for the {count} nearest services; {omitted} others left out.")
+        return answer(result, health[:count], statuses, extra)
+
+    if limit is not None or not health:
+        return with_health(len(health))
+    return largest_fitting(with_health, len(health), budget, least=1)[0]  # health is cut last, nearest kept
+
+
+def _notes(result: BlastRadius, world: World) -> list[str]:
+    notes = []
     if result.impacted_omitted or result.depends_on_omitted:
         notes.append(
             f"Lists cut to fit: {result.impacted_omitted} impacted and {result.depends_on_omitted} "
-            "dependencies left out; raise `limit` or filter by tier / user-facing to see others."
+            f"dependencies left out; raise `limit` (up to {MAX_LIMIT}) or filter by tier / user-facing to see others."
         )
-    if left_out and health_statuses:
-        notes.append(f"Health asked for the {len(names)} nearest services only; {left_out} others left out.")
     if not any(s.capability == "topology" and s.state != "failed" for s in world.statuses):
         notes.append("No topology source answered; the graph may be incomplete.")
-    return BlastRadiusAnswer(**result.model_dump(), health=health, sources=statuses, notes=notes)
+    return notes

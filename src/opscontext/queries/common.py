@@ -34,37 +34,54 @@ def one_deadline(query: Callable[Concatenate[App, P], Awaitable[R]]) -> Callable
     return run
 
 
+# What each capability's source provides, as noun phrases for "<source kind> 'name' failed:
+# ...; <what> could not be read". A reader must learn what is missing, not only that a source broke.
+_KIND = {
+    "catalog": ("catalog source", "services, teams and people"),
+    "topology": ("topology source", "dependencies between services"),
+    "changes": ("change source", "changes"),
+    "alerts": ("alert source", "alerts"),
+    "oncall": ("on-call source", "who is on call"),
+    "escalation": ("escalation source", "escalation policies"),
+    "runbooks": ("runbook source", "runbooks"),
+    "health": ("health source", "live health"),
+}
+
+
+def problem(status: SourceStatus) -> str | None:
+    """What a source's state means for the answer, in one sentence; None when it is ok.
+
+    "alert source 'alerts' failed: <why>; alerts could not be read" (degraded: "some alerts";
+    stale: "alerts: served from its data of 300 s ago").
+    """
+    kind, what = _KIND.get(status.capability, (f"{status.capability} source", status.capability))
+    head = f"{kind} '{status.source}' ({status.type})"
+    if status.state is SourceState.FAILED:
+        return f"{head} failed: {status.detail}; {what} could not be read"
+    if status.state is SourceState.DEGRADED:
+        return f"{head} is degraded: {status.detail}; some {what} could not be read"
+    if status.state is SourceState.STALE:
+        age = round(status.age_seconds or 0)
+        return f"{head} failed: {status.detail}; {what}: served from its data of {age} s ago"
+    return None
+
+
 def failure_notes(statuses: Sequence[SourceStatus]) -> list[str]:
-    notes = []
-    for s in statuses:
-        if s.state is SourceState.FAILED:
-            notes.append(f"source {s.source} ({s.type}, {s.capability}) failed: {s.detail}")
-        elif s.state is SourceState.STALE:
-            notes.append(
-                f"source {s.source} failed; serving its data from {round(s.age_seconds or 0)} s ago: {s.detail}"
-            )
-        elif s.state is SourceState.DEGRADED:
-            notes.append(f"source {s.source} ({s.type}, {s.capability}) is degraded, some data is missing: {s.detail}")
-    return notes
+    """One note per source that was not ok, saying what its state means (see :func:`problem`)."""
+    return [note for note in map(problem, statuses) if note]
 
 
 def unhealthy(statuses: Sequence[SourceStatus], capability: str) -> str | None:
     """Why the sources of ``capability`` may be missing data, in one sentence; None when all ok."""
-    bad = [s for s in statuses if s.capability == capability and s.state is not SourceState.OK]
-    if not bad:
-        return None
-    words = {
-        SourceState.FAILED: "failed",
-        SourceState.DEGRADED: "is degraded",
-        SourceState.STALE: "failed and its data is old",
-    }
-    return "; ".join(f"source {s.source} ({s.type}) {words.get(s.state, s.state.value)}: {s.detail}" for s in bad)
+    bad = [note for s in statuses if s.capability == capability and (note := problem(s))]
+    return "; ".join(bad) if bad else None
 
 
 def empty_caveat(statuses: Sequence[SourceStatus], capability: str, noun: str) -> str | None:
-    """For an empty answer: that it is not evidence of no ``noun`` when a source was not ok."""
+    """For an empty answer from a source that was not ok: the failure first, then that the empty
+    list is not evidence of no ``noun``. Never "no <noun>" on its own."""
     why = unhealthy(statuses, capability)
-    return f"No {noun} found, but that is not evidence there are none: {why}" if why else None
+    return f"{why[0].upper()}{why[1:]}, so finding no {noun} is not evidence there are none." if why else None
 
 
 def find_service(world: World, text: str) -> Service:

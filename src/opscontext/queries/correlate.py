@@ -1,4 +1,10 @@
-"""correlate_alerts: hundreds of alerts in, a few incidents out, each with a named starting point."""
+"""correlate_alerts: hundreds of alerts in, a few incidents out, each with a named starting point.
+
+The default answer lists the largest groups first, as much of each as its token budget holds
+(:mod:`opscontext.queries.correlate_fit`); ``cursor`` pages on through the groups, and
+``group_id`` (with ``cursor``) pages through one group's members. A cursor carries its window,
+so a page asked for later is a page of the same alerts.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +12,40 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import Field
 
+from opscontext import cursor as cursors
 from opscontext.answers import Answer, quoted
 from opscontext.app import App
+from opscontext.budget import UNBOUNDED, omitted
 from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
-from opscontext.queries.common import empty_caveat, failure_notes, find_service, one_deadline, require_some
-from opscontext.redact import redact
+from opscontext.errors import InputError, preview
+from opscontext.models import Service, TimeWindow
+from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some, unhealthy
+from opscontext.queries.correlate_fit import fit_groups, fit_page
+from opscontext.queries.correlate_view import Detail, GroupView, members
 from opscontext.timeparse import parse_window
 
 DEFAULT_WINDOW = timedelta(hours=2)
 MAX_GROUPS = 20
-MAX_FLAPPING_LISTED = 20
+TOOL = "correlate_alerts"
 
 
 class CorrelationAnswer(Correlation, Answer):
     untrusted_fields: str = quoted("groups[].summary, candidates[].evidence, alerts[].alertname, flapping keys")
+    groups: list[GroupView] = Field(description="Largest first.")  # type: ignore[assignment]
     since: datetime
     until: datetime
     service: str | None = Field(default=None, description="The service filter applied, if any.")
-    groups_omitted: int = Field(default=0, description="Groups left out to fit (smallest, least confident).")
+    groups_omitted: int = Field(default=0, description="Groups not listed; next_cursor pages to them.")
+    flapping_omitted: int = omitted()
+    next_cursor: str | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="Pass as cursor for the next page.",
+    )
 
 
 Progress = Callable[[float, float, str], Awaitable[None]]
@@ -45,69 +63,143 @@ async def correlate_alerts(
     until: str | None = None,
     service: str | None = None,
     progress: Progress = _silent,
+    group_id: str | None = None,
+    cursor: str | None = None,
+    budget: int | None = None,
 ) -> CorrelationAnswer:
-    now = app.now()
-    window = parse_window(
-        since,
-        until,
-        now=now,
-        default=DEFAULT_WINDOW,
-        max_window=timedelta(days=min(app.settings.limits.max_window_days, 7)),
-    )
+    """Groups of the window's alerts, largest first, from ``cursor`` on; or one page of group
+    ``group_id``'s members. ``budget``: the answer's token budget (front ends pass
+    ``limits.answer_tokens``); None gives every group of the page whole."""
+    window, position = _window(app, since, until, cursor)
+    group_id = _group_id(group_id, position)
     world = await app.worlds.build()
     svc = None
-    if service and service.strip():
-        require_some(world.statuses, "catalog", f"which service {service!r} is")
-        svc = find_service(world, service)
-    # Five listed alerts and three candidates per group: enough to act on, small enough to read
-    # (and to validate: clients check every nested item against the output schema).
+    wanted = position.get("v") if cursor else service
+    if isinstance(wanted, str) and wanted.strip() and group_id is None:
+        require_some(world.statuses, "catalog", f"which service {wanted!r} is")
+        svc = find_service(world, wanted)
+    # Five listed alerts and three candidates per group: the most any answer shows.
     options = CorrelationOptions(max_alerts_listed=5, max_candidates=3)
     # Changes from before the window still explain alerts inside it.
     change_window = window.model_copy(update={"since": window.since - options.change_lookback})
     await progress(1, 3, "fetching alerts and changes from every source")
     alerts, changes = await asyncio.gather(app.hub.alerts(window), app.hub.changes(change_window))
     require_some(alerts.statuses, "alerts", "alert correlation", degrade=True)
-    labels = app.settings.identity.service_labels
-    resolved = world.resolve_alerts(alerts.items(), labels)
+    resolved = world.resolve_alerts(alerts.items(), app.settings.identity.service_labels)
     resolved_changes = world.resolve_changes(changes.items())
     await progress(2, 3, f"correlating {len(resolved)} alerts over {len(world.graph)} services")
     run = functools.partial(correlate, resolved, world.graph, resolved_changes, now=window.until, options=options)
     result = await asyncio.to_thread(run) if len(resolved) > THREAD_ABOVE else run()
     await progress(3, 3, f"{result.groups_out} groups")
-    groups = result.groups
-    if svc is not None:
-        groups = [
-            g
-            for g in groups
-            if svc.name in g.services
-            or svc.name in g.impacted_services
-            or any(c.service == svc.name for c in g.candidates)
-        ]
     statuses = world.statuses + alerts.statuses + changes.statuses
-    notes = failure_notes(statuses)
-    explanation = result.explanation
-    caveat = empty_caveat(alerts.statuses, "alerts", "alerts") if not result.alerts_in else None
-    if caveat:  # an empty window from a broken source must never read as "no alerts"
-        explanation = caveat
-        notes.insert(0, caveat)
-    if len(groups) > MAX_GROUPS:
-        notes.append(f"Showing the {MAX_GROUPS} largest of {len(groups)} groups.")
-    # Biggest incidents first: what a responder (and a model with a small context) reads first.
-    kept = [_redacted(g) for g in sorted(groups, key=lambda g: (-g.alert_count, -g.confidence))[:MAX_GROUPS]]
-    flapping = dict(sorted(result.flapping.items(), key=lambda kv: -kv[1])[:MAX_FLAPPING_LISTED])
-    return CorrelationAnswer(
+    base: dict[str, Any] = {
         **result.model_dump(exclude={"groups", "flapping", "explanation"}),
-        explanation=explanation,
-        groups=kept,
-        flapping=flapping,
-        groups_omitted=len(groups) - len(kept),
-        since=window.since,
-        until=window.until,
-        service=svc.name if svc else None,
-        sources=statuses,
-        notes=notes,
-    )
+        "explanation": _explanation(result, alerts.statuses),
+        "since": window.since, "until": window.until, "sources": statuses, "notes": failure_notes(statuses),
+    }
+    budget = budget or UNBOUNDED
+    if group_id is not None:
+        shape = functools.partial(_member_page, result, group_id, cursors.offset(position, "m"), window, base, budget)
+    else:
+        groups = sorted(_involving(result.groups, svc), key=lambda g: (-g.alert_count, -g.confidence))
+        shape = functools.partial(_groups_page, groups, result.flapping, cursors.offset(position, "o"), window, svc,
+                                  base, budget)
+    # Fitting a big correlation into its budget builds and measures a few answers: off the loop too.
+    return await asyncio.to_thread(shape) if len(resolved) > THREAD_ABOVE else shape()
 
 
-def _redacted(group: AlertGroup) -> AlertGroup:
-    return group.model_copy(update={"summary": redact(group.summary) or ""})
+def _window(app: App, since: str | None, until: str | None, cursor: str | None) -> tuple[TimeWindow, dict[str, str]]:
+    """The cursor's window and position, or the window the arguments name (a cursor wins)."""
+    if cursor is not None and cursor.strip():
+        return cursors.decode(cursor, TOOL)
+    window = parse_window(since, until, now=app.now(), default=DEFAULT_WINDOW,
+                          max_window=timedelta(days=min(app.settings.limits.max_window_days, 7)))
+    return cursors.whole_seconds(window), {}
+
+
+def _group_id(group_id: str | None, position: dict[str, str]) -> str | None:
+    from_cursor = position.get("g")
+    given = group_id.strip() if group_id and group_id.strip() else None
+    if given is not None and from_cursor is not None and given != from_cursor:
+        raise InputError(f"This cursor pages group {from_cursor}, not {preview(given)}: pass the cursor that "
+                         "group's answer handed out, or leave `cursor` out to start the group from its first page.")
+    return given or from_cursor
+
+
+def _explanation(result: Correlation, statuses: list[Any]) -> str:
+    """The engine's explanation, led by what a failed or partial alert source means for it: an
+    empty window from a broken source must never read as "no alerts"."""
+    why = unhealthy(statuses, "alerts")
+    if why is None:
+        return result.explanation
+    if not result.alerts_in:
+        return f"{why[0].upper()}{why[1:]}, so finding no alerts is not evidence there are none."
+    return f"{why[0].upper()}{why[1:]}; what follows covers only the alerts that were read. {result.explanation}"
+
+
+def _involving(groups: list[AlertGroup], svc: Service | None) -> list[AlertGroup]:
+    if svc is None:
+        return groups
+    return [g for g in groups if svc.name in g.services or svc.name in g.impacted_services
+            or any(c.service == svc.name for c in g.candidates)]
+
+
+def _groups_page(groups: list[AlertGroup], flapping: dict[str, int], start: int, window: TimeWindow,
+                 svc: Service | None, base: dict[str, Any], budget: int) -> CorrelationAnswer:
+    ranked_flaps = sorted(flapping.items(), key=lambda kv: -kv[1])
+    chunk = groups[start:start + MAX_GROUPS]
+
+    def make(views: list[GroupView], detail: Detail) -> CorrelationAnswer:
+        shown = dict(ranked_flaps[:detail.flapping])
+        after = start + len(views)
+        more = after < len(groups)
+        position: dict[str, str | int] = {"o": after, **({"v": svc.name} if svc else {})}
+        notes = [*base["notes"], *_group_notes(views, start, len(groups), more, window)]
+        return CorrelationAnswer(
+            **{**base, "notes": notes}, groups=views, flapping=shown, flapping_omitted=len(flapping) - len(shown),
+            groups_omitted=len(groups) - len(views), service=svc.name if svc else None,
+            next_cursor=cursors.encode(TOOL, window, **position) if more else None,
+        )
+
+    return fit_groups(chunk, make, budget)
+
+
+def _group_notes(views: list[GroupView], start: int, total: int, more: bool, window: TimeWindow) -> list[str]:
+    notes = []
+    if start or more:
+        notes.append(f"Groups {start + 1}-{start + len(views)} of {total}, largest first"
+                     + ("; the rest: correlate_alerts(cursor=next_cursor)." if more else "."))
+    cut = [v.id for v in views if v.fingerprints_omitted or v.services_omitted or v.impacted_services_omitted]
+    if cut:
+        notes.append(f"{len(cut)} groups list only part of their members (see *_omitted); all of one group: "
+                     f"correlate_alerts(group_id='{cut[0]}', since='{_iso(window.since)}', "
+                     f"until='{_iso(window.until)}').")
+    return notes
+
+
+def _member_page(result: Correlation, group_id: str, start: int, window: TimeWindow, base: dict[str, Any],
+                 budget: int) -> CorrelationAnswer:
+    group = next((g for g in result.groups if g.id == group_id), None)
+    if group is None:
+        raise InputError(f"No group {preview(group_id)} among the alerts from {_iso(window.since)} to "
+                         f"{_iso(window.until)}. Group ids hold for the same alerts: call correlate_alerts "
+                         "with the window of the answer that named it, or without group_id for the current groups.")
+    total = len(members(group))
+
+    def make(view: GroupView) -> CorrelationAnswer:
+        shown = len(view.fingerprints) + len(view.services) + len(view.impacted_services)
+        more = start + shown < total
+        note = (f"Group {group_id}: members {start + 1}-{start + shown} of {total} (fingerprints, then services, "
+                "then impacted services)" + ("; the rest: pass cursor=next_cursor with this group_id." if more
+                                             else "."))
+        return CorrelationAnswer(
+            **{**base, "notes": [*base["notes"], note]}, groups=[view], flapping={},
+            flapping_omitted=len(result.flapping), groups_omitted=len(result.groups) - 1,
+            next_cursor=cursors.encode(TOOL, window, g=group_id, m=start + shown) if more else None,
+        )
+
+    return fit_page(group, start, make, budget)[0]
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")

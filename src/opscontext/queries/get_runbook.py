@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from opscontext.answers import RunbookAnswer, RunbookHit
 from opscontext.app import App
+from opscontext.budget import UNBOUNDED, largest_fitting
 from opscontext.engine.runbook_rank import rank
 from opscontext.errors import InputError, preview
 from opscontext.models import Runbook, Service
-from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some
+from opscontext.queries.common import empty_caveat, failure_notes, find_service, one_deadline, require_some
 from opscontext.redact import clip
 
 EXCERPT_CHARS = 1200
+DEFAULT_LIMIT = 5
+MAX_LIMIT = 20
 MAX_QUERY = 500
 
 
 @one_deadline
 async def get_runbook(
-    app: App, service: str | None = None, alert: str | None = None, query: str | None = None, limit: int = 5
+    app: App, service: str | None = None, alert: str | None = None, query: str | None = None,
+    limit: int | None = None,
+    budget: int | None = None,
 ) -> RunbookAnswer:
+    """Runbooks best first: ``limit`` of them, or by default up to five, as many as fit ``budget``
+    (tokens; front ends pass ``limits.answer_tokens``, None means no budget)."""
     if not any(x and x.strip() for x in (service, alert, query)):
         raise InputError("Give at least one of `service`, `alert` (an alert name) or `query` (words to search for).")
     if query and len(query) > MAX_QUERY:
@@ -40,7 +47,7 @@ async def get_runbook(
     if alert and undeclared:
         _check_alert_known(alert, books)
     ranked = rank(books, service=svc.name if svc else None, alert=alert, query=query, resolve=world.resolver.match)
-    limit = max(1, min(limit, 20))
+    most = max(1, min(limit or DEFAULT_LIMIT, MAX_LIMIT))
     hits = [
         RunbookHit(
             title=r.runbook.title,
@@ -52,20 +59,28 @@ async def get_runbook(
             excerpt=clip(r.section.body if r.section else r.runbook.summary, EXCERPT_CHARS),
             source=r.runbook.source,
         )
-        for r in ranked[:limit]
+        for r in ranked[:most]
     ]
-    hits += _catalog_links(svc, {h.location for h in hits}) if svc and len(hits) < limit else []
+    hits += _catalog_links(svc, {h.location for h in hits}) if svc and len(hits) < most else []
     notes = failure_notes(world.statuses + got.statuses)
-    if not hits:
+    caveat = empty_caveat(got.statuses, "runbooks", "runbook") if not hits else None
+    if caveat:  # a broken runbook source must never read as "no runbook matches"
+        notes.insert(0, caveat)
+    elif not hits:
         notes.append("No runbook matches. Try fewer or different words, or the service name alone.")
     elif undeclared:
         notes.append(f"No runbook declares alert {alert!r}; these match its words only.")
-    return RunbookAnswer(
-        runbooks=hits[:limit],
-        omitted=max(0, len(ranked) - limit),
-        sources=world.statuses + got.statuses,
-        notes=notes,
-    )
+    matched = max(len(ranked), len(hits))
+
+    def answer(count: int) -> RunbookAnswer:
+        more = matched - min(count, len(hits))
+        extra = [f"{more} more runbooks match; raise `limit` (up to {MAX_LIMIT}) to see them."] if more else []
+        return RunbookAnswer(runbooks=hits[:count], omitted=more, sources=world.statuses + got.statuses,
+                             notes=[*notes, *extra])
+
+    if limit is not None:
+        return answer(most)
+    return largest_fitting(answer, len(hits), budget or UNBOUNDED, least=min(1, len(hits)))[0]
 
 
 def _check_alert_known(alert: str, books: list[Runbook]) -> None:

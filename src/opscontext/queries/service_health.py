@@ -1,12 +1,12 @@
 """service_health: what users feel, per service: each SLO's SLI, error budget and burn-rate alerts.
 
 Reusable by other queries (``incident_context``): :func:`service_health` takes the app, the
-services (None: every service with an SLO) and the instant, and returns a bounded answer.
+services (None: every service with an SLO), the instant and a token budget (None: the whole answer),
+and returns an answer cut to that budget.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -14,15 +14,13 @@ from pydantic import BaseModel, Field
 
 from opscontext.answers import Answer, quoted
 from opscontext.app import App
+from opscontext.budget import UNBOUNDED, answer_tokens, omitted
 from opscontext.engine.burn import RULE, Alert, SloHealth, evaluate, unevaluated, windows_for
 from opscontext.errors import InputError
 from opscontext.models import SliReading, SliRequest, Slo, SourceState, SourceStatus
 from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some
 from opscontext.world import World
 
-# The answer's budget: about 2,000 tokens, counted as 3 characters of JSON a token (numbers and
-# punctuation cost more tokens than prose does), so 6,000 characters.
-MAX_CHARS = 6_000
 MAX_SERVICES_ASKED = 50
 RANK: dict[str, int] = {"page": 0, "ticket": 1, "unknown": 2, "none": 3}
 
@@ -32,7 +30,7 @@ class ServiceSlos(BaseModel):
     user_facing: bool = False
     alert: Alert = Field(description="The most severe among its SLOs.")
     slos: list[SloHealth] = Field(description="Worst first.")
-    slos_omitted: int = 0
+    slos_omitted: int = omitted()
 
 
 class ServiceHealthAnswer(Answer):
@@ -40,17 +38,18 @@ class ServiceHealthAnswer(Answer):
     at: datetime = Field(description="The instant the SLIs were evaluated at.")
     rule: str = Field(description="How burn rates read and when they alert.")
     services: list[ServiceSlos] = Field(
-        description="Services with SLOs: firing first, user-facing first, then least budget."
+        description="Firing first, then user-facing, then least budget."
     )
-    services_omitted: int = 0
+    services_omitted: int = omitted()
     without_slos: list[str] = Field(default_factory=list, description="Services asked about that have no SLO.")
 
 
 @one_deadline
 async def service_health(
-    app: App, services: Sequence[str] | None = None, at: datetime | None = None
+    app: App, services: Sequence[str] | None = None, at: datetime | None = None, budget: int | None = None
 ) -> ServiceHealthAnswer:
-    """Each SLO of ``services`` (all services with SLOs when None or empty) evaluated at ``at``."""
+    """Each SLO of ``services`` (all services with SLOs when None or empty) evaluated at ``at``,
+    cut to ``budget`` tokens (the MCP tool and the CLI pass ``limits.answer_tokens``; None: whole)."""
     now = app.now()
     at = at or now
     if at > now + timedelta(minutes=5):
@@ -69,7 +68,7 @@ async def service_health(
     groups = [_service(world, name, [healths[s.name] for s in by_service[name]]) for name in wanted]
     groups.sort(key=lambda g: (RANK[g.alert], not g.user_facing, _least_budget(g)))
     answer = ServiceHealthAnswer(at=at, rule=RULE, services=groups, without_slos=without, sources=statuses)
-    return _bounded(answer, [*failure_notes(statuses), *_notes(slos)])
+    return _bounded(answer, [*failure_notes(statuses), *_notes(slos)], budget or UNBOUNDED)
 
 
 def _group(world: World, slos: list[Slo]) -> dict[str, list[Slo]]:
@@ -159,13 +158,10 @@ def _notes(slos: list[Slo]) -> list[str]:
     return notes
 
 
-def _size(answer: BaseModel) -> int:
-    return len(json.dumps(answer.model_dump(mode="json"), separators=(",", ":")))
-
-
-def _bounded(answer: ServiceHealthAnswer, notes: list[str]) -> ServiceHealthAnswer:
-    """The answer cut to :data:`MAX_CHARS`: whole services from the end, then SLOs from the end of
-    the last one kept, each cut counted; the worst always come first, so they stay."""
+def _bounded(answer: ServiceHealthAnswer, notes: list[str], budget: int) -> ServiceHealthAnswer:
+    """The answer cut to ``budget`` tokens (estimated as :mod:`opscontext.budget` does): whole
+    services from the end, then SLOs from the end of the last one kept, each cut counted; the
+    worst always come first, so they stay."""
     groups = [g.model_copy(update={"slos": list(g.slos)}) for g in answer.services]
     omitted_services = 0
 
@@ -178,7 +174,7 @@ def _bounded(answer: ServiceHealthAnswer, notes: list[str]) -> ServiceHealthAnsw
         )
 
     current = build()
-    while _size(current) > MAX_CHARS and groups:
+    while answer_tokens(current) > budget and groups:
         last = groups[-1]
         if len(groups) > 1:
             groups.pop()

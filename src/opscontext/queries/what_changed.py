@@ -1,11 +1,17 @@
-"""what_changed: deploys, rollbacks and config changes, for a service and what it depends on."""
+"""what_changed: deploys, rollbacks and config changes, for a service and what it depends on.
+
+Newest first, as many as fit the answer's token budget (``limit`` asks for an exact number
+instead); ``next_cursor`` pages on to older changes of the same window.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from opscontext import cursor as cursors
 from opscontext.answers import ChangeEntry, WhatChangedAnswer
 from opscontext.app import App
+from opscontext.budget import UNBOUNDED, largest_fitting
 from opscontext.engine.graph import ServiceGraph
 from opscontext.engine.samechange import SameChange, merge_reports
 from opscontext.queries.common import empty_caveat, failure_notes, find_service, one_deadline, require_some
@@ -14,6 +20,9 @@ from opscontext.timeparse import parse_window
 
 DEFAULT_WINDOW = timedelta(hours=24)
 DEPENDENCY_DEPTH = 3
+MAX_LIMIT = 500
+SERVICES_LISTED = 10
+TOOL = "what_changed"
 
 
 @one_deadline
@@ -24,16 +33,20 @@ async def what_changed(
     until: str | None = None,
     include_dependencies: bool = True,
     limit: int | None = None,
+    cursor: str | None = None,
+    budget: int | None = None,
 ) -> WhatChangedAnswer:
-    now = app.now()
-    window = parse_window(
-        since,
-        until,
-        now=now,
-        default=DEFAULT_WINDOW,
-        max_window=timedelta(days=app.settings.limits.max_window_days),
-    )
-    limit = max(1, min(limit or app.settings.limits.max_items, 500))
+    """Changes newest first: ``limit`` of them, or up to ``limits.max_items`` that fit ``budget``
+    (tokens; front ends pass ``limits.answer_tokens``, None means no budget)."""
+    start = 0
+    if cursor is not None and cursor.strip():
+        window, position = cursors.decode(cursor, TOOL)
+        service, include_dependencies = position.get("v"), position.get("d", "1") == "1"
+        start = cursors.offset(position, "o")
+    else:
+        window = cursors.whole_seconds(parse_window(
+            since, until, now=app.now(), default=DEFAULT_WINDOW,
+            max_window=timedelta(days=app.settings.limits.max_window_days)))
     world = await app.worlds.build()
     relation: dict[str, str] = {}
     service = service.strip() if service and service.strip() else None  # blank means no filter
@@ -51,28 +64,40 @@ async def what_changed(
     if service is not None:
         merged = [m for m in merged if m.change.service in relation]
     merged.sort(key=lambda m: (m.change.at, m.change.id), reverse=True)
-    changes = [m.change for m in merged]
-    entries = [_entry(m, relation) for m in merged[:limit]]
-    notes = failure_notes(world.statuses + got.statuses)
-    caveat = empty_caveat(got.statuses, "changes", "changes") if not changes else None
+    statuses = world.statuses + got.statuses
+    notes = failure_notes(statuses)
+    caveat = empty_caveat(got.statuses, "changes", "changes") if not merged else None
     if caveat:  # an empty list from a broken source must never read as "nothing changed"
         notes.insert(0, caveat)
     shared = sum(1 for m in merged if len(m.reports) > 1)
     if shared:
         notes.append(f"{shared} of these changes were reported by several sources; each is listed once (reported_by).")
-    if len(changes) > limit:
-        notes.append(f"Showing the newest {limit} of {len(changes)} changes; narrow the window or name a service.")
-    return WhatChangedAnswer(
-        service=next(iter(relation), None),
-        since=window.since,
-        until=window.until,
-        services_considered=list(relation)[:50],
-        changes=entries,
-        total=len(changes),
-        omitted=max(0, len(changes) - limit),
-        sources=world.statuses + got.statuses,
-        notes=notes,
-    )
+    considered = list(relation)
+
+    def page(count: int) -> WhatChangedAnswer:
+        shown = merged[start:start + count]
+        after = start + len(shown)
+        more = after < len(merged)
+        position: dict[str, str | int] = {"o": after, **({"v": service, "d": int(include_dependencies)}
+                                                       if service else {})}
+        extra = []
+        if start or more:
+            extra.append(f"Changes {start + 1}-{after} of {len(merged)}, newest first"
+                         + ("; older ones: what_changed(cursor=next_cursor), or name a service or narrow the "
+                            "window." if more else "."))
+        return WhatChangedAnswer(
+            service=next(iter(relation), None), since=window.since, until=window.until,
+            services_considered=considered[:SERVICES_LISTED],
+            services_considered_omitted=max(0, len(considered) - SERVICES_LISTED),
+            changes=[_entry(m, relation) for m in shown], total=len(merged), omitted=len(merged) - len(shown),
+            next_cursor=cursors.encode(TOOL, window, **position) if more else None,
+            sources=statuses, notes=[*notes, *extra],
+        )
+
+    if limit is not None:
+        return page(max(1, min(limit, MAX_LIMIT)))
+    most = min(app.settings.limits.max_items, max(0, len(merged) - start))
+    return largest_fitting(page, most, budget or UNBOUNDED, least=min(1, most))[0]
 
 
 def _entry(merged: SameChange, relation: dict[str, str]) -> ChangeEntry:
@@ -107,3 +132,4 @@ def _dependencies(graph: ServiceGraph, name: str, depth: int) -> dict[str, int]:
         frontier = nxt
     del seen[name]
     return seen
+

@@ -7,16 +7,20 @@ from datetime import datetime, timedelta
 
 from opscontext.answers import Contact, EscalationEntry, OnCallEntry, OwnerInfo, ServiceInfo, WhoOwnsAnswer
 from opscontext.app import App
+from opscontext.budget import UNBOUNDED, largest_fitting
 from opscontext.models import Alert, AlertState, EscalationPolicy, OnCallShift, Service, Team, TimeWindow
-from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some
+from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some, unhealthy
 from opscontext.timeparse import humanize
 from opscontext.world import World
 
 MAX_CONTACTS = 5
+MAX_LINKS = 10
 
 
 @one_deadline
-async def who_owns(app: App, service: str) -> WhoOwnsAnswer:
+async def who_owns(app: App, service: str, budget: int | None = None) -> WhoOwnsAnswer:
+    """Owner, on-call and escalation of ``service``; its lists shrink only to fit ``budget``
+    (tokens; front ends pass ``limits.answer_tokens``, None means no budget)."""
     world = await app.worlds.build()
     require_some(world.statuses, "catalog", "ownership")
     svc = find_service(world, service)
@@ -36,22 +40,27 @@ async def who_owns(app: App, service: str) -> WhoOwnsAnswer:
     ]
     statuses = world.statuses + shifts.statuses + policies.statuses + alerts.statuses
     notes = failure_notes(statuses)
+    if started is None and unhealthy(alerts.statuses, "alerts"):
+        notes.append("Without the alerts, when an incident on this service started, and so when each "
+                     "escalation step engages, is unknown (not: no incident).")
     if svc.owner is None:
         notes.append(f"The catalog names no owner for {svc.name}: ownership is undefined, which is itself a risk.")
-    return WhoOwnsAnswer(
-        service=_info(svc),
-        owner=_owner(world, svc, team),
-        on_call=on_call,
-        escalation_policy=policy.name if policy else None,
-        escalation=steps,
-        incident_started=started,
-        next_escalation=_next_step(steps, now),
-        sources=statuses,
-        notes=notes,
-    )
+
+    def answer(most: int) -> WhoOwnsAnswer:
+        return WhoOwnsAnswer(
+            service=_info(svc, most), owner=_owner(world, svc, team, most), on_call=on_call[:max(most, 1)],
+            on_call_omitted=max(0, len(on_call) - max(most, 1)), escalation_policy=policy.name if policy else None,
+            escalation=steps, incident_started=started, next_escalation=_next_step(steps, now),
+            sources=statuses, notes=notes,
+        )
+
+    # Lists shrink together (contacts, links, people on call) only when the budget requires it.
+    most = max(MAX_CONTACTS, MAX_LINKS, len(on_call))
+    return largest_fitting(answer, most, budget or UNBOUNDED)[0]
 
 
-def _info(svc: Service) -> ServiceInfo:
+def _info(svc: Service, most: int) -> ServiceInfo:
+    links = list(svc.links)[:min(most, MAX_LINKS)]
     return ServiceInfo(
         name=svc.name,
         title=svc.title,
@@ -61,18 +70,20 @@ def _info(svc: Service) -> ServiceInfo:
         tier=svc.tier,
         user_facing=svc.user_facing,
         lifecycle=svc.lifecycle,
-        links=list(svc.links)[:10],
+        links=links,
+        links_omitted=len(svc.links) - len(links),
     )
 
 
-def _owner(world: World, svc: Service, team: Team | None) -> OwnerInfo | None:
+def _owner(world: World, svc: Service, team: Team | None, most: int) -> OwnerInfo | None:
     if svc.owner is None:
         return None
     if team is None:
         return OwnerInfo(team=svc.owner)
     people = world.people()
     contacts = []
-    for member in team.members[:MAX_CONTACTS]:
+    listed = team.members[:min(most, MAX_CONTACTS)]
+    for member in listed:
         p = people.get(member)
         contacts.append(
             Contact(name=p.display_name or p.name, email=p.email, phone=p.phone, chat=p.chat)
@@ -86,6 +97,7 @@ def _owner(world: World, svc: Service, team: Team | None) -> OwnerInfo | None:
         chat_channel=team.chat_channel,
         parent=team.parent,
         contacts=contacts,
+        contacts_omitted=len(team.members) - len(listed),
     )
 
 

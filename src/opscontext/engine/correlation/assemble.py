@@ -31,7 +31,11 @@ def build_group(
         impacted = dependents_within(adj, top.service, opts.max_hops + 1, 50)
     else:
         impacted = sorted(s for s in cluster.stats if s != top.service)
-    gid = hashlib.sha1(f"{top.service}|{first.isoformat()}".encode()).hexdigest()[:12]
+    # From the earliest member alert (fingerprint and start), not from the ranking: the same
+    # alerts give the same id on every call, even when a late change record re-ranks the group.
+    # Unique within an answer: every alert belongs to one group.
+    earliest = unique[cluster.members[0]]
+    gid = hashlib.sha1(f"{earliest.alert.fingerprint}|{first.isoformat()}".encode()).hexdigest()[:12]
     return _made(AlertGroup, {
         "id": f"grp-{gid}",
         "primary_contributor": top.service,

@@ -84,13 +84,12 @@ class AlertBrief(_Frozen):
 
 
 class AlertGroup(_Frozen):
-    id: str = Field(description="Stable: derived from the primary contributor and first alert time.")
+    id: str = Field(description="Same on every call over the same alerts.")
     primary_contributor: str
     confidence: float = Field(ge=0.0, le=1.0, description="Calibrated chance the primary is right.")
     uncertain_because: str | None = Field(
         default=None,
-        description="Why the primary may be wrong (close runner-up, graph-only evidence, tied roots); "
-        "when set, confidence is below 0.5 and the other candidates should be checked.",
+        description="Why the primary may be wrong (confidence < 0.5).",
     )
     candidates: list[Candidate]
     fingerprints: list[str]

@@ -1,0 +1,121 @@
+"""The token budget's parts: the estimate, the search for what fits, cursors, and the order in
+which correlate_alerts cuts (fingerprints last, before whole groups)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import BaseModel
+
+from evalkit.tokens import count
+from opscontext import cursor
+from opscontext.budget import answer_tokens, estimate, largest_fitting
+from opscontext.engine.correlation.models import AlertBrief, AlertGroup, Candidate
+from opscontext.errors import InputError
+from opscontext.models import TimeWindow
+from opscontext.queries.correlate_fit import fit_groups, fit_page
+from opscontext.queries.correlate_view import Detail, GroupView, members
+
+T0 = datetime(2026, 3, 10, 13, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", [
+    '{"fingerprints":["e02312387eec9382","ca9bfe0f760c3b46"],"alert_count":66}',
+    "payment-service is the primary contributor (deployed 2.14.0 6 min before the first alert)",
+    "flowchart LR\n  n0[\"checkout-service\"] --> n1[\"payments-db\"]\n  style n0 stroke:#d33",
+    "Zahlungsdienst überlastet: Latenz über 2 s; 支付服务 超时; ошибка оплаты",
+    "HighErrorRateOnPaymentAuthorization KafkaConsumerLagHigh _internal__name",
+])
+def test_the_estimate_is_never_below_o200k_on_the_kinds_of_text_answers_carry(text: str) -> None:
+    assert count(text) <= estimate(text) <= 2 * count(text) + 5
+
+
+class Listing(BaseModel):
+    items: list[str]
+
+
+def test_largest_fitting_finds_the_longest_prefix_within_budget() -> None:
+    words = [f"word{i}" for i in range(200)]
+    built: list[int] = []
+
+    def build(n: int) -> Listing:
+        built.append(n)
+        return Listing(items=words[:n])
+
+    answer, n = largest_fitting(build, 200, budget=100)
+    assert answer_tokens(answer) <= 100 < answer_tokens(Listing(items=words[: n + 1]))
+    assert len(built) <= 10, "bisection, not a walk"
+    assert largest_fitting(build, 5, budget=10_000) == (Listing(items=words[:5]), 5)
+    assert largest_fitting(build, 200, budget=1, least=1)[1] == 1, "never below least, even over budget"
+
+
+def test_a_cursor_round_trips_its_window_and_position_and_rejects_anything_else() -> None:
+    window = TimeWindow(since=T0 + timedelta(microseconds=500), until=T0 + timedelta(hours=2, microseconds=1))
+    made = cursor.encode("correlate_alerts", window, g="grp-abc", m=40, v="a|b c")
+    got, position = cursor.decode(made, "correlate_alerts")
+    assert got == TimeWindow(since=T0, until=T0 + timedelta(hours=2, seconds=1)), "widened to whole seconds"
+    assert position == {"g": "grp-abc", "m": "40", "v": "a|b c"}
+    assert cursor.offset(position, "m") == 40 and cursor.offset(position, "o") == 0
+    for bad in ("", "x" * 500, made.replace("correlate_alerts", "what_changed"), "correlate_alerts|zz|1",
+                "correlate_alerts|20|10", "correlate_alerts|1|2|"):
+        with pytest.raises(InputError, match="next_cursor"):
+            cursor.decode(bad, "correlate_alerts")
+    with pytest.raises(InputError, match="damaged"):
+        cursor.offset({"m": "-3"}, "m")
+
+
+def group(gid: str, size: int, services: int = 3) -> AlertGroup:
+    fps = [f"{gid}-{i:04x}{'ab' * 6}" for i in range(size)]
+    return AlertGroup(
+        id=gid, primary_contributor=f"{gid}-svc", confidence=0.8, uncertain_because=None,
+        candidates=[Candidate(service=f"{gid}-svc{c}", score=0.5, alerting=True,
+                              evidence=[f"evidence line {e} about {gid}" for e in range(4)]) for c in range(3)],
+        fingerprints=fps,
+        alerts=[AlertBrief(fingerprint=f, alertname="HighErrorRate", service=f"{gid}-svc", starts_at=T0,
+                           severity="critical") for f in fps[:5]],
+        alert_count=size, services=[f"{gid}-s{i}" for i in range(services)],
+        impacted_services=[f"{gid}-i{i}" for i in range(services)], started_at=T0, summary=f"{gid} incident",
+    )
+
+
+class Answer(BaseModel):
+    groups: list[GroupView]
+
+
+def make(views: list[GroupView], detail: Detail) -> Answer:
+    return Answer(groups=views)
+
+
+def test_fingerprints_stay_whole_while_a_summary_of_the_groups_fits() -> None:
+    groups = [group("a", 40), group("b", 30)]
+    whole = answer_tokens(fit_groups(groups, make, 100_000))
+    answer = fit_groups(groups, make, whole - 1)  # just too big whole: the summary must do
+    assert [len(g.fingerprints) for g in answer.groups] == [40, 30]
+    assert all(g.fingerprints_omitted == 0 for g in answer.groups)
+    assert len(answer.groups[0].alerts) < 5 and answer.groups[0].candidates[0].evidence_omitted > 0
+
+
+def test_when_fingerprints_must_go_small_groups_stay_whole_and_big_ones_say_how_many_went() -> None:
+    groups = [group("a", 300), group("b", 4)]
+    answer = fit_groups(groups, make, 1_200)
+    assert answer_tokens(answer) <= 1_200
+    big, small = answer.groups
+    assert small.fingerprints_omitted == 0 and len(small.fingerprints) == 4
+    assert 0 < len(big.fingerprints) < 300 and len(big.fingerprints) + big.fingerprints_omitted == 300
+    assert [c.service for c in big.candidates] == ["a-svc0", "a-svc1", "a-svc2"], "candidates are never cut"
+
+
+def test_a_members_page_walks_fingerprints_then_services_then_impacted() -> None:
+    g = group("a", 50, services=30)
+    seen: list[tuple[str, str]] = []
+    start = 0
+    while start < len(members(g)):
+        page, size = fit_page(g, start, lambda v: Answer(groups=[v]), 600)
+        assert size >= 1 and answer_tokens(page) <= 600
+        view = page.groups[0]
+        seen += [("fingerprints", f) for f in view.fingerprints] + [("services", s) for s in view.services]
+        seen += [("impacted_services", s) for s in view.impacted_services]
+        assert view.fingerprints_omitted == 50 - len(view.fingerprints)
+        start += size
+    assert seen == members(g)
