@@ -152,7 +152,8 @@ def render_correlation(a: Any, console: Console) -> None:
             console.print(f"  [yellow]unsure: {safe(g.uncertain_because)}; check the other candidates[/yellow]")
         console.print(f"  {safe(g.summary)}")
         for c in g.candidates[:3]:
-            console.print(f"   - {safe(c.service)} {c.score:.2f}: {safe('; '.join(c.evidence[:3]))}")
+            why = f": {safe('; '.join(c.evidence[:3]))}" if c.evidence else ""
+            console.print(f"   - {safe(c.service)} {c.score:.2f}{why}")
     if a.ungrouped:
         console.print("\nungrouped: " + ", ".join(f"{k}: {v}" for k, v in a.ungrouped.items()))
     _next(a, console)

@@ -27,6 +27,7 @@ from opscontext.models import Service, TimeWindow
 from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some, unhealthy
 from opscontext.queries.correlate_fit import fit_groups, fit_page
 from opscontext.queries.correlate_view import Detail, GroupView, members
+from opscontext.queries.group_impact import lead_with_impact
 from opscontext.timeparse import parse_window
 
 DEFAULT_WINDOW = timedelta(hours=2)
@@ -91,7 +92,11 @@ async def correlate_alerts(
     run = functools.partial(correlate, resolved, world.graph, resolved_changes, now=window.until, options=options)
     result = await asyncio.to_thread(run) if len(resolved) > THREAD_ABOVE else run()
     await progress(3, 3, f"{result.groups_out} groups")
-    statuses = world.statuses + alerts.statuses + changes.statuses
+    impact: list[Any] = []
+    if group_id is None:
+        led, impact = await lead_with_impact(app, result.groups, window.until)
+        result = result.model_copy(update={"groups": led})
+    statuses = world.statuses + alerts.statuses + changes.statuses + impact
     base: dict[str, Any] = {
         **result.model_dump(exclude={"groups", "flapping", "explanation"}),
         "explanation": _explanation(result, alerts.statuses),

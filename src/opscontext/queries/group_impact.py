@@ -1,0 +1,59 @@
+"""What users feel, put at the head of a correlated group's summary ("experience health, not
+component health").
+
+When an SLO source is configured, the SLOs of the services the first groups touch (their own
+and the ones they impact) are evaluated once, and each group whose services have an SLO that
+pages or tickets gets its summary led by the worst of them. Without an SLO source nothing is
+asked and the summaries stay as the engine wrote them; a failed SLO source is listed among the
+answer's sources and changes no summary.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from opscontext.app import App
+from opscontext.briefing.models import SloBurn
+from opscontext.engine.correlation.models import AlertGroup
+from opscontext.models import SourceStatus
+from opscontext.queries.user_impact import slo_burn
+
+GROUPS = 5  # groups whose services are looked at: the largest, as the answer lists them
+SERVICES = 24  # services asked about in all
+_RANK = {"page": 0, "ticket": 1}
+
+
+async def lead_with_impact(
+    app: App, groups: list[AlertGroup], at: datetime
+) -> tuple[list[AlertGroup], list[SourceStatus]]:
+    """``groups`` with user impact leading the summaries it applies to, and the SLO sources asked."""
+    if not groups or next(app.registry.of("slos"), None) is None:
+        return groups, []
+    first = sorted(groups, key=lambda g: -g.alert_count)[:GROUPS]
+    wanted = list(dict.fromkeys(s for g in first for s in (*g.services, *g.impacted_services)))[:SERVICES]
+    burns, statuses, _ = await slo_burn(app, wanted, at)
+    hurting = sorted((b for b in burns if b.alert in _RANK),
+                     key=lambda b: (_RANK[b.alert], not b.user_facing, -(b.burn_rate_1h or 0.0)))
+    if not hurting:
+        return groups, statuses
+    chosen = {g.id for g in first}
+    return [_led(g, hurting) if g.id in chosen else g for g in groups], statuses
+
+
+def _led(group: AlertGroup, hurting: list[SloBurn]) -> AlertGroup:
+    mine = {*group.services, *group.impacted_services}
+    worst = next((b for b in hurting if b.service in mine), None)
+    if worst is None:
+        return group
+    return group.model_copy(update={"summary": f"{impact_phrase(worst)}. {group.summary}"})
+
+
+def impact_phrase(b: SloBurn) -> str:
+    """'Users: web-storefront checkout-availability pages (14% failing, burning 19.5x)'."""
+    facts = []
+    if b.failing_now is not None:
+        facts.append(f"{b.failing_now:.0%} failing")
+    if b.burn_rate_1h is not None:
+        facts.append(f"burning {b.burn_rate_1h:g}x")
+    verb = "pages" if b.alert == "page" else "opens a ticket"
+    return f"Users: {b.service} {b.slo} {verb}" + (f" ({', '.join(facts)})" if facts else "")
