@@ -15,7 +15,7 @@ from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.candidates import Cluster, _order, _rank_many, rank
 from opscontext.engine.correlation.dedup import deduplicate, severity_rank
 from opscontext.engine.correlation.evidence import evidence
-from opscontext.engine.correlation.gcpause import without_gc
+from opscontext.gcpause import without_gc
 from opscontext.engine.correlation.models import AlertBrief, AlertGroup, Candidate, Correlation, CorrelationOptions
 from opscontext.engine.correlation.ranking import ChangeIndex, Scored, ServiceStats
 from opscontext.engine.correlation.topology import (

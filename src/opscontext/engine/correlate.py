@@ -33,7 +33,7 @@ from opscontext.engine.correlation.assemble import build_group
 from opscontext.engine.correlation.bridges import assign, clusters, resolve
 from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank, service_stats
 from opscontext.engine.correlation.dedup import UniqueAlert, deduplicate, severity_rank
-from opscontext.engine.correlation.gcpause import without_gc
+from opscontext.gcpause import without_gc
 from opscontext.engine.correlation.grouping import build_episodes, link_by_labels, link_by_topology
 from opscontext.engine.correlation.models import (
     AlertBrief,
