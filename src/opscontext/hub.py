@@ -40,7 +40,7 @@ from opscontext.capabilities import (
 from opscontext.capability import Capability
 from opscontext.fanout import Gathered, Question, config_digest, count, key_part, reason_for
 from opscontext.flight import SharedCache, single_flight
-from opscontext.gcpause import without_gc
+from opscontext.gcpause import long_lived
 from opscontext.memo import LruDict
 from opscontext.models import (
     Alert,
@@ -320,7 +320,7 @@ class Hub:
         # The value travels (and is cached) with the problems of the load that produced it.
         answer = await q.capability.call(q.inst.connector, q.args)
         # Secrets masked, text fenced: once, where data enters (a bulk walk: see gcpause).
-        return attach(q.inst.connector, without_gc(self._clean)(answer))
+        return attach(q.inst.connector, long_lived(self._clean)(answer))
 
     def _refresh_in_background(self, q: Question) -> None:
         if q.key not in self._inflight:

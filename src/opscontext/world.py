@@ -8,13 +8,14 @@ the graph is the expensive step, so a World is rebuilt only when its inputs chan
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from opscontext.engine.graph import ServiceGraph
 from opscontext.engine.identity import IDENTITY_ANNOTATIONS, NameIndex, ServiceResolver
-from opscontext.gcpause import without_gc
+from opscontext.gcpause import long_lived, without_gc
 from opscontext.hub import Hub
 from opscontext.memo import IdentityMemo
 from opscontext.models import (
@@ -146,17 +147,21 @@ class WorldBuilder:
         self.hub = hub
         self._last_inputs: tuple[int, ...] | None = None
         self._last: World | None = None
+        self._lock = asyncio.Lock()  # one assembly at a time: a call during the preload joins it
 
     async def build(self) -> World:
-        import asyncio
+        """The world for the catalogs and topology the hub serves now."""
+        async with self._lock:
+            return await self._build()
 
+    async def _build(self) -> World:
         cat, top = await asyncio.gather(self.hub.catalog(), self.hub.edges())
         inputs = (*(id(v) for _, v in cat.results), -1, *(id(v) for _, v in top.results))
         statuses = cat.statuses + top.statuses
         if self._last is not None and inputs == self._last_inputs:
             self._last.statuses = statuses
             return self._last
-        world = await asyncio.to_thread(without_gc(_assemble), [v for _, v in cat.results], top.items(), statuses)
+        world = await asyncio.to_thread(long_lived(_assemble), [v for _, v in cat.results], top.items(), statuses)
         self._last_inputs, self._last = inputs, world
         return world
 
