@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import statistics
@@ -73,9 +74,12 @@ class Point:
     files: int
     hub: str
     impacted: int = 0
+    settle: float = 0.0
     blast_cold: float = 0.0
+    blast_cpu: float = 0.0
     blast_warm: list[float] = field(default_factory=list)
     corr_cold: float = 0.0
+    corr_cpu: float = 0.0
     corr_warm: list[float] = field(default_factory=list)
     rss_mib: float = 0.0
     floor_yaml: float = 0.0
@@ -149,6 +153,14 @@ def _children() -> set[int]:
     return kids
 
 
+def _cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds of a process so far: steadier than wall time on a shared VM."""
+    if pid is None:
+        return float("nan")
+    f = Path("/proc", str(pid), "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _hwm_mib(pid: int) -> float:
     for line in Path("/proc", str(pid), "status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -173,9 +185,13 @@ async def through_mcp(toml: Path, cache_dir: Path, window: dict[str, Any], hub: 
     async with Client(params, read_timeout_seconds=600) as client:
         server = next(iter(_children() - before), None)
         blast = {"service": hub}
+        await asyncio.sleep(p.settle)  # a client that connects at start and asks later
+        cpu = _cpu_s(server)
         p.blast_cold, answer = await _timed(client, "blast_radius", blast)
+        p.blast_cpu, cpu = _cpu_s(server) - cpu, _cpu_s(server)
         p.impacted = int(answer.get("impacted_total", 0))
         p.corr_cold, _ = await _timed(client, "correlate_alerts", window)
+        p.corr_cpu = _cpu_s(server) - cpu
         for _ in range(WARM_CALLS):
             p.blast_warm.append((await _timed(client, "blast_radius", blast))[0])
         for _ in range(3):
@@ -188,7 +204,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-def run(points: list[tuple[int, int]]) -> list[Point]:
+def run(points: list[tuple[int, int]], settles: list[float]) -> list[Point]:
     rows: list[Point] = []
     for n_services, n_alerts in points:
         with tempfile.TemporaryDirectory(prefix="oc-estate-") as tmp:
@@ -197,11 +213,12 @@ def run(points: list[tuple[int, int]]) -> list[Point]:
             window, hub = write_world(n_services, n_alerts, out)
             print(f"{n_services} services / {n_alerts} alerts written in {time.perf_counter() - t:.0f} s "
                   f"(blast radius of {hub})", file=sys.stderr, flush=True)
-            for layout, files in (("alerts1", 1), ("alerts4", 4)):
-                p = Point(n_services, 0, n_alerts, files, hub)
+            for (layout, files), settle in itertools.product((("alerts1", 1), ("alerts4", 4)), settles):
+                p = Point(n_services, 0, n_alerts, files, hub, settle=settle)
                 floors(out, layout, hub, p)
+                cache = out / f"cache-{layout}-{settle:g}"
                 try:
-                    asyncio.run(through_mcp(out / f"{layout}.toml", out / f"cache-{layout}", window, hub, p))
+                    asyncio.run(through_mcp(out / f"{layout}.toml", cache, window, hub, p))
                 except Exception as exc:  # a failed point is a row that says so, not a lost run
                     p.error = str(exc)[:200]
                 print(row(p), file=sys.stderr, flush=True)
@@ -211,21 +228,25 @@ def run(points: list[tuple[int, int]]) -> list[Point]:
 
 def row(p: Point) -> str:
     if p.error:
-        return f"| {p.services:,} | {p.edges:,} | {p.alerts:,} | {p.files} | failed: {p.error} |" + " |" * 9
+        head = f"| {p.services:,} | {p.edges:,} | {p.alerts:,} | {p.files} | {p.settle:g} "
+        return head + f"| failed: {p.error} |" + " |" * 9
     ms = 1000
-    return (f"| {p.services:,} | {p.edges:,} | {p.alerts:,} | {p.files} | {p.blast_cold:.2f} | "
-            f"{pct(p.blast_warm, 50) * ms:.1f} / {pct(p.blast_warm, 99) * ms:.1f} | {p.corr_cold:.2f} | "
+    return (f"| {p.services:,} | {p.edges:,} | {p.alerts:,} | {p.files} | {p.settle:g} | {p.blast_cold:.2f} "
+            f"({p.blast_cpu:.2f}) | "
+            f"{pct(p.blast_warm, 50) * ms:.1f} / {pct(p.blast_warm, 99) * ms:.1f} | {p.corr_cold:.2f} "
+            f"({p.corr_cpu:.2f}) | "
             f"{statistics.median(p.corr_warm):.2f} | {p.rss_mib:,.0f} | {p.floor_yaml:.2f} | "
             f"{p.floor_json:.2f} | {pct(p.floor_bfs, 50) * ms:.1f} / {pct(p.floor_bfs, 99) * ms:.1f} | "
             f"{p.impacted:,} |")
 
 
 def table(rows: list[Point]) -> str:
-    head = ("| services | edges | alerts | alert files | first `blast_radius` s | warm `blast_radius` p50 / p99 ms "
-            "| cold `correlate_alerts` s | warm `correlate_alerts` s | server peak RSS MiB "
+    head = ("| services | edges | alerts | alert files | first call after s | first `blast_radius` s (server CPU s) "
+            "| warm `blast_radius` p50 / p99 ms | first `correlate_alerts` s (server CPU s) "
+            "| warm `correlate_alerts` s | server peak RSS MiB "
             "| floor: CSafeLoader catalog s | floor: json alerts s | floor: networkx BFS p50 / p99 ms "
             "| impacted |")
-    return "\n".join([head, "|" + "---|" * 13, *(row(p) for p in rows)])
+    return "\n".join([head, "|" + "---|" * 14, *(row(p) for p in rows)])
 
 
 def write_results(text: str) -> None:
@@ -243,9 +264,12 @@ def write_results(text: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="5k services / 10k alerts only")
+    ap.add_argument("--settle", type=float, nargs="+", default=[0.0],
+                    help="seconds between the client's initialize and its first call (default 0: at once); "
+                    "several values run the server once for each")
     ap.add_argument("--write", action="store_true", help="replace the section in benchmarks/RESULTS.md")
     args = ap.parse_args()
-    rows = run(QUICK if args.quick else FULL)
+    rows = run(QUICK if args.quick else FULL, args.settle)
     text = f"{HEADER}\n\nMachine: {machine()}.\n\n{table(rows)}\n"
     print(text)
     if args.write:
