@@ -264,12 +264,14 @@ def write_results(text: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="5k services / 10k alerts only")
+    ap.add_argument("--sizes", nargs="+", metavar="SERVICES:ALERTS", help="points to run instead, e.g. 20000:50000")
     ap.add_argument("--settle", type=float, nargs="+", default=[0.0],
                     help="seconds between the client's initialize and its first call (default 0: at once); "
                     "several values run the server once for each")
     ap.add_argument("--write", action="store_true", help="replace the section in benchmarks/RESULTS.md")
     args = ap.parse_args()
-    rows = run(QUICK if args.quick else FULL, args.settle)
+    points = [(int(p.split(":")[0]), int(p.split(":")[1])) for p in args.sizes or []]
+    rows = run(points or (QUICK if args.quick else FULL), args.settle)
     text = f"{HEADER}\n\nMachine: {machine()}.\n\n{table(rows)}\n"
     print(text)
     if args.write:
