@@ -9,6 +9,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from opscontext.app import open_app
@@ -84,3 +85,21 @@ def test_a_long_lived_step_that_fails_freezes_nothing() -> None:
     except ValueError:
         pass
     assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+
+async def test_http_sources_are_not_read_ahead_so_they_spend_no_rate_limit_and_trip_no_breaker(tmp_path: Path) -> None:
+    asked: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(404)
+
+    settings = Settings(connectors={"demo": {"type": "backstage", "path": str(DEMO.parent / "catalog")},
+                                    "bs": {"type": "backstage-api", "url": "https://backstage.example"}},
+                        base_dir=tmp_path)
+    async with open_app(settings, cache=MemoryCache(), transport=httpx.MockTransport(answer), preload=True) as app:
+        assert app.loading is not None
+        await app.loading
+        assert asked == []
+        assert app.worlds._last is None  # not every world source is local: assembled at the first call
+        assert _connector(app, "backstage")._files._state is not None  # type: ignore[attr-defined]

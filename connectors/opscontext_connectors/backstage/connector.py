@@ -63,6 +63,10 @@ class BackstageFiles(ServiceCatalog, TopologySource):
             read.bad_entities,
         )
 
+    async def preload(self) -> None:
+        """Parse and map the files at server start (``opscontext.warm``), not at the first call."""
+        await self._files.get()
+
     def problems(self) -> LoadReport:
         """Files left out and entities dropped in the last load (the hub reports them)."""
         return self._files.problems()
