@@ -6,6 +6,7 @@ behaves identically whichever way it is reached.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from opscontext import warm
 from opscontext.cache import Cache, DiskCache, MemoryCache, NullCache
 from opscontext.hub import Hub
 from opscontext.registry import Registry, utcnow
@@ -58,6 +60,7 @@ class App:
     cache: Cache
     hub: Hub
     worlds: WorldBuilder
+    loading: asyncio.Task[None] | None = None  # the background preload of a server, if started
 
     def now(self) -> datetime:
         return self.hub.now()
@@ -70,8 +73,10 @@ async def open_app(
     cache: Cache | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], datetime] = utcnow,
+    preload: bool = False,
 ) -> AsyncIterator[App]:
-    """Build everything once; close HTTP clients and the cache on exit."""
+    """Build everything once; close HTTP clients and the cache on exit. With ``preload`` (a
+    long-running server), loading starts now in the background (``opscontext.warm``)."""
     registry = Registry.build(settings.connectors, base_dir=settings.base_dir, transport=transport, now=clock)
     anchor = settings.world.time_anchor
     if anchor is not None:
@@ -81,9 +86,15 @@ async def open_app(
         registry = replay(registry, timedelta(seconds=int((clock() - anchor).total_seconds())))
     cache = cache if cache is not None else make_cache(settings)
     hub = Hub(registry, settings, cache, clock=clock)
+    app = App(settings=settings, registry=registry, cache=cache, hub=hub, worlds=WorldBuilder(hub))
+    if preload:
+        app.loading = asyncio.create_task(warm.preload(app))
     try:
-        yield App(settings=settings, registry=registry, cache=cache, hub=hub, worlds=WorldBuilder(hub))
+        yield app
     finally:
+        if app.loading is not None:
+            app.loading.cancel()
+            await asyncio.gather(app.loading, return_exceptions=True)
         await hub.aclose()
         await registry.aclose()
         cache.close()

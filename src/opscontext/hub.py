@@ -40,6 +40,7 @@ from opscontext.capabilities import (
 from opscontext.capability import Capability
 from opscontext.fanout import Gathered, Question, config_digest, count, key_part, reason_for
 from opscontext.flight import SharedCache, single_flight
+from opscontext.gcpause import long_lived
 from opscontext.memo import LruDict
 from opscontext.models import (
     Alert,
@@ -318,7 +319,8 @@ class Hub:
     async def _reported(self, q: Question) -> object:
         # The value travels (and is cached) with the problems of the load that produced it.
         answer = await q.capability.call(q.inst.connector, q.args)
-        return attach(q.inst.connector, self._clean(answer))  # secrets masked, text fenced: once, where data enters
+        # Secrets masked, text fenced: once, where data enters (a bulk walk: see gcpause).
+        return attach(q.inst.connector, long_lived(self._clean)(answer))
 
     def _refresh_in_background(self, q: Question) -> None:
         if q.key not in self._inflight:

@@ -150,7 +150,7 @@ def build_server(
     an unknown name raises ``ConfigError``."""
     @asynccontextmanager
     async def lifespan(_server: MCPServer[App]) -> AsyncIterator[App]:
-        async with open_app(settings, cache=cache, transport=transport, clock=clock) as app:
+        async with open_app(settings, cache=cache, transport=transport, clock=clock, preload=True) as app:
             yield app
 
     logsafe.install()

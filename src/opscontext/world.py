@@ -8,12 +8,14 @@ the graph is the expensive step, so a World is rebuilt only when its inputs chan
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from opscontext.engine.graph import ServiceGraph
 from opscontext.engine.identity import IDENTITY_ANNOTATIONS, NameIndex, ServiceResolver
+from opscontext.gcpause import long_lived, without_gc
 from opscontext.hub import Hub
 from opscontext.memo import IdentityMemo
 from opscontext.models import (
@@ -51,6 +53,7 @@ class World:
     def people(self) -> dict[str, Person]:
         return {p.name: p for p in self.catalog.people}
 
+    @without_gc  # one model copy per alert renamed: a bulk step (see gcpause)
     def resolve_alerts(self, alerts: Iterable[Alert], labels: Sequence[str]) -> list[Alert]:
         """Alerts with ``service`` set to a catalog (or graph) name, or None when unknown."""
         def resolve(a: Alert) -> Alert:
@@ -61,6 +64,7 @@ class World:
 
         return [self._once(a, resolve) for a in alerts]
 
+    @without_gc
     def resolve_changes(self, changes: Iterable[Change]) -> list[Change]:
         def resolve(c: Change) -> Change:
             name = self.resolver.match(c.service) or (c.service if c.service in self.graph else None)
@@ -143,23 +147,32 @@ class WorldBuilder:
         self.hub = hub
         self._last_inputs: tuple[int, ...] | None = None
         self._last: World | None = None
+        self._lock = asyncio.Lock()  # one assembly at a time: a call during the preload joins it
 
     async def build(self) -> World:
-        import asyncio
+        """The world for the catalogs and topology the hub serves now."""
+        async with self._lock:
+            return await self._build()
 
+    async def _build(self) -> World:
         cat, top = await asyncio.gather(self.hub.catalog(), self.hub.edges())
         inputs = (*(id(v) for _, v in cat.results), -1, *(id(v) for _, v in top.results))
         statuses = cat.statuses + top.statuses
         if self._last is not None and inputs == self._last_inputs:
             self._last.statuses = statuses
             return self._last
-        catalog = merge_catalogs(v for _, v in cat.results)
-        resolver = ServiceResolver(catalog.services, catalog.teams)
-        edges = tuple(_resolve_edge(e, resolver) for e in top.items())
-        graph = await asyncio.to_thread(ServiceGraph.build, catalog.services, edges)
-        world = World(catalog=catalog, resolver=resolver, graph=graph, statuses=statuses, edges=edges)
+        world = await asyncio.to_thread(long_lived(_assemble), [v for _, v in cat.results], top.items(), statuses)
         self._last_inputs, self._last = inputs, world
         return world
+
+
+def _assemble(snapshots: list[CatalogSnapshot], edges: list[DependencyEdge], statuses: list[SourceStatus]) -> World:
+    """The merged catalog, resolver and graph: bulk work, run off the event loop."""
+    catalog = merge_catalogs(snapshots)
+    resolver = ServiceResolver(catalog.services, catalog.teams)
+    resolved = tuple(_resolve_edge(e, resolver) for e in edges)
+    graph = ServiceGraph.build(catalog.services, resolved)
+    return World(catalog=catalog, resolver=resolver, graph=graph, statuses=statuses, edges=resolved)
 
 
 def _resolve_edge(e: DependencyEdge, resolver: ServiceResolver) -> DependencyEdge:

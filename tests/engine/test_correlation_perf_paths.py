@@ -15,7 +15,6 @@ from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.candidates import Cluster, _order, _rank_many, rank
 from opscontext.engine.correlation.dedup import deduplicate, severity_rank
 from opscontext.engine.correlation.evidence import evidence
-from opscontext.engine.correlation.gcpause import without_gc
 from opscontext.engine.correlation.models import AlertBrief, AlertGroup, Candidate, Correlation, CorrelationOptions
 from opscontext.engine.correlation.ranking import ChangeIndex, Scored, ServiceStats
 from opscontext.engine.correlation.topology import (
@@ -27,6 +26,7 @@ from opscontext.engine.correlation.topology import (
 )
 from opscontext.engine.graph import ServiceGraph
 from opscontext.engine.synthetic import synthetic_world
+from opscontext.gcpause import without_gc
 from opscontext.models import Alert, AlertState, Change, DependencyEdge, EdgeProvenance, Service
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

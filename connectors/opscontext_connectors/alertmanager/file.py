@@ -51,6 +51,10 @@ class AlertmanagerFile(AlertSource):
             raise ValueError("must hold a JSON array as returned by GET /api/v2/alerts")
         return parse_alerts(raw, where=str(path)), len(raw)
 
+    async def preload(self) -> None:
+        """Parse the snapshots at server start (``opscontext.warm``), not at the first call."""
+        await self._files.get()
+
     async def alerts(self, window: TimeWindow) -> list[Alert]:
         return [a for a in await self._files.get() if a.active_during(window)]
 

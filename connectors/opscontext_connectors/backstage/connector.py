@@ -6,15 +6,17 @@ from differs, so moving from one to the other is a change of ``type`` and ``path
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from opscontext.capabilities import ServiceCatalog, TopologySource
 from opscontext.config import FileConnectorConfig, HttpConnectorConfig
-from opscontext.files import Derived, Reloading
+from opscontext.files import Load, Reloading
 from opscontext.http import JsonClient
 from opscontext.models import CatalogSnapshot, DependencyEdge
 from opscontext.problems import LoadReport
 from opscontext.registry import ConnectorContext
 from opscontext_connectors.backstage.api import BackstageClient
-from opscontext_connectors.backstage.files import PATTERNS, EntityFiles, read_entity_files
+from opscontext_connectors.backstage.files import PATTERNS, read_entity_files
 from opscontext_connectors.backstage.mapping import build_catalog, build_edges
 
 
@@ -26,43 +28,58 @@ class BackstageApiConfig(HttpConnectorConfig):
     """`url`: the Backstage backend base URL (the catalog is served under /api/catalog)."""
 
 
+@dataclass(frozen=True)
+class _Mapped:
+    """What one read of the files is kept as: the domain models, not the wire entities (at 50k
+    services the entities would double what the catalog holds)."""
+
+    catalog: CatalogSnapshot
+    edges: list[DependencyEdge]
+    files: int
+    bad_entities: int
+
+
 class BackstageFiles(ServiceCatalog, TopologySource):
     """ServiceCatalog + TopologySource over Backstage descriptor files, re-read on change."""
 
     def __init__(self, ctx: ConnectorContext[BackstageFilesConfig]):
         self.name = ctx.name
         config = ctx.config
+        # Parsed and mapped in one step off the event loop, once per change of the files.
         self._files = Reloading(
             ctx.resolve_path(config.path),
-            read_entity_files,
+            self._parse,
             instance=ctx.name,
             patterns=PATTERNS,
             max_file_mb=config.max_file_mb,
         )
-        # Mapped once per change of the files, not once per call.
-        self._catalog: Derived[EntityFiles, CatalogSnapshot] = Derived(
-            lambda read: build_catalog(read.entities, source=self.name)
+
+    def _parse(self, load: Load) -> _Mapped:
+        read = read_entity_files(load)
+        return _Mapped(
+            build_catalog(read.entities, source=self.name),
+            build_edges(read.entities, source=self.name),
+            read.files,
+            read.bad_entities,
         )
-        self._edges: Derived[EntityFiles, list[DependencyEdge]] = Derived(
-            lambda read: build_edges(read.entities, source=self.name)
-        )
+
+    async def preload(self) -> None:
+        """Parse and map the files at server start (``opscontext.warm``), not at the first call."""
+        await self._files.get()
 
     def problems(self) -> LoadReport:
         """Files left out and entities dropped in the last load (the hub reports them)."""
         return self._files.problems()
 
-    async def _read(self) -> EntityFiles:
-        return await self._files.get()
-
     async def catalog(self) -> CatalogSnapshot:
-        return self._catalog(await self._read())
+        return (await self._files.get()).catalog
 
     async def edges(self) -> list[DependencyEdge]:
-        return self._edges(await self._read())
+        return (await self._files.get()).edges
 
     async def check(self) -> str:
-        read = await self._read()
-        snap, edges = self._catalog(read), self._edges(read)
+        read = await self._files.get()
+        snap, edges = read.catalog, read.edges
         line = (
             f"{read.files} files: {len(snap.services)} services, {len(snap.teams)} teams, "
             f"{len(snap.people)} people, {len(edges)} edges"

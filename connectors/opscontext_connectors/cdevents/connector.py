@@ -56,6 +56,10 @@ class CdEvents(ChangeSource):
         """Files left out and records dropped in the last load (the hub reports them)."""
         return self._files.problems()
 
+    async def preload(self) -> None:
+        """Parse and map the events at server start (``opscontext.warm``), not at the first call."""
+        self._mapped(await self._files.get())
+
     async def changes(self, window: TimeWindow) -> list[Change]:
         return [c for c in self._mapped(await self._files.get()) if window.contains(c.at)]
 

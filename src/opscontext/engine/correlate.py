@@ -33,7 +33,6 @@ from opscontext.engine.correlation.assemble import build_group
 from opscontext.engine.correlation.bridges import assign, clusters, resolve
 from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank, service_stats
 from opscontext.engine.correlation.dedup import UniqueAlert, deduplicate, severity_rank
-from opscontext.engine.correlation.gcpause import without_gc
 from opscontext.engine.correlation.grouping import build_episodes, link_by_labels, link_by_topology
 from opscontext.engine.correlation.models import (
     AlertBrief,
@@ -46,6 +45,7 @@ from opscontext.engine.correlation.nearby import neighbours
 from opscontext.engine.correlation.ranking import ChangeIndex
 from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, build_index
 from opscontext.engine.graph import ServiceGraph
+from opscontext.gcpause import without_gc
 from opscontext.models import Alert, Change
 
 __all__ = ["AlertBrief", "AlertGroup", "Candidate", "Correlation", "CorrelationOptions", "correlate"]
