@@ -36,7 +36,12 @@ from typing import Any
 def compact(schema: Any, *, output: bool = True) -> Any:
     """A copy of ``schema`` with the redundancies above removed (``output=False``: an input
     schema, whose defaults tell the model what it gets by leaving an argument out)."""
-    return _compact(_inline_single_use(schema), output)
+    out = _compact(_inline_single_use(schema), output)
+    if output and isinstance(out, dict):
+        # The MCP spec requires an outputSchema of type object at its root, and strict clients
+        # (the TypeScript SDK behind the Inspector) reject a tools/list without it.
+        out = {"type": "object", **out}
+    return out
 
 
 def _compact(schema: Any, output: bool) -> Any:

@@ -39,6 +39,13 @@ async def test_the_whole_default_tools_list_stays_within_its_guard(demo: Client)
     assert total <= MAX_ALL_TOKENS, f"tools/list is {total} o200k tokens"
 
 
+async def test_every_schema_root_is_an_object_as_the_spec_requires(demo: Client) -> None:
+    """The MCP Inspector (TypeScript SDK) rejects a whole tools/list over one root without it."""
+    for tool in (await demo.list_tools()).tools:
+        assert tool.input_schema.get("type") == "object", tool.name
+        assert tool.output_schema is not None and tool.output_schema.get("type") == "object", tool.name
+
+
 async def test_published_schemas_carry_no_titles_or_null_defaults_and_every_argument_is_described(
     demo: Client,
 ) -> None:
@@ -80,6 +87,7 @@ def test_output_compaction_keeps_formats_enums_bounds_descriptions_and_a_propert
                   "Owner": {"type": "object", "properties": {"team": {"type": "string"}}, "description": "Docs."}},
     }
     assert compact(schema) == {
+        "type": "object",  # the spec requires it at the root of an outputSchema
         "properties": {
             "title": {"description": "kept"},
             "at": {"format": "date-time"},
