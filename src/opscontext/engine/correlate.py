@@ -43,7 +43,7 @@ from opscontext.engine.correlation.models import (
 )
 from opscontext.engine.correlation.nearby import neighbours
 from opscontext.engine.correlation.ranking import ChangeIndex
-from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, build_index
+from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, build_index, spelling
 from opscontext.engine.graph import ServiceGraph
 from opscontext.gcpause import without_gc
 from opscontext.models import Alert, Change
@@ -76,7 +76,7 @@ def correlate(
     ungrouped["no_service"] = sum(1 for u in d.unique if u.service is None)
     adj = adjacency(graph)
     members, index = _cluster(d.unique, adj, opts, now)
-    change_index = ChangeIndex(changes, until=now, names=adj.succ.keys())
+    change_index = ChangeIndex(changes, until=now, names=adj.succ.keys(), spelling=lambda: spelling(adj))
     kept: list[Cluster] = []
     for idxs in members:
         reason = _drop_reason(idxs, d.unique, opts)

@@ -77,9 +77,11 @@ class ChangeIndex:
 
     def __init__(
         self, changes: Sequence[Change], until: datetime | None = None, names: Collection[str] = (),
+        spelling: Callable[[], NameIndex] | None = None,
     ) -> None:
         """``names``: the graph's services. A change on none of them, or a flag or config change,
-        also counts for the one service its key or summary names (:mod:`.named_changes`)."""
+        also counts for the one service its key or summary names (:mod:`.named_changes`), looked
+        up in ``spelling()`` (the graph's memoised index) or else an index of ``names``."""
         raw: dict[str, list[tuple[datetime, Change]]] = {}
         index: NameIndex | None = None
         for c in changes:
@@ -87,7 +89,7 @@ class ChangeIndex:
             if until is not None and at > until:
                 continue
             if names and (service is None or service not in names or c.kind in CONFIG_KINDS):
-                index = index or NameIndex(names)
+                index = index or (spelling() if spelling is not None else NameIndex(names))
                 named = index.named(c.summary)
                 if named is not None and named != service:
                     raw.setdefault(named, []).append((at, c))

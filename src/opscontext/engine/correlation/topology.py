@@ -20,6 +20,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
+from opscontext.engine.correlation.named_changes import NameIndex
 from opscontext.engine.correlation.walks import Spans, TimeNear, down_levels
 from opscontext.engine.graph import GraphIndex, ServiceGraph
 
@@ -93,6 +94,16 @@ class Adjacency:
     hubs: dict[int, tuple[frozenset[int], frozenset[str]]] = field(default_factory=dict)
     # hub_degree -> service -> its dependencies that are not hubs (silent-candidate search).
     light: dict[int, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    # The services by spelling, for changes whose key names one; built when first asked (at
+    # most one entry: a frozen dataclass holds its memos in containers).
+    spellings: list[NameIndex] = field(default_factory=list)
+
+
+def spelling(adj: Adjacency) -> NameIndex:
+    """``adj``'s services by spelling (:class:`NameIndex`), built once per graph."""
+    if not adj.spellings:
+        adj.spellings.append(NameIndex(adj.succ))
+    return adj.spellings[0]
 
 
 def light_deps(adj: Adjacency, hub_degree: int, s: str) -> tuple[str, ...]:
