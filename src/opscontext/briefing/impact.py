@@ -35,12 +35,17 @@ def health_lines(health: Sequence[ServiceHealth], user_facing: set[str]) -> list
     return lines
 
 
+def burning_first(slo: Sequence[SloBurn]) -> list[SloBurn]:
+    """The SLOs that alert: pages before tickets, user-facing first, fastest burn first."""
+    burning = [s for s in slo if s.alert in ("page", "ticket")]
+    return sorted(burning, key=lambda s: (s.alert != "page", not s.user_facing, -(s.burn_rate_1h or 0)))
+
+
 def _slo_sentence(slo: Sequence[SloBurn]) -> str | None:
     """The SLOs that alert (page, then ticket), user-facing first: failing share, burn, budget."""
-    burning = [s for s in slo if s.alert in ("page", "ticket")]
-    if not burning:
+    worst = burning_first(slo)[:2]
+    if not worst:
         return None
-    worst = sorted(burning, key=lambda s: (s.alert != "page", not s.user_facing, -(s.burn_rate_1h or 0)))[:2]
     parts = []
     for s in worst:
         bits = [f"{s.failing_now:.0%} of requests failing"] if s.failing_now is not None else []

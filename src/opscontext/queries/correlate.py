@@ -67,10 +67,12 @@ async def correlate_alerts(
     group_id: str | None = None,
     cursor: str | None = None,
     budget: int | None = None,
+    slo_summaries: bool = True,
 ) -> CorrelationAnswer:
     """Groups of the window's alerts, largest first, from ``cursor`` on; or one page of group
     ``group_id``'s members. ``budget``: the answer's token budget (front ends pass
-    ``limits.answer_tokens``); None gives every group of the page whole."""
+    ``limits.answer_tokens``); None gives every group of the page whole. ``slo_summaries=False``
+    leaves SLOs unasked, for a caller that evaluates user impact itself."""
     window, position = _window(app, since, until, cursor)
     group_id = _group_id(group_id, position)
     world = await app.worlds.build()
@@ -93,7 +95,7 @@ async def correlate_alerts(
     result = await asyncio.to_thread(run) if len(resolved) > THREAD_ABOVE else run()
     await progress(3, 3, f"{result.groups_out} groups")
     impact: list[Any] = []
-    if group_id is None:
+    if group_id is None and slo_summaries:
         led, impact = await lead_with_impact(app, result.groups, window.until)
         result = result.model_copy(update={"groups": led})
     statuses = world.statuses + alerts.statuses + changes.statuses + impact

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from opscontext.app import App
+from opscontext.briefing.impact import burning_first
 from opscontext.briefing.models import SloBurn
 from opscontext.engine.correlation.models import AlertGroup
 from opscontext.models import SourceStatus
@@ -20,7 +21,6 @@ from opscontext.queries.user_impact import slo_burn
 
 GROUPS = 5  # groups whose services are looked at: the largest, as the answer lists them
 SERVICES = 24  # services asked about in all
-_RANK = {"page": 0, "ticket": 1}
 
 
 async def lead_with_impact(
@@ -32,8 +32,7 @@ async def lead_with_impact(
     first = sorted(groups, key=lambda g: -g.alert_count)[:GROUPS]
     wanted = list(dict.fromkeys(s for g in first for s in (*g.services, *g.impacted_services)))[:SERVICES]
     burns, statuses, _ = await slo_burn(app, wanted, at)
-    hurting = sorted((b for b in burns if b.alert in _RANK),
-                     key=lambda b: (_RANK[b.alert], not b.user_facing, -(b.burn_rate_1h or 0.0)))
+    hurting = burning_first(burns)
     if not hurting:
         return groups, statuses
     chosen = {g.id for g in first}

@@ -90,7 +90,9 @@ async def incident_context(
     world = await app.worlds.build()
     sub = resolve_subject(world, subject)
     await progress(1, STEPS, "correlating the window's alerts")
-    corr = await correlate_alerts(app, since, until, sub.service if sub.kind == "service" else None)
+    # Impact is evaluated below for the briefing's own services: not once more per group here.
+    service = sub.service if sub.kind == "service" else None
+    corr = await correlate_alerts(app, since, until, service, slo_summaries=False)
     pick = await choose(app, world, corr, sub)
     got = await _gather(app, world, pick, corr, progress)
     await progress(STEPS, STEPS, "assembling the briefing")
