@@ -86,3 +86,12 @@ def test_a_lone_warning_right_after_a_change_below_it_is_a_group_not_noise() -> 
     assert quiet.groups == [] and quiet.ungrouped == {"isolated_noise": 1}
     got = correlate(lone, WIDE, [flip], now=T0 + timedelta(minutes=30))
     assert [g.primary_contributor for g in got.groups] == ["svc-c"]
+
+
+def test_the_evidence_says_the_change_was_credited_by_its_name_not_made_on_the_service() -> None:
+    flip = Change(id="f4", service="flagd", kind="feature-flag", at=T0 - timedelta(minutes=4),
+                  summary="flag checkoutserviceFailure: defaultVariant off -> on")
+    top = correlate(ALERTS, GRAPH, [flip], now=T0 + timedelta(minutes=30)).groups[0].candidates[0]
+    assert top.service == "checkoutservice"
+    assert top.evidence[0] == (
+        "feature-flag change that names it (recorded on flagd) 4 min before the first alert (change id f4)")

@@ -44,6 +44,8 @@ def change_phrase(sc: Scored) -> str:
     assert c is not None
     verb = _CHANGE_VERBS.get(c.kind.lower(), c.kind.lower())
     what = f" {c.version}" if c.version else ""
+    if c.service != sc.service:  # credited because its key names this service (named_changes)
+        what = f" change that names it{' (recorded on ' + c.service + ')' if c.service else ''}"
     if abs(sc.lag_min) * 60 < 1:
         when = "at the time of"
     else:
