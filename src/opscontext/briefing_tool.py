@@ -10,6 +10,7 @@ from pydantic import Field
 
 from opscontext.app import App
 from opscontext.briefing.models import IncidentContext
+from opscontext.call_progress import step_reporter
 from opscontext.queries.incident_context import DEFAULT_MAX_TOKENS, MAX_TOKENS, MIN_TOKENS, incident_context
 
 Subject = Annotated[
@@ -45,7 +46,5 @@ async def incident_context_tool(
     app = ctx.request_context.lifespan_context
     assert isinstance(app, App)
 
-    async def progress(done: float, total: float, message: str) -> None:
-        await ctx.report_progress(done, total, message=message)
-
-    return await incident_context(app, subject, since, until, max_tokens, progress=progress)
+    return await incident_context(app, subject, since, until, max_tokens,
+                                  progress=step_reporter(ctx.report_progress))

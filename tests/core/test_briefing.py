@@ -11,7 +11,6 @@ from evalkit.tokens import count_json
 from opscontext.answers import ChangeEntry
 from opscontext.briefing import budget, command, suspects
 from opscontext.briefing.escalation import position
-from opscontext.budget import answer_tokens
 from opscontext.briefing.impact import health_lines, impact_part
 from opscontext.briefing.models import (
     Alternative,
@@ -27,6 +26,7 @@ from opscontext.briefing.models import (
     SuspectChange,
     SuspectsPart,
 )
+from opscontext.budget import answer_tokens
 from opscontext.errors import ConfigError, InputError
 from opscontext.models import EscalationStep, Runbook, ServiceHealth, SourceState, SourceStatus
 from opscontext.profiles import CORE, select

@@ -172,7 +172,9 @@ async def test_progress_is_reported_while_the_parts_answer(at_anchor: Client) ->
     result = await at_anchor.call_tool("incident_context", args, progress_callback=on_progress)
     assert not result.is_error
     steps = [p for p, _, _ in seen]
-    assert steps == sorted(steps) and len(steps) >= 5 and steps[-1] == seen[-1][1]
+    assert steps == sorted(set(steps)) and len(steps) >= 5, "progress rises with every notification"
+    own = [m for _, _, m in seen if m and "background load" not in m]  # the server may still be loading
+    assert own[-1] == "assembling the briefing"
     assert any(m and "who_owns" in m for _, _, m in seen)
 
 
