@@ -63,6 +63,8 @@ class LoadProgress:
         and topology files (1 of 6 steps)"."""
         if self.finished:
             return f"background load finished ({self.done} of {self.total} steps)"
+        if not self.total:
+            return "waiting for the background load to start"
         return f"waiting for the background load: {self.stage} ({self.done} of {self.total} steps)"
 
     async def follow(self, report: Report, stop: asyncio.Event) -> None:

@@ -56,6 +56,15 @@ async def test_a_finished_load_is_not_followed_and_tool_steps_keep_their_own_num
     assert sent == [(1, 3, "fetching")]
 
 
+def test_the_load_says_what_it_is_doing_and_how_far_it_has_got() -> None:
+    loading = LoadProgress()
+    assert loading.message() == "waiting for the background load to start"
+    loading.update(stage="reading the other file sources", total=4, done=3)
+    assert loading.message() == "waiting for the background load: reading the other file sources (3 of 4 steps)"
+    loading.update(done=1, finished=True)
+    assert loading.message() == "background load finished (4 of 4 steps)"
+
+
 async def test_a_followed_load_reports_where_it_is_then_each_step() -> None:
     sent: Sent = []
     second = asyncio.Event()
