@@ -2,30 +2,31 @@
 
 Clients load every tool's schemas into the model's context before the first question, so their
 size is paid on every conversation (issue 9 budgets the whole list at 3,000 tokens). pydantic's
-JSON Schema spells things out for validators; this keeps what tells a model what a field holds
-(types, formats, enums, bounds, descriptions) and drops what only repeats or restricts:
+JSON Schema spells things out for validators; this keeps what tells a model what to send (input
+types, defaults, bounds, descriptions) and what an answer's fields mean (descriptions, formats,
+enums, bounds), and drops what only repeats or restricts:
 
 * ``title`` strings (a property *named* "title" is a schema object and stays);
 * ``default: null`` everywhere; in output schemas every ``default`` (an answer always carries
   its values), ``additionalProperties`` false or true (the server never adds fields; true is
-  what a schema says anyway), ``required``
-  (every field is always present, except those whose description says they are left out when
-  empty) and the description of an object (a model class's docstring, written for developers;
-  what a field holds is said on the field);
+  what a schema says anyway), ``required`` (every field is always present, except those whose
+  description says they are left out when empty) and the description of an object that keeps
+  properties (a model class's docstring, written for developers; what a field holds is said on
+  the field);
 * ``anyOf: [{"type": T, ...}, {"type": "null"}]`` becomes ``{"type": [T, "null"], ...}``;
 * a ``$defs`` entry used once is written in place, so only shared definitions stay behind a
   ``$ref``;
 * in output schemas, a property with nothing left to say but its name (``{}``: no description,
-  format, enum, bound or shape of its own) is left out, and so is an object left with no such
-  property: it constrains nothing, the answer carries it under that name with its value, and the
-  list paid about four tokens for each (some 230 of them, 850 tokens in all);
-* in output schemas, ``"type"`` (except at the root): the property's name and description say
-  what it holds and the answer shows the value. Formats (date-time), enums and bounds
-  (confidence 0..1) stay; an array keeps its items unless they are plain values; a nullable
-  object loses its ``anyOf`` with null (a schema without ``type`` accepts null; so does a
-  ``$ref`` to one), a map of plain
-  values its value type; a bound written ``1.0`` becomes ``1`` and a lone ``minimum: 0`` goes
-  (a latency, a rate or a count is never negative, and a model needs no telling);
+  format, enum, bound or described field of its own) is left out, and so is an object or list
+  left with no such field: it constrains nothing, the answer carries it under that name with its
+  value, and the list paid about four tokens for each (some 230 of them, 850 tokens in all);
+* in output schemas, ``"type"`` below the root: the property's name and description say what it
+  holds and the answer shows the value. Formats (date-time), enums and bounds (confidence 0..1)
+  stay; an array keeps its items unless they are plain values; a nullable object loses its
+  ``anyOf`` with null (a schema without ``type`` accepts null; so does a ``$ref`` to one), a map
+  of plain values its value type; a bound written ``1.0`` becomes ``1`` and a lone
+  ``minimum: 0`` goes (a latency, a rate or a count is never negative, and a model needs no
+  telling);
 * in input schemas, ``maxLength`` (the server enforces it and says so) and the ``null`` of an
   optional argument (a caller leaves it out instead).
 
