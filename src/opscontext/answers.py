@@ -35,9 +35,9 @@ class Answer(BaseModel):
     # than the field names would); answers are still validated against SourceStatus.
     sources: Annotated[list[SourceStatus], WithJsonSchema({
         "type": "array",
-        "description": "Per source asked: state ok, degraded (partly read), stale or failed; detail: why.",
+        "description": "Each source asked: state and why.",
     })] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list, description="Caveats: cuts, failed sources.")
+    notes: list[str] = Field(default_factory=list, description="Caveats: cuts, failures.")
 
 
 class Contact(BaseModel):
@@ -103,7 +103,7 @@ class WhoOwnsAnswer(Answer):
 
 
 class ChangeEntry(BaseModel):
-    id: str | None = Field(default=None, description="The source's id of it (deploy event, change request).")
+    id: str | None = Field(default=None, description="Its id at the source (deploy, change request).")
     service: str | None
     relation: str = Field(description="'the service itself', 'dependency (distance N)' or 'elsewhere'.")
     kind: str
@@ -116,7 +116,7 @@ class ChangeEntry(BaseModel):
     source: str
     reported_by: list[str] = Field(
         default_factory=list,
-        description="Every source that reported it, `source` first: one change is listed once.",
+        description="Every source that reported it, `source` first.",
     )
 
 

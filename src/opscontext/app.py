@@ -13,13 +13,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from opscontext import warm
 from opscontext.cache import Cache, DiskCache, MemoryCache, NullCache
 from opscontext.hub import Hub
-from opscontext.registry import Registry, utcnow
+from opscontext.registry import ConnectorSpec, Registry, utcnow
 from opscontext.replay import replay
 from opscontext.settings import Settings
 from opscontext.world import WorldBuilder
@@ -61,6 +62,7 @@ class App:
     hub: Hub
     worlds: WorldBuilder
     loading: asyncio.Task[None] | None = None  # the background preload of a server, if started
+    load_progress: warm.LoadProgress | None = None  # how far it has got
 
     def now(self) -> datetime:
         return self.hub.now()
@@ -74,10 +76,13 @@ async def open_app(
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], datetime] = utcnow,
     preload: bool = False,
+    specs: dict[str, ConnectorSpec[Any]] | None = None,
 ) -> AsyncIterator[App]:
     """Build everything once; close HTTP clients and the cache on exit. With ``preload`` (a
-    long-running server), loading starts now in the background (``opscontext.warm``)."""
-    registry = Registry.build(settings.connectors, base_dir=settings.base_dir, transport=transport, now=clock)
+    long-running server), loading starts now in the background (``opscontext.warm``). ``specs``:
+    the connector types to build from (default: every installed one)."""
+    registry = Registry.build(settings.connectors, base_dir=settings.base_dir, transport=transport, now=clock,
+                              specs=specs)
     anchor = settings.world.time_anchor
     if anchor is not None:
         # Fixed at load: the replayed incident starts "minutes ago" and then ages normally.
@@ -88,7 +93,8 @@ async def open_app(
     hub = Hub(registry, settings, cache, clock=clock)
     app = App(settings=settings, registry=registry, cache=cache, hub=hub, worlds=WorldBuilder(hub))
     if preload:
-        app.loading = asyncio.create_task(warm.preload(app))
+        app.load_progress = warm.LoadProgress()
+        app.loading = asyncio.create_task(warm.preload(app, app.load_progress))
     try:
         yield app
     finally:

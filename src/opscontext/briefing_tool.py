@@ -10,24 +10,22 @@ from pydantic import Field
 
 from opscontext.app import App
 from opscontext.briefing.models import IncidentContext
+from opscontext.call_progress import step_reporter
 from opscontext.queries.incident_context import DEFAULT_MAX_TOKENS, MAX_TOKENS, MIN_TOKENS, incident_context
 
 Subject = Annotated[
     str,
     Field(
-        description="A service (any spelling the catalog knows, e.g. checkout-service), an alert fingerprint, "
-        "or a group id from correlate_alerts (grp-...).",
+        description="A service, an alert fingerprint or a correlate_alerts group id (grp-...).",
         max_length=200,
     ),
 ]
-Window = Annotated[
-    str | None,
-    Field(description="ISO 8601 time or how long ago (90m, 2h); default: the last 2 hours to now.", max_length=64),
-]
+Since = Annotated[str | None, Field(description="ISO 8601 or ago, e.g. 90m; default 2h.", max_length=64)]
+Until = Annotated[str | None, Field(description="As since; default now.", max_length=64)]
 Budget = Annotated[
     int | None,
     Field(
-        description=f"Answer size limit in tokens ({MIN_TOKENS}-{MAX_TOKENS}); default {DEFAULT_MAX_TOKENS}.",
+        description=f"Answer size limit in tokens; default {DEFAULT_MAX_TOKENS}.",
         ge=MIN_TOKENS,
         le=MAX_TOKENS,
     ),
@@ -37,19 +35,16 @@ Budget = Annotated[
 async def incident_context_tool(
     subject: Subject,
     ctx: Context,
-    since: Window = None,
-    until: Window = None,
+    since: Since = None,
+    until: Until = None,
     max_tokens: Budget = None,
 ) -> IncidentContext:
-    """Start here during an incident: one bounded answer (about 2,000 tokens) with what is going
-    on, since when, how users are hurt, the likely primary contributor with evidence and
-    confidence, the owner and who is on call now and next by escalation, suspect changes, the
-    blast radius, the runbook section to follow, and what to do first. Every part names the tool
-    and arguments that return it in full; cut lists say how much was left out."""
+    """Start here in an incident: one bounded answer (~2,000 tokens): what is going on since when,
+    user impact, the likely primary contributor with evidence and confidence, owner and who is on
+    call now and next, suspect changes, blast radius, the runbook section, first steps. Each
+    part's `more` is the call that returns it in full."""
     app = ctx.request_context.lifespan_context
     assert isinstance(app, App)
 
-    async def progress(done: float, total: float, message: str) -> None:
-        await ctx.report_progress(done, total, message=message)
-
-    return await incident_context(app, subject, since, until, max_tokens, progress=progress)
+    return await incident_context(app, subject, since, until, max_tokens,
+                                  progress=step_reporter(ctx.report_progress))

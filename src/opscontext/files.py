@@ -2,7 +2,10 @@
 
 :class:`Reloading` re-parses a file or directory only when something in it changed (path set,
 sizes or modification times), so edits are picked up without a restart and unchanged files cost
-one ``stat`` per file per call. Every file is vetted first (:mod:`opscontext.contained`): only
+one ``stat`` per file per call. With ``per_file=True`` a change re-reads only the files that
+changed: what :meth:`Load.each` made of each other file last time is used again (for connectors
+whose per-file result depends on that file alone and is kept in the value anyway, so the reuse
+costs no memory). Every file is vetted first (:mod:`opscontext.contained`): only
 regular files inside the configured path, under the instance's ``max_file_mb``, are read.
 
 Nothing is dropped silently. A refused file, an unreadable directory, a file the connector could
@@ -20,7 +23,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from opscontext.contained import Boundary, RefusedFile
 from opscontext.errors import SourceDataError, SourceError, SourceUnavailableError
@@ -34,6 +37,7 @@ DEFAULT_MAX_FILE_MB = 50
 MAX_FILES = 20_000
 INLINE_SCAN_FILES = 200  # up to this many files, the change check runs on the event loop
 Signature = tuple[tuple[tuple[str, int, int], ...], tuple[Problem, ...]]
+FileKey = tuple[str, int, int, object]  # path, size, mtime, the reader: one file's one read
 
 
 def walk(boundary: Boundary, patterns: Iterable[str]) -> tuple[list[Path], list[Problem]]:
@@ -89,10 +93,22 @@ class Load:
     :meth:`dropped` (some entries); :meth:`each` does the first for a per-file reader.
     """
 
-    def __init__(self, boundary: Boundary, files: list[Path], problems: Iterable[Problem] = ()):
+    def __init__(
+        self,
+        boundary: Boundary,
+        files: list[Path],
+        problems: Iterable[Problem] = (),
+        *,
+        stamps: dict[str, tuple[int, int]] | None = None,
+        earlier: dict[FileKey, Any] | None = None,
+    ):
         self.boundary = boundary
         self.files = files
         self.problems: list[Problem] = list(problems)
+        self._stamps = stamps or {}  # path -> (size, mtime) as vetted: which file is which version
+        self._earlier = earlier  # the previous load's reads, when they may be used again
+        self.kept: dict[FileKey, Any] = {}  # this load's reads, for the next one
+        self.parsed = 0  # files actually read by :meth:`each` (the others were reused)
 
     def read_bytes(self, path: Path) -> bytes:
         """The bytes of one listed file; ``RefusedFile`` or ``OSError`` when it may not be read."""
@@ -117,13 +133,27 @@ class Load:
         self.problems.append(Problem(self.name(path), reason, skipped=False))
 
     def each(self, read: Callable[[Path], R]) -> list[tuple[Path, R]]:
-        """``read(path)`` for every file; a file whose read raises is skipped and reported."""
+        """``read(path)`` for every file; a file whose read raises is skipped and reported. In a
+        per-file source, an unchanged file's earlier result is used instead of reading it again
+        (a failed read is not kept: it is tried again)."""
         out: list[tuple[Path, R]] = []
+        reader = getattr(read, "__code__", read)  # a lambda made anew each load is the same reader
+        earlier = self._earlier
         for path in self.files:
-            try:
-                out.append((path, read(path)))
-            except Exception as exc:  # any library's parse error: the file is left out, named
-                self.skip(path, exc)
+            stamp = self._stamps.get(str(path)) if earlier is not None else None
+            key = (str(path), *stamp, reader) if stamp is not None else None
+            if key is not None and earlier is not None and key in earlier:
+                value: R = earlier[key]
+            else:
+                try:
+                    value = read(path)
+                except Exception as exc:  # any library's parse error: the file is left out, named
+                    self.skip(path, exc)
+                    continue
+                self.parsed += 1
+            if key is not None:
+                self.kept[key] = value
+            out.append((path, value))
         return out
 
 
@@ -145,14 +175,18 @@ class Reloading(Generic[T]):
         instance: str,
         patterns: Iterable[str] = ("*",),
         max_file_mb: float = DEFAULT_MAX_FILE_MB,
+        per_file: bool = False,
     ):
         self.root = root
         self.parse = parse
         self.instance = instance
         self.patterns = tuple(patterns)
         self.boundary = Boundary(root, instance, max_file_mb)
+        self.per_file = per_file
         # One attribute, replaced whole: value and report always describe the same load.
         self._state: _State[T] | None = None
+        self._reads: dict[FileKey, Any] = {}  # per file: what the last good load made of it
+        self.parsed = 0  # files the last load read (in a per-file source, the changed ones)
         self._lock = asyncio.Lock()
 
     def problems(self) -> LoadReport:
@@ -192,7 +226,9 @@ class Reloading(Generic[T]):
             return state.value
         if not scan.files:
             raise _unusable(LoadReport(scan.found, scan.problems), self.instance)
-        load = Load(self.boundary, scan.files, scan.problems)
+        stamps = {path: (size, mtime) for path, size, mtime in scan.signature[0]}
+        load = Load(self.boundary, scan.files, scan.problems, stamps=stamps,
+                    earlier=self._reads if self.per_file else None)
         try:
             value = long_lived(self.parse)(load)  # bulk parse: see gcpause for the measured cost
         except SourceError:
@@ -205,6 +241,8 @@ class Reloading(Generic[T]):
         if not report.usable:
             raise _unusable(report, self.instance)
         self._state = _State(scan.signature, value, report)
+        self._reads = load.kept if self.per_file else {}
+        self.parsed = load.parsed
         return value
 
     async def get(self) -> T:

@@ -6,7 +6,9 @@ call makes that call pay all of it. :func:`preload` runs in the background from 
 start and reads the sources that declare :class:`Preloadable` (local files whose parse outlives
 the call): the catalog and topology first, then the world assembled from them (what every tool
 needs), then the rest. A call arriving meanwhile joins the load in flight (file sources and
-:class:`~opscontext.world.WorldBuilder` run each load once) instead of starting its own.
+:class:`~opscontext.world.WorldBuilder` run each load once) instead of starting its own, and
+:class:`LoadProgress` tells it how far the load has got (``opscontext.call_progress`` sends that
+to a client that asked for progress).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -32,32 +34,103 @@ class Preloadable(Protocol):
         """Read and parse what later calls will use; raise as a call would (the hub reports it then)."""
 
 
-async def preload(app: App) -> None:
+Report = Callable[[float, float, str], Awaitable[None]]
+
+
+class LoadProgress:
+    """How far the background load has got: steps done of all (each file source read, and the
+    service graph built), what it is doing now, and a wake-up for whoever follows it."""
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.total = 0
+        self.stage = "starting"
+        self.finished = False
+        self._changed = asyncio.Event()
+
+    def update(self, *, stage: str | None = None, done: int = 0, total: int | None = None,
+               finished: bool = False) -> None:
+        """Record a step (``done`` more), a new stage or the end, and wake the followers."""
+        self.stage = stage or self.stage
+        self.done += done
+        self.total = self.total if total is None else total
+        self.finished = self.finished or finished
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def message(self) -> str:
+        """What a waiting caller is told, e.g. "waiting for the background load: reading catalog
+        and topology files (1 of 6 steps)"."""
+        if self.finished:
+            return f"background load finished ({self.done} of {self.total} steps)"
+        if not self.total:
+            return "waiting for the background load to start"
+        return f"waiting for the background load: {self.stage} ({self.done} of {self.total} steps)"
+
+    async def follow(self, report: Report, stop: asyncio.Event) -> None:
+        """``report`` the progress now and after each change, until the load ends or ``stop``."""
+        while True:
+            changed = self._changed
+            await report(self.done, self.total, self.message())
+            if self.finished or stop.is_set():
+                return
+            waits = [asyncio.ensure_future(changed.wait()), asyncio.ensure_future(stop.wait())]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for w in waits:
+                    w.cancel()
+            if stop.is_set():
+                return
+
+
+async def preload(app: App, progress: LoadProgress | None = None) -> None:
     """The world's file sources and then the world itself, then the other file sources.
 
     Only :class:`Preloadable` (local file) sources are read: an HTTP source read at start would
     spend rate limit, and a failing one would count toward its circuit breaker before anyone
     asked. The world is assembled ahead only when every catalog and topology source is local.
-    Failures are left for the calls to report.
+    Failures are left for the calls to report. ``progress`` is kept up to date throughout.
     """
+    progress = progress or LoadProgress()
     start = time.monotonic()
     world = [i for cap in ("catalog", "topology") for i in app.registry.of(cap)]
     local = {i.name: i for i in world if isinstance(i.connector, Preloadable)}
-    await _preload(local.values())
-    if world and len(local) == len({i.name for i in world}):
-        try:
-            built = await app.worlds.build()
-        except Exception as exc:  # a call will meet the same failure and report it per source
-            log.warning("assembling the catalog ahead failed: %s", type(exc).__name__)
-        else:
-            log.info("catalog and graph ready in %.1f s: %d services", time.monotonic() - start, len(built.graph))
-    await _preload(i for i in app.registry.instances if isinstance(i.connector, Preloadable) and i.name not in local)
-    log.info("local sources loaded in %.1f s", time.monotonic() - start)
+    ahead = bool(world) and len(local) == len({i.name for i in world})
+    rest = [i for i in app.registry.instances if isinstance(i.connector, Preloadable) and i.name not in local]
+    try:
+        progress.update(stage="reading catalog and topology files", total=len(local) + ahead + len(rest))
+        await _preload(local.values(), progress)
+        if ahead:
+            progress.update(stage="building the service graph")
+            await _assemble(app, start)
+            progress.update(done=1)
+        progress.update(stage="reading the other file sources")
+        await _preload(rest, progress)
+        log.info("local sources loaded in %.1f s", time.monotonic() - start)
+    finally:
+        progress.update(finished=True)
 
 
-async def _preload(instances: Iterable[Instance]) -> None:
+async def _assemble(app: App, start: float) -> None:
+    try:
+        built = await app.worlds.build()
+    except Exception as exc:  # a call will meet the same failure and report it per source
+        log.warning("assembling the catalog ahead failed: %s", type(exc).__name__)
+    else:
+        log.info("catalog and graph ready in %.1f s: %d services", time.monotonic() - start, len(built.graph))
+
+
+async def _preload(instances: Iterable[Instance], progress: LoadProgress) -> None:
     sources = list(instances)
-    done = await asyncio.gather(*(i.connector.preload() for i in sources), return_exceptions=True)  # type: ignore[attr-defined]
+
+    async def one(instance: Instance) -> None:
+        try:
+            await instance.connector.preload()  # type: ignore[attr-defined]
+        finally:
+            progress.update(done=1)  # failed is done too: the calls report why
+
+    done = await asyncio.gather(*(one(i) for i in sources), return_exceptions=True)
     failed = [i.name for i, d in zip(sources, done, strict=True) if isinstance(d, BaseException)]
     if failed:
         log.warning("preloading %s failed; calls will report why", ", ".join(failed))

@@ -123,6 +123,19 @@ async def test_edits_are_seen_without_rebuilding_the_connector(books_dir: Path) 
     assert book.services == ("payments-db", "ledger-db", "orders-db")
 
 
+async def test_an_edit_to_one_runbook_re_reads_that_file_alone(books_dir: Path) -> None:
+    connector = make(books_dir)
+    before = await by_location(connector)
+    assert connector._files.parsed == len(before) > 2
+    failover = books_dir / "db-failover.md"
+    failover.write_text(failover.read_text().replace("ledger-db", "ledger-db, orders-db"))
+    after = await by_location(connector)
+    assert connector._files.parsed == 1
+    assert after["db-failover.md"].services == ("payments-db", "ledger-db", "orders-db")
+    assert {k: v for k, v in after.items() if k != "db-failover.md"} == {
+        k: v for k, v in before.items() if k != "db-failover.md"}
+
+
 async def test_a_missing_path_is_reported_unavailable(tmp_path: Path) -> None:
     with pytest.raises(SourceUnavailableError) as info:
         await make(tmp_path / "nowhere").runbooks()

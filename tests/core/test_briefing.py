@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from evalkit.tokens import count_json
 from opscontext.answers import ChangeEntry
 from opscontext.briefing import budget, command, suspects
 from opscontext.briefing.escalation import position
@@ -25,6 +26,7 @@ from opscontext.briefing.models import (
     SuspectChange,
     SuspectsPart,
 )
+from opscontext.budget import answer_tokens
 from opscontext.errors import ConfigError, InputError
 from opscontext.models import EscalationStep, Runbook, ServiceHealth, SourceState, SourceStatus
 from opscontext.profiles import CORE, select
@@ -125,7 +127,8 @@ def test_every_budget_step_names_real_fields_and_cuts_keep_their_counts() -> Non
 @pytest.mark.parametrize("limit", [1500, 2000, 3000])
 def test_fit_meets_the_budget_and_reports_its_size(limit: int) -> None:
     fitted = budget.fit(_full(), limit)
-    assert budget.estimate(fitted) <= fitted.tokens <= limit  # the count errs high, never low
+    assert answer_tokens(fitted) <= fitted.tokens <= limit  # the count errs high, never low
+    assert count_json(fitted.model_dump(mode="json")) <= fitted.tokens  # and so for o200k
 
 
 def test_fit_says_so_when_even_the_essentials_do_not_fit() -> None:

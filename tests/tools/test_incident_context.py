@@ -7,7 +7,6 @@ answer can be compared with ground_truth.json as written.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +15,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from evalkit.tokens import count_json
+from opscontext.budget import estimate
 from opscontext.cache import MemoryCache
 from opscontext.server import build_server
 from opscontext.settings import load
@@ -84,7 +85,8 @@ async def test_the_answer_stays_within_its_budget_and_says_what_it_cut(at_anchor
     a = await brief(at_anchor, {"subject": "checkout-service"})
     compact = json.dumps(a, separators=(",", ":"), ensure_ascii=False)
     assert a["max_tokens"] == 2000
-    assert math.ceil(len(compact) / 3.2) <= a["tokens"] <= 2000
+    # Sized by the estimate every tool uses, which errs high: within budget for o200k too.
+    assert count_json(a) <= estimate(compact) <= a["tokens"] <= 2000
     roomy = await brief(at_anchor, {"subject": "checkout-service", "max_tokens": 4000})
     small = await brief(at_anchor, {"subject": "checkout-service", "max_tokens": 1500})
     assert small["tokens"] <= 1500 < roomy["tokens"] <= 4000
@@ -170,7 +172,9 @@ async def test_progress_is_reported_while_the_parts_answer(at_anchor: Client) ->
     result = await at_anchor.call_tool("incident_context", args, progress_callback=on_progress)
     assert not result.is_error
     steps = [p for p, _, _ in seen]
-    assert steps == sorted(steps) and len(steps) >= 5 and steps[-1] == seen[-1][1]
+    assert steps == sorted(set(steps)) and len(steps) >= 5, "progress rises with every notification"
+    own = [m for _, _, m in seen if m and "background load" not in m]  # the server may still be loading
+    assert own[-1] == "assembling the briefing"
     assert any(m and "who_owns" in m for _, _, m in seen)
 
 

@@ -143,8 +143,11 @@ async def test_correlation_reports_progress_to_the_client(demo: Client) -> None:
 
     result = await demo.call_tool("correlate_alerts", {}, progress_callback=on_progress)
     assert not result.is_error
-    assert [p for p, _, _ in seen] == [1, 2, 3]
-    assert seen[-1][2] is not None and "groups" in seen[-1][2]
+    # The server may still be loading its files at the first call; those steps come in the same count.
+    steps = [p for p, _, _ in seen]
+    assert steps == sorted(set(steps)), "progress rises with every notification"
+    own = [m for _, _, m in seen if m and "background load" not in m]
+    assert len(own) == 3 and own[0].startswith("fetching alerts") and "groups" in own[-1]
 
 
 async def test_a_blank_service_filter_means_no_filter(demo: Client) -> None:

@@ -40,6 +40,7 @@ class CdEvents(ChangeSource):
             instance=ctx.name,
             patterns=PATTERNS,
             max_file_mb=ctx.config.max_file_mb,
+            per_file=True,  # a file appended to re-reads that file; the others' events are reused
         )
         self._mapped = Derived(self._map)  # mapped once per change of the files
 

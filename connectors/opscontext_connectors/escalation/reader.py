@@ -106,7 +106,7 @@ class PolicyReader:
         self.root = root
         self.instance = instance
         self._files = Reloading(
-            root, self._parse, instance=instance, patterns=PATTERNS, max_file_mb=max_file_mb
+            root, self._parse, instance=instance, patterns=PATTERNS, max_file_mb=max_file_mb, per_file=True
         )
 
     def problems(self) -> LoadReport:

@@ -61,7 +61,7 @@ class CalendarReader:
         self.config = config
         self.instance = instance
         self._files = Reloading(
-            root, self._parse, instance=instance, patterns=PATTERNS, max_file_mb=config.max_file_mb
+            root, self._parse, instance=instance, patterns=PATTERNS, max_file_mb=config.max_file_mb, per_file=True
         )
 
     def problems(self) -> LoadReport:

@@ -31,8 +31,9 @@ class Runbooks(RunbookSource):
     def __init__(self, ctx: ConnectorContext[RunbooksConfig]):
         root = ctx.resolve_path(ctx.config.path)
         parse = partial(read_runbooks, locate=Locator(root, ctx.config.base_url), source=ctx.name)
+        # per_file: an edit to one runbook re-reads that file; the others' Runbooks are reused.
         self._files: Reloading[ReadRunbooks] = Reloading(
-            root, parse, instance=ctx.name, patterns=PATTERNS, max_file_mb=ctx.config.max_file_mb
+            root, parse, instance=ctx.name, patterns=PATTERNS, max_file_mb=ctx.config.max_file_mb, per_file=True
         )
 
     def problems(self) -> LoadReport:

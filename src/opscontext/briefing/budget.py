@@ -1,11 +1,8 @@
 """Fit the briefing into its token budget by cutting its least useful parts first.
 
-Size is estimated from the answer's compact JSON: ``ceil(characters / CHARS_PER_TOKEN)``. Counted
-with tiktoken's ``o200k_base`` (the GPT-4o encoding, a public and reproducible stand-in for a
-model's tokenizer), the demo world's briefings (eight subjects, budgets 1,500 to 8,000) ran at 3.4
-to 3.7 characters a token: timestamps, ids and keys tokenize worse than prose. 3.2 is used, so the
-estimate errs high and an answer reported within budget is within it (1,859 o200k tokens at
-most under the default 2,000). The runtime needs no tokenizer.
+Size is every tool's estimate (:func:`opscontext.budget.answer_tokens` over the answer's compact
+JSON): it errs high against tiktoken's ``o200k_base``, so a briefing reported within budget is
+within it for o200k too (a test holds both). The runtime needs no tokenizer.
 
 Cuts go from what a responder misses least (the fifth suspect change, the sixth impacted
 service) to what they miss most (the runbook excerpt, the second owner); every cut list keeps
@@ -14,24 +11,18 @@ its ``*_omitted`` count, so a cut is never silent.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from opscontext.briefing.models import IncidentContext
+from opscontext.budget import answer_tokens, largest_fitting
 from opscontext.models import SourceState
 from opscontext.textcut import shorten
 
-CHARS_PER_TOKEN = 3.2
 M = TypeVar("M", bound=BaseModel)
 Step = Callable[[IncidentContext], IncidentContext]
-
-
-def estimate(answer: BaseModel) -> int:
-    """Tokens the answer costs a model, estimated from its compact JSON (see the module doc)."""
-    return math.ceil(len(answer.model_dump_json()) / CHARS_PER_TOKEN)
 
 
 def cut(part: M, field: str, keep: int) -> M:
@@ -143,18 +134,18 @@ STEPS: tuple[Step, ...] = (
 
 def fit(answer: IncidentContext, max_tokens: int) -> IncidentContext:
     """``answer`` cut step by step until it fits ``max_tokens``; ``tokens`` set to its size. When
-    even the smallest answer is bigger, it is returned with a note saying so, never silently."""
-    for step in (None, *STEPS):
-        if step is not None:
-            answer = step(answer)
-        size = _measured(answer, max_tokens)
-        if size <= max_tokens:
-            return answer.model_copy(update={"tokens": size})
-    note = f"Over budget: even cut to its essentials this briefing takes about {size} tokens (asked: {max_tokens})."
-    answer = answer.model_copy(update={"notes": [*answer.notes, note]})
-    return answer.model_copy(update={"tokens": _measured(answer, max_tokens)})
+    even the smallest answer is bigger, it is returned with a note saying so, never silently.
 
-
-def _measured(answer: IncidentContext, max_tokens: int) -> int:
+    Every cut is a prefix of ``STEPS``; the fewest steps that fit are found by bisection (the
+    estimate reads the whole answer, so about 7 estimates instead of up to 46)."""
     # The count itself takes room: measure with a placeholder at least as wide as the result.
-    return estimate(answer.model_copy(update={"tokens": 10 * max_tokens}))
+    states = [answer.model_copy(update={"tokens": 10 * max_tokens})]
+    for step in STEPS:
+        states.append(step(states[-1]))
+    fitted, _ = largest_fitting(lambda kept: states[len(STEPS) - kept], len(STEPS), max_tokens)
+    size = answer_tokens(fitted)
+    if size > max_tokens:
+        note = f"Over budget: even cut to its essentials this briefing takes about {size} tokens (asked: {max_tokens})."
+        fitted = fitted.model_copy(update={"notes": [*fitted.notes, note]})
+        size = answer_tokens(fitted)
+    return fitted.model_copy(update={"tokens": size})

@@ -53,7 +53,7 @@ class GroupPart(BaseModel):
 class HealthLine(BaseModel):
     service: str
     user_facing: bool
-    error_rate: float | None = Field(default=None, description="Failing fraction 0..1; null: no data.")
+    error_rate: float | None = Field(default=None, description="Failing share; null: no data.")
     latency_p99_seconds: float | None = None
     request_rate: float | None = None
 
@@ -64,7 +64,7 @@ class SloBurn(BaseModel):
     service: str
     user_facing: bool = False
     slo: str
-    failing_now: float | None = Field(default=None, description="Bad share of events, last 5 min; null: no data.")
+    failing_now: float | None = Field(default=None, description="Bad share, last 5 min; null: no data.")
     error_budget_remaining: float | None = None
     burn_rate_1h: float | None = None
     burn_rate_6h: float | None = None
@@ -172,7 +172,7 @@ class IncidentContext(Answer):
     blast: BlastPart | None = None
     runbook: RunbookPart | None = None
     max_tokens: int
-    tokens: int = Field(description="Size: compact JSON characters / 3.2.")
+    tokens: int = Field(description="Its size in tokens, estimated to err high.")
     owners_omitted: int = 0
     notes_omitted: int = 0
     sources_omitted: int = 0

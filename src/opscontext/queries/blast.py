@@ -33,7 +33,7 @@ class BlastRadiusAnswer(BlastRadius, Answer):
 
     health: list[ServiceHealth] = Field(
         default_factory=list,
-        description="Live health, failing service first (request_rate: req/s); null = no data.",
+        description="Live health, failing service first; null: no data.",
     )
 
 

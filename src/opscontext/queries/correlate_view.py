@@ -26,7 +26,7 @@ class CandidateView(Candidate):
 class GroupView(AlertGroup):
     candidates: list[CandidateView] = Field(  # type: ignore[assignment]  # a narrower item type
         description="Ranked; the first is the primary contributor.")
-    fingerprints: list[str] = Field(description="The group's alerts; all of them unless fingerprints_omitted.")
+    fingerprints: list[str] = Field(description="The fingerprints of the group's alerts.")
     alerts: list[AlertBrief] = Field(description="A few example alerts; alert_count counts all.")
     fingerprints_omitted: int = omitted()
     services_omitted: int = omitted()

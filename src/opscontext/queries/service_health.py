@@ -35,7 +35,7 @@ class ServiceSlos(BaseModel):
 
 class ServiceHealthAnswer(Answer):
     untrusted_fields: str = quoted("service, slo, objective, window, detail")
-    at: datetime = Field(description="The instant the SLIs were evaluated at.")
+    at: datetime = Field(description="When the SLIs were evaluated.")
     rule: str = Field(description="How burn rates read and when they alert.")
     services: list[ServiceSlos] = Field(
         description="Firing first, then user-facing, then least budget."
