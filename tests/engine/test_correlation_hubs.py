@@ -70,3 +70,16 @@ def test_the_chance_test_weighs_callers_near_the_episode_against_their_rate_over
     assert hub_explains(eps[0], direct + list(range(301, 331)), eps, 300.0, day)
     # a window no longer than the episode's own reach has no background: keep linking
     assert hub_explains(eps[0], direct, eps, 300.0, 500.0)
+
+
+def test_a_hub_warning_for_twenty_minutes_does_not_claim_a_burst_that_starts_late_in_it() -> None:
+    day = 86_400.0
+    # the hub has been alerting on and off since 12:00; 30 callers start together at 12:15
+    eps = [Episode("hub", 43_200.0, 44_400.0)]
+    eps += [Episode(f"c{i}", i * day / 300, i * day / 300) for i in range(300)]
+    eps += [Episode(f"f{i}", 44_100.0 + i, 44_100.0 + i) for i in range(30)]
+    direct = list(range(1, 331))
+    assert not hub_explains(eps[0], direct, eps, 300.0, day)
+    # the same burst right after the hub's onset is its own
+    eps[0] = Episode("hub", 44_050.0, 44_400.0)
+    assert hub_explains(eps[0], direct, eps, 300.0, day)

@@ -112,7 +112,22 @@ def resolve(eps: list[Episode], links: Links) -> Resolution:
             res.bridges[x] = targets
             res.order.append(x)
     _siblings(eps, links, res)
+    _join_cycles(cut, res)
     return res
+
+
+def _join_cycles(cut: set[tuple[int, int]], res: Resolution) -> None:
+    """Join the two ends of every link cut to break a cycle (neither end a bridge).
+
+    Services that call each other explain each other; settling needs an order, so a cycle is
+    cut somewhere, and the episode left without its explanation starts a component of its own.
+    That cut is an artefact of the order, not evidence of a second cause: on a mesh whose
+    services mostly call each other, one incident came out as five groups, each named after a
+    caller. Measured on spare seeds (1000-1004, 9 topologies): pair F1 +0.03 on each family.
+    """
+    for x, t in sorted(cut):
+        if x not in res.bridges and t not in res.bridges:
+            res.uf.union(x, t)
 
 
 def _siblings(eps: list[Episode], links: Links, res: Resolution) -> None:

@@ -265,25 +265,30 @@ def hub_explains(
     dep: Episode, direct: list[int], eps: list[Episode], window: float, span: float,
     n_direct: int | None = None,
 ) -> bool:
-    """Whether an alerting hub's episode links its callers: only when its direct callers alert
-    around it clearly more often than they do at other times.
+    """Whether an alerting hub's episode links its callers: only when its direct callers start
+    alerting around its onset clearly more often than they do at other times.
 
     A hub has thousands of callers, and some of them alert in any few minutes by chance: with
-    D dependents each alerting at rate r, about D * r * (episode + 2 * window) of them overlap
-    any hub alert, and linking them made one incident of hundreds of unrelated alerts. The rate
-    comes from the data: ``direct`` holds every episode of the hub's alerting direct callers over
-    the whole ``span``. A Poisson tail test (p < 0.001) asks whether those near ``dep`` exceed
-    that expectation. If not, the hub's episode links nobody (linking only its direct callers
-    was measured too: it keeps a third of the chance callers and scored worse).
+    D dependents each alerting at rate r, about D * r * 2 * window of them start within
+    ``window`` of any hub onset, and linking them made one incident of hundreds of unrelated
+    alerts. The rate comes from the data: ``direct`` holds every episode of the hub's alerting
+    direct callers over the whole ``span``. A Poisson tail test (p < 0.001) asks whether those
+    starting near ``dep``'s onset exceed that expectation. If not, the hub's episode links
+    nobody (linking only its direct callers was measured too: it keeps a third of the chance
+    callers and scored worse).
+
+    Onsets, not overlap: a hub warning on and off for twenty minutes overlaps any burst of its
+    callers in that time, and then claimed an incident that began under another hub minutes
+    later (spare seeds, metric rules: AC@1 on the hub-shaped estate 0.556 -> 0.630).
 
     ``n_direct``: how many episodes the callers have in all, when ``direct`` lists only those
     that alert at about the hub's times (the index leaves out the rest; none of them is close).
     """
-    near = dep.last - dep.first + 2 * window
+    near = 2 * window
     if span <= near:
         return True  # the window is this one stretch: no background to compare against
     expected = (len(direct) if n_direct is None else n_direct) * near / span
-    observed = sum(1 for i in direct if _close(dep, eps[i], window))
+    observed = sum(1 for i in direct if abs(eps[i].first - dep.first) <= window)
     return _poisson_tail(observed, expected) < 1e-3
 
 

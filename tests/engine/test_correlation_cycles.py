@@ -1,0 +1,41 @@
+"""Services that call each other: cutting the cycle to settle it must not split the incident."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from opscontext.engine.correlate import correlate
+from opscontext.engine.correlation.bridges import settle_order
+from opscontext.engine.correlation.grouping import Episode
+from opscontext.engine.graph import ServiceGraph
+from opscontext.models import Alert, DependencyEdge, Service
+
+T0 = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
+
+# A ring s0 -> s1 -> ... -> s5 -> s0 with chords, as in a mesh where services call peers: every
+# service reaches every other one, so whichever alerts, each may explain the others.
+EDGES = [("s0", "s1"), ("s1", "s2"), ("s2", "s3"), ("s3", "s2"), ("s3", "s4"), ("s4", "s5"),
+         ("s5", "s0"), ("s5", "s2"), ("s5", "s4")]
+
+
+def test_one_incident_on_a_cycle_stays_one_group() -> None:
+    graph = ServiceGraph.build([Service(name=f"s{i}") for i in range(6)],
+                               [DependencyEdge(dependent=a, dependency=b) for a, b in EDGES])
+    order = ["s4", "s2", "s5", "s0", "s3", "s1"]  # one alert each, 30 s apart
+    alerts = [Alert(fingerprint=s, alertname="HighErrorRate", service=s, severity="critical",
+                    starts_at=T0 + timedelta(seconds=30 * k), labels={"service": s})
+              for k, s in enumerate(order)]
+    result = correlate(alerts, graph, [], now=T0 + timedelta(hours=1))
+    assert [sorted(g.fingerprints) for g in result.groups] == [sorted(order)]
+
+
+def test_settle_order_puts_explanations_first_and_cuts_only_cycle_links() -> None:
+    eps = [Episode(f"s{i}", float(i), float(i)) for i in range(4)]
+    # 0 <-> 1 call each other; 2 is explained by 1; 3 by nothing
+    down = {0: {1: 1}, 1: {0: 1}, 2: {1: 1}}
+    order, cut = settle_order(4, down, eps)
+    assert len(cut) == 1 and cut <= {(0, 1), (1, 0)}
+    for x, targets in down.items():
+        for t in targets:
+            if (x, t) not in cut:
+                assert order.index(t) < order.index(x)
