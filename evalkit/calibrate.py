@@ -20,7 +20,7 @@ from typing import Any
 import opscontext.engine.correlate as correlate_module
 from evalkit.harness import FAMILY_MODULES, make_world, ours, tasks
 from evalkit.topologies import files, real
-from opscontext.engine.correlation.calibration import features
+from opscontext.engine.correlation.calibration import features, quiet_below
 
 Row = tuple[tuple[float, ...], int]
 
@@ -31,7 +31,7 @@ def samples(families: Sequence[str], topologies: Sequence[str], seeds: Sequence[
 
     def recording(cluster: Any, ranked: Any, unique: Any, adj: Any, opts: Any, nearby: Any = ()) -> Any:
         group = original(cluster, ranked, unique, adj, opts, nearby)
-        quiet = sum(1 for d in adj.succ.get(ranked[0].service, ()) if d not in cluster.stats)
+        quiet = quiet_below(ranked[0].service, cluster.stats, adj)
         seen[group.id] = features(ranked, nearby, quiet)
         return group
 

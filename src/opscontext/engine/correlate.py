@@ -89,7 +89,10 @@ def correlate(
                                 source=d.unique))
     attach_silent(index, kept)
     near = neighbours(kept, d.unique, index, opts.active_hold.total_seconds())
-    ranked = [rank(c, index, adj, change_index, opts) for c in kept]
+    # Services that raise alerts somewhere in the input are monitored: their silence in a group
+    # is an observation, not a gap.
+    monitored = frozenset(u.service for u in d.unique if u.service is not None)
+    ranked = [rank(c, index, adj, change_index, opts, monitored) for c in kept]
     groups = [
         build_group(c, r, d.unique, adj, opts, [ranked[j][0].service for j in n])
         for c, r, n in zip(kept, ranked, near, strict=True)

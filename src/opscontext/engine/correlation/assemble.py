@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from opscontext.engine.correlation import evidence as ev
-from opscontext.engine.correlation.calibration import confidence
+from opscontext.engine.correlation.calibration import confidence, quiet_below
 from opscontext.engine.correlation.candidates import Cluster
 from opscontext.engine.correlation.dedup import UniqueAlert
 from opscontext.engine.correlation.models import AlertBrief, AlertGroup, Candidate, CorrelationOptions
@@ -22,7 +22,7 @@ def build_group(
     """``nearby``: primary contributors of other groups alerting at the same time next to this
     one in the graph (see :mod:`~opscontext.engine.correlation.nearby`)."""
     top = ranked[0]
-    quiet = sum(1 for d in adj.succ.get(top.service, ()) if d not in cluster.stats)
+    quiet = quiet_below(top.service, cluster.stats, adj)
     conf, why = confidence(ranked, len(cluster.stats), nearby, quiet)
     first = unique[cluster.members[0]].starts_at
     members = [unique[i] for i in cluster.members]

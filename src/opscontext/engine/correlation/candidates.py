@@ -13,7 +13,7 @@ gives exactly what the general one gives (tests compare the two).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +21,7 @@ from opscontext.engine.correlation import evidence as ev
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
 from opscontext.engine.correlation.models import CorrelationOptions
 from opscontext.engine.correlation.ranking import (
+    Batched,
     ChangeIndex,
     Scored,
     ServiceStats,
@@ -33,6 +34,7 @@ from opscontext.models import Change
 
 _MAX_SILENT = 5
 _MAX_CLOSURE = 30
+_MAX_CHANGED_SCAN = 200  # alerting services, in onset order, whose changed dependencies are looked up
 _NONE: frozenset[str] = frozenset()
 
 
@@ -108,12 +110,15 @@ def attach_silent(index: MeetingIndex, clusters: list[Cluster]) -> None:
 
 def rank(
     cluster: Cluster, index: MeetingIndex, adj: Adjacency, changes: ChangeIndex,
-    opts: CorrelationOptions,
+    opts: CorrelationOptions, monitored: Collection[str] = _NONE,
 ) -> list[Scored]:
+    """The group's candidates, best first. ``monitored``: services that raised an alert anywhere
+    in the input (a changed dependency that is monitored and stayed quiet is not suspected
+    for its change alone)."""
     if len(cluster.stats) == 1:
         out = _rank_alone(cluster, adj, changes, opts)
     else:
-        out = _rank_many(cluster, index, adj, changes, opts)
+        out = _rank_many(cluster, index, adj, changes, opts, monitored)
     out.sort(key=_order)
     stats = cluster.stats
     for sc in out[: opts.max_candidates]:  # words only for the candidates that are shown
@@ -128,26 +133,24 @@ def _order(c: Scored) -> tuple[float, int, float, str]:
 def _rank_alone(cluster: Cluster, adj: Adjacency, changes: ChangeIndex, opts: CorrelationOptions) -> list[Scored]:
     """:func:`_rank_many` for one alerting service ``s``: it explains itself, has no in-group
     dependency, and its silent candidates are its light direct dependencies (each explaining
-    just s), five of them: those with a change near the first alert, then by name."""
+    just s), five of them: those with the strongest change near the first alert, then by name."""
     ((s, st),) = cluster.stats.items()
     first = st.first
-    change = _changes_near(changes, first, opts)
-    out = [score(s, st, 1, 0, 1, first, change(s))]
-    if s not in adj.succ:
-        return out
-    silent = sorted({m for m in light_deps(adj, opts.hub_degree, s) if m != s}, key=lambda m: (change(m) is None, m))
-    for m in silent[:_MAX_SILENT]:
+    light = [m for m in light_deps(adj, opts.hub_degree, s) if m != s] if s in adj.succ else []
+    change = Batched(_changes_near(changes, first, opts), [s, *light])
+    out = [_with_batch(score(s, st, 1, 0, 1, first, change(s)), change)]
+    for m in sorted(set(light), key=lambda m: (-change.strength(m), m))[:_MAX_SILENT]:
         calls_back = s in adj.succ[m]  # a cycle: m is then one hop above s as well as below
         sc = _silent(cluster, adj, m, change(m), 1, explains=1, below=int(calls_back), n=1, first=first,
                      onset=first)
         sc.between = (s, s) if calls_back else None
-        out.append(sc)
+        out.append(_with_batch(sc, change))
     return out
 
 
 def _rank_many(
     cluster: Cluster, index: MeetingIndex, adj: Adjacency, changes: ChangeIndex,
-    opts: CorrelationOptions,
+    opts: CorrelationOptions, monitored: Collection[str] = _NONE,
 ) -> list[Scored]:
     stats = cluster.stats
     first = min(st.first for st in stats.values())
@@ -167,7 +170,10 @@ def _rank_many(
     # in-group dependency -> its in-group dependents, keyed in the group's order so that ties
     # in the closure choice below fall the same way on every run
     up = {m: found[m] for m in stats if m in found}
-    change = _changes_near(changes, first, opts)
+    near = _changes_near(changes, first, opts)
+    pool = _silent_pool(cluster, pairs, deps, adj, opts)
+    _add_changed_deps(pool, stats, adj, opts, near, monitored)
+    change = Batched(near, [*stats, *pool])
     n = len(stats)
     # Transitive closure only where it can change the order: the deepest services and the
     # most-depended-on ones. Everyone else keeps the direct count (cheap on huge groups).
@@ -189,8 +195,9 @@ def _rank_many(
             explained = len(_closure(up, {s}, up.get(s, set())))
         else:
             explained = len(up.get(s, ()))
-        out.append(score(s, st, 1 + explained, deps[s], n, first, change(s)))
-    for m, dependents in _silent_candidates(cluster, pairs, deps, adj, opts, lambda m: change(m) is not None):
+        out.append(_with_batch(score(s, st, 1 + explained, deps[s], n, first, change(s)), change))
+    shortlist = heapq.nsmallest(_MAX_SILENT, pool.items(), key=lambda kv: (-change.strength(kv[0]), -len(kv[1]), kv[0]))
+    for m, dependents in shortlist:
         below = [t for t in adj.succ.get(m, ()) if t in stats]
         explained_set = _closure(up, set(), dependents)
         earliest = min(stats[d].first for d in dependents)
@@ -198,8 +205,29 @@ def _rank_many(
         sc = _silent(cluster, adj, m, change(m), alerting_callers, explains=len(explained_set), below=len(below),
                      n=n, first=first, onset=earliest)
         sc.between = (min(dependents), min(below)) if below else None
-        out.append(sc)
+        out.append(_with_batch(sc, change))
     return out
+
+
+def _add_changed_deps(
+    pool: dict[str, set[str]], stats: dict[str, ServiceStats], adj: Adjacency, opts: CorrelationOptions,
+    near: Callable[[str], tuple[Change, float] | None], monitored: Collection[str],
+) -> None:
+    """Silent light dependencies of the group's first alerting services that changed near its
+    first alert join the pool, with their alerting callers: a flag flipped on a service whose
+    callers all alert is evidence wherever in the group they sit, not only below its deepest.
+    A ``monitored`` dependency (it raised alerts elsewhere in the input) that stayed quiet here
+    is left out: its silence is an observation."""
+    for s in list(stats)[:_MAX_CHANGED_SCAN]:
+        for d in light_deps(adj, opts.hub_degree, s) if s in adj.succ else ():
+            if d not in stats and d not in pool and d not in monitored and near(d) is not None:
+                pool[d] = {c for c in adj.pred.get(d, ()) if c in stats}
+
+
+def _with_batch(sc: Scored, change: Batched) -> Scored:
+    if sc.change is not None:
+        sc.batch = change.batch(sc.service)
+    return sc
 
 
 def _silent(
@@ -283,14 +311,15 @@ def _closure(up: dict[str, set[str]], seen: set[str], start: set[str]) -> set[st
     return out
 
 
-def _silent_candidates(
+def _silent_pool(
     cluster: Cluster, pairs: list[tuple[int, str, str]], deps: dict[str, int], adj: Adjacency,
-    opts: CorrelationOptions, changed: Callable[[str], bool],
-) -> list[tuple[str, set[str]]]:
+    opts: CorrelationOptions,
+) -> dict[str, set[str]]:
     """Silent shared dependencies of two or more alerting services, silent services sitting
     between two alerting ones, and the silent direct dependencies of the deepest alerting
-    services (an unmonitored database behind its only caller looks like that caller failing).
-    Five are kept: those ``changed`` near the first alert first, then the most depended on."""
+    services (an unmonitored database behind its only caller looks like that caller failing),
+    each with the alerting services it is a candidate for. Five are kept by the caller: those
+    with the strongest change near the first alert first, then the most depended on."""
     silent, stats = cluster.silent, cluster.stats
     found = {m: d for m, d in silent.items() if len(d) >= 2}
     # alerting services that make a silent node a candidate of their own accord; each such node
@@ -311,4 +340,4 @@ def _silent_candidates(
         by |= found.get(m, _NONE)
         by |= silent.get(m, _NONE)
         found[m] = by
-    return heapq.nsmallest(_MAX_SILENT, found.items(), key=lambda kv: (not changed(kv[0]), -len(kv[1]), kv[0]))
+    return found

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
 
-from opscontext.engine.correlation.ranking import Scored, ServiceStats
+from opscontext.engine.correlation.ranking import BATCH_FREE, BATCH_SPAN_S, Scored, ServiceStats
 
 _CHANGE_VERBS = {"deployment": "deployed", "rollback": "rolled back", "config": "changed config",
                  "upgrade": "upgraded", "merge": "merged", "feature_flag": "flipped a flag"}
@@ -50,7 +50,10 @@ def change_phrase(sc: Scored) -> str:
         when = "at the time of"
     else:
         when = f"{minutes(sc.lag_min * 60)} before" if sc.lag_min >= 0 else f"{minutes(-sc.lag_min * 60)} after"
-    return f"{verb}{what} {when} the first alert (change id {c.id})"
+    rollout = ""
+    if sc.batch > BATCH_FREE:  # weighed down in ranking.Batched; say so
+        rollout = f", one of {sc.batch} services here changed within {minutes(BATCH_SPAN_S)} of each other"
+    return f"{verb}{what} {when} the first alert{rollout} (change id {c.id})"
 
 
 def evidence(sc: Scored, stats: ServiceStats | None, between: tuple[str, str] | None) -> list[str]:

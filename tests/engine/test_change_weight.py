@@ -1,0 +1,98 @@
+"""How much a change counts: its age, the rollout it came in, and the service it really changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from opscontext.engine.correlate import correlate
+from opscontext.engine.correlation.ranking import change_strength
+from opscontext.engine.graph import ServiceGraph
+from opscontext.models import Alert, Change, DependencyEdge, Service
+
+T0 = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
+NOW = T0 + timedelta(minutes=30)
+
+
+def _alerts(service: str, n: int = 3, start: datetime = T0, prefix: str = "") -> list[Alert]:
+    return [
+        Alert(fingerprint=f"{prefix}{service}-{i}", alertname="SpanErrorRateHigh", service=service,
+              severity="critical", starts_at=start + timedelta(minutes=i), labels={"service": service})
+        for i in range(n)
+    ]
+
+
+def _deploy(service: str, minutes_before: float, cid: str | None = None) -> Change:
+    return Change(id=cid or f"d-{service}", service=service, kind="deployment",
+                  at=T0 - timedelta(minutes=minutes_before), summary=f"Deploy {service} 2.11.1")
+
+
+@pytest.mark.parametrize(("lag", "want"), [(0, 1.0), (10, 1.0), (20, 0.65), (30, 0.3), (80, 0.3)])
+def test_a_change_counts_in_full_for_ten_minutes_then_fades_to_a_third_by_thirty(lag: float, want: float) -> None:
+    c = _deploy("x", lag)
+    assert change_strength(c, lag, 90.0) == pytest.approx(want)
+
+
+# frontend calls five services, all quiet; a flag flip on flagd names one of them.
+FRONT = ServiceGraph.build(
+    [Service(name=n) for n in ("frontend", "ad", "cart", "checkout", "search", "flagd")],
+    [DependencyEdge(dependent="frontend", dependency=d) for d in ("ad", "cart", "checkout", "search", "flagd")],
+)
+
+
+def test_a_rollout_of_every_service_is_weak_evidence_for_each_and_says_so() -> None:
+    rollout = [_deploy(s, 8) for s in ("frontend", "ad", "cart", "checkout", "search")]
+    got = correlate(_alerts("frontend"), FRONT, rollout, now=NOW)
+    top = got.groups[0].candidates[0]
+    assert top.service == "frontend"
+    assert any("one of 5 services here changed within 5 min" in e for e in top.evidence)
+    alone = correlate(_alerts("frontend"), FRONT, [_deploy("frontend", 8)], now=NOW).groups[0].candidates[0]
+    assert alone.score > top.score  # the same deploy on its own says more
+    assert not any("services here changed" in e for e in alone.evidence)
+
+
+def test_a_flag_flip_after_a_rollout_points_at_the_service_it_names_not_at_the_rollout() -> None:
+    rollout = [_deploy(s, 22) for s in ("frontend", "ad", "cart", "checkout", "search")]
+    flip = Change(id="flip", service="flagd", kind="feature-flag", at=T0 - timedelta(minutes=2),
+                  summary="flag searchFailure: off -> on")
+    got = correlate(_alerts("frontend"), FRONT, [*rollout, flip], now=NOW)
+    ranked = [c.service for c in got.groups[0].candidates]
+    assert ranked.index("search") < ranked.index("ad")  # the flip, not the name order, shortlists it
+    assert "search" in ranked[:2]
+
+
+def test_a_flag_change_recorded_on_the_flag_store_does_not_count_for_the_store() -> None:
+    flip = Change(id="flip", service="flagd", kind="feature-flag", at=T0 - timedelta(minutes=2),
+                  summary="flag adFailure: off -> on")
+    alerts = [*_alerts("flagd", prefix="a"), *_alerts("frontend", prefix="b")]
+    got = correlate(alerts, FRONT, [flip], now=NOW)
+    by = {c.service: c for g in got.groups for c in g.candidates}
+    assert not any("flip" in e for e in by["flagd"].evidence)
+    assert any("change that names it (recorded on flagd)" in e and "flip" in e for e in by["ad"].evidence)
+
+
+# web calls api; api calls db; web also calls recs directly. web and api alert; recs is quiet.
+CHAIN = ServiceGraph.build(
+    [Service(name=n) for n in ("web", "api", "db", "recs", "mail")],
+    [DependencyEdge(dependent="web", dependency="api"), DependencyEdge(dependent="api", dependency="db"),
+     DependencyEdge(dependent="web", dependency="recs"), DependencyEdge(dependent="web", dependency="mail")],
+)
+CHAIN_ALERTS = [*_alerts("web", prefix="w"), *_alerts("api", start=T0 + timedelta(seconds=30), prefix="x")]
+
+
+def test_a_quiet_changed_dependency_of_a_caller_that_is_not_deepest_is_a_candidate() -> None:
+    got = correlate(CHAIN_ALERTS, CHAIN, [_deploy("recs", 3)], now=NOW)
+    assert "recs" in [c.service for c in got.groups[0].candidates]
+    without = correlate(CHAIN_ALERTS, CHAIN, [], now=NOW)
+    assert "recs" not in [c.service for c in without.groups[0].candidates]
+
+
+def test_a_changed_dependency_that_alerts_elsewhere_and_stayed_quiet_here_is_not_suspected_for_it() -> None:
+    # recs is monitored: it raised an alert two hours earlier, so its silence now is an observation.
+    earlier = Alert(fingerprint="recs-old", alertname="ContainerMemoryHigh", service="recs", severity="warning",
+                    starts_at=T0 - timedelta(hours=2), ends_at=T0 - timedelta(hours=2) + timedelta(minutes=3),
+                    labels={"service": "recs"})
+    got = correlate([*CHAIN_ALERTS, earlier], CHAIN, [_deploy("recs", 3)], now=NOW)
+    main = next(g for g in got.groups if "web" in {c.service for c in g.candidates})
+    assert "recs" not in [c.service for c in main.candidates]
