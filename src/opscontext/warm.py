@@ -19,6 +19,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from opscontext.models import Alert
+
 if TYPE_CHECKING:
     from opscontext.app import App
     from opscontext.registry import Instance
@@ -107,6 +109,8 @@ async def preload(app: App, progress: LoadProgress | None = None) -> None:
             progress.update(done=1)
         progress.update(stage="reading the other file sources")
         await _preload(rest, progress)
+        progress.update(stage="preparing alerts and changes")
+        await _prepare(app)
         log.info("local sources loaded in %.1f s", time.monotonic() - start)
     finally:
         progress.update(finished=True)
@@ -119,6 +123,16 @@ async def _assemble(app: App, start: float) -> None:
         log.warning("assembling the catalog ahead failed: %s", type(exc).__name__)
     else:
         log.info("catalog and graph ready in %.1f s: %d services", time.monotonic() - start, len(built.graph))
+
+
+async def _prepare(app: App) -> None:
+    """File sources' alerts and changes sanitised and indexed by time in the hub, and (with the
+    world assembled ahead) resolved to catalog names: the first call only windows them."""
+    ready = await app.hub.prepare()
+    world = app.worlds.current()
+    alerts = [a for p in ready for a in p.items if isinstance(a, Alert)]
+    if world is not None and alerts:
+        await asyncio.to_thread(world.resolve_alerts, alerts, app.settings.identity.service_labels)
 
 
 async def _preload(instances: Iterable[Instance], progress: LoadProgress) -> None:
