@@ -16,14 +16,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from opscontext.models import Alert
+from opscontext.gcpause import long_lived
+from opscontext.models import Alert, Change
 
 if TYPE_CHECKING:
     from opscontext.app import App
     from opscontext.registry import Instance
+    from opscontext.world import World
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +132,15 @@ async def _prepare(app: App) -> None:
     world assembled ahead) resolved to catalog names: the first call only windows them."""
     ready = await app.hub.prepare()
     world = app.worlds.current()
-    alerts = [a for p in ready for a in p.items if isinstance(a, Alert)]
-    if world is not None and alerts:
-        await asyncio.to_thread(world.resolve_alerts, alerts, app.settings.identity.service_labels)
+    if world is not None and ready:
+        await asyncio.to_thread(long_lived(_resolve), world, [x for p in ready for x in p.items],
+                                app.settings.identity.service_labels)
+
+
+def _resolve(world: World, items: list[object], labels: Sequence[str]) -> None:
+    # Remembered by the world's memo for as long as the items live (frozen like the rest of the load).
+    world.resolve_alerts((x for x in items if isinstance(x, Alert)), labels)
+    world.resolve_changes(x for x in items if isinstance(x, Change))
 
 
 async def _preload(instances: Iterable[Instance], progress: LoadProgress) -> None:

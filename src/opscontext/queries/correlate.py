@@ -23,6 +23,7 @@ from opscontext.budget import UNBOUNDED, omitted
 from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
 from opscontext.errors import InputError, preview
+from opscontext.gcpause import paused
 from opscontext.models import Service, TimeWindow
 from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some, unhealthy
 from opscontext.queries.correlate_fit import fit_groups, fit_page
@@ -75,6 +76,16 @@ async def correlate_alerts(
     leaves SLOs unasked, for a caller that evaluates user impact itself."""
     window, position = _window(app, since, until, cursor)
     group_id = _group_id(group_id, position)
+    # The call's bulk objects (100k resolved alerts, the engine's groups) are acyclic and die with
+    # it, yet each collection while they lived traced them all: at 50k services / 100k alerts
+    # 0.4-0.8 s of collections per call that found nothing. Paused until only the answer is left.
+    with paused():
+        return await _answer(app, window, position, service, progress, group_id, cursor, budget, slo_summaries)
+
+
+async def _answer(app: App, window: TimeWindow, position: dict[str, str], service: str | None, progress: Progress,
+                  group_id: str | None, cursor: str | None, budget: int | None,
+                  slo_summaries: bool) -> CorrelationAnswer:
     world = await app.worlds.build()
     svc = None
     wanted = position.get("v") if cursor else service
