@@ -27,6 +27,7 @@ from opscontext.gcpause import paused
 from opscontext.models import Service, TimeWindow
 from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some, unhealthy
 from opscontext.queries.correlate_fit import fit_groups, fit_page
+from opscontext.queries.correlate_memo import memoised
 from opscontext.queries.correlate_view import Detail, GroupView, members
 from opscontext.queries.group_impact import lead_with_impact
 from opscontext.timeparse import parse_window
@@ -103,6 +104,8 @@ async def _answer(app: App, window: TimeWindow, position: dict[str, str], servic
     resolved_changes = world.resolve_changes(changes.items())
     await progress(2, 3, f"correlating {len(resolved)} alerts over {len(world.graph)} services")
     run = functools.partial(correlate, resolved, world.graph, resolved_changes, now=window.until, options=options)
+    # The same inputs again (a warm call, the next page): the last correlation, not a new one.
+    run = functools.partial(memoised, run, resolved, world.graph, resolved_changes, window.until, options)
     result = await asyncio.to_thread(run) if len(resolved) > THREAD_ABOVE else run()
     await progress(3, 3, f"{result.groups_out} groups")
     impact: list[Any] = []
