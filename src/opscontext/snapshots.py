@@ -126,10 +126,12 @@ class Snapshots:
         if building is None or building[0] is not items:
             future = asyncio.ensure_future(self._build(items, capability))
             self._building[name] = building = (items, future)
-        prepared = await asyncio.shield(building[1])
-        if self._building.get(name, (None,))[0] is items:
-            self._building.pop(name, None)
-            self._prepared[name] = prepared
+        try:
+            prepared = await asyncio.shield(building[1])
+        finally:  # done or failed, the next caller finds the result or builds anew
+            if self._building.get(name, (None,))[0] is items and building[1].done():
+                self._building.pop(name, None)
+        self._prepared[name] = prepared
         return prepared
 
     async def _build(self, items: list[Any], capability: Capability[..., Any]) -> Prepared:

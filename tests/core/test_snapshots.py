@@ -20,7 +20,7 @@ from opscontext.models import Alert, Change, DependencyEdge, TimeWindow
 from opscontext.registry import ConnectorContext, ConnectorSpec, Registry
 from opscontext.replay import replayed
 from opscontext.settings import Settings
-from opscontext.snapshots import SPANS, Prepared, snapshot_of
+from opscontext.snapshots import SPANS, Prepared, Snapshots, snapshot_of
 
 pytestmark = pytest.mark.anyio
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -142,3 +142,18 @@ async def test_a_bulk_answer_the_source_hands_over_again_is_not_cleaned_into_a_n
     assert [e.dependent for e in first] == ["checkout", "checkout"]
     # The world is rebuilt when its inputs are new objects: a cleaned copy per call rebuilt it every call.
     assert second is first
+
+
+async def test_a_preparation_that_failed_is_tried_again_by_the_next_call() -> None:
+    failures = [RuntimeError("sanitiser bug")]
+
+    def clean(items: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return items
+
+    snapshots = Snapshots(clean)
+    items = _alerts(3, random.Random(1))
+    with pytest.raises(RuntimeError):
+        await snapshots.prepared("alerts", ALERTS, items)
+    assert (await snapshots.prepared("alerts", ALERTS, items)).items == items
