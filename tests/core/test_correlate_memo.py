@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
+
+from opscontext.app import open_app
+from opscontext.cache import MemoryCache
 from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.models import Correlation, CorrelationOptions
 from opscontext.engine.graph import ServiceGraph
 from opscontext.models import Alert, Change, DependencyEdge, Service
 from opscontext.queries import correlate_memo
+from opscontext.queries.correlate import correlate_alerts
 from opscontext.queries.correlate_memo import memoised
+from opscontext.settings import Settings
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 OPTIONS = CorrelationOptions()
@@ -63,3 +71,43 @@ def test_only_the_last_correlation_of_a_graph_is_kept() -> None:
     _ask(Counting(_alerts(), []))
     assert len([g for g in correlate_memo._LAST if g is GRAPH]) == 1
     assert correlate_memo._LAST[GRAPH].result is not None
+
+
+CATALOG = """apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: web}
+spec: {type: service, lifecycle: production, owner: team-a, dependsOn: ['component:default/db']}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: db}
+spec: {type: service, lifecycle: production, owner: team-a}
+"""
+
+
+def _am(i: int, service: str, minute: int) -> dict[str, object]:
+    at = (NOW - timedelta(minutes=minute)).isoformat().replace("+00:00", "Z")
+    return {"labels": {"alertname": "Down", "service": service, "severity": "critical"}, "annotations": {},
+            "startsAt": at, "endsAt": (NOW + timedelta(minutes=5)).isoformat().replace("+00:00", "Z"),
+            "updatedAt": at, "fingerprint": f"{i:016x}", "receivers": [{"name": "oncall"}],
+            "status": {"state": "active", "silencedBy": [], "inhibitedBy": []}}
+
+
+@pytest.mark.anyio
+async def test_asking_the_same_window_of_unchanged_files_again_reuses_the_correlation(tmp_path: Path) -> None:
+    (tmp_path / "catalog.yaml").write_text(CATALOG, encoding="utf-8")
+    alerts = [_am(0, "db", 12), _am(1, "web", 10), _am(2, "web", 9)]
+    (tmp_path / "alerts.json").write_text(json.dumps(alerts), encoding="utf-8")
+    settings = Settings(connectors={"catalog": {"type": "backstage", "path": "catalog.yaml"},
+                                    "alerts": {"type": "alertmanager", "path": "alerts.json"}}, base_dir=tmp_path)
+    since, until = (NOW - timedelta(hours=1)).isoformat(), NOW.isoformat()
+    async with open_app(settings, cache=MemoryCache(), clock=lambda: NOW) as app:
+        first = await correlate_alerts(app, since, until, budget=2000)
+        graph = (await app.worlds.build()).graph
+        kept = correlate_memo._LAST[graph].result
+        second = await correlate_alerts(app, since, until, budget=2000)
+        assert correlate_memo._LAST[graph].result is kept
+        assert second.model_dump_json() == first.model_dump_json() and first.groups
+        (tmp_path / "alerts.json").write_text(json.dumps(alerts[:2]), encoding="utf-8")  # the files change
+        third = await correlate_alerts(app, since, until, budget=2000)
+        assert correlate_memo._LAST[graph].result is not kept and third.alerts_in == 2
