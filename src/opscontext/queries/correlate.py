@@ -79,7 +79,8 @@ async def correlate_alerts(
     group_id = _group_id(group_id, position)
     # The call's bulk objects (100k resolved alerts, the engine's groups) are acyclic and die with
     # it, yet each collection while they lived traced them all: at 50k services / 100k alerts
-    # 0.4-0.8 s of collections per call that found nothing. Paused until only the answer is left.
+    # 0.4-0.8 s of collections per call that found nothing. Paused until only the answer is left
+    # (at most the call's deadline: what other calls leave meanwhile is collected afterwards).
     with paused():
         return await _answer(app, window, position, service, progress, group_id, cursor, budget, slo_summaries)
 
