@@ -2,7 +2,8 @@
 
 A file source (Alertmanager snapshots, CDEvents) parses its files once and hands back the same
 objects until they change, yet the hub used to receive a freshly windowed copy on every call and
-sanitise it item by item (at 100k alerts: 2.5 s the first time, 0.5 s of memo look-ups after).
+sanitise it item by item (95k alerts and 25k changes: 1.9 s the first time, 0.2 s of memo
+look-ups on every later call).
 A connector that declares a snapshot method (:class:`Snapshot`: ``alerts_snapshot`` beside
 ``alerts``, ``changes_snapshot`` beside ``changes``) gives the hub its whole item list instead; the hub
 keeps one :class:`Prepared` per source version (the list object: the same while the files are
