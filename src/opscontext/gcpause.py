@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -58,6 +59,17 @@ def _leave(freeze: bool = False) -> None:
                 _freeze = False
             if _was_enabled:
                 gc.enable()
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """The collector paused for a block, awaits included (an async query whose bulk objects die
+    with it): no freeze on the way out, so nothing it drops can outlive its last use."""
+    _enter()
+    try:
+        yield
+    finally:
+        _leave()
 
 
 def without_gc(fn: Callable[P, R]) -> Callable[P, R]:

@@ -16,12 +16,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from opscontext.gcpause import long_lived
+from opscontext.models import Alert, Change
 
 if TYPE_CHECKING:
     from opscontext.app import App
     from opscontext.registry import Instance
+    from opscontext.world import World
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +111,8 @@ async def preload(app: App, progress: LoadProgress | None = None) -> None:
             progress.update(done=1)
         progress.update(stage="reading the other file sources")
         await _preload(rest, progress)
+        progress.update(stage="preparing alerts and changes")
+        await _prepare(app)
         log.info("local sources loaded in %.1f s", time.monotonic() - start)
     finally:
         progress.update(finished=True)
@@ -119,6 +125,22 @@ async def _assemble(app: App, start: float) -> None:
         log.warning("assembling the catalog ahead failed: %s", type(exc).__name__)
     else:
         log.info("catalog and graph ready in %.1f s: %d services", time.monotonic() - start, len(built.graph))
+
+
+async def _prepare(app: App) -> None:
+    """File sources' alerts and changes sanitised and indexed by time in the hub, and (with the
+    world assembled ahead) resolved to catalog names: the first call only windows them."""
+    ready = await app.hub.prepare()
+    world = app.worlds.current()
+    if world is not None and ready:
+        await asyncio.to_thread(long_lived(_resolve), world, [x for p in ready for x in p.items],
+                                app.settings.identity.service_labels)
+
+
+def _resolve(world: World, items: list[object], labels: Sequence[str]) -> None:
+    # Remembered by the world's memo for as long as the items live (frozen like the rest of the load).
+    world.resolve_alerts((x for x in items if isinstance(x, Alert)), labels)
+    world.resolve_changes(x for x in items if isinstance(x, Change))
 
 
 async def _preload(instances: Iterable[Instance], progress: LoadProgress) -> None:

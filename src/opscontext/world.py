@@ -154,6 +154,10 @@ class WorldBuilder:
         async with self._lock:
             return await self._build()
 
+    def current(self) -> World | None:
+        """The last world assembled, if any (it may be older than the sources now)."""
+        return self._last
+
     async def _build(self) -> World:
         cat, top = await asyncio.gather(self.hub.catalog(), self.hub.edges())
         inputs = (*(id(v) for _, v in cat.results), -1, *(id(v) for _, v in top.results))

@@ -62,7 +62,12 @@ class CdEvents(ChangeSource):
         self._mapped(await self._files.get())
 
     async def changes(self, window: TimeWindow) -> list[Change]:
-        return [c for c in self._mapped(await self._files.get()) if window.contains(c.at)]
+        return [c for c in await self.changes_snapshot() if window.contains(c.at)]
+
+    async def changes_snapshot(self) -> list[Change]:
+        """Every change, the same list while the files are unchanged (``opscontext.snapshots``:
+        the hub sanitises it once and windows it itself)."""
+        return self._mapped(await self._files.get())
 
     async def check(self) -> str:
         read = await self._files.get()
