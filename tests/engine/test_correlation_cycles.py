@@ -8,7 +8,7 @@ from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.bridges import settle_order
 from opscontext.engine.correlation.grouping import Episode
 from opscontext.engine.graph import ServiceGraph
-from opscontext.models import Alert, DependencyEdge, Service
+from opscontext.models import Alert, Change, DependencyEdge, Service
 
 T0 = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
 
@@ -39,3 +39,21 @@ def test_settle_order_puts_explanations_first_and_cuts_only_cycle_links() -> Non
         for t in targets:
             if (x, t) not in cut:
                 assert order.index(t) < order.index(x)
+
+
+def test_inside_a_cycle_the_service_that_alerted_first_is_named() -> None:
+    # Every one of them reaches every other one, so depth says nothing; the fault reached the
+    # others through the cycle, and time is the evidence left. Alerts 2 min apart, so that
+    # onset order is well past the minute of slack a scrape interval needs. A deploy 40 min before
+    # on a later member is weak evidence; it must not outweigh the order the cycle alerted in.
+    graph = ServiceGraph.build([Service(name=f"s{i}") for i in range(6)],
+                               [DependencyEdge(dependent=a, dependency=b) for a, b in EDGES])
+    for order in (["s4", "s2", "s5", "s0", "s3", "s1"], ["s1", "s3", "s0", "s5", "s2", "s4"]):
+        alerts = [Alert(fingerprint=f"{s}-{i}", alertname="HighErrorRate", service=s, severity="critical",
+                        starts_at=T0 + timedelta(seconds=120 * k + 20 * i), labels={"service": s})
+                  for k, s in enumerate(order) for i in range(2)]
+        old = Change(id="old", service=order[3], kind="deployment", at=T0 - timedelta(minutes=40),
+                     summary="routine deploy")
+        result = correlate(alerts, graph, [old], now=T0 + timedelta(hours=1))
+        assert len(result.groups) == 1
+        assert result.groups[0].primary_contributor == order[0]

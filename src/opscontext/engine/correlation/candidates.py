@@ -34,6 +34,7 @@ from opscontext.models import Change
 
 _MAX_SILENT = 5
 _MAX_CLOSURE = 30
+CYCLE_GRACE_S = 60.0
 _MAX_CHANGED_SCAN = 200  # alerting services, in onset order, whose changed dependencies are looked up
 _NONE: frozenset[str] = frozenset()
 
@@ -167,6 +168,7 @@ def _rank_many(
     for _, s, m in pairs:
         if part[s] != part[m]:
             deps[s] += 1
+    _later_in_cycle(stats, part, deps)
     # in-group dependency -> its in-group dependents, keyed in the group's order so that ties
     # in the closure choice below fall the same way on every run
     up = {m: found[m] for m in stats if m in found}
@@ -228,6 +230,23 @@ def _with_batch(sc: Scored, change: Batched) -> Scored:
     if sc.change is not None:
         sc.batch = change.batch(sc.service)
     return sc
+
+
+def _later_in_cycle(stats: dict[str, ServiceStats], part: dict[str, int], deps: dict[str, int]) -> None:
+    """Inside a cycle of alerting services the graph gives no direction, and time is what is left:
+    a member that began more than ``CYCLE_GRACE_S`` after the cycle's first is counted as having
+    an alerting dependency (the fault reached it through the cycle) and stops being deepest."""
+    first: dict[int, float] = {}
+    size: dict[int, int] = {}
+    for s, st in stats.items():
+        c, t = part[s], st.first.timestamp()
+        size[c] = size.get(c, 0) + 1
+        if c not in first or t < first[c]:
+            first[c] = t
+    for s, st in stats.items():
+        c = part[s]
+        if size[c] > 1 and st.first.timestamp() - first[c] > CYCLE_GRACE_S:
+            deps[s] += 1
 
 
 def _silent(
