@@ -38,19 +38,19 @@ class AlertmanagerFile(AlertSource):
 
     def _parse(self, load: Load) -> list[Alert]:
         entries: Mapped = []
-        for path, (mapped, total) in load.each(lambda p: self._read_snapshot(p, load.read_text(p))):
+        strings: dict[str, str] = {}  # one pool for the load: snapshots repeat each other's labels
+        for path, (mapped, total) in load.each(lambda p: self._read_snapshot(p, load.read_text(p), strings)):
             entries.extend(mapped)
             if len(mapped) < total:
                 bad = total - len(mapped)
                 load.dropped(path, f"{bad} of {total} alert entries malformed and left out")
         return collapse_mapped(entries)
 
-    def _read_snapshot(self, path: Path, text: str) -> tuple[Mapped, int]:
+    def _read_snapshot(self, path: Path, text: str, strings: dict[str, str]) -> tuple[Mapped, int]:
         """A snapshot's alerts, each entry mapped as soon as it is decoded: the file's raw dicts
         and wire models never exist all at once (at 100k alerts they were ~500 MiB at the peak)."""
         mapped: Mapped = []
         total = 0
-        strings: dict[str, str] = {}
         try:
             for total, item in enumerate(jsonarray.items(text), start=1):
                 wire = parse_alert(item, total - 1, where=str(path))
