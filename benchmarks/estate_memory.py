@@ -8,9 +8,10 @@ Writes the same world as ``estate.py`` (Backstage YAML, Alertmanager v2 JSON in 
 CDEvents) unless ``--world`` already holds one, then runs the server's own code path in this
 process, one step at a time: the catalog file source, the world (identity index and graph), the
 alert and change file sources, a ``blast_radius`` and two ``correlate_alerts`` through the
-queries the MCP tools call. After each step it prints the process's resident size (``VmRSS``)
-and high-water mark (``VmHWM``), so a change can be measured in seconds rather than through a
-full ``estate.py`` run over MCP (whose "server peak RSS" this reproduces within a few percent).
+queries the MCP tools call. After each step it prints the step's CPU seconds and the process's
+resident size (``VmRSS``) and high-water mark (``VmHWM``), so a change can be measured in
+seconds rather than through a full ``estate.py`` run over MCP (whose "server peak RSS" this
+reproduces within a few percent).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from opscontext.queries.blast import blast
 from opscontext.queries.correlate import correlate_alerts
 
 START = time.perf_counter()
+_cpu = [time.process_time()]
 
 
 def status() -> dict[str, int]:
@@ -45,9 +47,11 @@ def status() -> dict[str, int]:
 
 
 def step(name: str) -> None:
-    mem = status()
-    print(f"{time.perf_counter() - START:7.1f} s  {name:24s} RSS {mem['VmRSS']:6,} MiB  peak {mem['VmHWM']:6,} MiB",
-          flush=True)
+    """One line: wall clock since start, CPU seconds of the step, resident size and peak."""
+    mem, cpu = status(), time.process_time()
+    took, _cpu[0] = cpu - _cpu[0], cpu
+    print(f"{time.perf_counter() - START:7.1f} s  {name:24s} CPU {took:5.2f} s  "
+          f"RSS {mem['VmRSS']:6,} MiB  peak {mem['VmHWM']:6,} MiB", flush=True)
 
 
 async def load(app: App) -> None:

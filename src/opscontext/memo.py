@@ -27,13 +27,10 @@ class _Ref(weakref.ref):  # type: ignore[type-arg]
     ident: int
     value: object
 
-    def __new__(cls, key: object, forget: Callable[[_Ref], None], ident: int, value: object) -> _Ref:
-        self = weakref.ref.__new__(cls, key, forget)
-        self.ident, self.value = ident, value
-        return self
 
-    def __init__(self, key: object, forget: Callable[[_Ref], None], ident: int, value: object) -> None:
-        super().__init__(key, forget)  # type: ignore[call-arg]  # weakref.ref takes (object, callback)
+# Made with weakref.ref's own constructor and the two slots set after: a Python __new__/__init__
+# pair on the subclass would run on every entry.
+_new_ref = weakref.ref.__new__
 
 
 class IdentityMemo(Generic[K, V]):
@@ -62,10 +59,11 @@ class IdentityMemo(Generic[K, V]):
             return key if hit.value is _SAME else hit.value  # type: ignore[return-value]
         value = make(key)
         try:
-            # Holding the key itself as the value would keep it alive forever: remember "the same".
-            ref = _Ref(key, self._forget, ident, _SAME if value is key else value)
+            ref: _Ref = _new_ref(_Ref, key, self._forget)
         except TypeError:  # not weak-referenceable (a plain tuple, say): computed, not remembered
             return value
+        ref.ident = ident
+        ref.value = _SAME if value is key else value  # holding the key itself would keep it alive
         self._data[ident] = ref
         return value
 
