@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 _SPACE = re.compile(r"[ \t\n\r]*")  # JSON's whitespace (RFC 8259 section 2)
+_BLANK = frozenset(" \t\n\r")
 _DECODER = json.JSONDecoder()
 
 
@@ -40,16 +41,22 @@ def items(text: str) -> Iterator[Any]:
         raise NotAnArray("the top level is not a JSON array")
     pos = space(text, pos + 1)
     if text[pos : pos + 1] != "]":
+        decode = _DECODER.raw_decode
         while True:
-            item, pos = _DECODER.raw_decode(text, pos)
+            item, pos = decode(text, pos)
             yield item
-            pos = space(text, pos)
             mark = text[pos : pos + 1]
+            if mark in _BLANK:
+                pos = space(text, pos)
+                mark = text[pos : pos + 1]
+            if mark == ",":
+                pos += 1
+                if text[pos : pos + 1] in _BLANK:  # the regex only when there is whitespace to skip
+                    pos = space(text, pos)
+                continue
             if mark == "]":
                 break
-            if mark != ",":
-                raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
-            pos = space(text, pos + 1)
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
     end = space(text, pos + 1)
     if end != len(text):
         raise json.JSONDecodeError("Extra data", text, end)
