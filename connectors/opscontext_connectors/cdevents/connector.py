@@ -15,6 +15,7 @@ from opscontext.problems import LoadReport
 from opscontext.registry import ConnectorContext
 from opscontext_connectors.cdevents.mapping import to_change
 from opscontext_connectors.cdevents.reader import PATTERNS, ReadEvents, read_event_files
+from opscontext_connectors.cdevents.wire import CDEvent
 
 log = logging.getLogger(__name__)
 
@@ -53,19 +54,21 @@ class CdEvents(ChangeSource):
             instance=ctx.name,
             patterns=PATTERNS,
             max_file_mb=ctx.config.max_file_mb,
-            per_file=True,  # a file appended to re-reads that file; the others' events are reused
+            per_file=True,  # a file appended to re-reads that file; the others' changes are reused
         )
 
     def _read(self, load: Load) -> _Mapped:
-        read = read_event_files(load)
-        return _Mapped(self._map(read), read.files, len(read.events), read.invalid)
+        read = read_event_files(load, self._change)
+        return _Mapped(self._merge(read), read.files, read.events, read.invalid)
 
-    def _map(self, read: ReadEvents) -> list[Change]:
+    def _change(self, event: CDEvent) -> Change | None:
+        return to_change(event, source=self.name, repositories=self.repositories)
+
+    def _merge(self, read: ReadEvents[Change]) -> list[Change]:
         changes: dict[str, Change] = {}
-        for event in read.events:
-            change = to_change(event, source=self.name, repositories=self.repositories)
+        for change in read.items:
             # A re-delivered event keeps its id; the first copy is as good as any.
-            if change is not None and change.id not in changes:
+            if change.id not in changes:
                 changes[change.id] = change
         return sorted(changes.values(), key=lambda c: (c.at, c.id))
 
