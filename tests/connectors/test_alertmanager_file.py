@@ -166,3 +166,30 @@ def test_unknown_config_keys_are_rejected() -> None:
         AlertmanagerFileConfig.model_validate(
             {"type": "alertmanager", "path": "x", "servce_labels": ["a"]}
         )
+
+
+async def test_a_snapshot_whose_json_breaks_after_good_entries_is_left_out_whole(
+    tmp_path: Path, fixtures_dir: Path
+) -> None:
+    good = (fixtures_dir / "http/alertmanager/alerts.json").read_text()
+    shutil.copy(fixtures_dir / "http/alertmanager/snapshots/2025-03-14T08-44.json", tmp_path / "a.json")
+    # Entries are decoded one at a time; the ones before the fault must not leak into the answer.
+    (tmp_path / "b.json").write_text(good.rstrip().rstrip("]") + ", {\"labels\": ]")
+    connector = build(tmp_path)
+    alerts = await connector.alerts(WHOLE_DAY)
+    assert len(alerts) == 2  # a.json only
+    report = connector.problems()
+    assert [p.where.rsplit("/", 1)[-1] for p in report.problems] == ["b.json"]
+    assert "Expecting value" in report.problems[0].reason
+
+
+async def test_equal_label_strings_of_one_load_are_one_object(fixtures_dir: Path) -> None:
+    alerts = await read(fixtures_dir / "http/alertmanager/snapshots")  # three files, one load
+    by_text: dict[str, set[int]] = {}
+    for a in alerts:
+        for key, value in a.labels.items():
+            by_text.setdefault(key, set()).add(id(key))
+            by_text.setdefault(value, set()).add(id(value))
+    repeated = [text for text, ids in by_text.items() if sum(text in a.labels for a in alerts) > 1]
+    assert "alertname" in repeated
+    assert all(len(by_text[text]) == 1 for text in repeated)

@@ -171,6 +171,27 @@ async def test_one_corrupt_file_is_skipped_and_reported_with_its_line(catalog_di
     assert "1 of 5 files failed: catalog/broken.yaml: line 3: " in connector.problems().summary()
 
 
+async def test_a_file_whose_yaml_breaks_after_good_documents_is_left_out_whole(catalog_dir: Path) -> None:
+    # Documents are validated as they are parsed; those before the fault must not be kept.
+    (catalog_dir / "late.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: early}\n"
+        "spec: {owner: team-a}\n---\nkind: [Component\n"
+    )
+    connector = make(catalog_dir)
+    assert "early" not in by_name((await connector.catalog()).services)
+    assert "catalog/late.yaml: line" in connector.problems().summary()
+
+
+async def test_edge_endpoints_are_the_catalogs_own_name_strings() -> None:
+    connector = make(DATA)
+    names = {s.name: s.name for s in (await connector.catalog()).services}
+    edges = await connector.edges()
+    inside = [e for e in edges if e.dependent in names and e.dependency in names]
+    assert inside
+    for e in inside:
+        assert e.dependent is names[e.dependent] and e.dependency is names[e.dependency]
+
+
 async def test_a_wholly_corrupt_source_is_a_data_error(tmp_path: Path) -> None:
     (tmp_path / "catalog-info.yaml").write_text("kind: {unclosed\n")
     with pytest.raises(SourceDataError):

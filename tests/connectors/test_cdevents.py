@@ -236,3 +236,23 @@ def test_custom_data_service_names_the_service_an_environment_change_touched() -
     assert change is not None
     assert change.service == "orders-db"
     assert change.summary == "modified environment prod-data: Pause CDC connector orders-cdc"
+
+
+async def test_an_appended_file_is_read_alone_and_the_others_changes_are_reused_not_their_events(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.jsonl").write_text(event(1) + "\n" + event(2, at="2024-05-14T12:05:00Z") + "\n")
+    (tmp_path / "b.jsonl").write_text(event(3, at="2024-05-14T12:10:00Z") + "\n")
+    connector = make(tmp_path)
+    before = by_id(await connector.changes(ALL_TIME))
+    (tmp_path / "b.jsonl").write_text(
+        event(3, at="2024-05-14T12:10:00Z") + "\n" + event(4, at="2024-05-14T12:15:00Z") + "\n"
+    )
+    after = by_id(await connector.changes(ALL_TIME))
+    assert sorted(after) == ["evt-1", "evt-2", "evt-3", "evt-4"]
+    assert connector._files.parsed == 1  # b.jsonl only
+    assert after["evt-1"] is before["evt-1"] and after["evt-2"] is before["evt-2"]
+    assert "2 files: 4 events, 4 changes" in await connector.check()
+    # What is kept per file for the next load is the mapped changes, never wire events.
+    kept = [item for found, *_ in connector._files._reads.values() for item in found]
+    assert kept and all(isinstance(item, Change) for item in kept)

@@ -56,12 +56,10 @@ class BackstageFiles(ServiceCatalog, TopologySource):
 
     def _parse(self, load: Load) -> _Mapped:
         read = read_entity_files(load)
-        return _Mapped(
-            build_catalog(read.entities, source=self.name),
-            build_edges(read.entities, source=self.name),
-            read.files,
-            read.bad_entities,
-        )
+        catalog = build_catalog(read.entities, source=self.name)
+        names = {s.name: s.name for s in catalog.services}  # edges share the services' name strings
+        edges = build_edges(read.entities, source=self.name, names=names)
+        return _Mapped(catalog, edges, read.files, read.bad_entities)
 
     async def preload(self) -> None:
         """Parse and map the files at server start (``opscontext.warm``), not at the first call."""

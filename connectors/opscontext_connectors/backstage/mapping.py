@@ -160,16 +160,23 @@ def _declared_pairs(
                 yield me, provider, "api"
 
 
-def build_edges(entities: list[Entity], *, source: str) -> list[DependencyEdge]:
+def build_edges(
+    entities: list[Entity], *, source: str, names: dict[str, str] | None = None
+) -> list[DependencyEdge]:
+    """Declared dependencies of every component and resource. ``names`` (name -> the one string
+    object to use, e.g. the catalog's service names) is filled as it goes: an edge's endpoint is
+    then the same string as its service's name and every other edge's, instead of one new string
+    per reference (at 250k edges, ~30 MiB of copies)."""
     providers = _api_providers(entities)
+    share = (names if names is not None else {}).setdefault
     seen: dict[tuple[str, str, str], DependencyEdge] = {}
     for entity in _of_kind(entities, *SERVICE_KINDS):
         for dependent, dependency, kind in _declared_pairs(entity, providers):
             if not dependent or not dependency or (dependent, dependency, kind) in seen:
                 continue
             seen[(dependent, dependency, kind)] = DependencyEdge(
-                dependent=dependent,
-                dependency=dependency,
+                dependent=share(dependent, dependent),
+                dependency=share(dependency, dependency),
                 kind=kind,
                 provenance=EdgeProvenance.DECLARED,
                 source=source,

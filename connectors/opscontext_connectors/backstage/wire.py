@@ -8,6 +8,7 @@ Only the fields opscontext reads are modelled; everything else a catalog carries
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -142,7 +143,7 @@ class QueryResponse(Wire):
     page_info: PageInfo = Field(default_factory=PageInfo, alias="pageInfo")
 
 
-def entities_from(docs: list[Any]) -> tuple[list[Entity], int]:
+def entities_from(docs: Iterable[Any]) -> tuple[list[Entity], int]:
     """Valid entities of the kinds we map, and how many Backstage entities were malformed.
 
     Documents that are not Backstage entities at all, or are of kinds we do not map, are

@@ -9,9 +9,10 @@ is degraded, never silently ok.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
@@ -19,13 +20,16 @@ from opscontext.files import Load
 from opscontext_connectors.cdevents.wire import CDEvent
 
 PATTERNS = ("*.json", "*.jsonl", "*.ndjson")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class ReadEvents:
-    """What one read of the event files found: valid CDEvents and how many records were not."""
+class ReadEvents(Generic[T]):
+    """What one read of the event files found: what ``convert`` made of the valid CDEvents (in
+    file order), how many valid events there were, and how many records were not."""
 
-    events: list[CDEvent]
+    items: list[T]
+    events: int
     files: int
     invalid: int  # records skipped because they were not valid JSON or not CDEvents
 
@@ -64,13 +68,22 @@ def _events(path: Path, text: str) -> tuple[list[CDEvent], int, str]:
     return events, invalid, first
 
 
-def read_event_files(load: Load) -> ReadEvents:
-    """Events of every readable file; broken files and invalid records are reported, not hidden."""
-    events: list[CDEvent] = []
-    invalid = 0
-    for path, (found, bad, why) in load.each(lambda p: _events(p, load.read_text(p))):
-        events.extend(found)
+def read_event_files(load: Load, convert: Callable[[CDEvent], T | None]) -> ReadEvents[T]:
+    """What ``convert`` makes of the events of every readable file (None: nothing); a broken file
+    or invalid record is reported, not hidden. Each file's events are converted as soon as it is
+    read, so its wire events are never kept: a per-file source (``Reloading(per_file=True)``)
+    keeps each file's converted items for the next load, not its wire models."""
+
+    def one(path: Path) -> tuple[list[T], int, int, str]:
+        events, bad, why = _events(path, load.read_text(path))
+        return [x for x in map(convert, events) if x is not None], len(events), bad, why
+
+    items: list[T] = []
+    events = invalid = 0
+    for path, (found, count, bad, why) in load.each(one):
+        items.extend(found)
+        events += count
         invalid += bad
         if bad:
             load.dropped(path, f"{bad} invalid record{'s' if bad > 1 else ''} left out (first: {why})")
-    return ReadEvents(events, len(load.files), invalid)
+    return ReadEvents(items, events, len(load.files), invalid)

@@ -11,7 +11,6 @@ silently: a wrong join is worse than no join during an incident.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
 from rapidfuzz import fuzz, process
@@ -36,21 +35,40 @@ def normalize(text: str) -> str:
     return _SEPARATORS.sub("", text.strip().lower())
 
 
+# A spelling -> the canonical name it identifies, or the set of them when it is ambiguous. Nearly
+# every spelling names one service, and a set per spelling cost ~250 bytes each (15 MiB at 50k).
+Targets = dict[str, str | set[str]]
+
+
+def _put(table: Targets, key: str, canonical: str) -> None:
+    have = table.get(key)
+    if have is None:
+        table[key] = canonical
+    elif isinstance(have, set):
+        have.add(canonical)
+    elif have != canonical:
+        table[key] = {have, canonical}
+
+
+def _targets(found: str | set[str]) -> Iterable[str]:
+    return (found,) if isinstance(found, str) else found
+
+
 class NameIndex:
     """Canonical names plus the other spellings that identify them."""
 
     def __init__(self) -> None:
         self._exact: dict[str, str] = {}
-        self._alias: dict[str, set[str]] = defaultdict(set)
-        self._norm: dict[str, set[str]] = defaultdict(set)
+        self._alias: Targets = {}
+        self._norm: Targets = {}
 
     def add(self, canonical: str, aliases: Iterable[str] = ()) -> None:
         self._exact[canonical.lower()] = canonical
-        self._norm[normalize(canonical)].add(canonical)
+        _put(self._norm, normalize(canonical), canonical)
         for alias in aliases:
             if alias and alias.strip():
-                self._alias[alias.strip().lower()].add(canonical)
-                self._norm[normalize(alias)].add(canonical)
+                _put(self._alias, alias.strip().lower(), canonical)
+                _put(self._norm, normalize(alias), canonical)
 
     @property
     def names(self) -> list[str]:
@@ -64,15 +82,15 @@ class NameIndex:
         if key in self._exact:
             return self._exact[key]
         for table, k in ((self._alias, key), (self._norm, normalize(text))):
-            hits = table.get(k)
-            if hits and len(hits) == 1:
-                return next(iter(hits))
+            hit = table.get(k)
+            if isinstance(hit, str):  # a set always holds two or more: ambiguous
+                return hit
         return None
 
     def suggest(self, text: str, *, limit: int = 3, cutoff: float = 60) -> list[str]:
         choices = {name: name for name in self._exact.values()}
         for alias, targets in self._alias.items():
-            for target in targets:
+            for target in _targets(targets):
                 choices.setdefault(alias, target)
         found = process.extract(text.lower(), list(choices), scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=cutoff)
         out: list[str] = []
