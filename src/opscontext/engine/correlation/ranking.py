@@ -131,6 +131,10 @@ class ChangeIndex:
                                              [c for _, c in raw])
         return known
 
+    def changed(self, service: str) -> bool:
+        """Whether any change (up to ``until``) counts for ``service``, at any time."""
+        return service in self._raw
+
     def best(self, service: str, first: datetime, lookback: float, grace: float) -> tuple[Change, float] | None:
         """The most telling change on ``service`` near ``first``: (change, strength)."""
         return self.around(first, lookback, grace).best(service)
@@ -154,9 +158,13 @@ class ChangeWindow:
         self._from: datetime | None = None  # the earliest change time that counts, when needed
 
     def best(self, service: str) -> tuple[Change, float] | None:
-        found = self._index.on(service)
+        index = self._index
+        found = index._sorted.get(service)
         if found is None:
-            return None
+            if service not in index._raw:  # most services never change: no call for them
+                return None
+            found = index.on(service)
+            assert found is not None
         times, stamps, changes = found
         if self._from is None:
             self._from = datetime.fromtimestamp(self._first_ts - self._lookback, self._first.tzinfo)
