@@ -203,7 +203,7 @@ def _rank_many(
         below = [t for t in adj.succ.get(m, ()) if t in stats]
         explained_set = _closure(up, set(), dependents)
         earliest = min(stats[d].first for d in dependents)
-        alerting_callers = sum(1 for c in adj.pred.get(m, ()) if c in stats)
+        alerting_callers = sum(map(stats.__contains__, adj.pred.get(m, ())))  # (C-level count)
         sc = _silent(cluster, adj, m, change(m), alerting_callers, explains=len(explained_set), below=len(below),
                      n=n, first=first, onset=earliest)
         sc.between = (min(dependents), min(below)) if below else None
