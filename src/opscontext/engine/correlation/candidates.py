@@ -138,7 +138,7 @@ def _rank_alone(cluster: Cluster, adj: Adjacency, changes: ChangeIndex, opts: Co
     ((s, st),) = cluster.stats.items()
     first = st.first
     light = [m for m in light_deps(adj, opts.hub_degree, s) if m != s] if s in adj.succ else []
-    change = Batched(_changes_near(changes, first, opts), [s, *light])
+    change = Batched(_changes_near(changes, first, opts), [s, *light], changes.changed_services)
     out = [_with_batch(score(s, st, 1, 0, 1, first, change(s)), change)]
     for m in sorted(set(light), key=lambda m: (-change.strength(m), m))[:_MAX_SILENT]:
         calls_back = s in adj.succ[m]  # a cycle: m is then one hop above s as well as below
@@ -175,7 +175,7 @@ def _rank_many(
     near = _changes_near(changes, first, opts)
     pool = _silent_pool(cluster, pairs, deps, adj, opts)
     _add_changed_deps(pool, stats, adj, opts, near, monitored)
-    change = Batched(near, [*stats, *pool])
+    change = Batched(near, [*stats, *pool], changes.changed_services)
     n = len(stats)
     # Transitive closure only where it can change the order: the deepest services and the
     # most-depended-on ones. Everyone else keeps the direct count (cheap on huge groups).

@@ -135,6 +135,11 @@ class ChangeIndex:
         """Whether any change (up to ``until``) counts for ``service``, at any time."""
         return service in self._raw
 
+    @property
+    def changed_services(self) -> Collection[str]:
+        """Every service :meth:`changed` is true of (a live view, for C-level membership tests)."""
+        return self._raw.keys()
+
     def best(self, service: str, first: datetime, lookback: float, grace: float) -> tuple[Change, float] | None:
         """The most telling change on ``service`` near ``first``: (change, strength)."""
         return self.around(first, lookback, grace).best(service)
@@ -155,7 +160,7 @@ class ChangeWindow:
         self._first_ts = first.timestamp()
         self._lookback = lookback
         self._grace = grace
-        self._from: datetime | None = None  # the earliest change time that counts, when needed
+        self._from: float | None = None  # the earliest change time that counts, when needed
 
     def best(self, service: str) -> tuple[Change, float] | None:
         index = self._index
@@ -167,8 +172,11 @@ class ChangeWindow:
             assert found is not None
         times, stamps, changes = found
         if self._from is None:
-            self._from = datetime.fromtimestamp(self._first_ts - self._lookback, self._first.tzinfo)
-        lo = bisect_left(times, self._from)
+            # As a timestamp of the datetime itself: distinct microseconds stay distinct floats,
+            # so bisecting the stamps finds what bisecting the datetimes would, without the
+            # aware-datetime comparisons.
+            self._from = datetime.fromtimestamp(self._first_ts - self._lookback, self._first.tzinfo).timestamp()
+        lo = bisect_left(stamps, self._from)
         first_ts, grace, lookback_min = self._first_ts, self._grace, self._lookback / 60.0
         best: tuple[Change, float] | None = None
         for c, at in zip(changes[lo:], stamps[lo:], strict=True):
@@ -194,9 +202,20 @@ class Batched:
 
     __slots__ = ("_best", "_found", "_times")
 
-    def __init__(self, best: Callable[[str], tuple[Change, float] | None], scope: Iterable[str]) -> None:
+    def __init__(
+        self, best: Callable[[str], tuple[Change, float] | None], scope: Iterable[str],
+        changed: Collection[str] | None = None,
+    ) -> None:
+        """``changed``: services with any change at all (:attr:`ChangeIndex.changed_services`);
+        the rest of ``scope`` is known to have none and is not looked up."""
         self._best = best
-        self._found = {s: best(s) for s in scope}
+        if changed is None:
+            self._found = {s: best(s) for s in scope}
+        else:
+            found: dict[str, tuple[Change, float] | None] = dict.fromkeys(scope)
+            for s in [s for s in found if s in changed]:
+                found[s] = best(s)
+            self._found = found
         self._times = sorted(c[0].at.timestamp() for c in self._found.values() if c is not None)
 
     def batch(self, service: str) -> int:
