@@ -142,11 +142,12 @@ def _changed_below(u: UniqueAlert, adj: Adjacency, changes: ChangeIndex, opts: C
     deps = adj.succ.get(u.service, ())
     if len(deps) > opts.hub_degree:
         deps = ()
-    near_by = [s for s in (u.service, *deps) if changes.changed(s)]
-    if not near_by:  # most lone alerts: nothing around them changed all day
+    changed = changes.changed_services
+    near_by = [s for s in (u.service, *deps) if s in changed]
+    if not near_by:  # many lone alerts: nothing around them changed all day
         return False
     near = changes.around(u.starts_at, opts.change_lookback.total_seconds(), opts.change_grace.total_seconds())
-    return any(near.best(s) is not None for s in near_by)
+    return any(map(near.any, near_by))
 
 
 def _drop_reason(members: list[int], unique: list[UniqueAlert], opts: CorrelationOptions) -> str | None:

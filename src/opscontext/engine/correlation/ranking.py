@@ -131,13 +131,10 @@ class ChangeIndex:
                                              [c for _, c in raw])
         return known
 
-    def changed(self, service: str) -> bool:
-        """Whether any change (up to ``until``) counts for ``service``, at any time."""
-        return service in self._raw
-
     @property
     def changed_services(self) -> Collection[str]:
-        """Every service :meth:`changed` is true of (a live view, for C-level membership tests)."""
+        """Services any change (up to ``until``) counts for, at any time (a live view, for
+        C-level membership tests)."""
         return self._raw.keys()
 
     def best(self, service: str, first: datetime, lookback: float, grace: float) -> tuple[Change, float] | None:
@@ -170,13 +167,8 @@ class ChangeWindow:
                 return None
             found = index.on(service)
             assert found is not None
-        times, stamps, changes = found
-        if self._from is None:
-            # As a timestamp of the datetime itself: distinct microseconds stay distinct floats,
-            # so bisecting the stamps finds what bisecting the datetimes would, without the
-            # aware-datetime comparisons.
-            self._from = datetime.fromtimestamp(self._first_ts - self._lookback, self._first.tzinfo).timestamp()
-        lo = bisect_left(stamps, self._from)
+        _, stamps, changes = found
+        lo = bisect_left(stamps, self._earliest())
         first_ts, grace, lookback_min = self._first_ts, self._grace, self._lookback / 60.0
         best: tuple[Change, float] | None = None
         for c, at in zip(changes[lo:], stamps[lo:], strict=True):
@@ -187,6 +179,25 @@ class ChangeWindow:
             if best is None or s > best[1]:
                 best = (c, s)
         return best
+
+
+    def any(self, service: str) -> bool:
+        """Whether :meth:`best` would find a change on ``service`` (without weighing them)."""
+        if service not in self._index.changed_services:
+            return False
+        found = self._index.on(service)
+        assert found is not None
+        stamps = found[1]
+        lo = bisect_left(stamps, self._earliest())
+        return lo < len(stamps) and self._first_ts - stamps[lo] >= -self._grace
+
+    def _earliest(self) -> float:
+        if self._from is None:
+            # As a timestamp of the datetime itself: distinct microseconds stay distinct floats,
+            # so bisecting the stamps finds what bisecting the datetimes would, without the
+            # aware-datetime comparisons.
+            self._from = datetime.fromtimestamp(self._first_ts - self._lookback, self._first.tzinfo).timestamp()
+        return self._from
 
 
 _at: Callable[[tuple[datetime, Change]], datetime] = itemgetter(0)
