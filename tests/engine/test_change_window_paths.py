@@ -1,5 +1,5 @@
-"""The change look-up's fast paths answer what the plain scan answers: a window's ``any`` is
-``best(...) is not None``, a batch told which services changed weighs every candidate as one
+"""The change look-up's fast paths answer what the plain scan answers: a window's ``any`` (and
+``any_of`` a few) is ``best(...) is not None``, a batch told which services changed weighs every candidate as one
 that looks all of them up, and the window's edges (a change exactly ``lookback`` before the
 first alert, exactly ``grace`` after) fall the same way."""
 
@@ -41,6 +41,9 @@ def test_any_is_best_is_not_none_at_every_edge(seed: int) -> None:
         window = index.around(first, LOOKBACK, GRACE)
         for s in names:
             assert window.any(s) == (window.best(s) is not None), (s, first)
+        for k in range(0, 60, 3):  # groups of three, some with no change at all
+            trio = names[k:k + 3]
+            assert window.any_of(trio) == any(window.best(s) is not None for s in trio), (trio, first)
 
 
 @pytest.mark.parametrize("seed", range(6))

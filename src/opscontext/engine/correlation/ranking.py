@@ -191,6 +191,19 @@ class ChangeWindow:
         lo = bisect_left(stamps, self._earliest())
         return lo < len(stamps) and self._first_ts - stamps[lo] >= -self._grace
 
+    def any_of(self, services: Iterable[str]) -> bool:
+        """Whether :meth:`any` holds for one of ``services`` (one call for all of them)."""
+        index, first_ts, grace = self._index, self._first_ts, self._grace
+        earliest = self._earliest()
+        for service in services:
+            found = index.on(service)
+            if found is not None:
+                stamps = found[1]
+                lo = bisect_left(stamps, earliest)
+                if lo < len(stamps) and first_ts - stamps[lo] >= -grace:
+                    return True
+        return False
+
     def _earliest(self) -> float:
         if self._from is None:
             # As a timestamp of the datetime itself: distinct microseconds stay distinct floats,
