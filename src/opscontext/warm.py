@@ -19,6 +19,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from opscontext.engine.correlation.models import CorrelationOptions
+from opscontext.engine.correlation.topology import prepare
 from opscontext.gcpause import long_lived
 from opscontext.models import Alert, Change
 
@@ -129,9 +131,12 @@ async def _assemble(app: App, start: float) -> None:
 
 async def _prepare(app: App) -> None:
     """File sources' alerts and changes sanitised and indexed by time in the hub, and (with the
-    world assembled ahead) resolved to catalog names: the first call only windows them."""
+    world assembled ahead) resolved to catalog names: the first call only windows them. The
+    correlation engine's per-graph indexes are built here too, not in the first call."""
     ready = await app.hub.prepare()
     world = app.worlds.current()
+    if world is not None:
+        await asyncio.to_thread(long_lived(prepare), world.graph, CorrelationOptions().hub_degree)
     if world is not None and ready:
         await asyncio.to_thread(long_lived(_resolve), world, [x for p in ready for x in p.items],
                                 app.settings.identity.service_labels)

@@ -14,6 +14,7 @@ import pytest
 
 from opscontext.app import open_app
 from opscontext.cache import MemoryCache
+from opscontext.engine.correlation.topology import _ADJACENCY
 from opscontext.gcpause import long_lived
 from opscontext.models import SourceState, TimeWindow
 from opscontext.settings import Settings, load
@@ -35,6 +36,9 @@ async def test_a_server_parses_the_catalog_alerts_and_changes_before_anyone_asks
             assert _connector(app, type_name)._files._state is not None  # type: ignore[attr-defined]
         # The first call is served from what was loaded: the same world object.
         assert await app.worlds.build() is app.worlds._last
+        # ...and the engine's per-graph indexes over it are built already, not in that call.
+        adj = _ADJACENCY.get(app.worlds._last.graph)
+        assert adj is not None and adj.spellings and adj.hubs
 
 
 async def test_without_preload_nothing_is_read_until_a_call() -> None:

@@ -69,10 +69,8 @@ def quiet_below(top: str, alerting: Collection[str], adj: Adjacency) -> int:
     """``top``'s direct dependencies that raised no alert although every caller they have did:
     a fault there would look exactly like ``top`` failing (a datastore killed behind its only
     caller). Shared dependencies with quiet callers elsewhere are not counted."""
-    return sum(
-        1 for d in adj.succ.get(top, ())
-        if d not in alerting and all(c in alerting for c in adj.pred.get(d, ()))
-    )
+    pred, within = adj.pred, alerting.__contains__
+    return sum(1 for d in adj.succ.get(top, ()) if d not in alerting and all(map(within, pred.get(d, ()))))
 
 
 def doubts(ranked: Sequence[Scored]) -> list[str]:

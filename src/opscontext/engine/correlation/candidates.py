@@ -23,6 +23,7 @@ from opscontext.engine.correlation.models import CorrelationOptions
 from opscontext.engine.correlation.ranking import (
     Batched,
     ChangeIndex,
+    ChangeWindow,
     Scored,
     ServiceStats,
     quiet_change,
@@ -138,7 +139,7 @@ def _rank_alone(cluster: Cluster, adj: Adjacency, changes: ChangeIndex, opts: Co
     ((s, st),) = cluster.stats.items()
     first = st.first
     light = [m for m in light_deps(adj, opts.hub_degree, s) if m != s] if s in adj.succ else []
-    change = Batched(_changes_near(changes, first, opts), [s, *light])
+    change = Batched(_window(changes, first, opts).best, [s, *light], changes.changed_services)
     out = [_with_batch(score(s, st, 1, 0, 1, first, change(s)), change)]
     for m in sorted(set(light), key=lambda m: (-change.strength(m), m))[:_MAX_SILENT]:
         calls_back = s in adj.succ[m]  # a cycle: m is then one hop above s as well as below
@@ -172,10 +173,10 @@ def _rank_many(
     # in-group dependency -> its in-group dependents, keyed in the group's order so that ties
     # in the closure choice below fall the same way on every run
     up = {m: found[m] for m in stats if m in found}
-    near = _changes_near(changes, first, opts)
+    window = _window(changes, first, opts)
     pool = _silent_pool(cluster, pairs, deps, adj, opts)
-    _add_changed_deps(pool, stats, adj, opts, near, monitored)
-    change = Batched(near, [*stats, *pool])
+    _add_changed_deps(pool, stats, adj, opts, window.any, monitored)
+    change = Batched(window.best, [*stats, *pool], changes.changed_services)
     n = len(stats)
     # Transitive closure only where it can change the order: the deepest services and the
     # most-depended-on ones. Everyone else keeps the direct count (cheap on huge groups).
@@ -203,7 +204,7 @@ def _rank_many(
         below = [t for t in adj.succ.get(m, ()) if t in stats]
         explained_set = _closure(up, set(), dependents)
         earliest = min(stats[d].first for d in dependents)
-        alerting_callers = sum(1 for c in adj.pred.get(m, ()) if c in stats)
+        alerting_callers = sum(map(stats.__contains__, adj.pred.get(m, ())))  # (C-level count)
         sc = _silent(cluster, adj, m, change(m), alerting_callers, explains=len(explained_set), below=len(below),
                      n=n, first=first, onset=earliest)
         sc.between = (min(dependents), min(below)) if below else None
@@ -213,7 +214,7 @@ def _rank_many(
 
 def _add_changed_deps(
     pool: dict[str, set[str]], stats: dict[str, ServiceStats], adj: Adjacency, opts: CorrelationOptions,
-    near: Callable[[str], tuple[Change, float] | None], monitored: Collection[str],
+    near: Callable[[str], bool], monitored: Collection[str],
 ) -> None:
     """Silent light dependencies of the group's first alerting services that changed near its
     first alert join the pool, with their alerting callers: a flag flipped on a service whose
@@ -222,7 +223,7 @@ def _add_changed_deps(
     is left out: its silence is an observation."""
     for s in list(stats)[:_MAX_CHANGED_SCAN]:
         for d in light_deps(adj, opts.hub_degree, s) if s in adj.succ else ():
-            if d not in stats and d not in pool and d not in monitored and near(d) is not None:
+            if d not in stats and d not in pool and d not in monitored and near(d):
                 pool[d] = {c for c in adj.pred.get(d, ()) if c in stats}
 
 
@@ -312,10 +313,8 @@ def _components(services: dict[str, ServiceStats], pairs: list[tuple[int, str, s
     return comp
 
 
-def _changes_near(
-    changes: ChangeIndex, first: datetime, opts: CorrelationOptions
-) -> Callable[[str], tuple[Change, float] | None]:
-    return changes.around(first, opts.change_lookback.total_seconds(), opts.change_grace.total_seconds()).best
+def _window(changes: ChangeIndex, first: datetime, opts: CorrelationOptions) -> ChangeWindow:
+    return changes.around(first, opts.change_lookback.total_seconds(), opts.change_grace.total_seconds())
 
 
 def _closure(up: dict[str, set[str]], seen: set[str], start: set[str]) -> set[str]:

@@ -48,7 +48,7 @@ def neighbours(
             owners.setdefault(s, []).append(k)
     found: dict[int, set[int]] = {}
     for s, nbrs in alerting_edges(index, list(owners)).items():
-        theirs = {j for n in nbrs for j in owners[n]}
+        theirs = set().union(*map(owners.__getitem__, nbrs))
         for k in owners[s]:
             found.setdefault(k, set()).update(theirs)
     spans: dict[int, tuple[float, float]] = {}
@@ -64,5 +64,10 @@ def neighbours(
     for k, js in found.items():
         js.discard(k)
         lo, hi = span(k)
-        out[k] = sorted(j for j in js if span(j)[0] <= hi and lo <= span(j)[1])
+        near: list[int] = []
+        for j in js:
+            start, end = span(j)
+            if start <= hi and lo <= end:
+                near.append(j)
+        out[k] = sorted(near)
     return out

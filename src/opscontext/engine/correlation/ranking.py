@@ -131,6 +131,12 @@ class ChangeIndex:
                                              [c for _, c in raw])
         return known
 
+    @property
+    def changed_services(self) -> Collection[str]:
+        """Services any change (up to ``until``) counts for, at any time (a live view, for
+        C-level membership tests)."""
+        return self._raw.keys()
+
     def best(self, service: str, first: datetime, lookback: float, grace: float) -> tuple[Change, float] | None:
         """The most telling change on ``service`` near ``first``: (change, strength)."""
         return self.around(first, lookback, grace).best(service)
@@ -151,16 +157,18 @@ class ChangeWindow:
         self._first_ts = first.timestamp()
         self._lookback = lookback
         self._grace = grace
-        self._from: datetime | None = None  # the earliest change time that counts, when needed
+        self._from: float | None = None  # the earliest change time that counts, when needed
 
     def best(self, service: str) -> tuple[Change, float] | None:
-        found = self._index.on(service)
+        index = self._index
+        found = index._sorted.get(service)
         if found is None:
-            return None
-        times, stamps, changes = found
-        if self._from is None:
-            self._from = datetime.fromtimestamp(self._first_ts - self._lookback, self._first.tzinfo)
-        lo = bisect_left(times, self._from)
+            if service not in index._raw:  # most services never change: no call for them
+                return None
+            found = index.on(service)
+            assert found is not None
+        _, stamps, changes = found
+        lo = bisect_left(stamps, self._earliest())
         first_ts, grace, lookback_min = self._first_ts, self._grace, self._lookback / 60.0
         best: tuple[Change, float] | None = None
         for c, at in zip(changes[lo:], stamps[lo:], strict=True):
@@ -171,6 +179,38 @@ class ChangeWindow:
             if best is None or s > best[1]:
                 best = (c, s)
         return best
+
+
+    def any(self, service: str) -> bool:
+        """Whether :meth:`best` would find a change on ``service`` (without weighing them)."""
+        if service not in self._index.changed_services:
+            return False
+        found = self._index.on(service)
+        assert found is not None
+        stamps = found[1]
+        lo = bisect_left(stamps, self._earliest())
+        return lo < len(stamps) and self._first_ts - stamps[lo] >= -self._grace
+
+    def any_of(self, services: Iterable[str]) -> bool:
+        """Whether :meth:`any` holds for one of ``services`` (one call for all of them)."""
+        index, first_ts, grace = self._index, self._first_ts, self._grace
+        earliest = self._earliest()
+        for service in services:
+            found = index.on(service)
+            if found is not None:
+                stamps = found[1]
+                lo = bisect_left(stamps, earliest)
+                if lo < len(stamps) and first_ts - stamps[lo] >= -grace:
+                    return True
+        return False
+
+    def _earliest(self) -> float:
+        if self._from is None:
+            # As a timestamp of the datetime itself: distinct microseconds stay distinct floats,
+            # so bisecting the stamps finds what bisecting the datetimes would, without the
+            # aware-datetime comparisons.
+            self._from = datetime.fromtimestamp(self._first_ts - self._lookback, self._first.tzinfo).timestamp()
+        return self._from
 
 
 _at: Callable[[tuple[datetime, Change]], datetime] = itemgetter(0)
@@ -186,9 +226,20 @@ class Batched:
 
     __slots__ = ("_best", "_found", "_times")
 
-    def __init__(self, best: Callable[[str], tuple[Change, float] | None], scope: Iterable[str]) -> None:
+    def __init__(
+        self, best: Callable[[str], tuple[Change, float] | None], scope: Iterable[str],
+        changed: Collection[str] | None = None,
+    ) -> None:
+        """``changed``: services with any change at all (:attr:`ChangeIndex.changed_services`);
+        the rest of ``scope`` is known to have none and is not looked up."""
         self._best = best
-        self._found = {s: best(s) for s in scope}
+        if changed is None:
+            self._found = {s: best(s) for s in scope}
+        else:
+            found: dict[str, tuple[Change, float] | None] = dict.fromkeys(scope)
+            for s in [s for s in found if s in changed]:
+                found[s] = best(s)
+            self._found = found
         self._times = sorted(c[0].at.timestamp() for c in self._found.values() if c is not None)
 
     def batch(self, service: str) -> int:

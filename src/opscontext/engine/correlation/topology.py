@@ -147,6 +147,16 @@ def adjacency(graph: ServiceGraph) -> Adjacency:
     return cached
 
 
+def prepare(graph: ServiceGraph, hub_degree: int) -> Adjacency:
+    """Build what every correlation over ``graph`` shares and no alert changes (the name
+    adjacency, the spelling index for changes named in summaries, the hubs), so a server can
+    pay for it while it loads instead of in its first call (0.13 s CPU at 50k services)."""
+    adj = adjacency(graph)
+    spelling(adj)
+    hubs_of(adj, hub_degree)
+    return adj
+
+
 def down_reach(adj: Adjacency, start: str, max_hops: int, max_reach: int) -> dict[str, int]:
     """Dependencies of ``start`` within ``max_hops`` (including itself at 0), capped."""
     succ = adj.succ

@@ -1,0 +1,96 @@
+"""The correlation engine's own CPU seconds, this working tree against a git revision, interleaved.
+
+On a shared VM, single timings drift by ±20% within minutes, so a before/after comparison is
+only honest run against run. For each (services, alerts) point this builds the world of
+``bench_correlate.py`` (same generator, same seed) in a child process per engine version, runs
+``correlate`` ``--calls`` times there and reports CPU seconds (``time.process_time``) per call:
+the first call is cold (the graph's adjacency and memoised walks are built), the best of the
+rest is warm. Versions alternate ``--rounds`` times; the table shows each version's best.
+
+    python benchmarks/engine_cpu.py --rev main
+    python benchmarks/engine_cpu.py --rev main --points 50000:100000 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from machine import machine  # benchmarks/machine.py, beside this script
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_one(n_services: int, n_alerts: int, calls: int) -> list[float]:
+    """CPU seconds of each of ``calls`` correlations, in this process, on the benchmark world."""
+    from bench_correlate import _scenario
+
+    from opscontext.engine.correlate import correlate
+
+    graph, scenario, _ = _scenario(n_services, n_alerts, 0)
+    out = []
+    for _ in range(calls):
+        start = time.process_time()
+        result = correlate(scenario.alerts, graph, scenario.changes, now=scenario.now)
+        out.append(time.process_time() - start)
+        del result  # freeing the answer is the caller's business, as in bench_correlate
+    return out
+
+
+def _child(src: Path | None, point: tuple[int, int], calls: int) -> list[float]:
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    cmd = [sys.executable, __file__, "--one", f"{point[0]}:{point[1]}", "--calls", str(calls)]
+    done = subprocess.run(cmd, check=True, env=env, capture_output=True, text=True)
+    timings: list[float] = json.loads(done.stdout)
+    return timings
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--rev", default="main", help="git revision to compare the working tree with")
+    p.add_argument("--points", nargs="+", default=["5000:10000", "20000:50000", "50000:100000"],
+                   help="services:alerts")
+    p.add_argument("--calls", type=int, default=3, help="calls per process: 1 cold + warm ones")
+    p.add_argument("--rounds", type=int, default=2, help="processes per version and point, alternating")
+    p.add_argument("--one", help="internal: run one point in this process, print JSON")
+    args = p.parse_args()
+    if args.one:
+        n_services, n_alerts = (int(x) for x in args.one.split(":"))
+        print(json.dumps(run_one(n_services, n_alerts, args.calls)))
+        return 0
+    print(machine())
+    blob = subprocess.run(["git", "-C", str(ROOT), "archive", args.rev, "src"], check=True,
+                          capture_output=True).stdout
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(fileobj=BytesIO(blob)) as tar:
+            tar.extractall(tmp, filter="data")
+        for text in args.points:
+            point = (int(text.split(":")[0]), int(text.split(":")[1]))
+            seen: dict[str, list[list[float]]] = {"old": [], "new": []}
+            for _ in range(args.rounds):
+                seen["old"].append(_child(Path(tmp) / "src", point, args.calls))
+                seen["new"].append(_child(None, point, args.calls))
+            rows.append({"point": point, **{k: (min(t[0] for t in v), min(min(t[1:] or t) for t in v))
+                                            for k, v in seen.items()}})
+    print(f"| services | alerts | {args.rev} cold s | {args.rev} warm s | tree cold s | tree warm s |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        (s, a), (oc, ow), (nc, nw) = r["point"], r["old"], r["new"]
+        print(f"| {s:,} | {a:,} | {oc:.2f} | {ow:.2f} | {nc:.2f} | {nw:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
