@@ -169,7 +169,10 @@ def _rank_many(
     for _, s, m in pairs:
         if part[s] != part[m]:
             deps[s] += 1
-    _later_in_cycle(stats, part, deps)
+    part_size: dict[int, int] = {}
+    for c in part.values():
+        part_size[c] = part_size.get(c, 0) + 1
+    _later_in_cycle(stats, part, part_size, deps)
     # in-group dependency -> its in-group dependents, keyed in the group's order so that ties
     # in the closure choice below fall the same way on every run
     up = {m: found[m] for m in stats if m in found}
@@ -183,9 +186,6 @@ def _rank_many(
     sinks = [s for s in stats if deps[s] == 0]
     closure_for = set(sorted(sinks, key=lambda m: -len(up.get(m, ())))[:_MAX_CLOSURE])
     closure_for |= set(sorted(up, key=lambda m: -len(up[m]))[:_MAX_CLOSURE])
-    part_size: dict[int, int] = {}
-    for c in part.values():
-        part_size[c] = part_size.get(c, 0) + 1
     shared: dict[int, int] = {}
     out = []
     for s, st in stats.items():
@@ -233,20 +233,20 @@ def _with_batch(sc: Scored, change: Batched) -> Scored:
     return sc
 
 
-def _later_in_cycle(stats: dict[str, ServiceStats], part: dict[str, int], deps: dict[str, int]) -> None:
+def _later_in_cycle(
+    stats: dict[str, ServiceStats], part: dict[str, int], part_size: dict[int, int], deps: dict[str, int],
+) -> None:
     """Inside a cycle of alerting services the graph gives no direction, and time is what is left:
     a member that began more than ``CYCLE_GRACE_S`` after the cycle's first is counted as having
     an alerting dependency (the fault reached it through the cycle) and stops being deepest."""
     first: dict[int, float] = {}
-    size: dict[int, int] = {}
     for s, st in stats.items():
         c, t = part[s], st.first.timestamp()
-        size[c] = size.get(c, 0) + 1
         if c not in first or t < first[c]:
             first[c] = t
     for s, st in stats.items():
         c = part[s]
-        if size[c] > 1 and st.first.timestamp() - first[c] > CYCLE_GRACE_S:
+        if part_size[c] > 1 and st.first.timestamp() - first[c] > CYCLE_GRACE_S:
             deps[s] += 1
 
 

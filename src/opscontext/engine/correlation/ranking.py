@@ -160,13 +160,9 @@ class ChangeWindow:
         self._from: float | None = None  # the earliest change time that counts, when needed
 
     def best(self, service: str) -> tuple[Change, float] | None:
-        index = self._index
-        found = index._sorted.get(service)
+        found = self._index.on(service)  # None at once for the many services that never change
         if found is None:
-            if service not in index._raw:  # most services never change: no call for them
-                return None
-            found = index.on(service)
-            assert found is not None
+            return None
         _, stamps, changes = found
         lo = bisect_left(stamps, self._earliest())
         first_ts, grace, lookback_min = self._first_ts, self._grace, self._lookback / 60.0
@@ -180,29 +176,19 @@ class ChangeWindow:
                 best = (c, s)
         return best
 
-
     def any(self, service: str) -> bool:
         """Whether :meth:`best` would find a change on ``service`` (without weighing them)."""
-        if service not in self._index.changed_services:
-            return False
         found = self._index.on(service)
-        assert found is not None
-        stamps = found[1]
-        lo = bisect_left(stamps, self._earliest())
-        return lo < len(stamps) and self._first_ts - stamps[lo] >= -self._grace
+        return found is not None and self._in_window(found[1])
 
     def any_of(self, services: Iterable[str]) -> bool:
-        """Whether :meth:`any` holds for one of ``services`` (one call for all of them)."""
-        index, first_ts, grace = self._index, self._first_ts, self._grace
-        earliest = self._earliest()
-        for service in services:
-            found = index.on(service)
-            if found is not None:
-                stamps = found[1]
-                lo = bisect_left(stamps, earliest)
-                if lo < len(stamps) and first_ts - stamps[lo] >= -grace:
-                    return True
-        return False
+        """Whether :meth:`any` holds for one of ``services``."""
+        return any(map(self.any, services))
+
+    def _in_window(self, stamps: list[float]) -> bool:
+        """Whether one of the sorted change times ``stamps`` falls in the window."""
+        lo = bisect_left(stamps, self._earliest())
+        return lo < len(stamps) and self._first_ts - stamps[lo] >= -self._grace
 
     def _earliest(self) -> float:
         if self._from is None:
