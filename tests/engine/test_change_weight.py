@@ -96,3 +96,28 @@ def test_a_changed_dependency_that_alerts_elsewhere_and_stayed_quiet_here_is_not
     got = correlate([*CHAIN_ALERTS, earlier], CHAIN, [_deploy("recs", 3)], now=NOW)
     main = next(g for g in got.groups if "web" in {c.service for c in g.candidates})
     assert "recs" not in [c.service for c in main.candidates]
+
+
+# shop, cart, search and ads call catalog; shop and cart alert, the rest stays quiet.
+_CALLERS = ("shop", "cart", "search", "ads")
+SHOP = ServiceGraph.build(
+    [Service(name=n) for n in (*_CALLERS, "catalog", "flagd")],
+    [*(DependencyEdge(dependent=c, dependency="catalog") for c in _CALLERS),
+     *(DependencyEdge(dependent=c, dependency="flagd") for c in _CALLERS)],
+)
+SHOP_ALERTS = [*_alerts("shop", prefix="s"), *_alerts("cart", start=T0 + timedelta(minutes=1), prefix="c")]
+
+
+def test_a_quiet_service_named_by_a_flag_flipped_just_before_its_callers_failed_is_the_primary() -> None:
+    flip = Change(id="flip", service="flagd", kind="feature-flag", at=T0 - timedelta(minutes=3),
+                  summary="flag catalogFailure: off -> on")
+    got = correlate(SHOP_ALERTS, SHOP, [flip], now=NOW)
+    ranked = [c.service for c in got.groups[0].candidates]
+    assert ranked[0] == "catalog", ranked
+
+
+def test_a_quiet_services_own_deploy_does_not_waive_the_penalty_for_raising_no_alert() -> None:
+    got = correlate(SHOP_ALERTS, SHOP, [_deploy("catalog", 3)], now=NOW)
+    ranked = [c.service for c in got.groups[0].candidates]
+    assert ranked[0] == "shop"
+    assert "catalog" in ranked
