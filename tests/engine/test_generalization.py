@@ -98,3 +98,15 @@ def test_a_clear_single_chain_is_answered_with_confidence_and_no_doubt() -> None
     assert group.primary_contributor == "payment-db"
     assert group.confidence >= 0.5
     assert group.uncertain_because is None
+
+
+def test_a_quiet_private_database_stays_on_the_list_behind_its_only_caller() -> None:
+    # payment-db is called by payment alone; with five services alerting it must still be shown
+    # as an alternative to check (it fails as its caller does), though payment alerted and leads.
+    alerts = [alert("payment", "HighErrorRate", 0), alert("checkout", "HighErrorRate", 1),
+              alert("web", "HighErrorRate", 2), alert("cart", "HighLatency", 2.5),
+              alert("search", "HighLatency", 2.5, severity="warning")]
+    group = correlate(alerts, graph(), [], now=NOW).groups[0]
+    ranked = [c.service for c in group.candidates]
+    assert ranked[0] == "payment"
+    assert "payment-db" in ranked[:3]
