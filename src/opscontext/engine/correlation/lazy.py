@@ -24,9 +24,10 @@ from opscontext.engine.correlation.assemble import build_group, group_id
 from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
-from opscontext.engine.correlation.nearby import neighbours
+from opscontext.engine.correlation.nearby import Nearby
 from opscontext.engine.correlation.ranking import ChangeIndex, Scored
 from opscontext.engine.correlation.topology import Adjacency, MeetingIndex
+from opscontext.gcpause import paused
 
 
 class LazyCorrelation:
@@ -46,7 +47,7 @@ class LazyCorrelation:
         self._at = {self._ids[k]: pos for pos, k in enumerate(self._order)}
         self._ranked: dict[int, list[Scored]] = {}
         self._made: dict[int, AlertGroup] = {}
-        self._near: list[list[int]] | None = None
+        self._near: Nearby | None = None
         self._lock = threading.RLock()
 
     def __len__(self) -> int:
@@ -84,11 +85,12 @@ class LazyCorrelation:
         return self.head.model_copy(update={"groups": self.groups()})
 
     def _build(self, k: int) -> AlertGroup:
-        if self._near is None:
-            hold = self._opts.active_hold.total_seconds()
-            self._near = neighbours(self._clusters, self._unique, self._index, hold)
-        near = [self._rank(j)[0].service for j in self._near[k]]
-        return build_group(self._clusters[k], self._rank(k), self._unique, self._adj, self._opts, near)
+        with paused():  # short-lived objects by the thousand over a heap of the engine's indexes
+            if self._near is None:
+                hold = self._opts.active_hold.total_seconds()
+                self._near = Nearby(self._clusters, self._unique, self._index, hold)
+            near = [self._rank(j)[0].service for j in self._near.of(k)]
+            return build_group(self._clusters[k], self._rank(k), self._unique, self._adj, self._opts, near)
 
     def _rank(self, k: int) -> list[Scored]:
         known = self._ranked.get(k)

@@ -6,8 +6,8 @@ neighbour is not wrong, but its answer deserves less trust: this finds, per grou
 groups alerting during its span on a direct dependency or dependent of one of its services.
 
 Cost: the direct edges between alerting services come from each one's remembered walk (its
-first hop, intersected with the alerting set at C speed); then one pass over each group's
-services. No pairwise comparison of groups.
+first hop, intersected with the alerting set at C speed); then, per group asked about, one pass
+over its services. No pairwise comparison of groups.
 """
 
 from __future__ import annotations
@@ -36,38 +36,45 @@ def alerting_edges(index: MeetingIndex, alerting: Sequence[str]) -> dict[str, li
     return out
 
 
+class Nearby:
+    """For each cluster, the indices of other clusters overlapping it in time (onsets plus
+    ``hold`` seconds) with a service one hop from one of its own, asked one cluster at a time:
+    the alerting edges are found once, and only the clusters asked about are visited."""
+
+    def __init__(self, clusters: Sequence[Cluster], unique: Sequence[UniqueAlert], index: MeetingIndex,
+                 hold: float) -> None:
+        self._clusters, self._unique, self._hold = clusters, unique, hold
+        owners: dict[str, list[int]] = {}
+        for k, c in enumerate(clusters):
+            for s in c.stats:
+                owners.setdefault(s, []).append(k)
+        self._owners = owners
+        self._edges = alerting_edges(index, list(owners))
+
+    def of(self, k: int) -> list[int]:
+        """The clusters next to cluster ``k``, by index, in increasing order."""
+        owners, edges = self._owners, self._edges
+        theirs: set[int] = set()
+        for s in self._clusters[k].stats:
+            for n in edges.get(s, ()):
+                theirs.update(owners[n])
+        theirs.discard(k)
+        lo, hi = self._span(k)
+        near: list[int] = []
+        for j in theirs:
+            start, end = self._span(j)
+            if start <= hi and lo <= end:
+                near.append(j)
+        return sorted(near)
+
+    def _span(self, k: int) -> tuple[float, float]:
+        members = self._clusters[k].members
+        return self._unique[members[0]].ts, self._unique[members[-1]].ts + self._hold
+
+
 def neighbours(
     clusters: Sequence[Cluster], unique: Sequence[UniqueAlert], index: MeetingIndex, hold: float
 ) -> list[list[int]]:
-    """For each cluster, the indices of other clusters overlapping it in time (onsets plus
-    ``hold`` seconds) with a service one hop from one of its own. Only clusters owning a service
-    with an alerting neighbour are visited (a small share at scale)."""
-    owners: dict[str, list[int]] = {}
-    for k, c in enumerate(clusters):
-        for s in c.stats:
-            owners.setdefault(s, []).append(k)
-    found: dict[int, set[int]] = {}
-    for s, nbrs in alerting_edges(index, list(owners)).items():
-        theirs = set().union(*map(owners.__getitem__, nbrs))
-        for k in owners[s]:
-            found.setdefault(k, set()).update(theirs)
-    spans: dict[int, tuple[float, float]] = {}
-
-    def span(k: int) -> tuple[float, float]:
-        known = spans.get(k)
-        if known is None:
-            members = clusters[k].members
-            known = spans[k] = (unique[members[0]].ts, unique[members[-1]].ts + hold)
-        return known
-
-    out: list[list[int]] = [[] for _ in clusters]
-    for k, js in found.items():
-        js.discard(k)
-        lo, hi = span(k)
-        near: list[int] = []
-        for j in js:
-            start, end = span(j)
-            if start <= hi and lo <= end:
-                near.append(j)
-        out[k] = sorted(near)
-    return out
+    """:meth:`Nearby.of` for every cluster."""
+    nearby = Nearby(clusters, unique, index, hold)
+    return [nearby.of(k) for k in range(len(clusters))]
