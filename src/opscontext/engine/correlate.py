@@ -18,6 +18,10 @@ Stages (each its own module under ``engine/correlation/``):
    on, capped below one half with ``uncertain_because`` when the answer is a guess (close
    runner-up, graph-only evidence, tied roots, a neighbouring group that may be the same incident).
 
+Stages 1-3 and the counts run at once; stages 4-5 run per group when the group is first asked
+for (:func:`correlate_lazy`: an answer shows a page of groups, and at 50k services / 100k alerts
+ranking every group was half of the engine's time). :func:`correlate` asks for them all.
+
 Nothing here compares all pairs of alerts: the work grows with alerting services times their
 bounded neighbourhood, which keeps 100k alerts on a 50k-service graph within seconds.
 """
