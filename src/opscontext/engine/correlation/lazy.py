@@ -16,6 +16,7 @@ made once).
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Collection, Sequence
 from datetime import datetime
@@ -78,19 +79,22 @@ class LazyCorrelation:
 
     def groups(self) -> list[AlertGroup]:
         """Every group, in the engine's order (ranks them all)."""
-        return [self.group(pos) for pos in range(len(self._order))]
+        with paused():
+            return [self.group(pos) for pos in range(len(self._order))]
 
     def complete(self) -> Correlation:
         """The whole correlation, every group made: what ``correlate`` answers."""
         return self.head.model_copy(update={"groups": self.groups()})
 
     def _build(self, k: int) -> AlertGroup:
-        with paused():  # short-lived objects by the thousand over a heap of the engine's indexes
-            if self._near is None:
-                hold = self._opts.active_hold.total_seconds()
-                self._near = Nearby(self._clusters, self._unique, self._index, hold)
-            near = [self._rank(j)[0].service for j in self._near.of(k)]
-            return build_group(self._clusters[k], self._rank(k), self._unique, self._adj, self._opts, near)
+        if gc.isenabled():  # short-lived objects by the thousand over a heap of the engine's indexes
+            with paused():
+                return self._build(k)
+        if self._near is None:
+            hold = self._opts.active_hold.total_seconds()
+            self._near = Nearby(self._clusters, self._unique, self._index, hold)
+        near = [self._rank(j)[0].service for j in self._near.of(k)]
+        return build_group(self._clusters[k], self._rank(k), self._unique, self._adj, self._opts, near)
 
     def _rank(self, k: int) -> list[Scored]:
         known = self._ranked.get(k)

@@ -43,7 +43,9 @@ class Nearby:
 
     def __init__(self, clusters: Sequence[Cluster], unique: Sequence[UniqueAlert], index: MeetingIndex,
                  hold: float) -> None:
-        self._clusters, self._unique, self._hold = clusters, unique, hold
+        self._clusters = clusters
+        # (first onset, last onset + hold) of every cluster: the overlap test's operands
+        self._spans = [(unique[c.members[0]].ts, unique[c.members[-1]].ts + hold) for c in clusters]
         owners: dict[str, list[int]] = {}
         for k, c in enumerate(clusters):
             for s in c.stats:
@@ -59,17 +61,14 @@ class Nearby:
             for n in edges.get(s, ()):
                 theirs.update(owners[n])
         theirs.discard(k)
-        lo, hi = self._span(k)
+        spans = self._spans
+        lo, hi = spans[k]
         near: list[int] = []
         for j in theirs:
-            start, end = self._span(j)
+            start, end = spans[j]
             if start <= hi and lo <= end:
                 near.append(j)
         return sorted(near)
-
-    def _span(self, k: int) -> tuple[float, float]:
-        members = self._clusters[k].members
-        return self._unique[members[0]].ts, self._unique[members[-1]].ts + self._hold
 
 
 def neighbours(
