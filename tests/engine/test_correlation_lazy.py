@@ -13,6 +13,7 @@ from evalkit.classic.topologies import synthetic
 from opscontext.engine.correlate import correlate, correlate_lazy
 from opscontext.engine.correlation.lazy import LazyCorrelation
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
+from opscontext.engine.correlation.nearby import Nearby, neighbours
 from opscontext.engine.graph import ServiceGraph
 from opscontext.queries.correlate_order import Listing, largest
 
@@ -97,3 +98,14 @@ def test_led_groups_replace_theirs_by_id_and_the_largest_are_a_stable_sort_by_si
     first = _answer_order(eager)[0]
     led = first.model_copy(update={"summary": "Users: checkout pages. " + first.summary})
     assert Listing(lazy, None, {first.id: led}).page(0, 2) == [led, _answer_order(eager)[1]]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_neighbours_asked_one_group_at_a_time_are_those_found_for_all_at_once(seed: int) -> None:
+    lazy = _lazy(seed)
+    clusters, unique, index = lazy._clusters, lazy._unique, lazy._index
+    hold = OPTIONS.active_hold.total_seconds()
+    every = neighbours(clusters, unique, index, hold)
+    assert any(every)  # some groups do have neighbours in these worlds
+    nearby = Nearby(clusters, unique, index, hold)
+    assert [nearby.of(k) for k in reversed(range(len(clusters)))] == every[::-1]

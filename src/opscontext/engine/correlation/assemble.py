@@ -17,10 +17,11 @@ from opscontext.engine.correlation.topology import Adjacency, dependents_within
 
 def build_group(
     cluster: Cluster, ranked: list[Scored], unique: Sequence[UniqueAlert], adj: Adjacency,
-    opts: CorrelationOptions, nearby: Sequence[str] = (),
+    opts: CorrelationOptions, nearby: Sequence[str] = (), gid: str | None = None,
 ) -> AlertGroup:
     """``nearby``: primary contributors of other groups alerting at the same time next to this
-    one in the graph (see :mod:`~opscontext.engine.correlation.nearby`)."""
+    one in the graph (see :mod:`~opscontext.engine.correlation.nearby`). ``gid``: the group's
+    :func:`group_id`, when the caller has it already."""
     top = ranked[0]
     quiet = quiet_below(top.service, cluster.stats, adj)
     conf, why = confidence(ranked, len(cluster.stats), nearby, quiet)
@@ -32,7 +33,7 @@ def build_group(
     else:
         impacted = sorted(s for s in cluster.stats if s != top.service)
     return _made(AlertGroup, {
-        "id": group_id(cluster, unique),
+        "id": gid or group_id(cluster, unique),
         "primary_contributor": top.service,
         "confidence": round(conf, 4),
         "uncertain_because": "; ".join(why) or None,

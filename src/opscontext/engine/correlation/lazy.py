@@ -25,7 +25,7 @@ from opscontext.engine.correlation.assemble import build_group, group_id
 from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
-from opscontext.engine.correlation.nearby import Nearby
+from opscontext.engine.correlation.nearby import Nearby, neighbours
 from opscontext.engine.correlation.ranking import ChangeIndex, Scored
 from opscontext.engine.correlation.topology import Adjacency, MeetingIndex
 from opscontext.gcpause import paused
@@ -42,6 +42,7 @@ class LazyCorrelation:
         self.head = head
         self._clusters, self._unique, self._index, self._adj = clusters, unique, index, adj
         self._changes, self._opts, self._monitored = changes, opts, monitored
+        self._hold = opts.active_hold.total_seconds()
         self._ids = [group_id(c, unique) for c in clusters]
         # Engine order, as positions into ``clusters``: every key is known before ranking.
         self._order = sorted(range(len(clusters)), key=self._engine_key)
@@ -49,6 +50,7 @@ class LazyCorrelation:
         self._ranked: dict[int, list[Scored]] = {}
         self._made: dict[int, AlertGroup] = {}
         self._near: Nearby | None = None
+        self._all_near: list[list[int]] | None = None  # when every group is made
         self._lock = threading.RLock()
 
     def __len__(self) -> int:
@@ -80,6 +82,8 @@ class LazyCorrelation:
     def groups(self) -> list[AlertGroup]:
         """Every group, in the engine's order (ranks them all)."""
         with paused():
+            if self._all_near is None:
+                self._all_near = neighbours(self._clusters, self._unique, self._index, self._hold)
             return [self.group(pos) for pos in range(len(self._order))]
 
     def complete(self) -> Correlation:
@@ -90,11 +94,15 @@ class LazyCorrelation:
         if gc.isenabled():  # short-lived objects by the thousand over a heap of the engine's indexes
             with paused():
                 return self._build(k)
-        if self._near is None:
-            hold = self._opts.active_hold.total_seconds()
-            self._near = Nearby(self._clusters, self._unique, self._index, hold)
-        near = [self._rank(j)[0].service for j in self._near.of(k)]
-        return build_group(self._clusters[k], self._rank(k), self._unique, self._adj, self._opts, near)
+        if self._all_near is not None:
+            next_to = self._all_near[k]
+        else:
+            if self._near is None:
+                self._near = Nearby(self._clusters, self._unique, self._index, self._hold)
+            next_to = self._near.of(k)
+        near = [self._rank(j)[0].service for j in next_to]
+        return build_group(self._clusters[k], self._rank(k), self._unique, self._adj, self._opts, near,
+                           gid=self._ids[k])
 
     def _rank(self, k: int) -> list[Scored]:
         known = self._ranked.get(k)
