@@ -3,7 +3,9 @@
 Runs ``correlate`` on the world of ``bench_correlate.py`` (same generator, same seed) once with
 the working tree and once with the engine as of a git revision (its ``src/`` exported to a
 temporary directory and imported in a child process), then compares the whole answers: every
-group's alerts, primary contributor, candidates, scores and evidence, and the counts.
+group's alerts, primary contributor, candidates, scores and evidence, and the counts; and the
+order correlate_alerts lists the groups in, paged as the tool pages them (with lazily ranked
+groups, each compared with the eagerly made one).
 
     python benchmarks/correlate_equivalence.py --rev HEAD                 # 50k services, 100k alerts
     python benchmarks/correlate_equivalence.py --rev 9eb60b1 --services 5000 --alerts 10000
@@ -37,7 +39,26 @@ def answer(n_services: int, n_alerts: int, seed: int) -> dict[str, Any]:
     graph, scenario, _ = _scenario(n_services, n_alerts, seed)
     result = correlate(scenario.alerts, graph, scenario.changes, now=scenario.now)
     data: dict[str, Any] = json.loads(result.model_dump_json())
+    data["listing"], data["lazy_groups_differing"] = _listing(result, graph, scenario)
     return data
+
+
+def _listing(result: Any, graph: Any, scenario: Any) -> tuple[list[str], int]:
+    """The group ids in correlate_alerts' order (largest, then most confident, first) and how
+    many groups made on demand differ from the eager ones. An engine with lazy groups pages
+    through them 20 at a time as the tool does (each page ranks only what it shows); an older
+    one sorts the whole answer as the tool did."""
+    try:
+        from opscontext.engine.correlate import correlate_lazy
+        from opscontext.queries.correlate_order import Listing
+    except ImportError:
+        ranked = sorted(result.groups, key=lambda g: (-g.alert_count, -g.confidence))
+        return [g.id for g in ranked], 0
+    lazy = correlate_lazy(scenario.alerts, graph, scenario.changes, now=scenario.now)
+    listing = Listing(lazy)
+    shown = [g for start in range(0, len(listing), 20) for g in listing.page(start, 20)]
+    eager = {g.id: g for g in result.groups}
+    return [g.id for g in shown], sum(1 for g in shown if g != eager.get(g.id))
 
 
 def _answer_at(rev: str, args: argparse.Namespace) -> dict[str, Any]:

@@ -9,6 +9,13 @@ rest is warm. Versions alternate ``--rounds`` times; the table shows each versio
 
     python benchmarks/engine_cpu.py --rev main
     python benchmarks/engine_cpu.py --rev main --points 50000:100000 --rounds 3
+    python benchmarks/engine_cpu.py --rev main --answer   # what correlate_alerts' first page costs
+
+``--answer`` times the engine work behind correlate_alerts' default answer instead of the whole
+correlation: with the tool's options (five listed alerts, three candidates), correlating and
+taking the first page of 20 groups in the tool's order (largest, then most confident). An
+engine with lazy groups ranks only those (``correlate_lazy`` and ``Listing``); an older one
+correlates eagerly and sorts every group, as the tool then did.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -30,27 +38,56 @@ from machine import machine  # benchmarks/machine.py, beside this script
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_one(n_services: int, n_alerts: int, calls: int) -> list[float]:
-    """CPU seconds of each of ``calls`` correlations, in this process, on the benchmark world."""
+def run_one(n_services: int, n_alerts: int, calls: int, answer: bool = False) -> list[float]:
+    """CPU seconds of each of ``calls`` correlations (or first answer pages, ``answer``), in
+    this process, on the benchmark world."""
     from bench_correlate import _scenario
 
     from opscontext.engine.correlate import correlate
 
     graph, scenario, _ = _scenario(n_services, n_alerts, 0)
+    run = _first_page(graph, scenario) if answer else (
+        lambda: correlate(scenario.alerts, graph, scenario.changes, now=scenario.now))
     out = []
     for _ in range(calls):
         start = time.process_time()
-        result = correlate(scenario.alerts, graph, scenario.changes, now=scenario.now)
+        result = run()
         out.append(time.process_time() - start)
         del result  # freeing the answer is the caller's business, as in bench_correlate
     return out
 
 
-def _child(src: Path | None, point: tuple[int, int], calls: int) -> list[float]:
+def _first_page(graph: Any, scenario: Any) -> Callable[[], Any]:
+    """The engine work behind correlate_alerts' first page (see the module docstring)."""
+    from opscontext.engine.correlate import correlate
+    from opscontext.engine.correlation.models import CorrelationOptions
+    from opscontext.gcpause import paused
+
+    options = CorrelationOptions(max_alerts_listed=5, max_candidates=3)
+    args = (scenario.alerts, graph, scenario.changes)
+    try:
+        from opscontext.engine.correlate import correlate_lazy
+        from opscontext.queries.correlate_order import Listing
+    except ImportError:
+        def eager() -> Any:
+            with paused():  # as the tool's call is
+                result = correlate(*args, now=scenario.now, options=options)
+                return result, sorted(result.groups, key=lambda g: (-g.alert_count, -g.confidence))[:20]
+        return eager
+
+    def lazy() -> Any:
+        with paused():
+            result = correlate_lazy(*args, now=scenario.now, options=options)
+            return result, Listing(result).page(0, 20)
+    return lazy
+
+
+def _child(src: Path | None, point: tuple[int, int], calls: int, answer: bool) -> list[float]:
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
-    cmd = [sys.executable, __file__, "--one", f"{point[0]}:{point[1]}", "--calls", str(calls)]
+    cmd = [sys.executable, __file__, "--one", f"{point[0]}:{point[1]}", "--calls", str(calls),
+           *(["--answer"] if answer else [])]
     done = subprocess.run(cmd, check=True, env=env, capture_output=True, text=True)
     timings: list[float] = json.loads(done.stdout)
     return timings
@@ -63,11 +100,12 @@ def main() -> int:
                    help="services:alerts")
     p.add_argument("--calls", type=int, default=3, help="calls per process: 1 cold + warm ones")
     p.add_argument("--rounds", type=int, default=2, help="processes per version and point, alternating")
+    p.add_argument("--answer", action="store_true", help="time correlate_alerts' first page, not correlate")
     p.add_argument("--one", help="internal: run one point in this process, print JSON")
     args = p.parse_args()
     if args.one:
         n_services, n_alerts = (int(x) for x in args.one.split(":"))
-        print(json.dumps(run_one(n_services, n_alerts, args.calls)))
+        print(json.dumps(run_one(n_services, n_alerts, args.calls, args.answer)))
         return 0
     print(machine())
     blob = subprocess.run(["git", "-C", str(ROOT), "archive", args.rev, "src"], check=True,
@@ -80,8 +118,8 @@ def main() -> int:
             point = (int(text.split(":")[0]), int(text.split(":")[1]))
             seen: dict[str, list[list[float]]] = {"old": [], "new": []}
             for _ in range(args.rounds):
-                seen["old"].append(_child(Path(tmp) / "src", point, args.calls))
-                seen["new"].append(_child(None, point, args.calls))
+                seen["old"].append(_child(Path(tmp) / "src", point, args.calls, args.answer))
+                seen["new"].append(_child(None, point, args.calls, args.answer))
             rows.append({"point": point, **{k: (min(t[0] for t in v), min(min(t[1:] or t) for t in v))
                                             for k, v in seen.items()}})
     print(f"| services | alerts | {args.rev} cold s | {args.rev} warm s | tree cold s | tree warm s |")

@@ -45,7 +45,7 @@ class Counting:
 
 def _ask(run: Counting) -> Correlation:
     alerts, changes, now = run.args
-    return memoised(run, alerts, GRAPH, changes, now, OPTIONS)
+    return memoised(run, alerts, GRAPH, changes, now, OPTIONS, Correlation)
 
 
 def test_the_same_alert_objects_again_reuse_the_last_correlation() -> None:

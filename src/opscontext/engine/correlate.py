@@ -18,6 +18,10 @@ Stages (each its own module under ``engine/correlation/``):
    on, capped below one half with ``uncertain_because`` when the answer is a guess (close
    runner-up, graph-only evidence, tied roots, a neighbouring group that may be the same incident).
 
+Stages 1-3 and the counts run at once; stages 4-5 run per group when the group is first asked
+for (:func:`correlate_lazy`: an answer shows a page of groups, and at 50k services / 100k alerts
+ranking every group was half of the engine's time). :func:`correlate` asks for them all.
+
 Nothing here compares all pairs of alerts: the work grows with alerting services times their
 bounded neighbourhood, which keeps 100k alerts on a 50k-service graph within seconds.
 """
@@ -29,11 +33,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from opscontext.engine.correlation import evidence as ev
-from opscontext.engine.correlation.assemble import build_group
 from opscontext.engine.correlation.bridges import assign, clusters, resolve
-from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank, service_stats
+from opscontext.engine.correlation.candidates import Cluster, service_stats
 from opscontext.engine.correlation.dedup import UniqueAlert, deduplicate, severity_rank
 from opscontext.engine.correlation.grouping import build_episodes, link_by_labels, link_by_topology
+from opscontext.engine.correlation.lazy import LazyCorrelation
 from opscontext.engine.correlation.models import (
     AlertBrief,
     AlertGroup,
@@ -41,14 +45,14 @@ from opscontext.engine.correlation.models import (
     Correlation,
     CorrelationOptions,
 )
-from opscontext.engine.correlation.nearby import neighbours
 from opscontext.engine.correlation.ranking import ChangeIndex
 from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, build_index, spelling
 from opscontext.engine.graph import ServiceGraph
 from opscontext.gcpause import without_gc
 from opscontext.models import Alert, Change
 
-__all__ = ["AlertBrief", "AlertGroup", "Candidate", "Correlation", "CorrelationOptions", "correlate"]
+__all__ = ["AlertBrief", "AlertGroup", "Candidate", "Correlation", "CorrelationOptions", "LazyCorrelation",
+           "correlate", "correlate_lazy"]
 
 _CRITICAL = severity_rank("critical")
 _QUIET = frozenset({"info", "none"})
@@ -68,6 +72,20 @@ def correlate(
     ``now`` bounds which changes can count (a change stamped after ``now`` is ignored).
     Alert and change ``.service`` values must already be canonical graph names (or None).
     """
+    return correlate_lazy(alerts, graph, changes, now=now, options=options).complete()
+
+
+@without_gc
+def correlate_lazy(
+    alerts: Sequence[Alert],
+    graph: ServiceGraph,
+    changes: Sequence[Change],
+    *,
+    now: datetime,
+    options: CorrelationOptions | None = None,
+) -> LazyCorrelation:
+    """:func:`correlate` with the groups ranked and assembled only when asked for (an answer
+    shows a page of them): the same groups, in the same order, with the same counts."""
     opts = options or CorrelationOptions()
     d = deduplicate(alerts, opts.flap_window)
     ungrouped: Counter[str] = Counter()
@@ -88,33 +106,26 @@ def correlate(
         else:  # per-service figures only for the groups kept (two in three clusters are dropped)
             kept.append(Cluster(members=idxs, stats=service_stats(d.unique, idxs), silent={},
                                 source=d.unique))
-    attach_silent(index, kept)
-    near = neighbours(kept, d.unique, index, opts.active_hold.total_seconds())
     # Services that raise alerts somewhere in the input are monitored: their silence in a group
     # is an observation, not a gap.
     monitored = frozenset(u.service for u in d.unique if u.service is not None)
-    ranked = [rank(c, index, adj, change_index, opts, monitored) for c in kept]
-    groups = [
-        build_group(c, r, d.unique, adj, opts, [ranked[j][0].service for j in n])
-        for c, r, n in zip(kept, ranked, near, strict=True)
-    ]
-    groups.sort(key=lambda g: (-_worst(g), -g.alert_count, g.started_at, g.id))
     n_in = len(alerts)
     counts = {k: v for k, v in ungrouped.items() if v}
-    return Correlation(
-        groups=groups,
+    head = Correlation(
+        groups=[],
         alerts_in=n_in,
         alerts_unique=len(d.unique),
         duplicates_removed=d.duplicates_removed,
         flapping=d.flapping,
-        groups_out=len(groups),
+        groups_out=len(kept),
         ungrouped=counts,
-        noise_reduction=round(1 - len(groups) / n_in, 4) if n_in else 0.0,
+        noise_reduction=round(1 - len(kept) / n_in, 4) if n_in else 0.0,
         explanation=ev.explanation(
             n_in, len(d.unique), d.duplicates_removed, d.flapping,
-            sum(g.alert_count for g in groups), len(groups), counts,
+            sum(len(c.members) for c in kept), len(kept), counts,
         ),
     )
+    return LazyCorrelation(head, kept, d.unique, index, adj, change_index, opts, monitored)
 
 
 def _cluster(
@@ -167,6 +178,3 @@ def _drop_reason(members: list[int], unique: list[UniqueAlert], opts: Correlatio
         return "below_severity"
     return None
 
-
-def _worst(g: AlertGroup) -> int:
-    return max((severity_rank(a.severity) for a in g.alerts), default=0)

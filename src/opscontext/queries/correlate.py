@@ -20,7 +20,8 @@ from opscontext import cursor as cursors
 from opscontext.answers import Answer, quoted
 from opscontext.app import App
 from opscontext.budget import UNBOUNDED, omitted
-from opscontext.engine.correlate import correlate
+from opscontext.engine.correlate import correlate_lazy
+from opscontext.engine.correlation.lazy import LazyCorrelation
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
 from opscontext.errors import InputError, preview
 from opscontext.gcpause import paused
@@ -28,6 +29,7 @@ from opscontext.models import Service, TimeWindow
 from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some, unhealthy
 from opscontext.queries.correlate_fit import fit_groups, fit_page
 from opscontext.queries.correlate_memo import memoised
+from opscontext.queries.correlate_order import Listing, largest
 from opscontext.queries.correlate_view import Detail, GroupView, members
 from opscontext.queries.group_impact import lead_with_impact
 from opscontext.timeparse import parse_window
@@ -104,15 +106,23 @@ async def _answer(app: App, window: TimeWindow, position: dict[str, str], servic
     resolved = world.resolve_alerts(alerts.items(), app.settings.identity.service_labels)
     resolved_changes = world.resolve_changes(changes.items())
     await progress(2, 3, f"correlating {len(resolved)} alerts over {len(world.graph)} services")
-    run = functools.partial(correlate, resolved, world.graph, resolved_changes, now=window.until, options=options)
+    # Groups are ranked when a page shows them (correlate_order): most never are.
+    run = functools.partial(correlate_lazy, resolved, world.graph, resolved_changes, now=window.until, options=options)
     # The same inputs again (a warm call, the next page): the last correlation, not a new one.
-    run = functools.partial(memoised, run, resolved, world.graph, resolved_changes, window.until, options)
-    result = await asyncio.to_thread(run) if len(resolved) > THREAD_ABOVE else run()
+    run = functools.partial(memoised, run, resolved, world.graph, resolved_changes, window.until, options,
+                            LazyCorrelation)
+    big = len(resolved) > THREAD_ABOVE
+    lazy = await asyncio.to_thread(run) if big else run()
+    result = lazy.head
     await progress(3, 3, f"{result.groups_out} groups")
     impact: list[Any] = []
+    led: dict[str, AlertGroup] = {}
     if group_id is None and slo_summaries:
-        led, impact = await lead_with_impact(app, result.groups, window.until)
-        result = result.model_copy(update={"groups": led})
+
+        async def first(n: int) -> list[AlertGroup]:
+            return await asyncio.to_thread(largest, lazy, n) if big else largest(lazy, n)
+
+        led, impact = await lead_with_impact(app, first, window.until)
     statuses = world.statuses + alerts.statuses + changes.statuses + impact
     base: dict[str, Any] = {
         **result.model_dump(exclude={"groups", "flapping", "explanation"}),
@@ -121,13 +131,12 @@ async def _answer(app: App, window: TimeWindow, position: dict[str, str], servic
     }
     budget = budget or UNBOUNDED
     if group_id is not None:
-        shape = functools.partial(_member_page, result, group_id, cursors.offset(position, "m"), window, base, budget)
+        shape = functools.partial(_member_page, lazy, group_id, cursors.offset(position, "m"), window, base, budget)
     else:
-        groups = sorted(_involving(result.groups, svc), key=lambda g: (-g.alert_count, -g.confidence))
-        shape = functools.partial(_groups_page, groups, result.flapping, cursors.offset(position, "o"), window, svc,
-                                  base, budget)
-    # Fitting a big correlation into its budget builds and measures a few answers: off the loop too.
-    return await asyncio.to_thread(shape) if len(resolved) > THREAD_ABOVE else shape()
+        shape = functools.partial(_groups_page, lazy, svc, led, cursors.offset(position, "o"), window, base, budget)
+    # Ranking the page's groups and fitting them into the budget (a few answers built and
+    # measured): off the loop too.
+    return await asyncio.to_thread(shape) if big else shape()
 
 
 def _window(app: App, since: str | None, until: str | None, cursor: str | None) -> tuple[TimeWindow, dict[str, str]]:
@@ -159,17 +168,12 @@ def _explanation(result: Correlation, statuses: list[Any]) -> str:
     return f"{why[0].upper()}{why[1:]}; what follows covers only the alerts that were read. {result.explanation}"
 
 
-def _involving(groups: list[AlertGroup], svc: Service | None) -> list[AlertGroup]:
-    if svc is None:
-        return groups
-    return [g for g in groups if svc.name in g.services or svc.name in g.impacted_services
-            or any(c.service == svc.name for c in g.candidates)]
-
-
-def _groups_page(groups: list[AlertGroup], flapping: dict[str, int], start: int, window: TimeWindow,
-                 svc: Service | None, base: dict[str, Any], budget: int) -> CorrelationAnswer:
+def _groups_page(lazy: LazyCorrelation, svc: Service | None, led: dict[str, AlertGroup], start: int,
+                 window: TimeWindow, base: dict[str, Any], budget: int) -> CorrelationAnswer:
+    flapping = lazy.head.flapping
     ranked_flaps = sorted(flapping.items(), key=lambda kv: -kv[1])
-    chunk = groups[start:start + MAX_GROUPS]
+    groups = Listing(lazy, svc.name if svc else None, led)
+    chunk = groups.page(start, MAX_GROUPS)
 
     def make(views: list[GroupView], detail: Detail) -> CorrelationAnswer:
         shown = dict(ranked_flaps[:detail.flapping])
@@ -199,9 +203,10 @@ def _group_notes(views: list[GroupView], start: int, total: int, more: bool, win
     return notes
 
 
-def _member_page(result: Correlation, group_id: str, start: int, window: TimeWindow, base: dict[str, Any],
+def _member_page(lazy: LazyCorrelation, group_id: str, start: int, window: TimeWindow, base: dict[str, Any],
                  budget: int) -> CorrelationAnswer:
-    group = next((g for g in result.groups if g.id == group_id), None)
+    pos = lazy.position(group_id)
+    group = None if pos is None else lazy.group(pos)
     if group is None:
         raise InputError(f"No group {preview(group_id)} among the alerts from {_iso(window.since)} to "
                          f"{_iso(window.until)}. Group ids hold for the same alerts: call correlate_alerts "
@@ -216,7 +221,7 @@ def _member_page(result: Correlation, group_id: str, start: int, window: TimeWin
                                              else "."))
         return CorrelationAnswer(
             **{**base, "notes": [*base["notes"], note]}, groups=[view], flapping={},
-            flapping_omitted=len(result.flapping), groups_omitted=len(result.groups) - 1,
+            flapping_omitted=len(lazy.head.flapping), groups_omitted=len(lazy) - 1,
             next_cursor=cursors.encode(TOOL, window, g=group_id, m=start + shown) if more else None,
         )
 

@@ -15,16 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from operator import is_
+from typing import TypeVar
 from weakref import WeakKeyDictionary
 
-from opscontext.engine.correlation.models import Correlation, CorrelationOptions
+from opscontext.engine.correlation.models import CorrelationOptions
 from opscontext.engine.graph import ServiceGraph
 from opscontext.models import Alert, Change
 
 
 class _Last:
     def __init__(self, alerts: Sequence[Alert], changes: Sequence[Change], now: datetime,
-                 options: CorrelationOptions, result: Correlation):
+                 options: CorrelationOptions, result: object):
         self.alerts, self.changes, self.now, self.options, self.result = alerts, changes, now, options, result
 
     def matches(self, alerts: Sequence[Alert], changes: Sequence[Change], now: datetime,
@@ -38,10 +39,11 @@ def _same(a: Sequence[object], b: Sequence[object]) -> bool:
 
 
 _LAST: WeakKeyDictionary[ServiceGraph, _Last] = WeakKeyDictionary()
+R = TypeVar("R")  # a Correlation, or the LazyCorrelation correlate_alerts keeps
 
 
 def _recall(alerts: Sequence[Alert], graph: ServiceGraph, changes: Sequence[Change], now: datetime,
-           options: CorrelationOptions) -> Correlation | None:
+           options: CorrelationOptions) -> object | None:
     """The remembered correlation of exactly these inputs, or None (and the old one forgotten)."""
     last = _LAST.get(graph)
     if last is not None and last.matches(alerts, changes, now, options):
@@ -51,14 +53,19 @@ def _recall(alerts: Sequence[Alert], graph: ServiceGraph, changes: Sequence[Chan
 
 
 def _remember(alerts: Sequence[Alert], graph: ServiceGraph, changes: Sequence[Change], now: datetime,
-             options: CorrelationOptions, result: Correlation) -> Correlation:
+             options: CorrelationOptions, result: R) -> R:
     """Keep ``result`` as the correlation of these inputs over ``graph``; returns it."""
     _LAST[graph] = _Last(alerts, changes, now, options, result)
     return result
 
 
-def memoised(run: Callable[[], Correlation], alerts: Sequence[Alert], graph: ServiceGraph,
-             changes: Sequence[Change], now: datetime, options: CorrelationOptions) -> Correlation:
-    """``run()`` unless these inputs were just correlated (for a worker thread: no awaits)."""
+def memoised(run: Callable[[], R], alerts: Sequence[Alert], graph: ServiceGraph,
+             changes: Sequence[Change], now: datetime, options: CorrelationOptions, kind: type[R]) -> R:
+    """``run()`` unless these inputs were just correlated into a ``kind`` (for a worker thread:
+    no awaits). ``kind`` is what ``run`` returns: a Correlation, or the LazyCorrelation that
+    correlate_alerts keeps; a remembered result of the other kind is replaced, not reused."""
     found = _recall(alerts, graph, changes, now, options)
-    return found if found is not None else _remember(alerts, graph, changes, now, options, run())
+    if isinstance(found, kind):
+        return found
+    _LAST.pop(graph, None)
+    return _remember(alerts, graph, changes, now, options, run())

@@ -10,6 +10,7 @@ answer's sources and changes no summary.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from opscontext.app import App
@@ -24,19 +25,22 @@ SERVICES = 24  # services asked about in all
 
 
 async def lead_with_impact(
-    app: App, groups: list[AlertGroup], at: datetime
-) -> tuple[list[AlertGroup], list[SourceStatus]]:
-    """``groups`` with user impact leading the summaries it applies to, and the SLO sources asked."""
-    if not groups or next(app.registry.of("slos"), None) is None:
-        return groups, []
-    first = sorted(groups, key=lambda g: -g.alert_count)[:GROUPS]
+    app: App, largest: Callable[[int], Awaitable[list[AlertGroup]]], at: datetime
+) -> tuple[dict[str, AlertGroup], list[SourceStatus]]:
+    """The groups whose summaries user impact leads, by id, and the SLO sources asked.
+    ``largest(n)``: the ``n`` largest groups, ties in the engine's order; asked for only when
+    an SLO source is configured (it ranks those groups)."""
+    if next(app.registry.of("slos"), None) is None:
+        return {}, []
+    first = await largest(GROUPS)
+    if not first:
+        return {}, []
     wanted = list(dict.fromkeys(s for g in first for s in (*g.services, *g.impacted_services)))[:SERVICES]
     burns, statuses, _ = await slo_burn(app, wanted, at)
     hurting = burning_first(burns)
     if not hurting:
-        return groups, statuses
-    chosen = {g.id for g in first}
-    return [_led(g, hurting) if g.id in chosen else g for g in groups], statuses
+        return {}, statuses
+    return {g.id: _led(g, hurting) for g in first}, statuses
 
 
 def _led(group: AlertGroup, hurting: list[SloBurn]) -> AlertGroup:

@@ -17,10 +17,11 @@ from opscontext.engine.correlation.topology import Adjacency, dependents_within
 
 def build_group(
     cluster: Cluster, ranked: list[Scored], unique: Sequence[UniqueAlert], adj: Adjacency,
-    opts: CorrelationOptions, nearby: Sequence[str] = (),
+    opts: CorrelationOptions, nearby: Sequence[str] = (), gid: str | None = None,
 ) -> AlertGroup:
     """``nearby``: primary contributors of other groups alerting at the same time next to this
-    one in the graph (see :mod:`~opscontext.engine.correlation.nearby`)."""
+    one in the graph (see :mod:`~opscontext.engine.correlation.nearby`). ``gid``: the group's
+    :func:`group_id`, when the caller has it already."""
     top = ranked[0]
     quiet = quiet_below(top.service, cluster.stats, adj)
     conf, why = confidence(ranked, len(cluster.stats), nearby, quiet)
@@ -31,13 +32,8 @@ def build_group(
         impacted = dependents_within(adj, top.service, opts.max_hops + 1, 50)
     else:
         impacted = sorted(s for s in cluster.stats if s != top.service)
-    # From the earliest member alert (fingerprint and start), not from the ranking: the same
-    # alerts give the same id on every call, even when a late change record re-ranks the group.
-    # Unique within an answer: every alert belongs to one group.
-    earliest = unique[cluster.members[0]]
-    gid = hashlib.sha1(f"{earliest.alert.fingerprint}|{first.isoformat()}".encode()).hexdigest()[:12]
     return _made(AlertGroup, {
-        "id": f"grp-{gid}",
+        "id": gid or group_id(cluster, unique),
         "primary_contributor": top.service,
         "confidence": round(conf, 4),
         "uncertain_because": "; ".join(why) or None,
@@ -58,6 +54,15 @@ def build_group(
         "started_at": first,
         "summary": ev.summary(entry, {u.alert.alertname for u in members[:200]}, len(cluster.stats), top),
     })
+
+
+def group_id(cluster: Cluster, unique: Sequence[UniqueAlert]) -> str:
+    """The group's id, from its earliest member alert (fingerprint and start), not from the
+    ranking: the same alerts give the same id on every call, even when a late change record
+    re-ranks the group. Unique within an answer: every alert belongs to one group."""
+    earliest = unique[cluster.members[0]]
+    digest = hashlib.sha1(f"{earliest.alert.fingerprint}|{earliest.starts_at.isoformat()}".encode())
+    return f"grp-{digest.hexdigest()[:12]}"
 
 
 M = TypeVar("M", AlertGroup, AlertBrief, Candidate)

@@ -6,8 +6,8 @@ neighbour is not wrong, but its answer deserves less trust: this finds, per grou
 groups alerting during its span on a direct dependency or dependent of one of its services.
 
 Cost: the direct edges between alerting services come from each one's remembered walk (its
-first hop, intersected with the alerting set at C speed); then one pass over each group's
-services. No pairwise comparison of groups.
+first hop, intersected with the alerting set at C speed); then, per group asked about, one pass
+over its services. No pairwise comparison of groups.
 """
 
 from __future__ import annotations
@@ -36,12 +36,47 @@ def alerting_edges(index: MeetingIndex, alerting: Sequence[str]) -> dict[str, li
     return out
 
 
+class Nearby:
+    """For each cluster, the indices of other clusters overlapping it in time (onsets plus
+    ``hold`` seconds) with a service one hop from one of its own, asked one cluster at a time:
+    the alerting edges are found once, and only the clusters asked about are visited."""
+
+    def __init__(self, clusters: Sequence[Cluster], unique: Sequence[UniqueAlert], index: MeetingIndex,
+                 hold: float) -> None:
+        self._clusters = clusters
+        # (first onset, last onset + hold) of every cluster: the overlap test's operands
+        self._spans = [(unique[c.members[0]].ts, unique[c.members[-1]].ts + hold) for c in clusters]
+        owners: dict[str, list[int]] = {}
+        for k, c in enumerate(clusters):
+            for s in c.stats:
+                owners.setdefault(s, []).append(k)
+        self._owners = owners
+        self._edges = alerting_edges(index, list(owners))
+
+    def of(self, k: int) -> list[int]:
+        """The clusters next to cluster ``k``, by index, in increasing order."""
+        owners, edges = self._owners, self._edges
+        theirs: set[int] = set()
+        for s in self._clusters[k].stats:
+            for n in edges.get(s, ()):
+                theirs.update(owners[n])
+        theirs.discard(k)
+        spans = self._spans
+        lo, hi = spans[k]
+        near: list[int] = []
+        for j in theirs:
+            start, end = spans[j]
+            if start <= hi and lo <= end:
+                near.append(j)
+        return sorted(near)
+
+
 def neighbours(
     clusters: Sequence[Cluster], unique: Sequence[UniqueAlert], index: MeetingIndex, hold: float
 ) -> list[list[int]]:
-    """For each cluster, the indices of other clusters overlapping it in time (onsets plus
-    ``hold`` seconds) with a service one hop from one of its own. Only clusters owning a service
-    with an alerting neighbour are visited (a small share at scale)."""
+    """:meth:`Nearby.of` for every cluster at once (the same lists; each service's neighbours
+    are gathered once for all the clusters owning it, which is quicker when all are wanted).
+    Only clusters owning a service with an alerting neighbour are visited."""
     owners: dict[str, list[int]] = {}
     for k, c in enumerate(clusters):
         for s in c.stats:

@@ -1,0 +1,121 @@
+"""A correlation whose groups are ranked and assembled only when someone asks for them.
+
+At 50k services / 100k alerts the engine keeps about 17k groups, and ranking them with their
+silent candidates, neighbours and confidence was half of its time, while an answer fitted to an
+assistant's context shows 4-20 of them. Grouping settles everything the order of the groups
+depends on (the engine's order is worst severity among the listed alerts, size, start, id; the
+answer's is size, then confidence): this keeps the clusters and the indexes they came from, and
+ranks a group, and the groups next to it whose primary contributors its confidence reads, the
+first time it is asked for. Ranking is a pure function of a cluster and the shared indexes, so a
+group made late is the group :func:`~opscontext.engine.correlate.correlate` makes eagerly: it
+calls :meth:`LazyCorrelation.complete`, which makes them all.
+
+Thread-safe: a server's concurrent calls share the last correlation (one lock; a group is
+made once).
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from opscontext.engine.correlation.assemble import build_group, group_id
+from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank
+from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
+from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
+from opscontext.engine.correlation.nearby import Nearby, neighbours
+from opscontext.engine.correlation.ranking import ChangeIndex, Scored
+from opscontext.engine.correlation.topology import Adjacency, MeetingIndex
+from opscontext.gcpause import paused
+
+
+class LazyCorrelation:
+    """The counts of a correlation (:attr:`head`, its ``groups`` empty) and its groups by
+    position in the engine's order, each made on first access and kept."""
+
+    def __init__(
+        self, head: Correlation, clusters: list[Cluster], unique: Sequence[UniqueAlert], index: MeetingIndex,
+        adj: Adjacency, changes: ChangeIndex, opts: CorrelationOptions, monitored: Collection[str],
+    ) -> None:
+        self.head = head
+        self._clusters, self._unique, self._index, self._adj = clusters, unique, index, adj
+        self._changes, self._opts, self._monitored = changes, opts, monitored
+        self._hold = opts.active_hold.total_seconds()
+        self._ids = [group_id(c, unique) for c in clusters]
+        # Engine order, as positions into ``clusters``: every key is known before ranking.
+        self._order = sorted(range(len(clusters)), key=self._engine_key)
+        self._at = {self._ids[k]: pos for pos, k in enumerate(self._order)}
+        self._ranked: dict[int, list[Scored]] = {}
+        self._made: dict[int, AlertGroup] = {}
+        self._near: Nearby | None = None
+        self._all_near: list[list[int]] | None = None  # when every group is made
+        self._lock = threading.RLock()
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def alert_count(self, pos: int) -> int:
+        """Alerts in the group at ``pos`` (engine order), without ranking it."""
+        return len(self._clusters[self._order[pos]].members)
+
+    def services(self, pos: int) -> list[str]:
+        """The alerting services of the group at ``pos``, sorted, as its ``services`` lists them."""
+        return sorted(self._clusters[self._order[pos]].stats)
+
+    def position(self, gid: str) -> int | None:
+        """Where the group with id ``gid`` is in the engine's order, or None."""
+        return self._at.get(gid)
+
+    def group(self, pos: int) -> AlertGroup:
+        """The group at ``pos`` in the engine's order, ranked and assembled (once)."""
+        k = self._order[pos]
+        made = self._made.get(k)
+        if made is None:
+            with self._lock:
+                made = self._made.get(k)
+                if made is None:
+                    made = self._made[k] = self._build(k)
+        return made
+
+    def groups(self) -> list[AlertGroup]:
+        """Every group, in the engine's order (ranks them all)."""
+        with paused():
+            if self._all_near is None:
+                self._all_near = neighbours(self._clusters, self._unique, self._index, self._hold)
+            return [self.group(pos) for pos in range(len(self._order))]
+
+    def complete(self) -> Correlation:
+        """The whole correlation, every group made: what ``correlate`` answers."""
+        return self.head.model_copy(update={"groups": self.groups()})
+
+    def _build(self, k: int) -> AlertGroup:
+        if gc.isenabled():  # short-lived objects by the thousand over a heap of the engine's indexes
+            with paused():
+                return self._build(k)
+        if self._all_near is not None:
+            next_to = self._all_near[k]
+        else:
+            if self._near is None:
+                self._near = Nearby(self._clusters, self._unique, self._index, self._hold)
+            next_to = self._near.of(k)
+        near = [self._rank(j)[0].service for j in next_to]
+        return build_group(self._clusters[k], self._rank(k), self._unique, self._adj, self._opts, near,
+                           gid=self._ids[k])
+
+    def _rank(self, k: int) -> list[Scored]:
+        known = self._ranked.get(k)
+        if known is None:
+            cluster = self._clusters[k]
+            attach_silent(self._index, [cluster])
+            known = self._ranked[k] = rank(cluster, self._index, self._adj, self._changes, self._opts,
+                                           self._monitored)
+        return known
+
+    def _engine_key(self, k: int) -> tuple[int, int, datetime, str]:
+        members = self._clusters[k].members
+        listed = members[: self._opts.max_alerts_listed]
+        worst = max((severity_rank(self._unique[i].severity) for i in listed), default=0)
+        first = self._unique[members[0]]
+        return (-worst, -len(members), first.starts_at, self._ids[k])
