@@ -223,9 +223,7 @@ def assign(unique: list[UniqueAlert], eps: list[Episode], res: Resolution, gap: 
         placed: dict[int, list[int]] = {}
         for strand in strands(unique, eps[x].members, gap):
             alerts = [unique[i] for i in strand]
-            # Not through an explanation that began minutes after the strand (as in settling)
-            ok = [c for c in cands if c.onset - alerts[0].ts <= STRONG_LAG] or cands
-            root = best(alerts, ok, bags)
+            root = best(alerts, cands, bags)
             placed.setdefault(root, []).extend(strand)
             for u in alerts:
                 bags.add(root, u)
