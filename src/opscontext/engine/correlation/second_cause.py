@@ -26,8 +26,10 @@ Then the caller is settled again as a bridge: its alerts are placed strand by st
 (else one second cause below a service would make every service above it a bridge).
 
 Spare seeds 1000-1004 then 1020-1024, 9 topologies, every cell: metric rules AC@1
-0.651 -> 0.663 and 0.674 -> 0.686, pair F1 0.863 -> 0.864 and 0.879 -> 0.884; fault injection
-and cascade about flat (RESULTS.md, "What this says").
+0.651 -> 0.663 and 0.674 -> 0.684 (concurrent-4 0.417 -> 0.450 / 0.422, hard 0.317 -> 0.333 /
+0.311 -> 0.339), pair F1 0.863 -> 0.864 and 0.879 -> 0.884; fault injection and cascade within
+0.006 either way (RESULTS.md, "What this says"). Pair precision barely moves: this moves a
+second incident's alerts to its own group; it does not stop time-plus-graph joins.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ from opscontext.engine.correlation.topology import MeetingIndex
 
 Related = Callable[[str, str], bool]
 # A set-aside explanation counts as a second incident only when that incident has this many
-# episodes once settled (spare seeds, an earlier variant: 1 let noise and lone pieces of one
-# incident in, pair recall -0.014 on metric rules; 3 left out most of the AC@1 gain).
+# episodes once settled (spare seeds: 1 let noise and lone pieces of one incident in, pair
+# recall -0.014 on metric rules; 3 gave a smaller AC@1 gain).
 MIN_EPISODES = 2
 
 
