@@ -46,6 +46,7 @@ from opscontext.engine.correlation.models import (
     CorrelationOptions,
 )
 from opscontext.engine.correlation.ranking import ChangeIndex
+from opscontext.engine.correlation.second_cause import related_in
 from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, build_index, spelling
 from opscontext.engine.graph import ServiceGraph
 from opscontext.gcpause import without_gc
@@ -139,7 +140,7 @@ def _cluster(
     index = build_index(adj, by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree,
                         max_reach=opts.max_reach, spans=spans, margin=window)
     links = link_by_topology(index, eps, by_service, window, opts.dependency_late.total_seconds())
-    res = resolve(eps, links)
+    res = resolve(eps, links, related_in(index))
     off_graph = [e for s, ids in by_service.items() if s not in adj.succ for e in ids]
     if off_graph:
         link_by_labels(unique, eps, off_graph, res.uf, opts.label_window.total_seconds(), skip=res.bridges)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from opscontext.engine.correlation.dedup import UniqueAlert
 from opscontext.engine.correlation.fit import Bags, Candidate, best, strands
 from opscontext.engine.correlation.grouping import Episode, Links, UnionFind
+from opscontext.engine.correlation.second_cause import Related, second_causes, set_aside
 
 STRONG_LAG = 60.0
 
@@ -91,8 +92,24 @@ def explanations(
     return near or chosen
 
 
-def resolve(eps: list[Episode], links: Links) -> Resolution:
-    """Stages 1-3 of the module docstring: components and bridges, no alert placed yet."""
+def resolve(eps: list[Episode], links: Links, related: Related | None = None) -> Resolution:
+    """Stages 1-3 of the module docstring: components and bridges, no alert placed yet.
+
+    With ``related`` given, an episode that filtered explanations leave in one incident while a
+    dropped, graph-unrelated one lies in another is settled again as a bridge
+    (:mod:`~opscontext.engine.correlation.second_cause`)."""
+    aside: dict[int, dict[int, int]] = {}
+    res = _settle(eps, links, {}, aside, related)
+    forced = second_causes(eps, res.uf, res.bridges, aside)
+    return _settle(eps, links, forced, {}, None) if forced else res
+
+
+def _settle(
+    eps: list[Episode], links: Links, forced: dict[int, dict[int, int]], aside: dict[int, dict[int, int]],
+    related: Related | None,
+) -> Resolution:
+    """One settling pass; ``forced`` adds explanations per episode, ``aside`` collects the
+    unrelated ones the filters dropped (when ``related`` is given)."""
     uf = UnionFind(len(eps))
     res = Resolution(uf)
     order, cut = settle_order(len(eps), links.down, eps)
@@ -101,19 +118,54 @@ def resolve(eps: list[Episode], links: Links) -> Resolution:
         targets = explanations(x, links.down, cut, eps)
         if not targets:
             continue
-        reps: set[int] = set()
-        for t in targets:
-            reps |= reach[t] if t in reach else {t}
+        reps = _reps(targets, reach)
+        if x in forced:
+            targets = {**targets, **forced[x]}
+            if len({uf.find(r) for r in reps}) == 1:
+                # Its own alerts are split; its callers still read it as a symptom of the
+                # first incident (else a second cause below one service spread to all above it).
+                _bridge(res, reach, x, targets, reps)
+                continue
+            reps = _reps(targets, reach)
+        elif related is not None and len(links.down[x]) > len(targets):
+            _note_aside(x, targets, links, cut, eps, related, aside)
         roots = {uf.find(r) for r in reps}
         if len(roots) == 1:
             uf.union(x, roots.pop())
         else:
-            reach[x] = reps
-            res.bridges[x] = targets
-            res.order.append(x)
+            _bridge(res, reach, x, targets, reps)
     _siblings(eps, links, res)
     _join_cycles(cut, res)
     return res
+
+
+def _reps(targets: dict[int, int], reach: dict[int, set[int]]) -> set[int]:
+    """Representative episodes of the components ``targets`` lead to (through bridges)."""
+    reps: set[int] = set()
+    for t in targets:
+        reps |= reach[t] if t in reach else {t}
+    return reps
+
+
+def _bridge(res: Resolution, reach: dict[int, set[int]], x: int, targets: dict[int, int], reps: set[int]) -> None:
+    reach[x] = reps
+    res.bridges[x] = targets
+    res.order.append(x)
+
+
+def _note_aside(
+    x: int, kept: dict[int, int], links: Links, cut: set[tuple[int, int]], eps: list[Episode],
+    related: Related, aside: dict[int, dict[int, int]],
+) -> None:
+    """Record the graph-unrelated explanations of ``x`` the filters dropped. Only for a
+    symptom (a kept explanation started no later than x): the first alerting service of an
+    incident is more likely its root than a victim of a second cause (the demo's bad deploy)."""
+    if not any(eps[t].first <= eps[x].first for t in kept):
+        return
+    raw = {t: h for t, h in links.down[x].items() if (x, t) not in cut}
+    extra = set_aside(x, kept, raw, eps, related)
+    if extra:
+        aside[x] = extra
 
 
 def _join_cycles(cut: set[tuple[int, int]], res: Resolution) -> None:
