@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import opscontext.engine.correlate as correlate_module
+import opscontext.engine.correlation.lazy as correlate_module
 from evalkit.harness import FAMILY_MODULES, make_world, ours, tasks
 from evalkit.topologies import files, real
 from opscontext.engine.correlation.calibration import features, quiet_below
@@ -29,8 +29,9 @@ def samples(families: Sequence[str], topologies: Sequence[str], seeds: Sequence[
     seen: dict[str, tuple[float, ...]] = {}
     original: Callable[..., Any] = vars(correlate_module)["build_group"]
 
-    def recording(cluster: Any, ranked: Any, unique: Any, adj: Any, opts: Any, nearby: Any = ()) -> Any:
-        group = original(cluster, ranked, unique, adj, opts, nearby)
+    def recording(cluster: Any, ranked: Any, unique: Any, adj: Any, opts: Any, nearby: Any = (),
+                  gid: str | None = None) -> Any:
+        group = original(cluster, ranked, unique, adj, opts, nearby, gid=gid)
         quiet = quiet_below(ranked[0].service, cluster.stats, adj)
         seen[group.id] = features(ranked, nearby, quiet)
         return group
