@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
 
+from opscontext.engine.correlation.named_changes import by_name
 from opscontext.engine.correlation.ranking import BATCH_FREE, BATCH_SPAN_S, Scored, ServiceStats
 
 _CHANGE_VERBS = {"deployment": "deployed", "rollback": "rolled back", "config": "changed config",
@@ -44,7 +45,7 @@ def change_phrase(sc: Scored) -> str:
     assert c is not None
     verb = _CHANGE_VERBS.get(c.kind.lower(), c.kind.lower())
     what = f" {c.version}" if c.version else ""
-    if c.service != sc.service:  # credited because its key names this service (named_changes)
+    if by_name(c, sc.service):
         what = f" change that names it{' (recorded on ' + c.service + ')' if c.service else ''}"
     if abs(sc.lag_min) * 60 < 1:
         when = "at the time of"

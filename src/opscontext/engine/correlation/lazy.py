@@ -25,7 +25,7 @@ from opscontext.engine.correlation.assemble import build_group, group_id
 from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
-from opscontext.engine.correlation.nearby import Nearby, neighbours
+from opscontext.engine.correlation.nearby import Nearby
 from opscontext.engine.correlation.ranking import ChangeIndex, Scored
 from opscontext.engine.correlation.topology import Adjacency, MeetingIndex
 from opscontext.gcpause import paused
@@ -83,7 +83,7 @@ class LazyCorrelation:
         """Every group, in the engine's order (ranks them all)."""
         with paused():
             if self._all_near is None:
-                self._all_near = neighbours(self._clusters, self._unique, self._index, self._hold)
+                self._all_near = self._nearby().all()
             return [self.group(pos) for pos in range(len(self._order))]
 
     def complete(self) -> Correlation:
@@ -97,12 +97,15 @@ class LazyCorrelation:
         if self._all_near is not None:
             next_to = self._all_near[k]
         else:
-            if self._near is None:
-                self._near = Nearby(self._clusters, self._unique, self._index, self._hold)
-            next_to = self._near.of(k)
+            next_to = self._nearby().of(k)
         near = [self._rank(j)[0].service for j in next_to]
         return build_group(self._clusters[k], self._rank(k), self._unique, self._adj, self._opts, near,
                            gid=self._ids[k])
+
+    def _nearby(self) -> Nearby:
+        if self._near is None:
+            self._near = Nearby(self._clusters, self._unique, self._index, self._hold)
+        return self._near
 
     def _rank(self, k: int) -> list[Scored]:
         known = self._ranked.get(k)

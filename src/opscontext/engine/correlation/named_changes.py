@@ -13,11 +13,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from opscontext.models import Change
+
 _TOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 _SEPARATORS = re.compile(r"[^a-z0-9]")
 _SUFFIX = "service"
 # Kinds whose subject is what they configure, not the service that stores them.
 CONFIG_KINDS = frozenset({"feature-flag", "flag", "config", "configuration", "environment"})
+
+
+def by_name(change: Change, service: str) -> bool:
+    """Whether ``change`` counts for ``service`` because its key or summary names it (it is
+    recorded on another service, or on none), not because it was made on ``service``."""
+    return change.service != service
 _MAX_RUN = 5  # tokens joined to spell one name: cassandra + notify + 7 + db
 
 

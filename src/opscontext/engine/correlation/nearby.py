@@ -60,49 +60,33 @@ class Nearby:
         for s in self._clusters[k].stats:
             for n in edges.get(s, ()):
                 theirs.update(owners[n])
+        return self._overlapping(k, theirs)
+
+    def all(self) -> list[list[int]]:
+        """:meth:`of` for every cluster at once (the same lists; each service's neighbours are
+        gathered once for all the clusters owning it, which is quicker when all are wanted).
+        Only clusters owning a service with an alerting neighbour are visited."""
+        owners = self._owners
+        found: dict[int, set[int]] = {}
+        for s, nbrs in self._edges.items():
+            theirs = set().union(*map(owners.__getitem__, nbrs))
+            for k in owners[s]:
+                found.setdefault(k, set()).update(theirs)
+        out: list[list[int]] = [[] for _ in self._clusters]
+        for k, js in found.items():
+            out[k] = self._overlapping(k, js)
+        return out
+
+    def _overlapping(self, k: int, theirs: set[int]) -> list[int]:
+        """Those of ``theirs`` (other than ``k``) whose span overlaps cluster ``k``'s, sorted."""
         theirs.discard(k)
         spans = self._spans
         lo, hi = spans[k]
-        near: list[int] = []
-        for j in theirs:
-            start, end = spans[j]
-            if start <= hi and lo <= end:
-                near.append(j)
-        return sorted(near)
+        return sorted(j for j in theirs if spans[j][0] <= hi and lo <= spans[j][1])
 
 
 def neighbours(
     clusters: Sequence[Cluster], unique: Sequence[UniqueAlert], index: MeetingIndex, hold: float
 ) -> list[list[int]]:
-    """:meth:`Nearby.of` for every cluster at once (the same lists; each service's neighbours
-    are gathered once for all the clusters owning it, which is quicker when all are wanted).
-    Only clusters owning a service with an alerting neighbour are visited."""
-    owners: dict[str, list[int]] = {}
-    for k, c in enumerate(clusters):
-        for s in c.stats:
-            owners.setdefault(s, []).append(k)
-    found: dict[int, set[int]] = {}
-    for s, nbrs in alerting_edges(index, list(owners)).items():
-        theirs = set().union(*map(owners.__getitem__, nbrs))
-        for k in owners[s]:
-            found.setdefault(k, set()).update(theirs)
-    spans: dict[int, tuple[float, float]] = {}
-
-    def span(k: int) -> tuple[float, float]:
-        known = spans.get(k)
-        if known is None:
-            members = clusters[k].members
-            known = spans[k] = (unique[members[0]].ts, unique[members[-1]].ts + hold)
-        return known
-
-    out: list[list[int]] = [[] for _ in clusters]
-    for k, js in found.items():
-        js.discard(k)
-        lo, hi = span(k)
-        near: list[int] = []
-        for j in js:
-            start, end = span(j)
-            if start <= hi and lo <= end:
-                near.append(j)
-        out[k] = sorted(near)
-    return out
+    """:meth:`Nearby.all`: for each cluster, the indices of the clusters next to it."""
+    return Nearby(clusters, unique, index, hold).all()

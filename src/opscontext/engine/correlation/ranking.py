@@ -28,7 +28,7 @@ from datetime import datetime
 from operator import itemgetter
 
 from opscontext.engine.correlation.dedup import severity_rank
-from opscontext.engine.correlation.named_changes import CONFIG_KINDS, NameIndex
+from opscontext.engine.correlation.named_changes import CONFIG_KINDS, NameIndex, by_name
 from opscontext.models import Change
 
 W_COVER = 0.35
@@ -292,8 +292,7 @@ def score(
     ch = change[1] if change else 0.0
     raw = W_COVER * cover + W_DEEPEST * deepest + W_ONSET * onset + W_SEVERITY * severity + W_CHANGE * ch
     if stats is None:
-        named = change is not None and change[0].service != service
-        relief = NAMED_RELIEF * ch if named else 0.0
+        relief = NAMED_RELIEF * ch if change is not None and by_name(change[0], service) else 0.0
         raw = raw * (SILENT_FLOOR + (1.0 - SILENT_FLOOR) * support) - SILENT_PENALTY * (1.0 - relief)
     lag = (group_first - change[0].at).total_seconds() / 60.0 if change else 0.0
     return Scored(
