@@ -7,6 +7,11 @@ the engine computes them, labels each true incident's matched group 1 when its p
 contributor is the injected root, fits logistic regression by Newton-Raphson (small ridge) and
 prints ``WEIGHTS`` to paste into calibration.py. Fit on families the ranking was not tuned on,
 with seeds the reports do not use.
+
+``--wrong-weight`` counts each wrong answer that many times in the fit (2 by default): a
+responder sent to the wrong team by a confident answer loses more than one told to check the
+alternatives of a right one, so the curve leans low, and a stated confidence is a floor on how
+often such answers are right rather than a balanced estimate.
 """
 
 from __future__ import annotations
@@ -70,8 +75,9 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
     return [m[i][n] / m[i][i] for i in range(n)]
 
 
-def fit(rows: Sequence[Row], ridge: float = 1e-3, steps: int = 50) -> list[float]:
-    """Logistic regression of the labels on the features (Newton-Raphson, ridge-regularised)."""
+def fit(rows: Sequence[Row], ridge: float = 1e-3, steps: int = 50, wrong_weight: float = 1.0) -> list[float]:
+    """Logistic regression of the labels on the features (Newton-Raphson, ridge-regularised);
+    each row labelled 0 weighs ``wrong_weight`` in the likelihood, each labelled 1 weighs 1."""
     k = len(rows[0][0])
     w = [0.0] * k
     for _ in range(steps):
@@ -80,10 +86,11 @@ def fit(rows: Sequence[Row], ridge: float = 1e-3, steps: int = 50) -> list[float
         for x, y in rows:
             z = max(-30.0, min(30.0, sum(wi * xi for wi, xi in zip(w, x, strict=True))))
             p = 1.0 / (1.0 + math.exp(-z))
+            c = 1.0 if y else wrong_weight
             for i in range(k):
-                grad[i] += (p - y) * x[i]
+                grad[i] += c * (p - y) * x[i]
                 for j in range(k):
-                    hess[i][j] += p * (1 - p) * x[i] * x[j]
+                    hess[i][j] += c * p * (1 - p) * x[i] * x[j]
         step = _solve(hess, grad)
         w = [wi - si for wi, si in zip(w, step, strict=True)]
         if max(abs(s) for s in step) < 1e-9:
@@ -94,16 +101,21 @@ def fit(rows: Sequence[Row], ridge: float = 1e-3, steps: int = 50) -> list[float
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--families", nargs="+", required=True, choices=sorted(FAMILY_MODULES))
-    p.add_argument("--topologies", nargs="*")
+    p.add_argument("--topologies", nargs="*", help="default: the real topologies and the topology files")
     p.add_argument("--seeds", type=int, default=30)
     p.add_argument("--first-seed", type=int, default=1000)
+    p.add_argument("--wrong-weight", type=float, default=2.0,
+                   help="how many times a wrong answer counts against a right one in the fit (default 2)")
     args = p.parse_args()
+    if args.wrong_weight <= 0:
+        p.error("--wrong-weight must be positive")
     topologies = args.topologies or [*real(), *files()]
     rows = samples(args.families, topologies, range(args.first_seed, args.first_seed + args.seeds))
-    w = fit(rows)
+    w = fit(rows, wrong_weight=args.wrong_weight)
     accuracy = sum(y for _, y in rows) / len(rows)
     print(f"# fitted on {len(rows)} incidents of {', '.join(args.families)} (seeds {args.first_seed}.."
-          f"{args.first_seed + args.seeds - 1}), top-1 accuracy {accuracy:.3f}")
+          f"{args.first_seed + args.seeds - 1}, wrong answers weighing {args.wrong_weight:g}), "
+          f"top-1 accuracy {accuracy:.3f}")
     print("WEIGHTS = (" + ", ".join(f"{x:.4f}" for x in w) + ")")
 
 

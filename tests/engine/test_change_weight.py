@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from opscontext.engine.correlate import correlate
-from opscontext.engine.correlation.ranking import change_strength
+from opscontext.engine.correlation.calibration import confidence
+from opscontext.engine.correlation.ranking import Scored, change_strength
 from opscontext.engine.graph import ServiceGraph
 from opscontext.models import Alert, Change, DependencyEdge, Service
 
@@ -121,3 +122,15 @@ def test_a_quiet_services_own_deploy_does_not_waive_the_penalty_for_raising_no_a
     ranked = [c.service for c in got.groups[0].candidates]
     assert ranked[0] == "shop"
     assert "catalog" in ranked
+
+
+def test_a_top_answer_resting_on_one_change_of_a_rollout_is_less_sure_than_on_a_lone_change() -> None:
+    def ranked(batch: int) -> list[Scored]:
+        top = Scored(service="frontend", score=0.9, alerting=True, explains=3, deps=0, change=_deploy("frontend", 8),
+                     lag_min=8.0, onset_s=0.0, n_alerting=3, strength=1.0, batch=batch)
+        rest = Scored(service="cart", score=0.5, alerting=True, explains=1, deps=1, change=None, lag_min=0.0,
+                      onset_s=60.0, n_alerting=3)
+        return [top, rest]
+
+    alone, in_rollout = confidence(ranked(1), 3)[0], confidence(ranked(5), 3)[0]
+    assert in_rollout < alone
