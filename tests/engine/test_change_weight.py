@@ -134,3 +134,13 @@ def test_a_top_answer_resting_on_one_change_of_a_rollout_is_less_sure_than_on_a_
 
     alone, in_rollout = confidence(ranked(1), 3)[0], confidence(ranked(5), 3)[0]
     assert in_rollout < alone
+
+
+def test_a_flag_naming_a_quiet_service_counts_in_full_when_only_one_of_its_callers_alerts() -> None:
+    flip = Change(id="flip", service="flagd", kind="feature-flag", at=T0 - timedelta(minutes=4),
+                  summary="flag catalogFailure: off -> on")
+    got = correlate(_alerts("shop", prefix="s"), SHOP, [flip], now=NOW)
+    ranked = [c.service for c in got.groups[0].candidates]
+    assert ranked[0] == "catalog", ranked  # one of four callers alerting does not dilute a flag made for it
+    own = correlate(_alerts("shop", prefix="s"), SHOP, [_deploy("catalog", 4)], now=NOW)
+    assert own.groups[0].candidates[0].service == "shop"  # its own deploy still is, by the quiet callers

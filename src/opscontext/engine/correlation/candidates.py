@@ -257,7 +257,7 @@ def _silent(
     """Score a service that raised no alert by its own evidence: a change weighed by the share of
     its callers alerting, an alert naming it, or every caller alerting (see ``silent_support``)."""
     callers = len(adj.pred.get(m, ()))
-    ch = quiet_change(change, alerting_callers, callers)
+    ch = quiet_change(change, alerting_callers, callers, m)
     named = cluster.names(m)
     support = silent_support(alerting_callers, callers, below, ch[1] if ch else 0.0, named)
     sc = score(m, None, explains, below, n, first, ch, silent_onset=onset, support=support)

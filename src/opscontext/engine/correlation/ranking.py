@@ -329,12 +329,16 @@ def silent_support(alerting_callers: int, callers: int, alerting_below: int, cha
 
 
 def quiet_change(
-    change: tuple[Change, float] | None, alerting_callers: int, callers: int
+    change: tuple[Change, float] | None, alerting_callers: int, callers: int, service: str | None = None,
 ) -> tuple[Change, float] | None:
     """A change on a service that raised no alert, weighed by the share of its callers alerting.
 
     A feature-flag service or a config store changes all day and is called by everyone; its
-    change explains a few alerting callers only as well as it fails to explain the quiet rest."""
-    if change is None or callers <= 1:
+    change explains a few alerting callers only as well as it fails to explain the quiet rest.
+    A change made for ``service`` by name elsewhere (a flag key naming it, recorded on the flag
+    store) is not weighed down: it changed that one service, and a fault behind one code path
+    reaches only the callers that take it (fault injection AC@1 +0.04 on spare seeds 1000-1009
+    and 1020-1029; the other two families, whose flags never name a quiet service, unchanged)."""
+    if change is None or callers <= 1 or (service is not None and by_name(change[0], service)):
         return change
     return change[0], change[1] * math.sqrt(min(alerting_callers / callers, 1.0))
