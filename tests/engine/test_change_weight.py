@@ -144,3 +144,43 @@ def test_a_flag_naming_a_quiet_service_counts_in_full_when_only_one_of_its_calle
     assert ranked[0] == "catalog", ranked  # one of four callers alerting does not dilute a flag made for it
     own = correlate(_alerts("shop", prefix="s"), SHOP, [_deploy("catalog", 4)], now=NOW)
     assert own.groups[0].candidates[0].service == "shop"  # its own deploy still is, by the quiet callers
+
+
+# Twelve services and an edge proxy call one cache; the proxy warns five minutes before the rest.
+_APPS = tuple(f"app{i}" for i in range(12))
+WIDE = ServiceGraph.build(
+    [Service(name=n) for n in (*_APPS, "edge", "cache")],
+    [DependencyEdge(dependent=a, dependency="cache") for a in (*_APPS, "edge")],
+)
+
+
+def test_one_early_alert_in_a_big_group_does_not_push_the_deploy_that_started_it_out_of_the_window() -> None:
+    early = _alerts("edge", n=1, start=T0 - timedelta(minutes=5), prefix="e")
+    storm = [a for i, app in enumerate(_APPS)
+             for a in _alerts(app, n=1, start=T0 + timedelta(seconds=10 * i), prefix="a")]
+    cache = _alerts("cache", n=1, start=T0, prefix="k")
+    # cache was deployed 3 min after edge's warning and 2 min before everything else failed
+    got = correlate([*early, *storm, *cache], WIDE, [_deploy("cache", 2)], now=NOW)
+    group = max(got.groups, key=lambda g: g.alert_count)
+    assert group.alert_count == 14
+    top = group.candidates[0]
+    assert top.service == "cache"
+    assert any("3 min after the first alert (change id d-cache)" in e for e in top.evidence), top.evidence
+
+
+def test_a_quiet_broker_everyone_calls_is_suspected_when_a_flag_naming_it_flipped_just_before() -> None:
+    callers = [f"svc{i}" for i in range(60)]
+    graph = ServiceGraph.build(
+        [Service(name=n) for n in (*callers, "orders", "kafka", "flagd")],
+        [*(DependencyEdge(dependent=c, dependency=d) for c in callers for d in ("kafka", "flagd")),
+         *(DependencyEdge(dependent=c, dependency="orders") for c in callers[:8])],
+    )
+    alerts = [a for i, c in enumerate(callers[:8])
+              for a in _alerts(c, n=1, start=T0 + timedelta(seconds=15 * i), prefix=c)]
+    flip = Change(id="flip", service="flagd", kind="feature-flag", at=T0 - timedelta(minutes=3),
+                  summary="flag kafkaQueueProblems: off -> on")
+    got = correlate(alerts, graph, [flip], now=NOW)
+    assert len(got.groups) == 1
+    assert "kafka" in [c.service for c in got.groups[0].candidates]  # 60 callers: above the hub degree of 40
+    routine = correlate(alerts, graph, [_deploy("kafka", 3)], now=NOW)
+    assert "kafka" not in [c.service for c in routine.groups[0].candidates]  # its own deploy: not a suspect
