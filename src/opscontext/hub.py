@@ -98,7 +98,9 @@ class Hub:
         self._failures: LruDict[str, str] = LruDict(MAX_REMEMBERED)  # cache key -> why its last fetch failed
         self._config_digests: dict[str, str] = {}
         self._clean = Sanitizer()
-        self._snapshots = Snapshots(self._clean)  # windowed sources held whole in memory
+        # Bulk answers and snapshots are kept cleaned whole (by identity), not model by model.
+        self._clean_whole = self._clean.unremembered()
+        self._snapshots = Snapshots(self._clean_whole)  # windowed sources held whole in memory
         self._last_bulk: dict[tuple[str, str], tuple[object, object]] = {}  # (raw, sanitised) per source
         self._breakers: dict[str, Breaker] = {}
         self._counted: weakref.WeakSet[asyncio.Task[object]] = weakref.WeakSet()  # fetches already blamed
@@ -339,7 +341,7 @@ class Hub:
         last = self._last_bulk.get(key)
         if last is not None and last[0] is answer:
             return last[1]
-        clean = long_lived(self._clean)(answer)
+        clean = long_lived(self._clean_whole)(answer)
         self._last_bulk[key] = (answer, clean)  # strong references: identity stays meaningful
         return clean
 
