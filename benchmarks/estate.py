@@ -82,7 +82,6 @@ class Point:
     corr_cpu: float = 0.0
     corr_warm: list[float] = field(default_factory=list)
     rss_mib: float = 0.0
-    helper_cpu: float = 0.0  # CPU of the server's helper processes (opscontext.offload), reaped by then
     floor_yaml: float = 0.0
     floor_json: float = 0.0
     floor_bfs: list[float] = field(default_factory=list)
@@ -162,14 +161,6 @@ def _cpu_s(pid: int | None) -> float:
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _children_cpu_s(pid: int | None) -> float:
-    """User + system CPU seconds of the children a process has reaped (its helper processes)."""
-    if pid is None:
-        return float("nan")
-    f = Path("/proc", str(pid), "stat").read_text().rsplit(")", 1)[1].split()
-    return (int(f[13]) + int(f[14])) / os.sysconf("SC_CLK_TCK")
-
-
 def _hwm_mib(pid: int) -> float:
     for line in Path("/proc", str(pid), "status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -201,7 +192,6 @@ async def through_mcp(toml: Path, cache_dir: Path, window: dict[str, Any], hub: 
         p.impacted = int(answer.get("impacted_total", 0))
         p.corr_cold, _ = await _timed(client, "correlate_alerts", window)
         p.corr_cpu = _cpu_s(server) - cpu
-        p.helper_cpu = _children_cpu_s(server)
         for _ in range(WARM_CALLS):
             p.blast_warm.append((await _timed(client, "blast_radius", blast))[0])
         for _ in range(3):
@@ -239,13 +229,13 @@ def run(points: list[tuple[int, int]], settles: list[float]) -> list[Point]:
 def row(p: Point) -> str:
     if p.error:
         head = f"| {p.services:,} | {p.edges:,} | {p.alerts:,} | {p.files} | {p.settle:g} "
-        return head + f"| failed: {p.error} |" + " |" * 10
+        return head + f"| failed: {p.error} |" + " |" * 9
     ms = 1000
     return (f"| {p.services:,} | {p.edges:,} | {p.alerts:,} | {p.files} | {p.settle:g} | {p.blast_cold:.2f} "
             f"({p.blast_cpu:.2f}) | "
             f"{pct(p.blast_warm, 50) * ms:.1f} / {pct(p.blast_warm, 99) * ms:.1f} | {p.corr_cold:.2f} "
             f"({p.corr_cpu:.2f}) | "
-            f"{statistics.median(p.corr_warm):.2f} | {p.rss_mib:,.0f} | {p.helper_cpu:.2f} | {p.floor_yaml:.2f} | "
+            f"{statistics.median(p.corr_warm):.2f} | {p.rss_mib:,.0f} | {p.floor_yaml:.2f} | "
             f"{p.floor_json:.2f} | {pct(p.floor_bfs, 50) * ms:.1f} / {pct(p.floor_bfs, 99) * ms:.1f} | "
             f"{p.impacted:,} |")
 
@@ -253,10 +243,10 @@ def row(p: Point) -> str:
 def table(rows: list[Point]) -> str:
     head = ("| services | edges | alerts | alert files | first call after s | first `blast_radius` s (server CPU s) "
             "| warm `blast_radius` p50 / p99 ms | first `correlate_alerts` s (server CPU s) "
-            "| warm `correlate_alerts` s | server peak RSS MiB | helper processes CPU s "
+            "| warm `correlate_alerts` s | server peak RSS MiB "
             "| floor: CSafeLoader catalog s | floor: json alerts s | floor: networkx BFS p50 / p99 ms "
             "| impacted |")
-    return "\n".join([head, "|" + "---|" * 15, *(row(p) for p in rows)])
+    return "\n".join([head, "|" + "---|" * 14, *(row(p) for p in rows)])
 
 
 def write_results(text: str) -> None:
