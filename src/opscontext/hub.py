@@ -62,7 +62,7 @@ from opscontext.problems import attach, settle
 from opscontext.registry import Instance, Registry, utcnow
 from opscontext.sanitize import Sanitizer
 from opscontext.settings import Settings
-from opscontext.snapshots import Prepared, Snapshots, snapshot_of
+from opscontext.snapshots import THREAD_ABOVE, Prepared, Snapshots, snapshot_of
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -98,7 +98,9 @@ class Hub:
         self._failures: LruDict[str, str] = LruDict(MAX_REMEMBERED)  # cache key -> why its last fetch failed
         self._config_digests: dict[str, str] = {}
         self._clean = Sanitizer()
-        self._snapshots = Snapshots(self._clean)  # windowed sources held whole in memory
+        # Bulk answers and snapshots are kept cleaned whole (by identity), not model by model.
+        self._clean_whole = self._clean.unremembered()
+        self._snapshots = Snapshots(self._clean_whole)  # windowed sources held whole in memory
         self._last_bulk: dict[tuple[str, str], tuple[object, object]] = {}  # (raw, sanitised) per source
         self._breakers: dict[str, Breaker] = {}
         self._counted: weakref.WeakSet[asyncio.Task[object]] = weakref.WeakSet()  # fetches already blamed
@@ -327,19 +329,22 @@ class Hub:
             return attach(q.inst.connector, prepared.window(q.capability.keep, q.args))
         answer = await q.capability.call(q.inst.connector, q.args)
         # Secrets masked, text fenced: once, where data enters (a bulk walk: see gcpause).
-        return attach(q.inst.connector, self._cleaned(q, answer))
+        return attach(q.inst.connector, await self._cleaned(q, answer))
 
-    def _cleaned(self, q: Question, answer: object) -> object:
+    async def _cleaned(self, q: Question, answer: object) -> object:
         """``answer`` sanitised; a bulk answer that is the very object the source handed over last
         time (a file source's parse, kept until the files change) is not walked again: at 50k
-        services that walk was 0.2-0.5 s of look-ups on every call."""
+        services that walk was 0.2-0.5 s of look-ups on every call. A large bulk answer is walked
+        off the event loop (250k edges: ~1 s, during which progress and other calls would stall)."""
         if not q.capability.bulk:
             return long_lived(self._clean)(answer)
         key = (q.inst.name, q.capability.name)
         last = self._last_bulk.get(key)
         if last is not None and last[0] is answer:
             return last[1]
-        clean = long_lived(self._clean)(answer)
+        clean_whole = long_lived(self._clean_whole)
+        big = (count(answer) or 0) > THREAD_ABOVE
+        clean = await asyncio.to_thread(clean_whole, answer) if big else clean_whole(answer)
         self._last_bulk[key] = (answer, clean)  # strong references: identity stays meaningful
         return clean
 

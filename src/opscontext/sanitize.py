@@ -14,6 +14,7 @@ Only what changed is rebuilt, with ``model_copy(update=...)``.
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -85,6 +86,15 @@ class Sanitizer:
     def __call__(self, value: Any) -> Any:
         """``value`` with every string inside it cleaned; the same object when nothing changed."""
         return self._any(value, ("", ""))
+
+    def unremembered(self) -> Sanitizer:
+        """This sanitiser, sharing its memo of strings, but remembering no model by identity: for
+        a bulk answer whose caller keeps the cleaned whole (the hub's last bulk answer, a prepared
+        snapshot), where a memo entry per model is only cost. At 250k dependency edges that was
+        0.36 s of the 1.25 s walk, and one weak reference per model for as long as it lives."""
+        twin = copy.copy(self)  # the same _seen, _rules and _memo objects
+        twin._model = twin._clean_model  # type: ignore[method-assign]
+        return twin
 
     def _rule(self, owner: str, field: str) -> tuple[int, bool]:
         """(length cap, multi-line allowed) of one model field."""
