@@ -8,7 +8,7 @@ import pytest
 
 from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.calibration import confidence
-from opscontext.engine.correlation.ranking import Scored, change_strength
+from opscontext.engine.correlation.ranking import Scored, change_strength, is_noop
 from opscontext.engine.graph import ServiceGraph
 from opscontext.models import Alert, Change, DependencyEdge, Service
 
@@ -184,3 +184,23 @@ def test_a_quiet_broker_everyone_calls_is_suspected_when_a_flag_naming_it_flippe
     assert "kafka" in [c.service for c in got.groups[0].candidates]  # 60 callers: above the hub degree of 40
     routine = correlate(alerts, graph, [_deploy("kafka", 3)], now=NOW)
     assert "kafka" not in [c.service for c in routine.groups[0].candidates]  # its own deploy: not a suspect
+
+
+@pytest.mark.parametrize(("summary", "noop"), [
+    ("flag searchFailure: defaultVariant off -> off", True),
+    ("flag searchFailure: defaultVariant off -> on", False),
+    ("config pool_size: 20 → 20", True),
+    ("flag searchFailure toggled", False),
+])
+def test_a_flag_set_to_the_value_it_already_had_is_no_change(summary: str, noop: bool) -> None:
+    flip = Change(id="flip", service="flagd", kind="feature-flag", at=T0 - timedelta(minutes=2), summary=summary)
+    assert is_noop(flip) is noop
+
+
+def test_a_no_op_flag_change_is_not_evidence_for_the_service_it_names() -> None:
+    flip = Change(id="flip", service="flagd", kind="feature-flag", at=T0 - timedelta(minutes=3),
+                  summary="flag catalogFailure: defaultVariant off -> off")
+    ranked = [c.service for c in correlate(SHOP_ALERTS, SHOP, [flip], now=NOW).groups[0].candidates]
+    assert ranked[0] == "shop"  # as with no change at all: an off -> on flip makes catalog the primary
+    deploy = _deploy("shop", 2)
+    assert not is_noop(deploy.model_copy(update={"summary": "Deploy shop 2.11.1 -> 2.11.1"}))  # a redeploy restarts
