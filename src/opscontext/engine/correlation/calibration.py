@@ -41,7 +41,7 @@ from opscontext.engine.correlation.topology import Adjacency
 # responder more than a needlessly unsure right one. On seeds 1020-1029 (both held-out families,
 # all topologies and shapes), against the previous balanced curve before this round's ranking
 # rules: wrong top answers below one half 0.59 -> 0.78 (fault injection) and 0.77 -> 0.81 (metric
-# rules); right answers at one half or more 0.89 -> 0.77 and 0.77 -> 0.73; Brier 0.138 -> 0.152
+# rules); right answers at one half or more 0.89 -> 0.77 and 0.77 -> 0.73; Brier 0.138 -> 0.150
 # and 0.165 -> 0.179, the price of leaning low. Answers at 0.5 or more were right 0.90-0.91 of
 # the time, those below 0.44-0.47; accuracy in every band of 0.1 was at or above the band's lower
 # edge. Re-fit whenever ranking changes.
