@@ -24,6 +24,7 @@ from opscontext.engine.correlation.topology import (
     adjacency,
     build_index,
     dependents_within,
+    prepare,
 )
 from opscontext.engine.graph import ServiceGraph
 from opscontext.engine.synthetic import synthetic_world
@@ -82,6 +83,18 @@ def test_memoised_walks_give_the_same_index_on_the_second_call(seed: int) -> Non
     assert adj.walks[(2, 300)]  # the walks were kept for the graph
     second = build_index(adj, alerting, max_hops=2, hub_degree=10, max_reach=300)
     assert _canonical(first) == _canonical(second)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_walks_prepared_at_load_give_the_index_the_first_call_would_build(seed: int) -> None:
+    alerting = random.Random(seed).sample(sorted(_random_graph(seed).index.names), 30)
+    prepared = prepare(_random_graph(seed), hub_degree=10, max_hops=2, max_reach=12)
+    assert len(prepared.walks[(2, 12)]) == len(prepared.succ)  # every node walked, capped walks too
+    cold = adjacency(_random_graph(seed))
+    assert not cold.walks
+    a = build_index(prepared, alerting, max_hops=2, hub_degree=10, max_reach=12)
+    b = build_index(cold, alerting, max_hops=2, hub_degree=10, max_reach=12)
+    assert _canonical(a) == _canonical(b) and a.id_walks == b.id_walks
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -168,7 +168,7 @@ def _changed_below(adj: Adjacency, changes: ChangeIndex, opts: CorrelationOption
             deps = ()
         near_by = [s for s in (u.service, *deps) if s in changed]
         # many lone alerts: nothing around them changed all day
-        return bool(near_by) and changes.around(u.starts_at, lookback, grace).any_of(near_by)
+        return bool(near_by) and changes.around(u.starts_at, lookback, grace, u.ts).any_of(near_by)
 
     return test
 
