@@ -11,7 +11,7 @@ import pytest
 from evalkit.classic.scenario import Scenario, ScenarioConfig, generate
 from evalkit.classic.topologies import synthetic
 from opscontext.engine.correlate import correlate, correlate_lazy
-from opscontext.engine.correlation.lazy import LazyCorrelation
+from opscontext.engine.correlation.lazy import LazyCorrelation, _ordered
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
 from opscontext.engine.correlation.nearby import Nearby, neighbours
 from opscontext.engine.graph import ServiceGraph
@@ -109,3 +109,21 @@ def test_neighbours_asked_one_group_at_a_time_are_those_found_for_all_at_once(se
     assert any(every)  # some groups do have neighbours in these worlds
     nearby = Nearby(clusters, unique, index, hold)
     assert [nearby.of(k) for k in reversed(range(len(clusters)))] == every[::-1]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_engine_order_hashes_only_tied_keys_and_equals_sorting_by_key_then_id(seed: int) -> None:
+    rnd = random.Random(seed)
+    n = 300
+    keys = [(-rnd.randint(0, 3), -rnd.randint(1, 3), float(rnd.randint(0, 40))) for _ in range(n)]
+    ids = [f"grp-{rnd.getrandbits(48):012x}" for _ in range(n)]
+    hashed: list[int] = []
+
+    def gid(k: int) -> str:
+        hashed.append(k)
+        return ids[k]
+
+    got = _ordered(n, keys.__getitem__, gid)
+    assert got == sorted(range(n), key=lambda k: (keys[k], ids[k]))
+    tied = {k for k in range(n) if keys.count(keys[k]) > 1}
+    assert set(hashed) == tied

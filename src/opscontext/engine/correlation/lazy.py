@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Collection, Sequence
-from datetime import datetime
+from collections.abc import Callable, Collection, Sequence
 
 from opscontext.engine.correlation.assemble import build_group, group_id
 from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank
@@ -43,10 +42,10 @@ class LazyCorrelation:
         self._clusters, self._unique, self._index, self._adj = clusters, unique, index, adj
         self._changes, self._opts, self._monitored = changes, opts, monitored
         self._hold = opts.active_hold.total_seconds()
-        self._ids = [group_id(c, unique) for c in clusters]
+        self._ids: dict[int, str] = {}  # cluster -> group id, made when needed (a hash each)
         # Engine order, as positions into ``clusters``: every key is known before ranking.
-        self._order = sorted(range(len(clusters)), key=self._engine_key)
-        self._at = {self._ids[k]: pos for pos, k in enumerate(self._order)}
+        self._order = _ordered(len(clusters), self._engine_key, self._id)
+        self._at: dict[str, int] | None = None  # group id -> position, for position()
         self._ranked: dict[int, list[Scored]] = {}
         self._made: dict[int, AlertGroup] = {}
         self._near: Nearby | None = None
@@ -66,6 +65,8 @@ class LazyCorrelation:
 
     def position(self, gid: str) -> int | None:
         """Where the group with id ``gid`` is in the engine's order, or None."""
+        if self._at is None:
+            self._at = {self._id(k): pos for pos, k in enumerate(self._order)}
         return self._at.get(gid)
 
     def group(self, pos: int) -> AlertGroup:
@@ -100,7 +101,7 @@ class LazyCorrelation:
             next_to = self._nearby().of(k)
         near = [self._rank(j)[0].service for j in next_to]
         return build_group(self._clusters[k], self._rank(k), self._unique, self._adj, self._opts, near,
-                           gid=self._ids[k])
+                           gid=self._id(k))
 
     def _nearby(self) -> Nearby:
         if self._near is None:
@@ -116,9 +117,32 @@ class LazyCorrelation:
                                            self._monitored)
         return known
 
-    def _engine_key(self, k: int) -> tuple[int, int, datetime, str]:
+    def _id(self, k: int) -> str:
+        gid = self._ids.get(k)
+        if gid is None:
+            gid = self._ids[k] = group_id(self._clusters[k], self._unique)
+        return gid
+
+    def _engine_key(self, k: int) -> tuple[int, int, float]:
+        """Worst severity among the listed alerts, size, start (as epoch seconds: the same
+        order as the datetimes); ties go by group id (:func:`_ordered`)."""
         members = self._clusters[k].members
         listed = members[: self._opts.max_alerts_listed]
         worst = max((severity_rank(self._unique[i].severity) for i in listed), default=0)
-        first = self._unique[members[0]]
-        return (-worst, -len(members), first.starts_at, self._ids[k])
+        return (-worst, -len(members), self._unique[members[0]].ts)
+
+
+def _ordered(n: int, key: Callable[[int], tuple[int, int, float]], gid: Callable[[int], str]) -> list[int]:
+    """Cluster positions ``0 .. n - 1`` sorted by ``(key, gid)``, with ``gid`` (a hash) made
+    only for clusters whose ``key`` ties with another's: most keys are distinct."""
+    keys = [key(k) for k in range(n)]
+    order = sorted(range(n), key=keys.__getitem__)
+    lo = 0
+    while lo < len(order):
+        hi = lo + 1
+        while hi < len(order) and keys[order[hi]] == keys[order[lo]]:
+            hi += 1
+        if hi - lo > 1:
+            order[lo:hi] = sorted(order[lo:hi], key=gid)
+        lo = hi
+    return order
