@@ -109,6 +109,10 @@ def test_neighbours_asked_one_group_at_a_time_are_those_found_for_all_at_once(se
     assert any(every)  # some groups do have neighbours in these worlds
     nearby = Nearby(clusters, unique, index, hold)
     assert [nearby.of(k) for k in reversed(range(len(clusters)))] == every[::-1]
+    # with the graph's dependents, each service's edges are found when its group is asked about
+    one_by_one = Nearby(clusters, unique, index, hold, lazy._adj.pred)
+    assert [one_by_one.of(k) for k in reversed(range(len(clusters)))] == every[::-1]
+    assert one_by_one._all_edges is None
 
 
 @pytest.mark.parametrize("seed", range(6))

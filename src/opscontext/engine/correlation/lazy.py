@@ -105,7 +105,7 @@ class LazyCorrelation:
 
     def _nearby(self) -> Nearby:
         if self._near is None:
-            self._near = Nearby(self._clusters, self._unique, self._index, self._hold)
+            self._near = Nearby(self._clusters, self._unique, self._index, self._hold, self._adj.pred)
         return self._near
 
     def _rank(self, k: int) -> list[Scored]:
