@@ -131,3 +131,35 @@ def test_the_engine_order_hashes_only_tied_keys_and_equals_sorting_by_key_then_i
     assert got == sorted(range(n), key=lambda k: (keys[k], ids[k]))
     tied = {k for k in range(n) if keys.count(keys[k]) > 1}
     assert set(hashed) == tied
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("max_hops", [2, 3])
+def test_groups_the_graph_rules_out_for_a_service_never_name_it(seed: int, max_hops: int) -> None:
+    """could_involve is a superset of the groups naming a service, for every service any group
+    names (alerting, candidate, impacted) and for some that none does: a ranking rule that finds
+    candidates further away than it allows fails here."""
+    graph, scenario = _world(seed)
+    options = OPTIONS.model_copy(update={"max_hops": max_hops})
+    eager = correlate(scenario.alerts, graph, scenario.changes, now=scenario.now, options=options).groups
+    lazy = correlate_lazy(scenario.alerts, graph, scenario.changes, now=scenario.now, options=options)
+    named = {s for g in eager for s in (*g.services, *g.impacted_services, *(c.service for c in g.candidates))}
+    others = random.Random(seed).sample(sorted(graph.index.names), 30)
+    narrowed = 0
+    for service in sorted(named | set(others)):
+        naming = [pos for pos, g in enumerate(eager) if g in _answer_order([g], service)]
+        could = lazy.could_involve(service)
+        assert set(naming) <= set(could) and could == sorted(could), service
+        narrowed += len(could) < len(eager)
+    assert narrowed > len(named) // 2  # it does rule groups out, or it would save nothing
+    assert not lazy._ranked  # asking ranked nothing
+
+
+def test_a_filtered_listing_ranks_only_the_groups_it_cannot_rule_out() -> None:
+    eager = _eager(1).groups
+    service = eager[len(eager) // 2].primary_contributor
+    lazy = _lazy(1)
+    before = len(lazy._ranked)
+    listing = Listing(lazy, service)
+    assert listing.page(0, 50) == _answer_order(eager, service)
+    assert len(lazy._ranked) - before < len(eager)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from opscontext.engine.correlation.assemble import build_group, group_id
 from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank
@@ -62,6 +62,25 @@ class LazyCorrelation:
     def services(self, pos: int) -> list[str]:
         """The alerting services of the group at ``pos``, sorted, as its ``services`` lists them."""
         return sorted(self._clusters[self._order[pos]].stats)
+
+    def could_involve(self, service: str) -> list[int]:
+        """Positions (in order) of the groups whose answer may name ``service``, found from the
+        graph without ranking: a superset of those that do (the rest need no ranking to rule out).
+
+        A group names a service it alerts on, a candidate, or an impacted service. Candidates are
+        its services and silent ones at most ``max(1, max_hops - 1)`` hops below them
+        (:mod:`.candidates`); impacted services are dependents of the top candidate within
+        ``max_hops + 1`` hops (:mod:`.assemble`; an off-graph top lists the group's services).
+        So one of the group's services must lie within ``max(1, max_hops - 1)`` hops above a
+        node within ``max_hops + 1`` hops below ``service``. A test checks this against ranking
+        every group, so a new kind of candidate further away fails there."""
+        succ, pred = self._adj.succ, self._adj.pred
+        near = {service}
+        if service in succ:
+            below = _reach(succ, {service}, self._opts.max_hops + 1)
+            near = _reach(pred, below, max(1, self._opts.max_hops - 1))
+        clusters = self._clusters
+        return [pos for pos, k in enumerate(self._order) if not near.isdisjoint(clusters[k].stats)]
 
     def position(self, gid: str) -> int | None:
         """Where the group with id ``gid`` is in the engine's order, or None."""
@@ -146,3 +165,14 @@ def _ordered(n: int, key: Callable[[int], tuple[int, int, float]], gid: Callable
             order[lo:hi] = sorted(order[lo:hi], key=gid)
         lo = hi
     return order
+
+
+def _reach(edges: Mapping[str, Sequence[str]], start: set[str], hops: int) -> set[str]:
+    """``start`` and every node within ``hops`` steps of it along ``edges`` (uncapped)."""
+    seen = set(start)
+    frontier = list(start)
+    for _ in range(hops):
+        nxt = [n for node in frontier for n in edges.get(node, ()) if n not in seen]
+        seen.update(nxt)
+        frontier = list(set(nxt))
+    return seen
