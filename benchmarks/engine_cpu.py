@@ -10,6 +10,7 @@ rest is warm. Versions alternate ``--rounds`` times; the table shows each versio
     python benchmarks/engine_cpu.py --rev main
     python benchmarks/engine_cpu.py --rev main --points 50000:100000 --rounds 3
     python benchmarks/engine_cpu.py --rev main --answer   # what correlate_alerts' first page costs
+    python benchmarks/engine_cpu.py --rev main --answer --prepared  # ... after a server's load
 
 ``--answer`` times the engine work behind correlate_alerts' default answer instead of the whole
 correlation: with the tool's options (five listed alerts, three candidates), correlating and
@@ -38,14 +39,17 @@ from machine import machine  # benchmarks/machine.py, beside this script
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_one(n_services: int, n_alerts: int, calls: int, answer: bool = False) -> list[float]:
+def run_one(n_services: int, n_alerts: int, calls: int, answer: bool = False, prepared: bool = False) -> list[float]:
     """CPU seconds of each of ``calls`` correlations (or first answer pages, ``answer``), in
-    this process, on the benchmark world."""
+    this process, on the benchmark world (``prepared``: after the per-graph work a server does
+    while it loads, untimed)."""
     from bench_correlate import _scenario
 
     from opscontext.engine.correlate import correlate
 
     graph, scenario, _ = _scenario(n_services, n_alerts, 0)
+    if prepared:
+        _prepare(graph)
     run = _first_page(graph, scenario) if answer else (
         lambda: correlate(scenario.alerts, graph, scenario.changes, now=scenario.now))
     out = []
@@ -55,6 +59,18 @@ def run_one(n_services: int, n_alerts: int, calls: int, answer: bool = False) ->
         out.append(time.process_time() - start)
         del result  # freeing the answer is the caller's business, as in bench_correlate
     return out
+
+
+def _prepare(graph: Any) -> None:
+    """What the server's background load does for the engine (warm.py), if this version has it."""
+    from opscontext.engine.correlation.models import CorrelationOptions
+
+    try:
+        from opscontext.engine.correlation.topology import prepare
+        from opscontext.gcpause import long_lived
+    except ImportError:
+        return
+    long_lived(prepare)(graph, CorrelationOptions().hub_degree)
 
 
 def _first_page(graph: Any, scenario: Any) -> Callable[[], Any]:
@@ -82,12 +98,12 @@ def _first_page(graph: Any, scenario: Any) -> Callable[[], Any]:
     return lazy
 
 
-def _child(src: Path | None, point: tuple[int, int], calls: int, answer: bool) -> list[float]:
+def _child(src: Path | None, point: tuple[int, int], calls: int, answer: bool, prepared: bool) -> list[float]:
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
     cmd = [sys.executable, __file__, "--one", f"{point[0]}:{point[1]}", "--calls", str(calls),
-           *(["--answer"] if answer else [])]
+           *(["--answer"] if answer else []), *(["--prepared"] if prepared else [])]
     done = subprocess.run(cmd, check=True, env=env, capture_output=True, text=True)
     timings: list[float] = json.loads(done.stdout)
     return timings
@@ -101,11 +117,13 @@ def main() -> int:
     p.add_argument("--calls", type=int, default=3, help="calls per process: 1 cold + warm ones")
     p.add_argument("--rounds", type=int, default=2, help="processes per version and point, alternating")
     p.add_argument("--answer", action="store_true", help="time correlate_alerts' first page, not correlate")
+    p.add_argument("--prepared", action="store_true",
+                   help="build the per-graph indexes first, untimed, as the server's background load does")
     p.add_argument("--one", help="internal: run one point in this process, print JSON")
     args = p.parse_args()
     if args.one:
         n_services, n_alerts = (int(x) for x in args.one.split(":"))
-        print(json.dumps(run_one(n_services, n_alerts, args.calls, args.answer)))
+        print(json.dumps(run_one(n_services, n_alerts, args.calls, args.answer, args.prepared)))
         return 0
     print(machine())
     blob = subprocess.run(["git", "-C", str(ROOT), "archive", args.rev, "src"], check=True,
@@ -118,8 +136,8 @@ def main() -> int:
             point = (int(text.split(":")[0]), int(text.split(":")[1]))
             seen: dict[str, list[list[float]]] = {"old": [], "new": []}
             for _ in range(args.rounds):
-                seen["old"].append(_child(Path(tmp) / "src", point, args.calls, args.answer))
-                seen["new"].append(_child(None, point, args.calls, args.answer))
+                seen["old"].append(_child(Path(tmp) / "src", point, args.calls, args.answer, args.prepared))
+                seen["new"].append(_child(None, point, args.calls, args.answer, args.prepared))
             rows.append({"point": point, **{k: (min(t[0] for t in v), min(min(t[1:] or t) for t in v))
                                             for k, v in seen.items()}})
     print(f"| services | alerts | {args.rev} cold s | {args.rev} warm s | tree cold s | tree warm s |")

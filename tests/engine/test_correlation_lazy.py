@@ -11,7 +11,7 @@ import pytest
 from evalkit.classic.scenario import Scenario, ScenarioConfig, generate
 from evalkit.classic.topologies import synthetic
 from opscontext.engine.correlate import correlate, correlate_lazy
-from opscontext.engine.correlation.lazy import LazyCorrelation
+from opscontext.engine.correlation.lazy import LazyCorrelation, _ordered
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
 from opscontext.engine.correlation.nearby import Nearby, neighbours
 from opscontext.engine.graph import ServiceGraph
@@ -109,3 +109,57 @@ def test_neighbours_asked_one_group_at_a_time_are_those_found_for_all_at_once(se
     assert any(every)  # some groups do have neighbours in these worlds
     nearby = Nearby(clusters, unique, index, hold)
     assert [nearby.of(k) for k in reversed(range(len(clusters)))] == every[::-1]
+    # with the graph's dependents, each service's edges are found when its group is asked about
+    one_by_one = Nearby(clusters, unique, index, hold, lazy._adj.pred)
+    assert [one_by_one.of(k) for k in reversed(range(len(clusters)))] == every[::-1]
+    assert one_by_one._all_edges is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_engine_order_hashes_only_tied_keys_and_equals_sorting_by_key_then_id(seed: int) -> None:
+    rnd = random.Random(seed)
+    n = 300
+    keys = [(-rnd.randint(0, 3), -rnd.randint(1, 3), float(rnd.randint(0, 40))) for _ in range(n)]
+    ids = [f"grp-{rnd.getrandbits(48):012x}" for _ in range(n)]
+    hashed: list[int] = []
+
+    def gid(k: int) -> str:
+        hashed.append(k)
+        return ids[k]
+
+    got = _ordered(n, keys.__getitem__, gid)
+    assert got == sorted(range(n), key=lambda k: (keys[k], ids[k]))
+    tied = {k for k in range(n) if keys.count(keys[k]) > 1}
+    assert set(hashed) == tied
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("max_hops", [2, 3])
+def test_groups_the_graph_rules_out_for_a_service_never_name_it(seed: int, max_hops: int) -> None:
+    """could_involve is a superset of the groups naming a service, for every service any group
+    names (alerting, candidate, impacted) and for some that none does: a ranking rule that finds
+    candidates further away than it allows fails here."""
+    graph, scenario = _world(seed)
+    options = OPTIONS.model_copy(update={"max_hops": max_hops})
+    eager = correlate(scenario.alerts, graph, scenario.changes, now=scenario.now, options=options).groups
+    lazy = correlate_lazy(scenario.alerts, graph, scenario.changes, now=scenario.now, options=options)
+    named = {s for g in eager for s in (*g.services, *g.impacted_services, *(c.service for c in g.candidates))}
+    others = random.Random(seed).sample(sorted(graph.index.names), 30)
+    narrowed = 0
+    for service in sorted(named | set(others)):
+        naming = [pos for pos, g in enumerate(eager) if g in _answer_order([g], service)]
+        could = lazy.could_involve(service)
+        assert set(naming) <= set(could) and could == sorted(could), service
+        narrowed += len(could) < len(eager)
+    assert narrowed > len(named) // 2  # it does rule groups out, or it would save nothing
+    assert not lazy._ranked  # asking ranked nothing
+
+
+def test_a_filtered_listing_ranks_only_the_groups_it_cannot_rule_out() -> None:
+    eager = _eager(1).groups
+    service = eager[len(eager) // 2].primary_contributor
+    lazy = _lazy(1)
+    before = len(lazy._ranked)
+    listing = Listing(lazy, service)
+    assert listing.page(0, 50) == _answer_order(eager, service)
+    assert len(lazy._ranked) - before < len(eager)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import random
+import weakref
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from evalkit.classic.scenario import ScenarioConfig, generate
 from evalkit.classic.topologies import synthetic
-from opscontext.engine.correlate import correlate
+from opscontext.engine.correlate import correlate, correlate_lazy
 from opscontext.engine.correlation.candidates import Cluster, _order, _rank_many, rank
 from opscontext.engine.correlation.dedup import deduplicate, severity_rank
 from opscontext.engine.correlation.evidence import evidence
@@ -23,6 +24,7 @@ from opscontext.engine.correlation.topology import (
     adjacency,
     build_index,
     dependents_within,
+    prepare,
 )
 from opscontext.engine.graph import ServiceGraph
 from opscontext.engine.synthetic import synthetic_world
@@ -81,6 +83,18 @@ def test_memoised_walks_give_the_same_index_on_the_second_call(seed: int) -> Non
     assert adj.walks[(2, 300)]  # the walks were kept for the graph
     second = build_index(adj, alerting, max_hops=2, hub_degree=10, max_reach=300)
     assert _canonical(first) == _canonical(second)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_walks_prepared_at_load_give_the_index_the_first_call_would_build(seed: int) -> None:
+    alerting = random.Random(seed).sample(sorted(_random_graph(seed).index.names), 30)
+    prepared = prepare(_random_graph(seed), hub_degree=10, max_hops=2, max_reach=12)
+    assert len(prepared.walks[(2, 12)]) == len(prepared.succ)  # every node walked, capped walks too
+    cold = adjacency(_random_graph(seed))
+    assert not cold.walks
+    a = build_index(prepared, alerting, max_hops=2, hub_degree=10, max_reach=12)
+    b = build_index(cold, alerting, max_hops=2, hub_degree=10, max_reach=12)
+    assert _canonical(a) == _canonical(b) and a.id_walks == b.id_walks
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -148,6 +162,23 @@ def test_pausing_the_collector_restores_it_even_when_the_call_raises() -> None:
         assert not gc.isenabled()  # a caller who disabled it keeps it disabled
     finally:
         gc.enable()
+
+
+def test_a_kept_correlation_is_frozen_and_still_freed_when_dropped() -> None:
+    """correlate_lazy freezes what it keeps (gcpause.long_lived): only a reference cycle in it
+    would then outlive its last use, so a dropped one must go by reference counting alone."""
+    topology = synthetic(400, seed=5)
+    graph = ServiceGraph.build(topology.services, topology.edges)
+    scenario = generate(topology, 5, ScenarioConfig(hours=6, incidents=(8, 8)))
+    lazy = correlate_lazy(scenario.alerts, graph, scenario.changes, now=scenario.now)
+    assert gc.get_freeze_count() > 0 and gc.isenabled()
+    groups = [lazy.group(p) for p in range(len(lazy))]  # ranked groups, neighbours and all
+    assert groups
+    refs = [weakref.ref(lazy), weakref.ref(lazy.head), weakref.ref(groups[0])]
+    frozen = gc.get_freeze_count()
+    del lazy, groups
+    assert [r() for r in refs] == [None, None, None]
+    assert gc.get_freeze_count() < frozen
 
 
 def _dump(scored: list[Scored]) -> list[tuple[object, ...]]:

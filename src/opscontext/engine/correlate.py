@@ -49,7 +49,7 @@ from opscontext.engine.correlation.ranking import ChangeIndex
 from opscontext.engine.correlation.second_cause import related_in
 from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, build_index, spelling
 from opscontext.engine.graph import ServiceGraph
-from opscontext.gcpause import without_gc
+from opscontext.gcpause import long_lived, without_gc
 from opscontext.models import Alert, Change
 
 __all__ = ["AlertBrief", "AlertGroup", "Candidate", "Correlation", "CorrelationOptions", "LazyCorrelation",
@@ -76,7 +76,7 @@ def correlate(
     return correlate_lazy(alerts, graph, changes, now=now, options=options).complete()
 
 
-@without_gc
+@long_lived
 def correlate_lazy(
     alerts: Sequence[Alert],
     graph: ServiceGraph,
@@ -86,7 +86,13 @@ def correlate_lazy(
     options: CorrelationOptions | None = None,
 ) -> LazyCorrelation:
     """:func:`correlate` with the groups ranked and assembled only when asked for (an answer
-    shows a page of them): the same groups, in the same order, with the same counts."""
+    shows a page of them): the same groups, in the same order, with the same counts.
+
+    The result is kept (correlate_alerts remembers it for the next page), so what it holds is
+    frozen out of the collector's reach on the way out (:func:`~opscontext.gcpause.long_lived`):
+    left young, the first collection after the call traced all of it, 0.2-0.8 s at 50k services /
+    100k alerts charged to whatever allocated next. It holds no reference cycles, so it is still
+    freed when dropped (benchmarks: the frozen count stays flat over repeated correlations)."""
     opts = options or CorrelationOptions()
     d = deduplicate(alerts, opts.flap_window)
     ungrouped: Counter[str] = Counter()
@@ -162,7 +168,7 @@ def _changed_below(adj: Adjacency, changes: ChangeIndex, opts: CorrelationOption
             deps = ()
         near_by = [s for s in (u.service, *deps) if s in changed]
         # many lone alerts: nothing around them changed all day
-        return bool(near_by) and changes.around(u.starts_at, lookback, grace).any_of(near_by)
+        return bool(near_by) and changes.around(u.starts_at, lookback, grace, u.ts).any_of(near_by)
 
     return test
 

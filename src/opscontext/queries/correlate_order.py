@@ -4,8 +4,9 @@ The answer lists groups largest first and, among groups of one size, the most co
 (then in the engine's order: the sort is stable). Size is known before ranking, confidence is
 not: a page ranks only the groups of the sizes it shows (a page boundary inside a run of
 equal-sized groups ranks that whole run, so the page is the one sorting every group gives).
-A ``service`` filter reads each group's candidates and impacted services, and so ranks every
-group whose alerting services do not already name the service.
+A ``service`` filter reads each group's candidates and impacted services, and so ranks the
+groups the graph cannot rule out (:meth:`LazyCorrelation.could_involve`) whose alerting services
+do not already name the service.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ class Listing:
     def __init__(self, corr: LazyCorrelation, service: str | None = None,
                  led: dict[str, AlertGroup] | None = None) -> None:
         self._corr, self._led = corr, led or {}
-        shown = range(len(corr)) if service is None else [p for p in range(len(corr)) if _involves(corr, p, service)]
+        shown = range(len(corr)) if service is None else [
+            p for p in corr.could_involve(service) if _involves(corr, p, service)]
         self._by_size = sorted(shown, key=lambda p: -corr.alert_count(p))  # stable: engine order within a size
 
     def __len__(self) -> int:

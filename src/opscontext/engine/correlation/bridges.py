@@ -99,23 +99,26 @@ def resolve(eps: list[Episode], links: Links, related: Related | None = None) ->
     dropped, graph-unrelated one lies in another is settled again as a bridge
     (:mod:`~opscontext.engine.correlation.second_cause`)."""
     aside: dict[int, dict[int, int]] = {}
-    res = _settle(eps, links, {}, aside, related)
+    # The order and each episode's explanations depend on the links alone: the second pass
+    # reads what the first worked out.
+    order, cut = settle_order(len(eps), links.down, eps)
+    told = [explanations(x, links.down, cut, eps) for x in order]
+    res = _settle(eps, links, order, cut, told, {}, aside, related)
     forced = second_causes(eps, res.uf, res.bridges, aside)
-    return _settle(eps, links, forced, {}, None) if forced else res
+    return _settle(eps, links, order, cut, told, forced, {}, None) if forced else res
 
 
 def _settle(
-    eps: list[Episode], links: Links, forced: dict[int, dict[int, int]], aside: dict[int, dict[int, int]],
-    related: Related | None,
+    eps: list[Episode], links: Links, order: list[int], cut: set[tuple[int, int]], told: list[dict[int, int]],
+    forced: dict[int, dict[int, int]], aside: dict[int, dict[int, int]], related: Related | None,
 ) -> Resolution:
-    """One settling pass; ``forced`` adds explanations per episode, ``aside`` collects the
-    unrelated ones the filters dropped (when ``related`` is given)."""
+    """One settling pass over ``order`` (``told``: each one's :func:`explanations`); ``forced``
+    adds explanations per episode, ``aside`` collects the unrelated ones the filters dropped
+    (when ``related`` is given)."""
     uf = UnionFind(len(eps))
     res = Resolution(uf)
-    order, cut = settle_order(len(eps), links.down, eps)
     reach: dict[int, set[int]] = {}  # bridge -> representative episodes of its components
-    for x in order:
-        targets = explanations(x, links.down, cut, eps)
+    for x, targets in zip(order, told, strict=True):
         if not targets:
             continue
         reps = _reps(targets, reach)

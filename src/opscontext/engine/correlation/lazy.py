@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Collection, Sequence
-from datetime import datetime
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from opscontext.engine.correlation.assemble import build_group, group_id
 from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank
@@ -43,10 +42,10 @@ class LazyCorrelation:
         self._clusters, self._unique, self._index, self._adj = clusters, unique, index, adj
         self._changes, self._opts, self._monitored = changes, opts, monitored
         self._hold = opts.active_hold.total_seconds()
-        self._ids = [group_id(c, unique) for c in clusters]
+        self._ids: dict[int, str] = {}  # cluster -> group id, made when needed (a hash each)
         # Engine order, as positions into ``clusters``: every key is known before ranking.
-        self._order = sorted(range(len(clusters)), key=self._engine_key)
-        self._at = {self._ids[k]: pos for pos, k in enumerate(self._order)}
+        self._order = _ordered(len(clusters), self._engine_key, self._id)
+        self._at: dict[str, int] | None = None  # group id -> position, for position()
         self._ranked: dict[int, list[Scored]] = {}
         self._made: dict[int, AlertGroup] = {}
         self._near: Nearby | None = None
@@ -64,8 +63,29 @@ class LazyCorrelation:
         """The alerting services of the group at ``pos``, sorted, as its ``services`` lists them."""
         return sorted(self._clusters[self._order[pos]].stats)
 
+    def could_involve(self, service: str) -> list[int]:
+        """Positions (in order) of the groups whose answer may name ``service``, found from the
+        graph without ranking: a superset of those that do (the rest need no ranking to rule out).
+
+        A group names a service it alerts on, a candidate, or an impacted service. Candidates are
+        its services and silent ones at most ``max(1, max_hops - 1)`` hops below them
+        (:mod:`.candidates`); impacted services are dependents of the top candidate within
+        ``max_hops + 1`` hops (:mod:`.assemble`; an off-graph top lists the group's services).
+        So one of the group's services must lie within ``max(1, max_hops - 1)`` hops above a
+        node within ``max_hops + 1`` hops below ``service``. A test checks this against ranking
+        every group, so a new kind of candidate further away fails there."""
+        succ, pred = self._adj.succ, self._adj.pred
+        near = {service}
+        if service in succ:
+            below = _reach(succ, {service}, self._opts.max_hops + 1)
+            near = _reach(pred, below, max(1, self._opts.max_hops - 1))
+        clusters = self._clusters
+        return [pos for pos, k in enumerate(self._order) if not near.isdisjoint(clusters[k].stats)]
+
     def position(self, gid: str) -> int | None:
         """Where the group with id ``gid`` is in the engine's order, or None."""
+        if self._at is None:
+            self._at = {self._id(k): pos for pos, k in enumerate(self._order)}
         return self._at.get(gid)
 
     def group(self, pos: int) -> AlertGroup:
@@ -100,11 +120,11 @@ class LazyCorrelation:
             next_to = self._nearby().of(k)
         near = [self._rank(j)[0].service for j in next_to]
         return build_group(self._clusters[k], self._rank(k), self._unique, self._adj, self._opts, near,
-                           gid=self._ids[k])
+                           gid=self._id(k))
 
     def _nearby(self) -> Nearby:
         if self._near is None:
-            self._near = Nearby(self._clusters, self._unique, self._index, self._hold)
+            self._near = Nearby(self._clusters, self._unique, self._index, self._hold, self._adj.pred)
         return self._near
 
     def _rank(self, k: int) -> list[Scored]:
@@ -116,9 +136,43 @@ class LazyCorrelation:
                                            self._monitored)
         return known
 
-    def _engine_key(self, k: int) -> tuple[int, int, datetime, str]:
+    def _id(self, k: int) -> str:
+        gid = self._ids.get(k)
+        if gid is None:
+            gid = self._ids[k] = group_id(self._clusters[k], self._unique)
+        return gid
+
+    def _engine_key(self, k: int) -> tuple[int, int, float]:
+        """Worst severity among the listed alerts, size, start (as epoch seconds: the same
+        order as the datetimes); ties go by group id (:func:`_ordered`)."""
         members = self._clusters[k].members
         listed = members[: self._opts.max_alerts_listed]
         worst = max((severity_rank(self._unique[i].severity) for i in listed), default=0)
-        first = self._unique[members[0]]
-        return (-worst, -len(members), first.starts_at, self._ids[k])
+        return (-worst, -len(members), self._unique[members[0]].ts)
+
+
+def _ordered(n: int, key: Callable[[int], tuple[int, int, float]], gid: Callable[[int], str]) -> list[int]:
+    """Cluster positions ``0 .. n - 1`` sorted by ``(key, gid)``, with ``gid`` (a hash) made
+    only for clusters whose ``key`` ties with another's: most keys are distinct."""
+    keys = [key(k) for k in range(n)]
+    order = sorted(range(n), key=keys.__getitem__)
+    lo = 0
+    while lo < len(order):
+        hi = lo + 1
+        while hi < len(order) and keys[order[hi]] == keys[order[lo]]:
+            hi += 1
+        if hi - lo > 1:
+            order[lo:hi] = sorted(order[lo:hi], key=gid)
+        lo = hi
+    return order
+
+
+def _reach(edges: Mapping[str, Sequence[str]], start: set[str], hops: int) -> set[str]:
+    """``start`` and every node within ``hops`` steps of it along ``edges`` (uncapped)."""
+    seen = set(start)
+    frontier = list(start)
+    for _ in range(hops):
+        nxt = [n for node in frontier for n in edges.get(node, ()) if n not in seen]
+        seen.update(nxt)
+        frontier = list(set(nxt))
+    return seen

@@ -12,7 +12,7 @@ over its services. No pairwise comparison of groups.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from opscontext.engine.correlation.candidates import Cluster
 from opscontext.engine.correlation.dedup import UniqueAlert
@@ -42,7 +42,9 @@ class Nearby:
     the alerting edges are found once, and only the clusters asked about are visited."""
 
     def __init__(self, clusters: Sequence[Cluster], unique: Sequence[UniqueAlert], index: MeetingIndex,
-                 hold: float) -> None:
+                 hold: float, pred: Mapping[str, Sequence[str]] | None = None) -> None:
+        """``pred``: the graph's dependents per service; with it, :meth:`of` finds one service's
+        alerting edges when asked instead of every service's up front (a page asks about a few)."""
         self._clusters = clusters
         # (first onset, last onset + hold) of every cluster: the overlap test's operands
         self._spans = [(unique[c.members[0]].ts, unique[c.members[-1]].ts + hold) for c in clusters]
@@ -51,16 +53,44 @@ class Nearby:
             for s in c.stats:
                 owners.setdefault(s, []).append(k)
         self._owners = owners
-        self._edges = alerting_edges(index, list(owners))
+        self._index, self._pred = index, pred
+        self._edges_of: dict[str, list[str]] = {}
+        self._all_edges = alerting_edges(index, list(owners)) if pred is None else None
+
+    @property
+    def _edges(self) -> dict[str, list[str]]:
+        if self._all_edges is None:
+            self._all_edges = alerting_edges(self._index, list(self._owners))
+        return self._all_edges
 
     def of(self, k: int) -> list[int]:
         """The clusters next to cluster ``k``, by index, in increasing order."""
-        owners, edges = self._owners, self._edges
+        owners = self._owners
+        edges = self._edges if self._pred is None or self._all_edges is not None else None
         theirs: set[int] = set()
         for s in self._clusters[k].stats:
-            for n in edges.get(s, ()):
+            for n in edges.get(s, ()) if edges is not None else self._edge(s):
                 theirs.update(owners[n])
         return self._overlapping(k, theirs)
+
+    def _edge(self, s: str) -> list[str]:
+        """What :func:`alerting_edges` lists for ``s`` (as a set: order and repeats aside): the
+        alerting services in its walk's first hop, and those with ``s`` in theirs."""
+        known = self._edges_of.get(s)
+        if known is None:
+            assert self._pred is not None
+            ix, owners = self._index, self._owners
+            ids, names, walks = ix.ids, ix.names, ix.id_walks
+            walk = walks.get(s)
+            known = [n for n in map(names.__getitem__, walk[0]) if n in owners and n != s] if walk else []
+            me = ids.get(s)
+            if me is not None:
+                for n in self._pred.get(s, ()):
+                    theirs = walks.get(n) if n in owners and n != s else None
+                    if theirs and me in theirs[0]:
+                        known.append(n)
+            self._edges_of[s] = known
+        return known
 
     def all(self) -> list[list[int]]:
         """:meth:`of` for every cluster at once (the same lists; each service's neighbours are

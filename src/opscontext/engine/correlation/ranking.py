@@ -164,9 +164,10 @@ class ChangeIndex:
         """The most telling change on ``service`` near ``first``: (change, strength)."""
         return self.around(first, lookback, grace).best(service)
 
-    def around(self, first: datetime, lookback: float, grace: float) -> ChangeWindow:
-        """Look-ups for one group's first alert: its bounds are worked out once, not per candidate."""
-        return ChangeWindow(self, first, lookback, grace)
+    def around(self, first: datetime, lookback: float, grace: float, first_ts: float | None = None) -> ChangeWindow:
+        """Look-ups for one group's first alert: its bounds are worked out once, not per candidate
+        (``first_ts``: ``first.timestamp()``, when the caller has it)."""
+        return ChangeWindow(self, first, lookback, grace, first_ts)
 
 
 class ChangeWindow:
@@ -174,10 +175,11 @@ class ChangeWindow:
 
     __slots__ = ("_first", "_first_ts", "_from", "_grace", "_index", "_lookback")
 
-    def __init__(self, index: ChangeIndex, first: datetime, lookback: float, grace: float) -> None:
+    def __init__(self, index: ChangeIndex, first: datetime, lookback: float, grace: float,
+                 first_ts: float | None = None) -> None:
         self._index = index
         self._first = first
-        self._first_ts = first.timestamp()
+        self._first_ts = first.timestamp() if first_ts is None else first_ts
         self._lookback = lookback
         self._grace = grace
         self._from: float | None = None  # the earliest change time that counts, when needed
@@ -205,8 +207,17 @@ class ChangeWindow:
         return found is not None and self._in_window(found[1])
 
     def any_of(self, services: Iterable[str]) -> bool:
-        """Whether :meth:`any` holds for one of ``services``."""
-        return any(map(self.any, services))
+        """Whether :meth:`any` holds for one of ``services`` (inlined: once per lone alert, 30k
+        of them at scale)."""
+        on, earliest, first_ts, grace = self._index.on, self._earliest(), self._first_ts, -self._grace
+        for service in services:
+            found = on(service)
+            if found is not None:
+                stamps = found[1]
+                lo = bisect_left(stamps, earliest)
+                if lo < len(stamps) and first_ts - stamps[lo] >= grace:
+                    return True
+        return False
 
     def _in_window(self, stamps: list[float]) -> bool:
         """Whether one of the sorted change times ``stamps`` falls in the window."""
