@@ -66,12 +66,18 @@ class Nearby:
     def of(self, k: int) -> list[int]:
         """The clusters next to cluster ``k``, by index, in increasing order."""
         owners = self._owners
-        edges = self._edges if self._pred is None or self._all_edges is not None else None
         theirs: set[int] = set()
         for s in self._clusters[k].stats:
-            for n in edges.get(s, ()) if edges is not None else self._edge(s):
+            for n in self._neighbours(s):
                 theirs.update(owners[n])
         return self._overlapping(k, theirs)
+
+    def _neighbours(self, s: str) -> Sequence[str]:
+        """``s``'s alerting edges: from the full map once it exists (or without ``pred``),
+        else found for ``s`` alone."""
+        if self._pred is None or self._all_edges is not None:
+            return self._edges.get(s, ())
+        return self._edge(s)
 
     def _edge(self, s: str) -> list[str]:
         """What :func:`alerting_edges` lists for ``s`` (as a set: order and repeats aside): the
