@@ -35,8 +35,8 @@ def samples(families: Sequence[str], topologies: Sequence[str], seeds: Sequence[
     original: Callable[..., Any] = vars(correlate_module)["build_group"]
 
     def recording(cluster: Any, ranked: Any, unique: Any, adj: Any, opts: Any, nearby: Any = (),
-                  gid: str | None = None) -> Any:
-        group = original(cluster, ranked, unique, adj, opts, nearby, gid=gid)
+                  gid: str | None = None, beside: Any = None) -> Any:
+        group = original(cluster, ranked, unique, adj, opts, nearby, gid=gid, beside=beside)
         quiet = quiet_below(ranked[0].service, cluster.stats, adj)
         seen[group.id] = features(ranked, nearby, quiet)
         return group
