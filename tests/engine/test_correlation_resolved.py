@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_generalization import NOW, alert
+from test_generalization import NOW, alert, graph
 
 from opscontext.engine.correlate import correlate
 from opscontext.engine.graph import ServiceGraph
@@ -40,3 +40,14 @@ def test_a_dependency_still_firing_when_they_began_explains_them(ends: float | N
 def test_one_that_resolved_after_they_began_still_explains_them() -> None:
     primary, _ = _group_of("checkout", payment_ends=3.5)
     assert primary == "payment"
+
+
+def test_a_blip_joined_through_a_shared_quiet_dependency_neither_explains_nor_outranks_them() -> None:
+    # In the flags estate payment and checkout also share `flags`, so the blip still joins them
+    # (a quiet shared dependency of both), but it was over before they began.
+    alerts = [alert("payment", "HighErrorRate", 0, ends=1), alert("checkout", "HighErrorRate", 3),
+              alert("web", "HighErrorRate", 4)]
+    group = correlate(alerts, graph(), [], now=NOW).groups[0]
+    assert group.primary_contributor == "checkout"
+    payment = next(c for c in group.candidates if c.service == "payment")
+    assert payment.evidence[0] == "no alerting dependency below it"

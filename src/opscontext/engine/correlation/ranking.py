@@ -82,6 +82,9 @@ class ServiceStats:
     first: datetime
     severity: str | None = None
     count: int = 0
+    # The latest end of its alerts while every one has an end (``firing`` once one has none).
+    resolved: datetime | None = None
+    firing: bool = False
 
 
 @dataclass(slots=True)
