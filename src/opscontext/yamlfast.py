@@ -37,7 +37,11 @@ _SAFE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Constructs where PyYAML (YAML 1.1) and yaml-rs (YAML 1.2) build different values or where only
 # one of them refuses the text. PyYAML's reader refuses the characters outside this class.
-_UNSAFE_TEXT = ("<<", "\t", "\ufeff")  # a merge key; tabs (PyYAML refuses some); a byte order mark
+# A merge key; tabs (PyYAML refuses some); a byte order mark; line breaks other than "\n" and
+# "\r\n" (YAML 1.1 also breaks lines at NEL, LS and PS; a lone CR would hide a line start from
+# the scans below).
+_UNSAFE_TEXT = ("<<", "\t", "\ufeff", "\x85", "\u2028", "\u2029")
+_LONE_CR = re.compile(r"\r(?!\n)")
 # Each pattern is searched only when its first character occurs at all (a plain `in` is ~50x
 # faster than a regex over a 15 MB catalog).
 _UNSAFE = {
@@ -51,8 +55,22 @@ _UNSAFE = {
 # one column) below libyaml's limit of 1,000 and far below the depth at which yaml-rs overflows
 # its stack (over 10,000: a crash, not an error).
 _LONG_LINE = re.compile(r"\n[^\n]{400}")
-# An anchor: PyYAML refuses one defined twice in a document, YAML 1.2 lets the second win.
-_ANCHOR = re.compile(r"(?:^|[\s\[{,])&([^\s,\[\]{}]+)", re.MULTILINE)
+# An anchor or alias, named as YAML 1.2 names them. PyYAML ends a name at the first character
+# other than a letter, digit, `-` or `_` (`&a:b` is anchor `a`), refuses one defined twice in a
+# document where YAML 1.2 lets the second win: only plain names used once are left to yaml-rs.
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])([&*])([^\s,\[\]{}]*)", re.MULTILINE)
+_ANCHOR_NAME = re.compile(r"[0-9A-Za-z_-]+")
+# Where a node can start, an indicator the two read differently, or a document end marker (after
+# it PyYAML wants `---`, YAML 1.2 starts a bare document): an empty implicit key (`: x`:
+# PyYAML refuses it, yaml-rs reads None), and in a flow sequence `|x`, `>x`, `:x` (PyYAML refuses
+# them, yaml-rs reads strings), a lone `-` or `?` (one refuses, the other reads a string or null).
+_ODD_START = (
+    re.compile(r"\n[ ]*(?=[-:|>.])(?:(?:-[ ]+)*:(?:[ ]|$)|[|>]|(?<=\n)\.\.\.(?:[ ]|$))", re.MULTILINE),
+    re.compile(r"[\[{,][ ]*(?::|[|>]|[?-](?=[ ,\]]|$))", re.MULTILINE),
+    # in a flow sequence PyYAML reads every `?` as a key and `a:[` as a pair; one continued on
+    # the next line is left to it too
+    re.compile(r"\[[^\]\n]*(?:\?|:[,\[\]{}]|$)", re.MULTILINE),
+)
 _UNPRINTABLE = re.compile(
     r"[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]"
 )
@@ -71,10 +89,10 @@ _TOKEN = (
 _CANDIDATES = tuple(
     re.compile(prefix + _TOKEN, re.MULTILINE)
     for prefix in (
-        r":[ ]*",  # after a quoted key, `"a":yes` is a pair too
-        r"-[ ]+",
-        r"\[[ ]*",
-        r",[ ]*",
+        r":[ ]*(?=[-+.0-9~=<&yYnNoOtTfF])",  # after a quoted key, `"a":yes` is a pair too
+        r"-[ ]+(?=[-+.0-9~=<&yYnNoOtTfF])",
+        r"\[[ ]*(?=[-+.0-9~=<&yYnNoOtTfF])",
+        r",[ ]*(?=[-+.0-9~=<&yYnNoOtTfF])",
         r"\n[ ]*(?=[-+.0-9~=<&yYnNoOtTfF])",  # a line start (the text is searched after a newline)
     )
 )
@@ -147,18 +165,26 @@ def fast_safe(text: str, loads: Loads) -> bool:
     """True when yaml-rs reads ``text`` exactly as PyYAML's safe loader would (see module doc)."""
     if any(s in text for s in _UNSAFE_TEXT) or _UNPRINTABLE.search(text):
         return False
+    if "\r" in text and _LONE_CR.search(text):
+        return False
     if any(c in text and p.search(text) for c, p in _UNSAFE.items()):
         return False
-    if "&" in text and _reused_anchor(text):
+    if ("&" in text or "*" in text) and not _plain_anchors(text):
         return False
     lines = "\n" + text  # every line, the first too, starts after a newline
-    return not _LONG_LINE.search(lines) and _agree(sorted(candidates(lines)), loads)
+    if _LONG_LINE.search(lines) or any(p.search(lines) for p in _ODD_START):
+        return False
+    return _agree(sorted(candidates(lines)), loads)
 
 
-def _reused_anchor(text: str) -> bool:
-    """Some anchor name is defined twice (in one document or in two: either is left to PyYAML)."""
-    names = _ANCHOR.findall(text)
-    return len(names) != len(set(names))
+def _plain_anchors(text: str) -> bool:
+    """Every anchor and alias has a name PyYAML reads whole, and no anchor is defined twice (in
+    one document or in two: either way PyYAML decides)."""
+    found = _ANCHOR.findall(text)
+    if not all(_ANCHOR_NAME.fullmatch(name) for _, name in found):
+        return False
+    anchors = [name for mark, name in found if mark == "&"]
+    return len(anchors) == len(set(anchors))
 
 
 def candidates(text: str) -> set[str]:
@@ -170,7 +196,12 @@ def candidates(text: str) -> set[str]:
 def fast_documents(text: str, loads: Loads | None = RUST) -> list[Any] | None:
     """Every document of the stream parsed by ``loads`` (yaml-rs), or None where PyYAML must
     parse it: yaml-rs is missing, the text is not safe for it (:func:`fast_safe`), or it failed."""
-    if loads is None or not fast_safe(text, loads):
+    if loads is None:
+        return None
+    # Both parsers read CRLF as one line break and fold it as they fold "\n"; the scans and the
+    # parse then see plain newlines.
+    text = text.replace("\r\n", "\n") if "\r" in text else text
+    if not fast_safe(text, loads):
         return None
     try:
         # yaml-rs returns a lone document bare and several as a list; a leading sentinel

@@ -33,6 +33,10 @@ TRICKY = {
     "a byte order mark": "\ufeffa: 1\n",
     "a control character": "a: \x01\n",
     "a tab before a comment": "a: 'x'\t# c\n",
+    "a lone carriage return breaks the line": "a: b\ryes: b\r",
+    "CRLF line ends": "a: b\r\nyes: b\r\nc: |\r\n  x\r\n  y\r\n",
+    "CRLF line ends, nothing that differs": "a: b\r\nc: |\r\n  x\r\n  y\r\nd: 'p\r\n  q'\r\n",
+    "NEL, LS and PS are line breaks in 1.1": "a: b\x85yes: b\nc: d\u2028on: 1\ne: \"f\u2029g\"\n",
     "a complex key": "? [a, b]\n: 1\n",
     "the value key": "a: =\n",
     "a quoted key then no space": 'a: ["k":yes]\n',
@@ -73,7 +77,8 @@ def test_tricky_yaml_reads_exactly_as_pyyamls_safe_loader(text: str) -> None:
     "name",
     ["yes/no/on/off are booleans in 1.1", "leading-zero octal", "sexagesimal", "dates and timestamps",
      "merge key", "tags", "a control character", "a quoted key then no space", "deep block nesting",
-     "an anchor defined twice"],
+     "an anchor defined twice", "a lone carriage return breaks the line", "CRLF line ends",
+     "NEL, LS and PS are line breaks in 1.1"],
 )
 def test_text_where_the_parsers_differ_is_left_to_pyyaml(name: str) -> None:
     assert fast_documents(TRICKY[name]) is None
@@ -111,6 +116,13 @@ def test_a_plain_backstage_catalog_takes_the_fast_path_with_the_same_documents()
     fast = fast_documents(CATALOG)
     assert fast is not None
     assert outcome(iter(fast)) == pyyaml(CATALOG)
+
+
+@needs_rust
+def test_crlf_line_ends_keep_the_fast_path() -> None:
+    text = TRICKY["CRLF line ends, nothing that differs"]
+    assert fast_documents(text) is not None
+    assert outcome(load_documents(text)) == pyyaml(text)
 
 
 @needs_rust
@@ -204,7 +216,8 @@ def random_stream(r: random.Random) -> str:
 
     docs = ("".join(f"{r.choice(KEYS)}: {node(1)}\n" for _ in range(r.randint(1, 4)))
             for _ in range(r.randint(1, 3)))
-    return "---\n".join(docs)
+    text = "---\n".join(docs)
+    return text.replace("\n", "\r\n") if r.random() < 0.1 else text
 
 
 def test_random_streams_read_exactly_as_pyyaml_reads_them() -> None:
@@ -216,3 +229,25 @@ def test_random_streams_read_exactly_as_pyyaml_reads_them() -> None:
         fast += fast_documents(text) is not None
     if RUST is not None:  # the comparison exercised the fast path, not only the fallback
         assert fast > 200
+
+
+# Character-level damage to a real catalog: what PyYAML refuses must stay refused, and what it
+# reads must read the same (indicators in odd places, flow sequences, anchors, markers, breaks).
+DAMAGE = [*" :-?[]{},#&*!|>'\"%@`\n\t\r.0123456789~=<\\/_x", ": ", "- ", "\n  ", "\n- ", " #",
+          "---\n", "...\n", "&a ", "*a", "yes", "0777", "1:30", ":?", "[", "]"]
+
+
+def test_damaged_catalogs_read_exactly_as_pyyaml_reads_them() -> None:
+    base = "".join(p.read_text() for p in sorted((REPO / "tests/connectors/data/backstage").rglob("*.y*ml")))
+    r = random.Random(6)
+    fast = 0
+    for _ in range(400):
+        text = base
+        for _ in range(r.randint(1, 4)):
+            at = r.randrange(len(text) + 1)
+            cut = 0 if r.random() < 0.7 else r.randint(1, 3)
+            text = text[:at] + (r.choice(DAMAGE) if not cut else "") + text[at + cut:]
+        assert outcome(load_documents(text)) == pyyaml(text), text
+        fast += fast_documents(text) is not None
+    if RUST is not None:
+        assert fast > 100
