@@ -11,11 +11,14 @@ in odd places, unknown tags). Callers rely on PyYAML's values, so :func:`load_do
 the fast path only for text where the two cannot differ, and otherwise (or when yaml-rs is not
 installed, or fails on the text) parses with PyYAML as before:
 
-* the text holds nothing of the constructs where the two differ (tags, ``<<``, directives, a byte
-  order mark, complex ``?`` keys, tabs, flow mappings with content, characters PyYAML refuses);
-* every plain scalar that either resolver could read as something other than a string (one
-  starting with a digit, sign, ``.``, ``~``, ``=`` or ``<``, or a boolean/null word) is resolved
-  by both parsers, one distinct token at a time, and must come out equal and of the same type.
+* the text holds none of the constructs where the two differ (tags, ``<<``, directives, a byte
+  order mark, complex ``?`` keys, tabs, flow mappings with content, characters PyYAML refuses,
+  line breaks other than LF/CRLF, anchors PyYAML names or counts otherwise, ``...`` markers,
+  indicators PyYAML reads otherwise in flow sequences, lines long enough to nest deeply); the
+  patterns below say each one and why, and were found by differential fuzzing;
+* every distinct plain scalar that either resolver could read as something other than a string
+  (one starting with a digit, sign, ``.``, ``~``, ``=`` or ``<``, or a boolean/null word) is
+  resolved by both parsers, all in one probe document, and must come out equal and of one type.
 
 Anything that looks like such a scalar counts, even inside quotes or a block of text: a false
 alarm only costs the slow path, never a different value.
