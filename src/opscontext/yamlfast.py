@@ -54,10 +54,11 @@ _UNSAFE = {
     # a flow mapping with content (`{a:yes}` is a pair only in YAML 1.1)
     "{": re.compile(r"(?:^|[\s\[{,:])\{[ ]*[^\s}]", re.MULTILINE),
 }
-# Lines of at most 400 characters bound the block nesting depth (every two levels take at least
-# one column) below libyaml's limit of 1,000 and far below the depth at which yaml-rs overflows
-# its stack (over 10,000: a crash, not an error).
-_LONG_LINE = re.compile(r"\n[^\n]{400}")
+# Lines under 300 characters bound the nesting depth (a level takes at least one column of
+# indentation, `- ` or `[`) to ~300: under libyaml's limit of 1,000, and under the depth at which
+# yaml-rs overflows its stack, a crash rather than an error (~1,000 levels with a 1 MiB thread
+# stack, 600-800 with 512 KiB, over 10,000 with Linux's default 8 MiB).
+_LONG_LINE = re.compile(r"\n[^\n]{300}")
 # An anchor or alias, named as YAML 1.2 names them. PyYAML ends a name at the first character
 # other than a letter, digit, `-` or `_` (`&a:b` is anchor `a`), refuses one defined twice in a
 # document where YAML 1.2 lets the second win: only plain names used once are left to yaml-rs.

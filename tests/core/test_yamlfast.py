@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,26 @@ def test_catalog_entities_are_the_same_whichever_parser_read_them() -> None:
     fast, slow = entities_from(load_documents(text)), entities_from(load_documents(text, fast=None))
     assert fast == slow
     assert fast[0][0].metadata.labels == {"pci": "true", "tier": "511", "window": "90"}
+
+
+@needs_rust
+def test_the_deepest_nesting_the_line_limit_lets_through_parses_on_a_small_thread_stack() -> None:
+    # ~300 levels, one per column, ending in flow sequences; a stack overflow in yaml-rs would
+    # kill the test process, not fail an assertion: the run itself is the check.
+    deep = "".join(" " * (2 * i) + "- k:\n" for i in range(140))
+    deep += " " * 280 + "- " + "[" * 8 + "x" + "]" * 8 + "\n"
+    assert max(map(len, deep.split("\n"))) < 300
+    found: list[Any] = []
+    old = threading.stack_size(512 * 1024)
+    try:
+        worker = threading.Thread(target=lambda: found.append(fast_documents(deep)))
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(old)
+    assert found[0] is not None
+    assert outcome(iter(found[0])) == pyyaml(deep)
+    assert fast_documents(deep.replace("[x]", "[" + "x" * 300 + "]")) is None  # a long line: PyYAML
 
 
 def test_without_yaml_rs_pyyaml_parses() -> None:
