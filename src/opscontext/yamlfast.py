@@ -62,7 +62,8 @@ _LONG_LINE = re.compile(r"\n[^\n]{300}")
 # An anchor or alias, named as YAML 1.2 names them. PyYAML ends a name at the first character
 # other than a letter, digit, `-` or `_` (`&a:b` is anchor `a`), refuses one defined twice in a
 # document where YAML 1.2 lets the second win: only plain names used once are left to yaml-rs.
-_ANCHOR = re.compile(r"(?:^|[\s\[{,])([&*])([^\s,\[\]{}]*)", re.MULTILINE)
+# (A bare `&` or `*`, as in `Search & Discovery`, names nothing: both parsers agree on it.)
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])([&*])([^\s,\[\]{}]+)", re.MULTILINE)
 _ANCHOR_NAME = re.compile(r"[0-9A-Za-z_-]+")
 # Where a node can start, an indicator the two read differently, or a document end marker (after
 # it PyYAML wants `---`, YAML 1.2 starts a bare document): an empty implicit key (`: x`:

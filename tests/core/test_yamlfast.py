@@ -135,6 +135,16 @@ def test_crlf_line_ends_keep_the_fast_path() -> None:
 
 
 @needs_rust
+def test_the_demo_catalog_takes_the_fast_path() -> None:
+    # Prose such as "Catalog & Search" and phone numbers such as +1-555-0100 are not a reason
+    # to leave a file to PyYAML.
+    for path in sorted((REPO / "fixtures/demo/catalog").rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert fast_documents(text) is not None, path.name
+        assert outcome(load_documents(text)) == pyyaml(text)
+
+
+@needs_rust
 def test_numbers_that_read_the_same_in_both_keep_the_fast_path() -> None:
     text = CATALOG.replace("  type: service", "  type: service\n  tier: 1\n  weight: 0.5\n  on-call: x")
     assert candidates("\n" + text) == {"1", "0.5"}
