@@ -54,11 +54,18 @@ _UNSAFE = {
     # a flow mapping with content (`{a:yes}` is a pair only in YAML 1.1)
     "{": re.compile(r"(?:^|[\s\[{,:])\{[ ]*[^\s}]", re.MULTILINE),
 }
-# Lines under 300 characters bound the nesting depth (a level takes at least one column of
-# indentation, `- ` or `[`) to ~300: under libyaml's limit of 1,000, and under the depth at which
+# Nesting depth kept to ~270 levels: under libyaml's limit of 1,000, and under the depth at which
 # yaml-rs overflows its stack, a crash rather than an error (~1,000 levels with a 1 MiB thread
-# stack, 600-800 with 512 KiB, over 10,000 with Linux's default 8 MiB).
-_LONG_LINE = re.compile(r"\n[^\n]{300}")
+# stack, 600-800 with 512 KiB, over 10,000 with Linux's default 8 MiB). A block level takes a
+# column of indentation (at most 150 here), a flow level a `[` (fewer than 60 on a line, and a
+# flow sequence never spans lines, see _ODD_START), a compact one `- ` (fewer than 60 in a row).
+# A line of 1,000 characters or more also goes to PyYAML (its 1,024-character implicit keys).
+_DEEP = (
+    re.compile(r"\n[^\n]{1000}"),
+    re.compile(r"\n[ ]{150}"),
+    re.compile(r"\[(?:[^\n\[]*\[){59}"),
+    re.compile(r"- (?:[ ]*-[ ]+){59}"),
+)
 # An anchor or alias, named as YAML 1.2 names them. PyYAML ends a name at the first character
 # other than a letter, digit, `-` or `_` (`&a:b` is anchor `a`), refuses one defined twice in a
 # document where YAML 1.2 lets the second win: only plain names used once are left to yaml-rs.
@@ -177,7 +184,7 @@ def fast_safe(text: str, loads: Loads) -> bool:
     if ("&" in text or "*" in text) and not _plain_anchors(text):
         return False
     lines = "\n" + text  # every line, the first too, starts after a newline
-    if _LONG_LINE.search(lines) or any(p.search(lines) for p in _ODD_START):
+    if any(p.search(lines) for p in (*_DEEP, *_ODD_START)):
         return False
     return _agree(sorted(candidates(lines)), loads)
 

@@ -160,12 +160,11 @@ def test_catalog_entities_are_the_same_whichever_parser_read_them() -> None:
 
 
 @needs_rust
-def test_the_deepest_nesting_the_line_limit_lets_through_parses_on_a_small_thread_stack() -> None:
-    # ~300 levels, one per column, ending in flow sequences; a stack overflow in yaml-rs would
-    # kill the test process, not fail an assertion: the run itself is the check.
-    deep = "".join(" " * (2 * i) + "- k:\n" for i in range(140))
-    deep += " " * 280 + "- " + "[" * 8 + "x" + "]" * 8 + "\n"
-    assert max(map(len, deep.split("\n"))) < 300
+def test_the_deepest_nesting_let_through_parses_on_a_small_thread_stack() -> None:
+    # ~270 levels: indentation, a run of `- `, then flow sequences. A stack overflow in yaml-rs
+    # would kill the test process, not fail an assertion: the run itself is the check.
+    deep = "".join(" " * (2 * i) + "- k:\n" for i in range(74))
+    deep += " " * 148 + "- " * 59 + "[" * 59 + "x" + "]" * 59 + "\n"
     found: list[Any] = []
     old = threading.stack_size(512 * 1024)
     try:
@@ -176,7 +175,29 @@ def test_the_deepest_nesting_the_line_limit_lets_through_parses_on_a_small_threa
         threading.stack_size(old)
     assert found[0] is not None
     assert outcome(iter(found[0])) == pyyaml(deep)
-    assert fast_documents(deep.replace("[x]", "[" + "x" * 300 + "]")) is None  # a long line: PyYAML
+
+
+@needs_rust
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join(" " * i + "k:\n" for i in range(151)) + " " * 151 + "v\n",  # deep indentation
+        "a: " + "[" * 60 + "]" * 60 + "\n",  # 60 flow levels on a line
+        "a:\n" + "- " * 60 + "x\n",  # 60 compact sequences in a row
+        "a: " + "x" * 1000 + "\n",  # a line of 1,000 characters
+    ],
+    ids=["indentation", "flow", "compact", "a long line"],
+)
+def test_text_that_may_nest_deeply_is_left_to_pyyaml(text: str) -> None:
+    assert fast_documents(text) is None
+    assert outcome(load_documents(text)) == pyyaml(text)
+
+
+@needs_rust
+def test_a_long_line_of_prose_keeps_the_fast_path() -> None:
+    text = CATALOG.replace("  labels: {}", "  description: " + "word " * 150)
+    assert fast_documents(text) is not None
+    assert outcome(load_documents(text)) == pyyaml(text)
 
 
 def test_without_yaml_rs_pyyaml_parses() -> None:
