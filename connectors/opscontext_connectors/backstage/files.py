@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from opscontext.files import Load
+from opscontext.yamlfast import load_documents
 from opscontext_connectors.backstage.wire import Entity, entities_from
 
 PATTERNS = ("*.yaml", "*.yml")
@@ -29,13 +28,10 @@ class EntityFiles:
     bad_entities: int  # Backstage entities that failed validation
 
 
-# libyaml's safe loader parses a 50,000-entity catalog about ten times faster than the pure
-# Python one, with the same safety (no arbitrary tags); PyYAML ships it in its wheels.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _documents(text: str) -> Iterator[Any]:
-    return (doc for doc in yaml.load_all(text, Loader=_LOADER) if doc is not None)
+    # yaml-rs where it reads the text exactly as PyYAML would (a 50,000-entity catalog ~4x
+    # faster), else libyaml's CSafeLoader: see opscontext.yamlfast.
+    return load_documents(text)
 
 
 def read_entity_files(load: Load) -> EntityFiles:
