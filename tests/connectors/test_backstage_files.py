@@ -11,7 +11,9 @@ from opscontext.capabilities import capabilities_of
 from opscontext.errors import SourceDataError, SourceUnavailableError
 from opscontext.models import EdgeProvenance, Service
 from opscontext.registry import ConnectorContext
+from opscontext.yamlfast import load_documents
 from opscontext_connectors.backstage.connector import BackstageFiles, BackstageFilesConfig
+from opscontext_connectors.backstage.wire import entities_from
 
 pytestmark = pytest.mark.anyio
 
@@ -226,6 +228,25 @@ async def test_unquoted_yaml_scalars_in_labels_and_annotations_are_read_as_strin
     )
     svc = (await make(tmp_path).catalog()).services[0]
     assert (svc.tier, svc.user_facing, svc.kind) == ("tier-1", True, "external")
+
+
+async def test_an_unquoted_date_in_an_annotation_is_kept_as_written_not_a_malformed_entity(
+    tmp_path: Path,
+) -> None:
+    # YAML 1.1 reads 2024-01-15 as a date; Backstage (YAML 1.2) as the string it is.
+    (tmp_path / "c.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\n"
+        "metadata:\n  name: api\n  labels: {since: 2024-01-15}\n"
+        "  annotations: {example.com/reviewed: 2025-03-01 10:00:00Z}\n"
+    )
+    connector = make(tmp_path)
+    snapshot = await connector.catalog()
+    assert [s.name for s in snapshot.services] == ["api"]
+    assert not connector.problems().summary()
+    entities, bad = entities_from(load_documents((tmp_path / "c.yaml").read_text()))
+    assert bad == 0
+    assert entities[0].metadata.labels == {"since": "2024-01-15"}
+    assert entities[0].metadata.annotations == {"example.com/reviewed": "2025-03-01T10:00:00+00:00"}
 
 
 async def test_check_reports_counts() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -24,11 +25,15 @@ class Wire(BaseModel):
 
 
 def _stringify(value: Any) -> Any:
-    """YAML turns `user-facing: true` or `tier: 1` into bool/int; Backstage means strings."""
+    """YAML 1.1 turns `user-facing: true`, `tier: 1` or `since: 2024-01-15` into a bool, an int
+    or a date; Backstage (YAML 1.2) means strings. A date reads back as written; a timestamp in
+    ISO 8601 (`2024-01-15T10:00:00+00:00` for `...T10:00:00Z`)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
     return value
 
 
