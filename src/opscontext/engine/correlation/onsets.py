@@ -1,0 +1,125 @@
+"""What a correlation works out before ``now`` matters, kept while its alerts are the very same objects.
+
+Deduplication, the per-service episodes and the meeting index depend on the alerts, the graph
+and a few options, never on ``now`` (only an episode's ``held`` end reads it, and only through
+an alert that has no end yet). A file source hands back the same frozen alerts until its files
+change, and the world's resolution memo keeps their resolved copies identical, so a server works
+this part out for a whole snapshot in its background load (``opscontext.warm``, :func:`prepare`)
+and a correlation of the very same alerts over the same graph starts from it. A window that
+leaves some of the snapshot's alerts out (a day's window, and alerts stamped after its end)
+starts from its deduplication (:mod:`.narrow`), and works out the rest.
+
+Identity, not equality, is compared (milliseconds for 100k alerts; the memo holds its inputs, so
+a reused ``id`` cannot fool it). Per graph, the background's entry and the last call's are kept,
+each replaced by the next different input. Nothing here is changed after it is made: a
+correlation copies the episodes whose ``held`` end reads ``now`` before setting it
+(:meth:`Onsets.episodes`), so concurrent calls share one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import is_
+from weakref import WeakKeyDictionary
+
+from opscontext.engine.correlation.dedup import Deduped, deduplicate
+from opscontext.engine.correlation.grouping import Episode, build_episodes
+from opscontext.engine.correlation.grouping import _held as held_until
+from opscontext.engine.correlation.models import CorrelationOptions
+from opscontext.engine.correlation.narrow import Whole
+from opscontext.engine.correlation.topology import MeetingIndex, adjacency, build_index
+from opscontext.engine.graph import ServiceGraph
+from opscontext.models import Alert
+
+Key = tuple[float, float, float, float, int, int, int]
+
+
+def _key(opts: CorrelationOptions) -> Key:
+    """The options these stages read (a page's listing options do not matter here)."""
+    return (opts.flap_window.total_seconds(), opts.episode_gap.total_seconds(), opts.active_hold.total_seconds(),
+            opts.link_window.total_seconds(), opts.max_hops, opts.hub_degree, opts.max_reach)
+
+
+@dataclass(frozen=True, slots=True)
+class Onsets:
+    """Deduplicated alerts, their episodes per service and the meeting index of one input."""
+
+    alerts: tuple[Alert, ...]  # the input, held for the identity check
+    key: Key
+    deduped: Deduped
+    base: list[Episode]  # ``held`` worked out without ``now``: exact unless the id is in ``open``
+    open: tuple[int, ...]  # episodes with an alert that has no end: their ``held`` reads ``now``
+    by_service: dict[str, list[int]]
+    index: MeetingIndex
+    no_service: int  # unique alerts without a service
+    monitored: frozenset[str]  # services that raise an alert somewhere in the input
+    whole: Whole | None = None  # for narrowing to a window (a snapshot's, from the background load)
+
+    def episodes(self, now: float) -> list[Episode]:
+        """The episodes as :func:`build_episodes` makes them at ``now`` (shared when none reads it)."""
+        if not self.open:
+            return self.base
+        eps = list(self.base)
+        hold, unique = self.key[2], self.deduped.unique
+        for i in self.open:
+            e = eps[i]
+            eps[i] = Episode(e.service, e.first, e.last, e.members, e.held)
+            eps[i].held = held_until(unique, eps[i], hold, now) if hold > 0.0 else e.last
+        return eps
+
+
+def _make(alerts: tuple[Alert, ...], graph: ServiceGraph, opts: CorrelationOptions, d: Deduped,
+          whole: Whole | None = None) -> Onsets:
+    key = _key(opts)
+    unique = d.unique
+    # Without ``now`` an open alert's hold ends at its onset; those episodes are redone per call.
+    base, by_service = build_episodes(unique, key[1], key[2], None)
+    open_ = tuple(n for n, e in enumerate(base) if any(unique[i].alert.ends_at is None for i in e.members))
+    spans = {s: [(base[i].first, base[i].last) for i in ids] for s, ids in by_service.items()}
+    index = build_index(adjacency(graph), by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree,
+                        max_reach=opts.max_reach, spans=spans, margin=key[3])
+    return Onsets(alerts, key, d, base, open_, by_service, index,
+                  no_service=sum(1 for u in unique if u.service is None),
+                  monitored=frozenset(u.service for u in unique if u.service is not None), whole=whole)
+
+
+_BASE: WeakKeyDictionary[ServiceGraph, Onsets] = WeakKeyDictionary()  # the background load's
+_LAST: WeakKeyDictionary[ServiceGraph, Onsets] = WeakKeyDictionary()  # the last call's
+_lock = threading.Lock()
+
+
+def _same(a: Sequence[object], b: Sequence[object]) -> bool:
+    return len(a) == len(b) and all(map(is_, a, b))
+
+
+def onsets(alerts: Sequence[Alert], graph: ServiceGraph, opts: CorrelationOptions) -> Onsets:
+    """These alerts' onsets over ``graph``: remembered when the background load's or the last
+    call's were of the very same objects with the same options, else worked out now (from the
+    background's deduplication when :meth:`.Whole.narrowed` allows) and remembered as the last call's."""
+    key, given = _key(opts), tuple(alerts)
+    with _lock:
+        known = [o for o in (_LAST.get(graph), _BASE.get(graph)) if o is not None and o.key == key]
+    for o in known:
+        if _same(given, o.alerts):
+            return o
+    d = None
+    for o in known:
+        if d is None and o.whole is not None:
+            d = o.whole.narrowed(given, opts.flap_window)
+    made = _make(given, graph, opts, d or deduplicate(given, opts.flap_window))
+    with _lock:
+        _LAST[graph] = made
+    return made
+
+
+def prepare(alerts: Sequence[Alert], graph: ServiceGraph, opts: CorrelationOptions) -> Onsets:
+    """Work out and keep the onsets of a whole snapshot (a server's background load), for the
+    calls whose windows cover it, or most of it."""
+    every = tuple(alerts)
+    d = deduplicate(every, opts.flap_window)
+    made = _make(every, graph, opts, d, Whole(every, d))
+    with _lock:
+        _BASE[graph] = made
+    return made
