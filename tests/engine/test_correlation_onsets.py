@@ -50,7 +50,11 @@ def test_a_narrowed_deduplication_is_the_deduplication_of_the_alerts_left() -> N
             assert got is None
             continue
         assert got is not None, trial
-        assert _shape(got) == _shape(deduplicate(left, FLAP)), trial
+        assert _shape(got[0]) == _shape(deduplicate(left, FLAP)), trial
+        mine, theirs = {id(u) for u in got[0].unique}, {id(u) for u in whole.unique}
+        changed = ({u.service for u in got[0].unique if id(u) not in theirs}
+                   | {u.service for u in whole.unique if id(u) not in mine})
+        assert changed <= got[1], trial  # every service that gained or lost a unique alert is named
 
 
 def test_alerts_out_of_order_or_not_the_same_objects_are_not_narrowed() -> None:
@@ -107,3 +111,21 @@ def test_kept_episodes_end_open_alerts_at_the_now_asked_about() -> None:
             assert by_service == made.by_service
             assert ([(e.service, e.first, e.last, e.members, e.held) for e in made.episodes(now.timestamp())]
                     == [(e.service, e.first, e.last, e.members, e.held) for e in eps])
+
+
+def test_narrowed_onsets_have_the_episodes_of_the_alerts_left() -> None:
+    rng = random.Random(9)
+    graph, opts = _graph(), CorrelationOptions()
+    gap, hold = opts.episode_gap.total_seconds(), opts.active_hold.total_seconds()
+    for trial in range(40):
+        every = _alerts(rng, 200)
+        kept.prepare(every, graph, opts)
+        kept._LAST.pop(graph, None)
+        left = [a for a in every if rng.random() > 0.05]
+        made = kept.onsets(left, graph, opts)
+        assert made.whole is None and made.deduped.unique is not None
+        now = T0 + timedelta(hours=rng.choice([2, 11]))
+        eps, by_service = build_episodes(deduplicate(left, FLAP).unique, gap, hold, now.timestamp())
+        assert by_service == made.by_service, trial
+        assert ([(e.service, e.first, e.last, e.members, e.held) for e in made.episodes(now.timestamp())]
+                == [(e.service, e.first, e.last, e.members, e.held) for e in eps]), trial

@@ -35,10 +35,11 @@ class Whole:
                 self.first[fp] = j
         self.unique_fps = [u.alert.fingerprint for u in deduped.unique]
 
-    def narrowed(self, alerts: Sequence[Alert], flap_window: timedelta) -> Deduped | None:
+    def narrowed(self, alerts: Sequence[Alert], flap_window: timedelta) -> tuple[Deduped, set[str | None]] | None:
         """``deduplicate(alerts, flap_window)`` when ``alerts`` is ``every`` in the same order
-        less some items (the very same objects); None when it is not, or when it is under half
-        of ``every`` (deduplicating it afresh costs less then)."""
+        less some items (the very same objects), and the services whose unique alerts are not
+        all the whole's; None when it is not, or when it is under half of ``every``
+        (deduplicating it afresh costs less then)."""
         every, whole = self.every, self.deduped
         dropped = _dropped(every, alerts) if len(alerts) * 2 >= len(every) else None
         if dropped is None:
@@ -46,7 +47,8 @@ class Whole:
         gone = {self.fps[j] for j in dropped if every[j].state is not _SILENCED}
         suppressed = whole.suppressed - sum(1 for j in dropped if every[j].state is _SILENCED)
         if not gone:
-            return Deduped(whole.unique, len(alerts) - suppressed - len(whole.unique), whole.flapping, suppressed)
+            same = Deduped(whole.unique, len(alerts) - suppressed - len(whole.unique), whole.flapping, suppressed)
+            return same, set()
         out = set(dropped)
         kept = [j for j, fp in enumerate(self.fps) if fp in gone and j not in out]  # their other deliveries
         redo = deduplicate([every[j] for j in kept], flap_window)
@@ -54,10 +56,16 @@ class Whole:
         for j in kept:
             if every[j].state is not _SILENCED:
                 ranks.moved.setdefault(self.fps[j], j)
-        rest = [u for u, fp in zip(whole.unique, self.unique_fps, strict=True) if fp not in gone]
+        rest: list[UniqueAlert] = []
+        touched = {u.service for u in redo.unique}
+        for u, fp in zip(whole.unique, self.unique_fps, strict=True):
+            if fp not in gone:
+                rest.append(u)
+            else:
+                touched.add(u.service)
         unique = _merge(rest, redo.unique, ranks)
         return Deduped(unique, len(alerts) - suppressed - len(unique),
-                       _flaps(whole.flapping, redo.flapping, gone, ranks), suppressed)
+                       _flaps(whole.flapping, redo.flapping, gone, ranks), suppressed), touched
 
 
 def _dropped(every: Sequence[Alert], alerts: Sequence[Alert]) -> list[int] | None:

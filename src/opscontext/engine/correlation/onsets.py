@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from operator import is_
 from weakref import WeakKeyDictionary
 
-from opscontext.engine.correlation.dedup import Deduped, deduplicate
+from opscontext.engine.correlation.dedup import Deduped, UniqueAlert, deduplicate
 from opscontext.engine.correlation.grouping import Episode, build_episodes
 from opscontext.engine.correlation.grouping import _held as held_until
 from opscontext.engine.correlation.models import CorrelationOptions
@@ -56,6 +56,8 @@ class Onsets:
     no_service: int  # unique alerts without a service
     monitored: frozenset[str]  # services that raise an alert somewhere in the input
     whole: Whole | None = None  # for narrowing to a window (a snapshot's, from the background load)
+    # With ``whole``: each episode's ``held`` by its first unique alert (kept alive by ``deduped``).
+    held: dict[int, float] | None = None
 
     def episodes(self, now: float) -> list[Episode]:
         """The episodes as :func:`build_episodes` makes them at ``now`` (shared when none reads it)."""
@@ -71,18 +73,35 @@ class Onsets:
 
 
 def _make(alerts: tuple[Alert, ...], graph: ServiceGraph, opts: CorrelationOptions, d: Deduped,
-          whole: Whole | None = None) -> Onsets:
+          whole: Whole | None = None, like: tuple[Onsets, set[str | None]] | None = None) -> Onsets:
+    """``like``: onsets these alerts were narrowed from, and the services whose unique alerts
+    differ from theirs (every other service's episodes are theirs: their ``held`` is read)."""
     key = _key(opts)
     unique = d.unique
     # Without ``now`` an open alert's hold ends at its onset; those episodes are redone per call.
-    base, by_service = build_episodes(unique, key[1], key[2], None)
+    base, by_service = build_episodes(unique, key[1], key[2] if like is None else 0.0, None)
+    if like is not None and key[2] > 0.0:
+        _hold(base, unique, key[2], *like)
     open_ = tuple(n for n, e in enumerate(base) if any(unique[i].alert.ends_at is None for i in e.members))
     spans = {s: [(base[i].first, base[i].last) for i in ids] for s, ids in by_service.items()}
     index = build_index(adjacency(graph), by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree,
                         max_reach=opts.max_reach, spans=spans, margin=key[3])
     return Onsets(alerts, key, d, base, open_, by_service, index,
                   no_service=sum(1 for u in unique if u.service is None),
-                  monitored=frozenset(u.service for u in unique if u.service is not None), whole=whole)
+                  monitored=frozenset(u.service for u in unique if u.service is not None), whole=whole,
+                  held=None if whole is None else {id(unique[e.members[0]]): e.held for e in base})
+
+
+def _hold(eps: list[Episode], unique: list[UniqueAlert], hold: float, like: Onsets, touched: set[str | None]) -> None:
+    """Each episode's ``held`` end (as :func:`build_episodes` sets it without ``now``), read from
+    ``like``'s episode of the same alerts where its service kept all of its unique alerts: the
+    same alerts split by the same gaps give the same episodes (a test checks this)."""
+    if like.held is None:
+        return
+    known = like.held
+    for e in eps:
+        found = None if e.service in touched else known.get(id(unique[e.members[0]]))
+        e.held = found if found is not None else held_until(unique, e, hold, None)
 
 
 _BASE: WeakKeyDictionary[ServiceGraph, Onsets] = WeakKeyDictionary()  # the background load's
@@ -104,11 +123,13 @@ def onsets(alerts: Sequence[Alert], graph: ServiceGraph, opts: CorrelationOption
     for o in known:
         if _same(given, o.alerts):
             return o
-    d = None
-    for o in known:
-        if d is None and o.whole is not None:
-            d = o.whole.narrowed(given, opts.flap_window)
-    made = _make(given, graph, opts, d or deduplicate(given, opts.flap_window))
+    base = next((o for o in known if o.whole is not None), None)
+    narrowed = base.whole.narrowed(given, opts.flap_window) if base is not None and base.whole is not None else None
+    if narrowed is None:
+        made = _make(given, graph, opts, deduplicate(given, opts.flap_window))
+    else:
+        assert base is not None
+        made = _make(given, graph, opts, narrowed[0], like=(base, narrowed[1]))
     with _lock:
         _LAST[graph] = made
     return made
