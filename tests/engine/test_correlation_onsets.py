@@ -129,3 +129,4 @@ def test_narrowed_onsets_have_the_episodes_of_the_alerts_left() -> None:
         assert by_service == made.by_service, trial
         assert ([(e.service, e.first, e.last, e.members, e.held) for e in made.episodes(now.timestamp())]
                 == [(e.service, e.first, e.last, e.members, e.held) for e in eps]), trial
+        assert made.spans == {s: [(eps[i].first, eps[i].last) for i in ids] for s, ids in by_service.items()}

@@ -53,6 +53,7 @@ class Onsets:
     open: tuple[int, ...]  # episodes with an alert that has no end: their ``held`` reads ``now``
     by_service: dict[str, list[int]]
     index: MeetingIndex
+    spans: dict[str, list[tuple[float, float]]]  # each service's episodes' (first, last) onsets
     no_service: int  # unique alerts without a service
     monitored: frozenset[str]  # services that raise an alert somewhere in the input
     whole: Whole | None = None  # for narrowing to a window (a snapshot's, from the background load)
@@ -82,14 +83,25 @@ def _make(alerts: tuple[Alert, ...], graph: ServiceGraph, opts: CorrelationOptio
     base, by_service = build_episodes(unique, key[1], key[2] if like is None else 0.0, None)
     if like is not None and key[2] > 0.0:
         _hold(base, unique, key[2], *like)
-    open_ = tuple(n for n, e in enumerate(base) if any(unique[i].alert.ends_at is None for i in e.members))
-    spans = {s: [(base[i].first, base[i].last) for i in ids] for s, ids in by_service.items()}
+    opened = {i for i, u in enumerate(unique) if u.alert.ends_at is None}
+    open_ = tuple(n for n, e in enumerate(base) if not opened.isdisjoint(e.members)) if opened else ()
+    spans = _spans(base, by_service, like)
     index = build_index(adjacency(graph), by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree,
                         max_reach=opts.max_reach, spans=spans, margin=key[3])
-    return Onsets(alerts, key, d, base, open_, by_service, index,
+    return Onsets(alerts, key, d, base, open_, by_service, index, spans,
                   no_service=sum(1 for u in unique if u.service is None),
                   monitored=frozenset(u.service for u in unique if u.service is not None), whole=whole,
                   held=None if whole is None else {id(unique[e.members[0]]): e.held for e in base})
+
+
+def _spans(eps: list[Episode], by_service: dict[str, list[int]], like: tuple[Onsets, set[str | None]] | None,
+           ) -> dict[str, list[tuple[float, float]]]:
+    """Each service's episodes' onset spans; ``like``'s list for a service it did not touch."""
+    if like is None:
+        return {s: [(eps[i].first, eps[i].last) for i in ids] for s, ids in by_service.items()}
+    old, touched = like[0].spans, like[1]
+    return {s: old[s] if s not in touched and s in old else [(eps[i].first, eps[i].last) for i in ids]
+            for s, ids in by_service.items()}
 
 
 def _hold(eps: list[Episode], unique: list[UniqueAlert], hold: float, like: Onsets, touched: set[str | None]) -> None:
