@@ -156,3 +156,11 @@ def prepare(alerts: Sequence[Alert], graph: ServiceGraph, opts: CorrelationOptio
     with _lock:
         _BASE[graph] = made
     return made
+
+
+def forget(graph: ServiceGraph) -> None:
+    """Drop what is kept for ``graph`` (benchmarks that time correlating the same alerts again
+    as new ones)."""
+    with _lock:
+        _BASE.pop(graph, None)
+        _LAST.pop(graph, None)
