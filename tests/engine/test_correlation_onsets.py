@@ -11,6 +11,7 @@ from opscontext.engine.correlation.dedup import Deduped, deduplicate
 from opscontext.engine.correlation.grouping import build_episodes
 from opscontext.engine.correlation.models import CorrelationOptions
 from opscontext.engine.correlation.narrow import Whole
+from opscontext.engine.correlation.topology import adjacency, build_index
 from opscontext.engine.graph import ServiceGraph
 from opscontext.models import Alert, AlertState, DependencyEdge, Service
 
@@ -130,3 +131,6 @@ def test_narrowed_onsets_have_the_episodes_of_the_alerts_left() -> None:
         assert ([(e.service, e.first, e.last, e.members, e.held) for e in made.episodes(now.timestamp())]
                 == [(e.service, e.first, e.last, e.members, e.held) for e in eps]), trial
         assert made.spans == {s: [(eps[i].first, eps[i].last) for i in ids] for s, ids in by_service.items()}
+        fresh = build_index(adjacency(graph), by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree,
+                            max_reach=opts.max_reach, spans=made.spans, margin=opts.link_window.total_seconds())
+        assert (list(made.index.at.items()), made.index.direct) == (list(fresh.at.items()), fresh.direct), trial

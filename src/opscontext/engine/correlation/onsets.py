@@ -54,6 +54,7 @@ class Onsets:
     by_service: dict[str, list[int]]
     index: MeetingIndex
     spans: dict[str, list[tuple[float, float]]]  # each service's episodes' (first, last) onsets
+    centres: dict[str, tuple[int, ...]]  # each service's time buckets in the index (from its spans)
     no_service: int  # unique alerts without a service
     monitored: frozenset[str]  # services that raise an alert somewhere in the input
     whole: Whole | None = None  # for narrowing to a window (a snapshot's, from the background load)
@@ -76,7 +77,8 @@ class Onsets:
 def _make(alerts: tuple[Alert, ...], graph: ServiceGraph, opts: CorrelationOptions, d: Deduped,
           whole: Whole | None = None, like: tuple[Onsets, set[str | None]] | None = None) -> Onsets:
     """``like``: onsets these alerts were narrowed from, and the services whose unique alerts
-    differ from theirs (every other service's episodes are theirs: their ``held`` is read)."""
+    differ from theirs (every other service's episodes are theirs: their ``held`` ends, onset
+    spans and time buckets are read)."""
     key = _key(opts)
     unique = d.unique
     # Without ``now`` an open alert's hold ends at its onset; those episodes are redone per call.
@@ -86,9 +88,10 @@ def _make(alerts: tuple[Alert, ...], graph: ServiceGraph, opts: CorrelationOptio
     opened = {i for i, u in enumerate(unique) if u.alert.ends_at is None}
     open_ = tuple(n for n, e in enumerate(base) if not opened.isdisjoint(e.members)) if opened else ()
     spans = _spans(base, by_service, like)
+    centres = {} if like is None else {s: c for s, c in like[0].centres.items() if s not in like[1]}
     index = build_index(adjacency(graph), by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree,
-                        max_reach=opts.max_reach, spans=spans, margin=key[3])
-    return Onsets(alerts, key, d, base, open_, by_service, index, spans,
+                        max_reach=opts.max_reach, spans=spans, margin=key[3], centres=centres)
+    return Onsets(alerts, key, d, base, open_, by_service, index, spans, centres,
                   no_service=sum(1 for u in unique if u.service is None),
                   monitored=frozenset(u.service for u in unique if u.service is not None), whole=whole,
                   held=None if whole is None else {id(unique[e.members[0]]): e.held for e in base})
