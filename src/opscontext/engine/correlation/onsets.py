@@ -1,25 +1,29 @@
 """What a correlation works out before ``now`` matters, kept while its alerts are the very same objects.
 
 Deduplication, the per-service episodes and the meeting index depend on the alerts, the graph
-and a few options, never on ``now`` (only an episode's ``held`` end reads it, and only through
-an alert that has no end yet). A file source hands back the same frozen alerts until its files
-change, and the world's resolution memo keeps their resolved copies identical, so a server works
-this part out for a whole snapshot in its background load (``opscontext.warm``, :func:`prepare`)
-and a correlation of the very same alerts over the same graph starts from it. A window that
-leaves some of the snapshot's alerts out (a day's window, and alerts stamped after its end)
-starts from its deduplication (:mod:`.narrow`), and works out the rest.
+and a few options, never on ``now``, except two fields of an episode: its ``held`` end reads it
+through an alert that has no end yet, and it has ``ended`` only if its last end is by ``now``.
+A file source hands back the same frozen alerts until its files change, and the world's
+resolution memo keeps their resolved copies identical, so a server works this part out for a
+whole snapshot in its background load (``opscontext.warm``, :func:`prepare`) and a correlation
+of the very same alerts over the same graph starts from it. A window that leaves some of the
+snapshot's alerts out (a day's window, and alerts stamped after its end) starts from its
+deduplication (:mod:`.narrow`), and works out the rest.
 
 Identity, not equality, is compared (milliseconds for 100k alerts; the memo holds its inputs, so
 a reused ``id`` cannot fool it). Per graph, the background's entry and the last call's are kept,
 each replaced by the next different input. Nothing here is changed after it is made: a
-correlation copies the episodes whose ``held`` end reads ``now`` before setting it
-(:meth:`Onsets.episodes`), so concurrent calls share one.
+correlation copies the episodes whose fields read ``now`` before setting them
+(:meth:`Onsets.episodes`), so concurrent calls share one. A test compares them, every field,
+with what :func:`build_episodes` makes at the same ``now``.
 """
 
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections.abc import Sequence
+from copy import copy
 from dataclasses import dataclass
 from operator import is_
 from weakref import WeakKeyDictionary
@@ -51,6 +55,9 @@ class Onsets:
     deduped: Deduped
     base: list[Episode]  # ``held`` worked out without ``now``: exact unless the id is in ``open``
     open: tuple[int, ...]  # episodes with an alert that has no end: their ``held`` reads ``now``
+    # Episodes whose alerts all have ends, by their last end: those ending after ``now`` are
+    # not ``ended`` at ``now``.
+    ending: tuple[list[float], list[int]]
     by_service: dict[str, list[int]]
     index: MeetingIndex
     spans: dict[str, list[tuple[float, float]]]  # each service's episodes' (first, last) onsets
@@ -62,15 +69,20 @@ class Onsets:
     held: dict[int, float] | None = None
 
     def episodes(self, now: float) -> list[Episode]:
-        """The episodes as :func:`build_episodes` makes them at ``now`` (shared when none reads it)."""
-        if not self.open:
+        """The episodes as :func:`build_episodes` makes them at ``now``: the kept ones, with copies
+        where ``now`` matters (an alert still open: its hold; an end after ``now``: not ended)."""
+        stamps, ids = self.ending
+        later = ids[bisect_right(stamps, now):]  # their last alert ends after now: still firing
+        if not self.open and not later:
             return self.base
         eps = list(self.base)
         hold, unique = self.key[2], self.deduped.unique
-        for i in self.open:
-            e = eps[i]
-            eps[i] = Episode(e.service, e.first, e.last, e.members, e.held)
-            eps[i].held = held_until(unique, eps[i], hold, now) if hold > 0.0 else e.last
+        for i in later:
+            eps[i] = copy(eps[i])
+            eps[i].ended = None
+        for i in self.open:  # open alerts: ended is None already
+            eps[i] = copy(eps[i])
+            eps[i].held = held_until(unique, eps[i], hold, now) if hold > 0.0 else eps[i].last
         return eps
 
 
@@ -87,11 +99,13 @@ def _make(alerts: tuple[Alert, ...], graph: ServiceGraph, opts: CorrelationOptio
         _hold(base, unique, key[2], *like)
     opened = {i for i, u in enumerate(unique) if u.alert.ends_at is None}
     open_ = tuple(n for n, e in enumerate(base) if not opened.isdisjoint(e.members)) if opened else ()
+    ends = sorted((e.ended, n) for n, e in enumerate(base) if e.ended is not None)
+    ending = ([t for t, _ in ends], [n for _, n in ends])
     spans = _spans(base, by_service, like)
     centres = {} if like is None else {s: c for s, c in like[0].centres.items() if s not in like[1]}
     index = build_index(adjacency(graph), by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree,
                         max_reach=opts.max_reach, spans=spans, margin=key[3], centres=centres)
-    return Onsets(alerts, key, d, base, open_, by_service, index, spans, centres,
+    return Onsets(alerts, key, d, base, open_, ending, by_service, index, spans, centres,
                   no_service=sum(1 for u in unique if u.service is None),
                   monitored=frozenset(u.service for u in unique if u.service is not None), whole=whole,
                   held=None if whole is None else {id(unique[e.members[0]]): e.held for e in base})
