@@ -30,6 +30,7 @@ from weakref import WeakKeyDictionary
 
 from opscontext.engine.correlation.dedup import Deduped, UniqueAlert, deduplicate
 from opscontext.engine.correlation.grouping import Episode, build_episodes
+from opscontext.engine.correlation.grouping import _ended as ended_by
 from opscontext.engine.correlation.grouping import _held as held_until
 from opscontext.engine.correlation.models import CorrelationOptions
 from opscontext.engine.correlation.narrow import Whole
@@ -65,8 +66,9 @@ class Onsets:
     no_service: int  # unique alerts without a service
     monitored: frozenset[str]  # services that raise an alert somewhere in the input
     whole: Whole | None = None  # for narrowing to a window (a snapshot's, from the background load)
-    # With ``whole``: each episode's ``held`` by its first unique alert (kept alive by ``deduped``).
-    held: dict[int, float] | None = None
+    # With ``whole``: each episode's ``held`` and ``ended`` (without ``now``) by its first unique
+    # alert (kept alive by ``deduped``).
+    held: dict[int, tuple[float, float | None]] | None = None
 
     def episodes(self, now: float) -> list[Episode]:
         """The episodes as :func:`build_episodes` makes them at ``now``: the kept ones, with copies
@@ -94,9 +96,11 @@ def _make(alerts: tuple[Alert, ...], graph: ServiceGraph, opts: CorrelationOptio
     key = _key(opts)
     unique = d.unique
     # Without ``now`` an open alert's hold ends at its onset; those episodes are redone per call.
-    base, by_service = build_episodes(unique, key[1], key[2] if like is None else 0.0, None)
-    if like is not None and key[2] > 0.0:
-        _hold(base, unique, key[2], *like)
+    if like is None:
+        base, by_service = build_episodes(unique, key[1], key[2], None)
+    else:  # the split alone (no hold; at a now before every end, ``ended`` stops at once), then
+        base, by_service = build_episodes(unique, key[1], 0.0, float("-inf"))
+        _hold(base, unique, key[2], *like)  # both read from ``like`` where they can be
     opened = {i for i, u in enumerate(unique) if u.alert.ends_at is None}
     open_ = tuple(n for n, e in enumerate(base) if not opened.isdisjoint(e.members)) if opened else ()
     ends = sorted((e.ended, n) for n, e in enumerate(base) if e.ended is not None)
@@ -108,7 +112,7 @@ def _make(alerts: tuple[Alert, ...], graph: ServiceGraph, opts: CorrelationOptio
     return Onsets(alerts, key, d, base, open_, ending, by_service, index, spans, centres,
                   no_service=sum(1 for u in unique if u.service is None),
                   monitored=frozenset(u.service for u in unique if u.service is not None), whole=whole,
-                  held=None if whole is None else {id(unique[e.members[0]]): e.held for e in base})
+                  held=None if whole is None else {id(unique[e.members[0]]): (e.held, e.ended) for e in base})
 
 
 def _spans(eps: list[Episode], by_service: dict[str, list[int]], like: tuple[Onsets, set[str | None]] | None,
@@ -122,15 +126,17 @@ def _spans(eps: list[Episode], by_service: dict[str, list[int]], like: tuple[Ons
 
 
 def _hold(eps: list[Episode], unique: list[UniqueAlert], hold: float, like: Onsets, touched: set[str | None]) -> None:
-    """Each episode's ``held`` end (as :func:`build_episodes` sets it without ``now``), read from
-    ``like``'s episode of the same alerts where its service kept all of its unique alerts: the
-    same alerts split by the same gaps give the same episodes (a test checks this)."""
-    if like.held is None:
-        return
-    known = like.held
+    """Each episode's ``held`` and ``ended`` (as :func:`build_episodes` sets them without ``now``),
+    read from ``like``'s episode of the same alerts where its service kept all of its unique
+    alerts: the same alerts split by the same gaps give the same episodes (a test checks this)."""
+    known = like.held or {}
     for e in eps:
         found = None if e.service in touched else known.get(id(unique[e.members[0]]))
-        e.held = found if found is not None else held_until(unique, e, hold, None)
+        if found is None:
+            e.held = held_until(unique, e, hold, None) if hold > 0.0 else e.last
+            e.ended = ended_by(unique, e, None)
+        else:
+            e.held, e.ended = found
 
 
 _BASE: WeakKeyDictionary[ServiceGraph, Onsets] = WeakKeyDictionary()  # the background load's
