@@ -6,10 +6,11 @@
 
 Opens the app as ``opscontext serve`` does (background load started at once, clock fixed at the
 end of the world's alert window so ages and windows do not move between runs) and asks, as the
-MCP tools ask: ``correlate_alerts`` over the whole window, its second page (``cursor``) and the
-first group's members (``group_id``), ``blast_radius`` of the busiest service, ``what_changed``
-(all, and for that service), and ``who_owns`` of it. One JSON line per answer. ``--at-once``
-asks while the load runs; otherwise after it.
+MCP tools ask: ``correlate_alerts`` over the whole window, its second page (``cursor``), the
+first group's members (``group_id``), filtered by the busiest service and by the first group's
+primary, over a window wider than the alerts and over the default window, ``blast_radius`` of
+the busiest service, ``what_changed`` (all, and for that service), and ``who_owns`` of it. One
+JSON line per answer. ``--at-once`` asks while the load runs; otherwise after it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import json
 import os
 import sys
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +57,24 @@ async def run(world: Path, layout: str, at_once: bool) -> None:
             group = first.groups[0].id
             line("correlate_alerts group_id", await correlate_alerts(app, since, until, group_id=group,
                                                                      budget=budget))
+        line("correlate_alerts service", await correlate_alerts(app, since, until, service=hub, budget=budget))
+        if first.groups:
+            top = first.groups[0].primary_contributor
+            line("correlate_alerts service of the first group",
+                 await correlate_alerts(app, since, until, service=top, budget=budget))
+        # A window covering every alert of the snapshot (its kept onsets reused whole), and the
+        # default window (the last two hours: most of them left out, worked out afresh).
+        line("correlate_alerts whole snapshot", await correlate_alerts(app, _shift(since, -1), _shift(until, 1),
+                                                                       budget=budget))
+        line("correlate_alerts default window", await correlate_alerts(app, budget=budget))
         line("what_changed", await what_changed(app, None, since, until, budget=budget))
         line("what_changed service", await what_changed(app, hub, since, until, budget=budget))
         line("who_owns", await who_owns(app, hub, budget=budget))
+
+
+def _shift(at: str, days: int) -> str:
+    moved = datetime.fromisoformat(at.replace("Z", "+00:00")) + timedelta(days=days)
+    return moved.isoformat().replace("+00:00", "Z")
 
 
 def main() -> None:

@@ -43,7 +43,7 @@ def run_one(n_services: int, n_alerts: int, calls: int, answer: bool = False, pr
     """CPU seconds of each of ``calls`` correlations (or first answer pages, ``answer``), in
     this process, on the benchmark world (``prepared``: after the per-graph work a server does
     while it loads, untimed)."""
-    from bench_correlate import _scenario
+    from bench_correlate import _scenario, forget_onsets
 
     from opscontext.engine.correlate import correlate
 
@@ -54,6 +54,7 @@ def run_one(n_services: int, n_alerts: int, calls: int, answer: bool = False, pr
         lambda: correlate(scenario.alerts, graph, scenario.changes, now=scenario.now))
     out = []
     for _ in range(calls):
+        forget_onsets(graph)  # each call stands for new alerts over the same graph
         start = time.process_time()
         result = run()
         out.append(time.process_time() - start)

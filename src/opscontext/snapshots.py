@@ -12,8 +12,10 @@ background load (``opscontext.warm``) prepares it before the first call.
 
 The window is exact: bisection only narrows the candidates (items past the window's end, and
 items that all ended before its start), and the capability's own ``keep`` filter decides each
-remaining one, so the answer holds the same items in the same order as the connector's own
-windowed method, which a :class:`Snapshot` promises filters its snapshot with ``keep``.
+remaining one (for alerts and changes, whose filters accept exactly the items whose span meets
+the window, their recorded ends do: :data:`OVERLAP`), so the answer holds the same items in the
+same order as the connector's own windowed method, which a :class:`Snapshot` promises filters
+its snapshot with ``keep``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from datetime import UTC, datetime
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any, Protocol
 
-from opscontext.capabilities import CAPABILITIES
+from opscontext.capabilities import ALERTS, CAPABILITIES, CHANGES
 from opscontext.capability import Capability
 from opscontext.gcpause import long_lived
 from opscontext.models import Alert, Change, TimeWindow
@@ -75,6 +77,10 @@ def _change_span(change: Change) -> tuple[datetime, datetime]:
 
 
 SPANS: dict[type, Span] = {Alert: _alert_span, Change: _change_span}
+# The keep filters that accept exactly the items whose span meets the window (both ends
+# included): a window for them is read from the spans, without a call per item (95k alerts:
+# 0.1 s a call). test_snapshots checks every window against the filter itself.
+OVERLAP: frozenset[Callable[..., bool]] = frozenset(k for k in (ALERTS.keep, CHANGES.keep) if k is not None)
 
 
 class Prepared:
@@ -86,11 +92,13 @@ class Prepared:
         self._order: list[int] = []
         self._starts: list[datetime] = []
         self._latest_end: list[datetime] = []  # running maximum of ends in start order
+        self._ends: list[datetime] = []  # each item's end, in source order
         if span is not None and clean:
             spans = [span(x) for x in clean]
             self._order = sorted(range(len(clean)), key=lambda i: spans[i][0])
             self._starts = [spans[i][0] for i in self._order]
             self._latest_end = list(accumulate((spans[i][1] for i in self._order), max))
+            self._ends = [end for _, end in spans]
         self._indexed = span is not None
 
     def window(self, keep: Callable[..., bool] | None, args: tuple[object, ...]) -> list[Any]:
@@ -102,9 +110,14 @@ class Prepared:
             return [x for x in self.items if keep(x, *args)]
         lo = bisect_left(self._latest_end, window.since)  # before lo every item ended earlier
         hi = bisect_right(self._starts, window.until)  # from hi every item starts later
-        if lo == 0 and hi == len(self.items):
-            return [x for x in self.items if keep(x, *args)]
-        items = self.items
+        items, since = self.items, window.since
+        if keep in OVERLAP:  # from lo to hi every item starts by the window's end
+            if lo == 0 and hi == len(items):
+                return [x for x, end in zip(items, self._ends, strict=True) if end >= since]
+            ends = self._ends
+            return [items[i] for i in sorted(i for i in self._order[lo:hi] if ends[i] >= since)]
+        if lo == 0 and hi == len(items):
+            return [x for x in items if keep(x, *args)]
         return [items[i] for i in sorted(i for i in self._order[lo:hi] if keep(items[i], *args))]
 
 

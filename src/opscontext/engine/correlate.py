@@ -35,8 +35,8 @@ from datetime import datetime
 from opscontext.engine.correlation import evidence as ev
 from opscontext.engine.correlation.bridges import assign, clusters, resolve
 from opscontext.engine.correlation.candidates import Cluster, service_stats
-from opscontext.engine.correlation.dedup import UniqueAlert, deduplicate, severity_rank
-from opscontext.engine.correlation.grouping import build_episodes, link_by_labels, link_by_topology
+from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
+from opscontext.engine.correlation.grouping import Episode, link_by_labels, link_by_topology
 from opscontext.engine.correlation.lazy import LazyCorrelation
 from opscontext.engine.correlation.models import (
     AlertBrief,
@@ -45,9 +45,10 @@ from opscontext.engine.correlation.models import (
     Correlation,
     CorrelationOptions,
 )
+from opscontext.engine.correlation.onsets import onsets
 from opscontext.engine.correlation.ranking import ChangeIndex
 from opscontext.engine.correlation.second_cause import related_in
-from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, build_index, spelling
+from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, spelling
 from opscontext.engine.graph import ServiceGraph
 from opscontext.gcpause import long_lived, without_gc
 from opscontext.models import Alert, Change
@@ -94,13 +95,15 @@ def correlate_lazy(
     100k alerts charged to whatever allocated next. It holds no reference cycles, so it is still
     freed when dropped (benchmarks: the frozen count stays flat over repeated correlations)."""
     opts = options or CorrelationOptions()
-    d = deduplicate(alerts, opts.flap_window)
+    pre = onsets(alerts, graph, opts)  # worked out in the server's background load, or now
+    d = pre.deduped
     ungrouped: Counter[str] = Counter()
     if d.suppressed:
         ungrouped["suppressed"] = d.suppressed
-    ungrouped["no_service"] = sum(1 for u in d.unique if u.service is None)
+    ungrouped["no_service"] = pre.no_service
     adj = adjacency(graph)
-    members, index = _cluster(d.unique, adj, opts, now)
+    members = _cluster(d.unique, pre.episodes(now.timestamp()), pre.by_service, pre.index, adj, opts)
+    index = pre.index
     change_index = ChangeIndex(changes, until=now, names=adj.succ.keys(), spelling=lambda: spelling(adj))
     kept: list[Cluster] = []
     changed_below = _changed_below(adj, change_index, opts)
@@ -115,7 +118,7 @@ def correlate_lazy(
                                 source=d.unique))
     # Services that raise alerts somewhere in the input are monitored: their silence in a group
     # is an observation, not a gap.
-    monitored = frozenset(u.service for u in d.unique if u.service is not None)
+    monitored = pre.monitored
     n_in = len(alerts)
     counts = {k: v for k, v in ungrouped.items() if v}
     head = Correlation(
@@ -136,22 +139,18 @@ def correlate_lazy(
 
 
 def _cluster(
-    unique: list[UniqueAlert], adj: Adjacency, opts: CorrelationOptions, now: datetime
-) -> tuple[list[list[int]], MeetingIndex]:
-    """Alert indices per incident (each list in onset order), and the index they came from."""
-    eps, by_service = build_episodes(unique, opts.episode_gap.total_seconds(), opts.active_hold.total_seconds(),
-                                     now.timestamp())
+    unique: list[UniqueAlert], eps: list[Episode], by_service: dict[str, list[int]], index: MeetingIndex,
+    adj: Adjacency, opts: CorrelationOptions,
+) -> list[list[int]]:
+    """Alert indices per incident (each list in onset order), from the episodes and their index."""
     window = opts.link_window.total_seconds()
-    spans = {s: [(eps[i].first, eps[i].last) for i in ids] for s, ids in by_service.items()}
-    index = build_index(adj, by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree,
-                        max_reach=opts.max_reach, spans=spans, margin=window)
     links = link_by_topology(index, eps, by_service, window, opts.dependency_late.total_seconds())
     res = resolve(eps, links, related_in(index))
     off_graph = [e for s, ids in by_service.items() if s not in adj.succ for e in ids]
     if off_graph:
         link_by_labels(unique, eps, off_graph, res.uf, opts.label_window.total_seconds(), skip=res.bridges)
     assign(unique, eps, res, opts.link_window.total_seconds())
-    return clusters(eps, res), index
+    return clusters(eps, res)
 
 
 def _changed_below(adj: Adjacency, changes: ChangeIndex, opts: CorrelationOptions) -> Callable[[UniqueAlert], bool]:

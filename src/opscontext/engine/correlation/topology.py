@@ -190,7 +190,7 @@ def down_reach(adj: Adjacency, start: str, max_hops: int, max_reach: int) -> dic
 
 def build_index(
     adj: Adjacency, alerting: Iterable[str], *, max_hops: int, hub_degree: int, max_reach: int,
-    spans: Spans | None = None, margin: float = 0.0,
+    spans: Spans | None = None, margin: float = 0.0, centres: dict[str, tuple[int, ...]] | None = None,
 ) -> MeetingIndex:
     """Walk down from each alerting service once and record where it meets others.
 
@@ -202,6 +202,8 @@ def build_index(
     last hop is kept only when the two services' episodes come within ``margin`` seconds: such
     an entry can only ever pair at distance 0, as a dependency link, and those need close onsets.
     That drops most of the index at scale (an alerting hub's callers over a whole day).
+    ``centres``: time buckets per service already worked out for the same spans and margin
+    (:class:`TimeNear`), filled in with the rest.
     """
     ix = adj.ix
     if ix is None:
@@ -212,7 +214,7 @@ def build_index(
     hubs, hub_names = hubs_of(adj, hub_degree)
     memo = adj.walks.setdefault((max_hops, max_reach), {})
     last = max_hops - 1
-    near = TimeNear(ids, spans, margin, alerting_ids) if spans is not None else None
+    near = TimeNear(ids, spans, margin, alerting_ids, centres) if spans is not None else None
     at: dict[int, list[tuple[int, str]]] = {}
     direct: dict[int, int] = {}
     id_walks: dict[str, tuple[tuple[int, ...], ...]] = {}

@@ -72,7 +72,10 @@ class TimeNear:
     through time buckets ``margin`` wide: a hop's nodes are intersected with the sets of
     who alerts in three or four buckets instead of with every alerting service of the window."""
 
-    def __init__(self, ids: Mapping[str, int], spans: Spans, margin: float, everyone: set[int]) -> None:
+    def __init__(self, ids: Mapping[str, int], spans: Spans, margin: float, everyone: set[int],
+                 centres: dict[str, tuple[int, ...]] | None = None) -> None:
+        """``centres``: each service's covering buckets (:meth:`_centres`, a function of its spans
+        and ``margin`` alone) known already, for services whose spans are the same; filled in."""
         self.width = max(margin, 1.0)
         self.margin = margin
         self.spans = spans
@@ -81,7 +84,7 @@ class TimeNear:
         # bucket b -> who alerts in b - 1, b or b + 1: the whole neighbourhood of a service whose
         # episodes all fall in bucket b (most of them), so it takes one intersection, not three
         self.around: dict[int, set[int]] = {}
-        self.centres: dict[str, tuple[int, ...]] = {}
+        self.centres: dict[str, tuple[int, ...]] = {} if centres is None else centres
         width = self.width
         buckets = self.buckets
         for service, episodes in spans.items():
