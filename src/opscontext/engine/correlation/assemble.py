@@ -22,8 +22,8 @@ def build_group(
 ) -> AlertGroup:
     """``nearby``: primary contributors of other groups alerting at the same time next to this
     one in the graph (see :mod:`~opscontext.engine.correlation.nearby`). ``gid``: the group's
-    :func:`group_id`, when the caller has it already. ``beside``: the earliest such group's id
-    and primary, listed among the candidates (:func:`shown`)."""
+    :func:`group_id`, when the caller has it already. ``beside``: one such group's id and
+    primary (the one its own group backs most), listed among the candidates (:func:`shown`)."""
     top = ranked[0]
     quiet = quiet_below(top.service, cluster.stats, adj)
     conf, why = confidence(ranked, len(cluster.stats), nearby, quiet)
