@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
 
 from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation import onsets as kept
@@ -132,3 +136,31 @@ def test_narrowed_onsets_have_the_episodes_of_the_alerts_left() -> None:
         fresh = build_index(adjacency(graph), by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree,
                             max_reach=opts.max_reach, spans=made.spans, margin=opts.link_window.total_seconds())
         assert (list(made.index.at.items()), made.index.direct) == (list(fresh.at.items()), fresh.direct), trial
+
+
+def test_the_background_prepare_stands_aside_while_a_call_works_out_onsets(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A client asking during the load: its call and the load's prepare would otherwise work out
+    # the same onsets side by side while the client waits.
+    graph, opts = _graph(), CorrelationOptions()
+    every = _alerts(random.Random(7), 120)
+    kept.forget(graph)
+    inside, go = threading.Event(), threading.Event()
+    real = kept._make
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        inside.set()
+        go.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kept, "_make", held)
+    got: list[object] = []
+    call = threading.Thread(target=lambda: got.append(kept.onsets(every, graph, opts)))
+    call.start()
+    assert inside.wait(10)
+    assert kept.prepare(every, graph, opts) is None  # a call is at it: nothing done, nothing kept
+    assert graph not in kept._BASE
+    go.set()
+    call.join(10)
+    assert got and got[0] is kept._LAST[graph]
+    monkeypatch.setattr(kept, "_make", real)
+    assert kept.prepare(every, graph, opts) is kept._BASE[graph]  # with no call at it, it prepares

@@ -142,6 +142,9 @@ def _hold(eps: list[Episode], unique: list[UniqueAlert], hold: float, like: Onse
 _BASE: WeakKeyDictionary[ServiceGraph, Onsets] = WeakKeyDictionary()  # the background load's
 _LAST: WeakKeyDictionary[ServiceGraph, Onsets] = WeakKeyDictionary()  # the last call's
 _lock = threading.Lock()
+# Calls working out onsets now, per graph: the background's :func:`prepare` stands aside for
+# them rather than work out the same on the same cores while a client waits.
+_CALLS: WeakKeyDictionary[ServiceGraph, int] = WeakKeyDictionary()
 
 
 def _same(a: Sequence[object], b: Sequence[object]) -> bool:
@@ -160,19 +163,29 @@ def onsets(alerts: Sequence[Alert], graph: ServiceGraph, opts: CorrelationOption
             return o
     base = next((o for o in known if o.whole is not None), None)
     narrowed = base.whole.narrowed(given, opts.flap_window) if base is not None and base.whole is not None else None
-    if narrowed is None:
-        made = _make(given, graph, opts, deduplicate(given, opts.flap_window))
-    else:
-        assert base is not None
-        made = _make(given, graph, opts, narrowed[0], like=(base, narrowed[1]))
+    with _lock:
+        _CALLS[graph] = _CALLS.get(graph, 0) + 1
+    try:
+        if narrowed is None:
+            made = _make(given, graph, opts, deduplicate(given, opts.flap_window))
+        else:
+            assert base is not None
+            made = _make(given, graph, opts, narrowed[0], like=(base, narrowed[1]))
+    finally:
+        with _lock:
+            _CALLS[graph] -= 1
     with _lock:
         _LAST[graph] = made
     return made
 
 
-def prepare(alerts: Sequence[Alert], graph: ServiceGraph, opts: CorrelationOptions) -> Onsets:
+def prepare(alerts: Sequence[Alert], graph: ServiceGraph, opts: CorrelationOptions) -> Onsets | None:
     """Work out and keep the onsets of a whole snapshot (a server's background load), for the
-    calls whose windows cover it, or most of it."""
+    calls whose windows cover it, or most of it. None, and nothing kept, while a call is working
+    out onsets over ``graph`` (a client that asked during the load): that call keeps its own."""
+    with _lock:
+        if _CALLS.get(graph):
+            return None
     every = tuple(alerts)
     d = deduplicate(every, opts.flap_window)
     made = _make(every, graph, opts, d, Whole(every, d))
