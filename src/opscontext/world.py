@@ -9,6 +9,7 @@ the graph is the expensive step, so a World is rebuilt only when its inputs chan
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -183,15 +184,7 @@ def _assemble(snapshots: list[CatalogSnapshot], edges: list[DependencyEdge], sta
 def _canonical_names(resolver: ServiceResolver) -> Callable[[str], str]:
     """A name's catalog spelling (itself when unknown), remembered for one assembly: 250k edges
     name ~50k services 500k times, and each match was a normalised index look-up."""
-    known: dict[str, str] = {}
-
-    def canonical(name: str) -> str:
-        found = known.get(name)
-        if found is None:
-            found = known[name] = resolver.match(name) or name
-        return found
-
-    return canonical
+    return functools.cache(lambda name: resolver.match(name) or name)
 
 
 def _resolve_edge(e: DependencyEdge, canonical: Callable[[str], str]) -> DependencyEdge:

@@ -7,6 +7,7 @@ same snapshot. Names are lower-cased: Backstage matches refs case-insensitively.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 
 from opscontext.models import (
@@ -164,15 +165,7 @@ def _declared_pairs(
 def _component_names() -> Callable[[str], str]:
     """A dependency ref's component name, each distinct ref parsed once: at 50k services the
     250k refs name ~50k components."""
-    known: dict[str, str] = {}
-
-    def name(ref: str) -> str:
-        found = known.get(ref)
-        if found is None:
-            found = known[ref] = parse_ref(ref, default_kind="component").name
-        return found
-
-    return name
+    return functools.cache(lambda ref: parse_ref(ref, default_kind="component").name)
 
 
 def build_edges(

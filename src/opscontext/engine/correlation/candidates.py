@@ -16,6 +16,7 @@ import heapq
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from opscontext.engine.correlation import evidence as ev
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
@@ -357,8 +358,9 @@ CHANGE_ANCHOR_SHARE = 0.1
 
 
 def _anchor(stats: dict[str, ServiceStats], first: datetime) -> datetime:
+    """The first onset of the group's first tenth (``stats`` is in order of first onset)."""
     k = int(CHANGE_ANCHOR_SHARE * (len(stats) - 1))
-    return first if k == 0 else sorted(st.first for st in stats.values())[k]
+    return first if k == 0 else next(islice(stats.values(), k, None)).first
 
 
 def _window(changes: ChangeIndex, first: datetime, opts: CorrelationOptions) -> ChangeWindow:

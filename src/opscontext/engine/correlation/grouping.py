@@ -88,12 +88,12 @@ def build_episodes(
             current.members.append(i)
         by_service[service] = ids
     for e in episodes:
-        e.held = _held(unique, e, hold, now) if hold > 0.0 else e.last
-        e.ended = _ended(unique, e, now)
+        e.held = held_until(unique, e, hold, now)
+        e.ended = ended_by(unique, e, now)
     return episodes, by_service
 
 
-def _ended(unique: list[UniqueAlert], e: Episode, now: float | None) -> float | None:
+def ended_by(unique: list[UniqueAlert], e: Episode, now: float | None) -> float | None:
     """When ``e``'s last alert resolved, if all had by ``now``. Alertmanager lists an active
     alert with ``endsAt`` in the future (its expiry), so only ends in the past count."""
     last = 0.0
@@ -108,10 +108,13 @@ def _ended(unique: list[UniqueAlert], e: Episode, now: float | None) -> float | 
     return last
 
 
-def _held(unique: list[UniqueAlert], e: Episode, hold: float, now: float | None) -> float:
-    """Until when ``e`` kept firing, capped at ``hold`` past each onset. Read from the latest
-    alert back: once an onset plus ``hold`` cannot beat what is found, earlier ones cannot."""
+def held_until(unique: list[UniqueAlert], e: Episode, hold: float, now: float | None) -> float:
+    """Until when ``e`` kept firing, capped at ``hold`` past each onset (its last onset when
+    ``hold`` is 0). Read from the latest alert back: once an onset plus ``hold`` cannot beat
+    what is found, earlier ones cannot."""
     best = e.last
+    if hold <= 0.0:
+        return best
     for i in reversed(e.members):
         u = unique[i]
         t = u.ts

@@ -29,9 +29,7 @@ from operator import is_
 from weakref import WeakKeyDictionary
 
 from opscontext.engine.correlation.dedup import Deduped, UniqueAlert, deduplicate
-from opscontext.engine.correlation.grouping import Episode, build_episodes
-from opscontext.engine.correlation.grouping import _ended as ended_by
-from opscontext.engine.correlation.grouping import _held as held_until
+from opscontext.engine.correlation.grouping import Episode, build_episodes, ended_by, held_until
 from opscontext.engine.correlation.models import CorrelationOptions
 from opscontext.engine.correlation.narrow import Whole
 from opscontext.engine.correlation.topology import MeetingIndex, adjacency, build_index
@@ -84,7 +82,7 @@ class Onsets:
             eps[i].ended = None
         for i in self.open:  # open alerts: ended is None already
             eps[i] = copy(eps[i])
-            eps[i].held = held_until(unique, eps[i], hold, now) if hold > 0.0 else eps[i].last
+            eps[i].held = held_until(unique, eps[i], hold, now)
         return eps
 
 
@@ -133,7 +131,7 @@ def _hold(eps: list[Episode], unique: list[UniqueAlert], hold: float, like: Onse
     for e in eps:
         found = None if e.service in touched else known.get(id(unique[e.members[0]]))
         if found is None:
-            e.held = held_until(unique, e, hold, None) if hold > 0.0 else e.last
+            e.held = held_until(unique, e, hold, None)
             e.ended = ended_by(unique, e, None)
         else:
             e.held, e.ended = found
