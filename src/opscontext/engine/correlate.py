@@ -37,6 +37,7 @@ from opscontext.engine.correlation.bridges import assign, clusters, resolve
 from opscontext.engine.correlation.candidates import Cluster, service_stats
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
 from opscontext.engine.correlation.grouping import Episode, link_by_labels, link_by_topology
+from opscontext.engine.correlation.health import HealthMap
 from opscontext.engine.correlation.lazy import LazyCorrelation
 from opscontext.engine.correlation.models import (
     AlertBrief,
@@ -68,13 +69,15 @@ def correlate(
     *,
     now: datetime,
     options: CorrelationOptions | None = None,
+    health: HealthMap | None = None,
 ) -> Correlation:
     """Group ``alerts`` into incidents and rank each incident's primary contributor.
 
     ``now`` bounds which changes can count (a change stamped after ``now`` is ignored).
     Alert and change ``.service`` values must already be canonical graph names (or None).
+    ``health``: a health source's verdicts on quiet services (:mod:`.correlation.health`).
     """
-    return correlate_lazy(alerts, graph, changes, now=now, options=options).complete()
+    return correlate_lazy(alerts, graph, changes, now=now, options=options, health=health).complete()
 
 
 @long_lived
@@ -85,6 +88,7 @@ def correlate_lazy(
     *,
     now: datetime,
     options: CorrelationOptions | None = None,
+    health: HealthMap | None = None,
 ) -> LazyCorrelation:
     """:func:`correlate` with the groups ranked and assembled only when asked for (an answer
     shows a page of them): the same groups, in the same order, with the same counts.
@@ -135,7 +139,7 @@ def correlate_lazy(
             sum(len(c.members) for c in kept), len(kept), counts,
         ),
     )
-    return LazyCorrelation(head, kept, d.unique, index, adj, change_index, opts, monitored)
+    return LazyCorrelation(head, kept, d.unique, index, adj, change_index, opts, monitored, health)
 
 
 def _cluster(

@@ -20,6 +20,7 @@ from itertools import islice
 
 from opscontext.engine.correlation import evidence as ev
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
+from opscontext.engine.correlation.health import Health, HealthMap, HealthVerdict
 from opscontext.engine.correlation.models import CorrelationOptions
 from opscontext.engine.correlation.named_changes import by_name
 from opscontext.engine.correlation.ranking import (
@@ -40,6 +41,7 @@ _MAX_CLOSURE = 30
 CYCLE_GRACE_S = 60.0
 _MAX_CHANGED_SCAN = 200  # alerting services, in onset order, whose changed dependencies are looked up
 _NONE: frozenset[str] = frozenset()
+_NO_HEALTH: HealthMap = {}
 
 
 @dataclass(slots=True)
@@ -119,15 +121,16 @@ def attach_silent(index: MeetingIndex, clusters: list[Cluster]) -> None:
 
 def rank(
     cluster: Cluster, index: MeetingIndex, adj: Adjacency, changes: ChangeIndex,
-    opts: CorrelationOptions, monitored: Collection[str] = _NONE,
+    opts: CorrelationOptions, monitored: Collection[str] = _NONE, health: HealthMap = _NO_HEALTH,
 ) -> list[Scored]:
     """The group's candidates, best first. ``monitored``: services that raised an alert anywhere
     in the input (a changed dependency that is monitored and stayed quiet is not suspected
-    for its change alone)."""
+    for its change alone). ``health``: verdicts of a health source on quiet services
+    (:mod:`.health`), read for the silent candidates."""
     if len(cluster.stats) == 1:
-        out = _rank_alone(cluster, adj, changes, opts)
+        out = _rank_alone(cluster, adj, changes, opts, health)
     else:
-        out = _rank_many(cluster, index, adj, changes, opts, monitored)
+        out = _rank_many(cluster, index, adj, changes, opts, monitored, health)
     out.sort(key=_order)
     stats = cluster.stats
     for sc in out[: opts.max_candidates]:  # words only for the candidates that are shown
@@ -139,7 +142,9 @@ def _order(c: Scored) -> tuple[float, int, float, str]:
     return (-c.score, -c.explains, c.onset_s if c.alerting else 1e18, c.service)
 
 
-def _rank_alone(cluster: Cluster, adj: Adjacency, changes: ChangeIndex, opts: CorrelationOptions) -> list[Scored]:
+def _rank_alone(
+    cluster: Cluster, adj: Adjacency, changes: ChangeIndex, opts: CorrelationOptions, health: HealthMap = _NO_HEALTH,
+) -> list[Scored]:
     """:func:`_rank_many` for one alerting service ``s``: it explains itself, has no in-group
     dependency, and its silent candidates are its light direct dependencies (each explaining
     just s), five of them: those with the strongest change near the first alert, then by name."""
@@ -148,10 +153,10 @@ def _rank_alone(cluster: Cluster, adj: Adjacency, changes: ChangeIndex, opts: Co
     light = [m for m in light_deps(adj, opts.hub_degree, s) if m != s] if s in adj.succ else []
     change = Batched(_window(changes, first, opts).best, [s, *light], changes.changed_services)
     out = [_with_batch(score(s, st, 1, 0, 1, first, change(s)), change)]
-    for m in sorted(set(light), key=lambda m: (-change.strength(m), m))[:_MAX_SILENT]:
+    for m in sorted(set(light), key=lambda m: (-_degraded(health, m), -change.strength(m), m))[:_MAX_SILENT]:
         calls_back = s in adj.succ[m]  # a cycle: m is then one hop above s as well as below
         sc = _silent(cluster, adj, m, change(m), 1, explains=1, below=int(calls_back), n=1, first=first,
-                     onset=first)
+                     onset=first, health=health.get(m))
         sc.between = (s, s) if calls_back else None
         out.append(_with_batch(sc, change))
     return out
@@ -159,7 +164,7 @@ def _rank_alone(cluster: Cluster, adj: Adjacency, changes: ChangeIndex, opts: Co
 
 def _rank_many(
     cluster: Cluster, index: MeetingIndex, adj: Adjacency, changes: ChangeIndex,
-    opts: CorrelationOptions, monitored: Collection[str] = _NONE,
+    opts: CorrelationOptions, monitored: Collection[str] = _NONE, health: HealthMap = _NO_HEALTH,
 ) -> list[Scored]:
     stats = cluster.stats
     first = min(st.first for st in stats.values())
@@ -207,14 +212,15 @@ def _rank_many(
         else:
             explained = len(up.get(s, ()))
         out.append(_with_batch(score(s, st, 1 + explained, deps[s], n, first, change(s)), change))
-    shortlist = heapq.nsmallest(_MAX_SILENT, pool.items(), key=lambda kv: (-change.strength(kv[0]), -len(kv[1]), kv[0]))
+    shortlist = heapq.nsmallest(_MAX_SILENT, pool.items(),
+                                key=lambda kv: (-_degraded(health, kv[0]), -change.strength(kv[0]), -len(kv[1]), kv[0]))
     for m, dependents in shortlist:
         below = [t for t in adj.succ.get(m, ()) if t in stats]
         explained_set = _closure(up, set(), dependents)
         earliest = min(stats[d].first for d in dependents)
         alerting_callers = sum(map(stats.__contains__, adj.pred.get(m, ())))  # (C-level count)
         sc = _silent(cluster, adj, m, change(m), alerting_callers, explains=len(explained_set), below=len(below),
-                     n=n, first=first, onset=earliest)
+                     n=n, first=first, onset=earliest, health=health.get(m))
         sc.between = (min(dependents), min(below)) if below else None
         out.append(_with_batch(sc, change))
     return out
@@ -263,6 +269,12 @@ def _add_changed_deps(
                     pool[d] = {c for c in pred[d] if c in stats}
 
 
+def _degraded(health: HealthMap, service: str) -> bool:
+    """Whether a health source saw ``service`` degraded: such quiet candidates are shortlisted first."""
+    v = health.get(service)
+    return v is not None and v.state is Health.DEGRADED
+
+
 def _with_batch(sc: Scored, change: Batched) -> Scored:
     if sc.change is not None:
         sc.batch = change.batch(sc.service)
@@ -288,15 +300,16 @@ def _later_in_cycle(
 
 def _silent(
     cluster: Cluster, adj: Adjacency, m: str, change: tuple[Change, float] | None, alerting_callers: int, *,
-    explains: int, below: int, n: int, first: datetime, onset: datetime,
+    explains: int, below: int, n: int, first: datetime, onset: datetime, health: HealthVerdict | None = None,
 ) -> Scored:
     """Score a service that raised no alert by its own evidence: a change weighed by the share of
-    its callers alerting, an alert naming it, or every caller alerting (see ``silent_support``)."""
+    its callers alerting, an alert naming it, or every caller alerting (see ``silent_support``);
+    a health source's verdict on it overrides those (:func:`~.ranking.score`)."""
     callers = len(adj.pred.get(m, ()))
     ch = quiet_change(change, alerting_callers, callers, m)
     named = cluster.names(m)
     support = silent_support(alerting_callers, callers, below, ch[1] if ch else 0.0, named)
-    sc = score(m, None, explains, below, n, first, ch, silent_onset=onset, support=support)
+    sc = score(m, None, explains, below, n, first, ch, silent_onset=onset, support=support, health=health)
     sc.named = named
     return sc
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from opscontext.engine.correlation.assemble import build_group, group_id
 from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
+from opscontext.engine.correlation.health import HealthMap
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
 from opscontext.engine.correlation.nearby import Nearby
 from opscontext.engine.correlation.ranking import ChangeIndex, Scored
@@ -37,8 +38,13 @@ class LazyCorrelation:
     def __init__(
         self, head: Correlation, clusters: list[Cluster], unique: Sequence[UniqueAlert], index: MeetingIndex,
         adj: Adjacency, changes: ChangeIndex, opts: CorrelationOptions, monitored: Collection[str],
+        health: HealthMap | None = None,
     ) -> None:
+        """``health``: a health source's verdicts on quiet services, read by every group's
+        ranking (the evaluation's worlds know them all; a server asks per page, see
+        :meth:`group_with`)."""
         self.head = head
+        self._health: HealthMap = health or {}
         self._clusters, self._unique, self._index, self._adj = clusters, unique, index, adj
         self._changes, self._opts, self._monitored = changes, opts, monitored
         self._hold = opts.active_hold.total_seconds()
@@ -104,6 +110,25 @@ class LazyCorrelation:
                     made = self._made[k] = self._build(k)
         return made
 
+    def silent_candidates(self, pos: int) -> list[str]:
+        """The quiet services the group at ``pos`` weighs as candidates (at most five plus its
+        shown ones), best first: the names a health source is asked about."""
+        return [c.service for c in self._rank(self._order[pos]) if not c.alerting]
+
+    def group_with(self, pos: int, health: HealthMap) -> AlertGroup:
+        """The group at ``pos`` ranked with ``health`` (verdicts on its quiet candidates, measured
+        for this call), or the kept group when none of them has one. Not kept: health is of
+        its moment, the kept group is of the alerts."""
+        k = self._order[pos]
+        quiet = [c.service for c in self._rank(k) if not c.alerting]
+        if not any(s in health for s in quiet):
+            return self.group(pos)
+        with self._lock:
+            cluster = self._clusters[k]
+            ranked = rank(cluster, self._index, self._adj, self._changes, self._opts, self._monitored,
+                          {**self._health, **health})
+            return self._assemble(k, ranked)
+
     def groups(self) -> list[AlertGroup]:
         """Every group, in the engine's order (ranks them all)."""
         with paused():
@@ -116,9 +141,12 @@ class LazyCorrelation:
         return self.head.model_copy(update={"groups": self.groups()})
 
     def _build(self, k: int) -> AlertGroup:
+        return self._assemble(k, self._rank(k))
+
+    def _assemble(self, k: int, ranked: list[Scored]) -> AlertGroup:
         if gc.isenabled():  # short-lived objects by the thousand over a heap of the engine's indexes
             with paused():
-                return self._build(k)
+                return self._assemble(k, ranked)
         if self._all_near is not None:
             next_to = self._all_near[k]
         else:
@@ -129,7 +157,7 @@ class LazyCorrelation:
         # earliest neighbour, 0.783 the largest, 0.789 this one (0.771 listing none).
         best = min(next_to, key=lambda j: (-self._rank(j)[0].score, j), default=None)
         beside = (self._id(best), self._rank(best)[0]) if best is not None else None
-        return build_group(self._clusters[k], self._rank(k), self._unique, self._adj, self._opts, near,
+        return build_group(self._clusters[k], ranked, self._unique, self._adj, self._opts, near,
                            gid=self._id(k), beside=beside)
 
     def _nearby(self) -> Nearby:
@@ -143,7 +171,7 @@ class LazyCorrelation:
             cluster = self._clusters[k]
             attach_silent(self._index, [cluster])
             known = self._ranked[k] = rank(cluster, self._index, self._adj, self._changes, self._opts,
-                                           self._monitored)
+                                           self._monitored, self._health)
         return known
 
     def _id(self, k: int) -> str:

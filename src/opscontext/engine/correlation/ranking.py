@@ -29,6 +29,7 @@ from datetime import datetime
 from operator import itemgetter
 
 from opscontext.engine.correlation.dedup import severity_rank
+from opscontext.engine.correlation.health import Health, HealthVerdict
 from opscontext.engine.correlation.named_changes import CONFIG_KINDS, NameIndex, by_name
 from opscontext.models import Change
 
@@ -105,6 +106,7 @@ class Scored:
     n_alerting: int = 1  # alerting services in the group
     strength: float = 0.0  # its change's weight as scored (kind, age, rollout), 0 without one
     batch: int = 1  # candidate services of the group that changed within BATCH_SPAN_S of its change
+    health: HealthVerdict | None = None  # a quiet candidate's own health, where a health source measured it
 
 
 class ChangeIndex:
@@ -306,12 +308,15 @@ def score(
     change: tuple[Change, float] | None,
     silent_onset: datetime | None = None,
     support: float = 1.0,
+    health: HealthVerdict | None = None,
 ) -> Scored:
     """Score one candidate; a silent one (``stats`` None) takes the onset of its earliest
     alerting dependent, since a fault there must have started before they noticed.
 
     ``support`` (0..1) weighs a silent candidate by its own evidence (see
-    :func:`silent_support`); alerting candidates have their alerts as evidence and ignore it."""
+    :func:`silent_support`); alerting candidates have their alerts as evidence and ignore it.
+    ``health``: a silent candidate's verdict from a health source (:mod:`.health`): degraded
+    is full support and no silence penalty, serving leaves only the floor."""
     cover = min(explains / max(n_alerting, 1), 1.0)
     deepest = 1.0 if deps == 0 else 0.0
     started = stats.first if stats else silent_onset
@@ -322,6 +327,9 @@ def score(
     raw = W_COVER * cover + W_DEEPEST * deepest + W_ONSET * onset + W_SEVERITY * severity + W_CHANGE * ch
     if stats is None:
         relief = NAMED_RELIEF * ch if change is not None and by_name(change[0], service) else 0.0
+        if health is not None:
+            degraded = health.state is Health.DEGRADED
+            support, relief = (1.0, 1.0) if degraded else (0.0, relief)
         raw = raw * (SILENT_FLOOR + (1.0 - SILENT_FLOOR) * support) - SILENT_PENALTY * (1.0 - relief)
     lag = (group_first - change[0].at).total_seconds() / 60.0 if change else 0.0
     return Scored(
@@ -335,6 +343,7 @@ def score(
         onset_s=onset_s,
         n_alerting=n_alerting,
         strength=ch,
+        health=health if stats is None else None,
     )
 
 
