@@ -16,6 +16,7 @@ from types import ModuleType
 from evalkit import baselines as bl
 from evalkit.classic.metrics import Prediction, Score, score
 from evalkit.families import FAMILIES, cascade
+from evalkit.health import verdicts as health_verdicts
 from evalkit.topologies import topology
 from evalkit.world import World
 from opscontext.engine.correlate import Correlation, CorrelationOptions, correlate
@@ -23,6 +24,8 @@ from opscontext.engine.graph import ServiceGraph
 
 OURS = "opscontext"
 DEEPEST_IN_OURS = "deepest (our groups)"  # a diagnostic, not a baseline: same grouping, other ranking
+# The engine given a health source's verdicts on quiet services (evalkit.health models what one sees).
+OURS_HEALTH = "opscontext with a health source"
 BASELINES: dict[str, Callable[[World], Prediction]] = {
     "earliest (true groups)": bl.earliest,
     "deepest (true groups)": bl.deepest,
@@ -61,9 +64,13 @@ def make_world(task: Task) -> World:
     return world
 
 
-def ours(world: World, options: CorrelationOptions | None = None) -> tuple[Prediction, Correlation]:
+def ours(
+    world: World, options: CorrelationOptions | None = None, health: bool = False,
+) -> tuple[Prediction, Correlation]:
+    """The engine's answer on ``world``; ``health``: with :func:`evalkit.health.verdicts`."""
     graph = ServiceGraph.build(world.services, world.edges)
-    corr = correlate(world.alerts, graph, world.changes, now=world.now, options=options)
+    verdicts = health_verdicts(world) if health else None
+    corr = correlate(world.alerts, graph, world.changes, now=world.now, options=options, health=verdicts)
     groups = [(g.fingerprints, [c.service for c in g.candidates], g.confidence) for g in corr.groups]
     return Prediction(groups), corr
 
@@ -81,6 +88,7 @@ def run_task(task: Task) -> list[Row]:
         return [Row(task, OURS, score(world, pred, n_in), silent)]
     pred, _ = ours(world)
     rows = [Row(task, OURS, score(world, pred, n_in), silent)]
+    rows.append(Row(task, OURS_HEALTH, score(world, ours(world, health=True)[0], n_in), silent))
     inside = bl.deepest_in(world, [fps for fps, _, _ in pred.groups])
     rows.append(Row(task, DEEPEST_IN_OURS, score(world, inside, n_in), silent))
     for name, method in BASELINES.items():

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from evalkit import report
 from evalkit.classic.metrics import calibration_table
-from evalkit.harness import OURS, Row
+from evalkit.harness import OURS, OURS_HEALTH, Row
 
 HEADING = "## Held-out correlation accuracy"
 HELD_OUT = ("metric_rules", "fault_injection")
@@ -46,7 +46,8 @@ def headline(rows: Sequence[Row], before: Sequence[Row] | None) -> list[str]:
             old = [r for r in before if r.task.family == fam and r.method == OURS]
             if old:
                 out.append(_line("opscontext before this round", report.aggregate(old)))
-        for m in ("earliest (true groups)", "deepest (true groups)", "time window", "deepest (our groups)"):
+        for m in (OURS_HEALTH, "earliest (true groups)", "deepest (true groups)", "time window",
+                  "deepest (our groups)"):
             if m in per:
                 out.append(_line(m, per[m]))
     return out

@@ -49,6 +49,10 @@ class World:
     incidents: list[TrueIncident]
     noise: frozenset[str]
     now: datetime
+    # Every service a fault reached (root and callers, quiet or not): when, and with which
+    # signals (empty when the generator does not say). What a health source could see
+    # (evalkit.health); recorded without drawing from the world's random stream.
+    degraded: dict[str, tuple[datetime, frozenset[str]]] = field(default_factory=dict)
 
     def truth(self) -> dict[str, str]:
         """fingerprint -> incident id; a noise fingerprint maps to itself."""

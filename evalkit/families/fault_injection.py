@@ -227,6 +227,7 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
 
     chosen: list[tuple[Fault, datetime]] = []
     used: set[str] = set()
+    degraded: dict[str, tuple[datetime, frozenset[str]]] = {}
     for k in range(params.faults):
         kind = params.fault
         if kind == "mixed" or k > 0:
@@ -252,8 +253,9 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
             at = onset - timedelta(seconds=rng.uniform(5, 30))
             changes.add(flagsvc, "feature-flag", at, f"flag {fault.flag}: defaultVariant off -> on")
         alerts_root = rng.random() < params.root_alerts
-        series = _run_alerts(g, svcs, rng, params, fault, onset, alerts_root, entries, run_end)
+        series, affected = _run_alerts(g, svcs, rng, params, fault, onset, alerts_root, entries, run_end)
         pending.append((fault, onset, alerts_root, series))
+        _note_degraded(degraded, onset, affected)
 
     # Innocent flag flips: other flags toggled during the run, or switched off again.
     others = [f for f in _OTEL_FAULTS if f.flag and f.target not in used and f.target in set(g.names)]
@@ -278,7 +280,15 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
     changes.changes.sort(key=lambda c: c.at)
     alerts = sorted(book.alerts, key=lambda a: (a.starts_at, a.fingerprint))
     return World(FAMILY, cell, topology.name, seed, topology.services, topology.edges, alerts, changes.changes,
-                 incidents, frozenset(noise), run_end)
+                 incidents, frozenset(noise), run_end, degraded)
+
+
+def _note_degraded(out: dict[str, tuple[datetime, frozenset[str]]], onset: datetime,
+                   affected: Mapping[str, tuple[float, set[str]]]) -> None:
+    for name, (t_aff, sig) in affected.items():
+        at = onset + timedelta(seconds=t_aff)
+        if name not in out or at < out[name][0]:
+            out[name] = (at, frozenset(sig) | (out[name][1] if name in out else frozenset()))
 
 
 def _svc_of(labels: Mapping[str, str]) -> str:
@@ -331,7 +341,7 @@ def _producers(g: Graph, broker: str) -> set[str]:
 def _run_alerts(
     g: Graph, svcs: dict[str, _Svc], rng: random.Random, params: Params, fault: Fault, onset: datetime,
     alerts_root: bool, entries: frozenset[str], run_end: datetime,
-) -> list[Series]:
+) -> tuple[list[Series], dict[str, tuple[float, set[str]]]]:
     root = fault.target
     affected = _affected(g, fault, rng)
     scrape = rng.choice((15, 30))
@@ -417,7 +427,7 @@ def _run_alerts(
         if max(t for _, t, _, _ in root_series) >= run_end:
             cap = run_end - timedelta(seconds=5)
             root_series = [(lab, min(t, cap), e, s) for lab, t, e, s in root_series]
-    return root_series + others
+    return root_series + others, affected
 
 
 _OBS = [("otel-collector", "OtelCollectorExporterQueueFull", "warning", "{svc}: exporter queue near capacity"),

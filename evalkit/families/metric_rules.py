@@ -324,6 +324,7 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
 
     taken: set[str] = set()
     incidents: list[TrueIncident] = []
+    degraded: dict[str, tuple[datetime, frozenset[str]]] = {}
     pending: list[tuple[str, str, datetime, bool, str, list[Series]]] = []
     for i, onset in enumerate(onsets):
         root, where = _pick_root(g, params.placement, rng, taken)
@@ -341,6 +342,10 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
             cause, sig = rng.choice(_CAUSES[where])
             signals = set(sig)
         affected = _spread(g, root, signals, rng)
+        for name, (t_aff, sig, _) in affected.items():
+            at = onset + timedelta(seconds=t_aff)
+            if name not in degraded or at < degraded[name][0]:
+                degraded[name] = (at, frozenset(sig) | (degraded[name][1] if name in degraded else frozenset()))
         series = _incident_alerts(g, svcs, rng, params, root, onset, affected, silent, wants_first, entries)
         if params.innocent_caller_deploy and rng.random() < params.innocent_caller_deploy:
             callers = sorted(n for n in affected if n != root)
@@ -362,7 +367,7 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
     changes.changes.sort(key=lambda c: c.at)
     alerts = sorted(book.alerts, key=lambda a: (a.starts_at, a.fingerprint))
     return World(FAMILY, cell, topology.name, seed, topology.services, topology.edges, alerts, changes.changes,
-                 incidents, frozenset(noise), now)
+                 incidents, frozenset(noise), now, degraded)
 
 
 Series = tuple[dict[str, str], datetime, datetime | None, str]

@@ -37,7 +37,7 @@ from opscontext.engine.correlation.bridges import assign, clusters, resolve
 from opscontext.engine.correlation.candidates import Cluster, service_stats
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
 from opscontext.engine.correlation.grouping import Episode, link_by_labels, link_by_topology
-from opscontext.engine.correlation.health import HealthMap
+from opscontext.engine.correlation.health import HealthAt
 from opscontext.engine.correlation.lazy import LazyCorrelation
 from opscontext.engine.correlation.models import (
     AlertBrief,
@@ -69,13 +69,14 @@ def correlate(
     *,
     now: datetime,
     options: CorrelationOptions | None = None,
-    health: HealthMap | None = None,
+    health: HealthAt | None = None,
 ) -> Correlation:
     """Group ``alerts`` into incidents and rank each incident's primary contributor.
 
     ``now`` bounds which changes can count (a change stamped after ``now`` is ignored).
     Alert and change ``.service`` values must already be canonical graph names (or None).
-    ``health``: a health source's verdicts on quiet services (:mod:`.correlation.health`).
+    ``health``: a health source's verdicts on quiet services for a group beginning at a given
+    instant (:mod:`.correlation.health`).
     """
     return correlate_lazy(alerts, graph, changes, now=now, options=options, health=health).complete()
 
@@ -88,7 +89,7 @@ def correlate_lazy(
     *,
     now: datetime,
     options: CorrelationOptions | None = None,
-    health: HealthMap | None = None,
+    health: HealthAt | None = None,
 ) -> LazyCorrelation:
     """:func:`correlate` with the groups ranked and assembled only when asked for (an answer
     shows a page of them): the same groups, in the same order, with the same counts.

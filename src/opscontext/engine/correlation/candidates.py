@@ -152,8 +152,11 @@ def _rank_alone(
     first = st.first
     light = [m for m in light_deps(adj, opts.hub_degree, s) if m != s] if s in adj.succ else []
     change = Batched(_window(changes, first, opts).best, [s, *light], changes.changed_services)
-    out = [_with_batch(score(s, st, 1, 0, 1, first, change(s)), change)]
-    for m in sorted(set(light), key=lambda m: (-_degraded(health, m), -change.strength(m), m))[:_MAX_SILENT]:
+    shortlist = sorted(set(light), key=lambda m: (-change.strength(m), m))[:_MAX_SILENT]
+    # A quiet dependency a health source saw degraded, with s not calling back, fails below s.
+    failing_below = any(_degraded(health, m) and s not in adj.succ[m] for m in shortlist)
+    out = [_with_batch(score(s, st, 1, int(failing_below), 1, first, change(s)), change)]
+    for m in shortlist:
         calls_back = s in adj.succ[m]  # a cycle: m is then one hop above s as well as below
         sc = _silent(cluster, adj, m, change(m), 1, explains=1, below=int(calls_back), n=1, first=first,
                      onset=first, health=health.get(m))
@@ -200,6 +203,14 @@ def _rank_many(
     closure_for = set(sorted(sinks, key=lambda m: -len(up.get(m, ())))[:_MAX_CLOSURE])
     closure_for |= set(sorted(up, key=lambda m: -len(up[m]))[:_MAX_CLOSURE])
     shared: dict[int, int] = {}
+    shortlist = heapq.nsmallest(_MAX_SILENT, pool.items(), key=lambda kv: (-change.strength(kv[0]), -len(kv[1]), kv[0]))
+    belows = {m: [t for t in adj.succ.get(m, ()) if t in stats] for m, _ in shortlist}
+    # A quiet candidate a health source saw degraded, with nothing alerting below it, is failing
+    # below the alerting services that depend on it: they are not the deepest failing ones.
+    for m, dependents in shortlist:
+        if _degraded(health, m) and not belows[m]:
+            for d in dependents:
+                deps[d] += 1
     out = []
     for s, st in stats.items():
         if part_size[part[s]] > 1:  # one closure per cycle: every member explains the same
@@ -212,10 +223,8 @@ def _rank_many(
         else:
             explained = len(up.get(s, ()))
         out.append(_with_batch(score(s, st, 1 + explained, deps[s], n, first, change(s)), change))
-    shortlist = heapq.nsmallest(_MAX_SILENT, pool.items(),
-                                key=lambda kv: (-_degraded(health, kv[0]), -change.strength(kv[0]), -len(kv[1]), kv[0]))
     for m, dependents in shortlist:
-        below = [t for t in adj.succ.get(m, ()) if t in stats]
+        below = belows[m]
         explained_set = _closure(up, set(), dependents)
         earliest = min(stats[d].first for d in dependents)
         alerting_callers = sum(map(stats.__contains__, adj.pred.get(m, ())))  # (C-level count)
@@ -270,7 +279,6 @@ def _add_changed_deps(
 
 
 def _degraded(health: HealthMap, service: str) -> bool:
-    """Whether a health source saw ``service`` degraded: such quiet candidates are shortlisted first."""
     v = health.get(service)
     return v is not None and v.state is Health.DEGRADED
 

@@ -6,11 +6,17 @@ source measures how a quiet candidate is serving (error ratio, p99 latency, requ
 is evidence of its own, the kind the alerts cannot carry:
 
 * **degraded**: its error ratio, latency or traffic moved when its callers began to alert. A
-  quiet candidate that degraded is no longer a guess from the graph: it ranks as a silent
-  candidate with a named change does (full support, no silence penalty).
+  quiet candidate that degraded is no longer a guess from the graph (full support). With
+  nothing alerting below it, it is the deepest failing service, alert or not: the alerting
+  services that depend on it are no longer "deepest", and it pays half the silence penalty
+  (``ranking.HEALTH_RELIEF``). With alerting services below it, it is on the fault's path,
+  which says nothing more: it pays the whole penalty.
 * **serving**: it was measured, before and during, and looked as before with calm errors.
   Being depended on is then all that points at it, and the measurement says otherwise: it
   keeps only the floor of a silent candidate's score.
+
+Only the quiet candidates a group already weighs are read (the shortlist is chosen without
+health): a server asks its health source about those, for the groups a page shows.
 
 Anything else (no data, one side of the comparison missing where it is needed) is no verdict:
 the candidate is ranked as without a health source. The comparison is the service against
@@ -21,8 +27,9 @@ on its own, as a failing ratio almost anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from opscontext.models import ServiceHealth
@@ -40,6 +47,8 @@ class HealthVerdict:
 
 
 HealthMap = Mapping[str, HealthVerdict]
+# Verdicts for a group that began at the given instant (what a health source said then).
+HealthAt = Callable[[datetime], HealthMap]
 
 # An error ratio this high is failing on its own, with no earlier reading to compare.
 ERRORS_FAILING = 0.05

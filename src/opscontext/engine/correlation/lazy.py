@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from opscontext.engine.correlation.assemble import build_group, group_id
 from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
-from opscontext.engine.correlation.health import HealthMap
+from opscontext.engine.correlation.health import HealthAt, HealthMap
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
 from opscontext.engine.correlation.nearby import Nearby
 from opscontext.engine.correlation.ranking import ChangeIndex, Scored
@@ -38,13 +38,13 @@ class LazyCorrelation:
     def __init__(
         self, head: Correlation, clusters: list[Cluster], unique: Sequence[UniqueAlert], index: MeetingIndex,
         adj: Adjacency, changes: ChangeIndex, opts: CorrelationOptions, monitored: Collection[str],
-        health: HealthMap | None = None,
+        health: HealthAt | None = None,
     ) -> None:
-        """``health``: a health source's verdicts on quiet services, read by every group's
-        ranking (the evaluation's worlds know them all; a server asks per page, see
-        :meth:`group_with`)."""
+        """``health``: a health source's verdicts on quiet services for a group that began at
+        a given instant, read by every group's ranking (the evaluation's worlds know them all; a
+        server asks per page, see :meth:`group_with`)."""
         self.head = head
-        self._health: HealthMap = health or {}
+        self._health = health
         self._clusters, self._unique, self._index, self._adj = clusters, unique, index, adj
         self._changes, self._opts, self._monitored = changes, opts, monitored
         self._hold = opts.active_hold.total_seconds()
@@ -126,7 +126,7 @@ class LazyCorrelation:
         with self._lock:
             cluster = self._clusters[k]
             ranked = rank(cluster, self._index, self._adj, self._changes, self._opts, self._monitored,
-                          {**self._health, **health})
+                          {**self._health_of(cluster), **health})
             return self._assemble(k, ranked)
 
     def groups(self) -> list[AlertGroup]:
@@ -171,8 +171,13 @@ class LazyCorrelation:
             cluster = self._clusters[k]
             attach_silent(self._index, [cluster])
             known = self._ranked[k] = rank(cluster, self._index, self._adj, self._changes, self._opts,
-                                           self._monitored, self._health)
+                                           self._monitored, self._health_of(cluster))
         return known
+
+    def _health_of(self, cluster: Cluster) -> HealthMap:
+        if self._health is None:
+            return {}
+        return self._health(self._unique[cluster.members[0]].starts_at)
 
     def _id(self, k: int) -> str:
         gid = self._ids.get(k)

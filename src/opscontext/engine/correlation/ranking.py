@@ -67,6 +67,12 @@ NAMED_RELIEF = 1.0
 # A flag or config change whose summary ends in a transition to the value it already had
 # ("defaultVariant off -> off") changed nothing and is not evidence (fault injection AC@1 +0.011
 # / +0.005 on spare seeds 1000-1009 / 1020-1029, the other families unchanged).
+# A quiet candidate a health source saw degraded, with nothing alerting below it, pays this much
+# less of SILENT_PENALTY (its alerting dependents are no longer "deepest": candidates.py). With
+# a modelled health source (evalkit/health.py: coverage 50-85 %, degradations seen 30-90 %, 3 %
+# false alarms), spare seeds 1000-1009 / 1020-1029: fault injection AC@1 +0.030 / +0.026, metric
+# rules 0.000 / +0.004, cascade +0.007 / +0.003 (1.0: +0.029 / -0.002 / +0.004 on 1000-1009).
+HEALTH_RELIEF = 0.5
 _TRANSITION = re.compile(r"(\S+)\s*(?:->|→)\s*(\S+)\s*$")
 
 
@@ -316,7 +322,7 @@ def score(
     ``support`` (0..1) weighs a silent candidate by its own evidence (see
     :func:`silent_support`); alerting candidates have their alerts as evidence and ignore it.
     ``health``: a silent candidate's verdict from a health source (:mod:`.health`): degraded
-    is full support and no silence penalty, serving leaves only the floor."""
+    is full support (and, with ``deps`` 0, :data:`HEALTH_RELIEF`), serving leaves only the floor."""
     cover = min(explains / max(n_alerting, 1), 1.0)
     deepest = 1.0 if deps == 0 else 0.0
     started = stats.first if stats else silent_onset
@@ -329,7 +335,10 @@ def score(
         relief = NAMED_RELIEF * ch if change is not None and by_name(change[0], service) else 0.0
         if health is not None:
             degraded = health.state is Health.DEGRADED
-            support, relief = (1.0, 1.0) if degraded else (0.0, relief)
+            # Degraded with nothing alerting below: the deepest failing service, alert or not.
+            # Degraded between alerting ones: on the fault's path, which says nothing more.
+            deep = degraded and deps == 0
+            support, relief = (1.0, max(relief, HEALTH_RELIEF if deep else 0.0)) if degraded else (0.0, relief)
         raw = raw * (SILENT_FLOOR + (1.0 - SILENT_FLOOR) * support) - SILENT_PENALTY * (1.0 - relief)
     lag = (group_first - change[0].at).total_seconds() / 60.0 if change else 0.0
     return Scored(
