@@ -156,6 +156,7 @@ def _rank_alone(
     # A quiet dependency a health source saw degraded, with s not calling back, fails below s.
     failing_below = any(_degraded(health, m) and s not in adj.succ[m] for m in shortlist)
     out = [_with_batch(score(s, st, 1, int(failing_below), 1, first, change(s)), change)]
+    out[0].degraded_below = int(failing_below)
     for m in shortlist:
         calls_back = s in adj.succ[m]  # a cycle: m is then one hop above s as well as below
         sc = _silent(cluster, adj, m, change(m), 1, explains=1, below=int(calls_back), n=1, first=first,
@@ -207,10 +208,12 @@ def _rank_many(
     belows = {m: [t for t in adj.succ.get(m, ()) if t in stats] for m, _ in shortlist}
     # A quiet candidate a health source saw degraded, with nothing alerting below it, is failing
     # below the alerting services that depend on it: they are not the deepest failing ones.
+    degraded_below: dict[str, int] = {}
     for m, dependents in shortlist:
         if _degraded(health, m) and not belows[m]:
             for d in dependents:
                 deps[d] += 1
+                degraded_below[d] = degraded_below.get(d, 0) + 1
     out = []
     for s, st in stats.items():
         if part_size[part[s]] > 1:  # one closure per cycle: every member explains the same
@@ -222,7 +225,9 @@ def _rank_many(
             explained = len(_closure(up, {s}, up.get(s, set())))
         else:
             explained = len(up.get(s, ()))
-        out.append(_with_batch(score(s, st, 1 + explained, deps[s], n, first, change(s)), change))
+        sc = score(s, st, 1 + explained, deps[s], n, first, change(s))
+        sc.degraded_below = degraded_below.get(s, 0)
+        out.append(_with_batch(sc, change))
     for m, dependents in shortlist:
         below = belows[m]
         explained_set = _closure(up, set(), dependents)

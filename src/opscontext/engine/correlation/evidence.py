@@ -77,6 +77,12 @@ def evidence(sc: Scored, stats: ServiceStats | None, between: tuple[str, str] | 
         out.append(f"deepest alerting dependency: {services(others)} {verb} on it")
     elif sc.deps == 0:
         out.append("no alerting dependency below it")
+    elif sc.degraded_below:
+        alerting = sc.deps - sc.degraded_below
+        also = f"{services(alerting, 'other alerting')} and " if alerting > 0 else ""
+        n = sc.degraded_below
+        out.append(f"depends on {also}{n} quiet service{'' if n == 1 else 's'} a health source saw degraded, "
+                   "so its alerts may be symptoms")
     else:
         out.append(f"depends on {services(sc.deps, 'other alerting')}, so its alerts may be symptoms")
     if sc.onset_s <= 0:

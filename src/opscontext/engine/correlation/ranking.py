@@ -113,6 +113,7 @@ class Scored:
     strength: float = 0.0  # its change's weight as scored (kind, age, rollout), 0 without one
     batch: int = 1  # candidate services of the group that changed within BATCH_SPAN_S of its change
     health: HealthVerdict | None = None  # a quiet candidate's own health, where a health source measured it
+    degraded_below: int = 0  # of ``deps``: quiet dependencies a health source saw degraded
 
 
 class ChangeIndex:
