@@ -23,7 +23,7 @@ from opscontext.errors import SourceUnavailableError
 from opscontext.models import ServiceHealth, SourceState
 from opscontext.queries import correlate_memo
 from opscontext.queries.correlate import CorrelationAnswer, correlate_alerts
-from opscontext.queries.correlate_health import MAX_NAMES
+from opscontext.queries.correlate_health import MAX_INSTANTS, MAX_NAMES
 from opscontext.registry import ConnectorContext, ConnectorSpec, discover
 from opscontext.settings import Settings
 
@@ -244,8 +244,8 @@ async def test_the_names_asked_are_capped_and_the_cut_is_noted(tmp_path: Path) -
     asked = {name for names, _ in FakeHealth.asked for name in names}
     assert len(asked) == MAX_NAMES
     assert all(len(names) <= MAX_NAMES for names, _ in FakeHealth.asked)
-    assert f"10 quiet candidates of the listed groups were not checked against the health source (at most " \
-           f"{MAX_NAMES} services are asked about per call)." in answer.notes
+    assert f"10 quiet candidates of the listed groups were not checked against the health source (an answer " \
+           f"asks about at most {MAX_NAMES} services, at {MAX_INSTANTS} instants)." in answer.notes
     # Groups of one instant share its call: never more calls than distinct instants.
     instants = [at for _, at in FakeHealth.asked]
     assert len(instants) == len(set(instants))
@@ -266,3 +266,12 @@ async def test_readings_of_another_instant_than_the_one_asked_give_no_verdict(tm
     # (or a stale answer) that cannot say how postgres was at those instants.
     answer = await ask(world, lambda service, at: degrades("postgres")(service, at).model_copy(update={"at": NOW}))
     assert answer.groups == plain.groups
+
+
+async def test_the_instants_asked_are_capped_and_the_groups_left_unasked_are_noted(tmp_path: Path) -> None:
+    answer = await ask(many_groups(tmp_path, groups=15, quiet_each=1), calm)  # 15 groups a minute apart
+    assert len(answer.groups) == 15
+    assert len(FakeHealth.asked) == MAX_INSTANTS
+    assert len({name for names, _ in FakeHealth.asked for name in names}) == MAX_INSTANTS // 2
+    assert f"3 quiet candidates of the listed groups were not checked against the health source (an answer " \
+           f"asks about at most {MAX_NAMES} services, at {MAX_INSTANTS} instants)." in answer.notes

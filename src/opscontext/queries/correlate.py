@@ -130,7 +130,7 @@ async def _answer(app: App, window: TimeWindow, position: dict[str, str], servic
         made = functools.partial(Listing, lazy, svc.name if svc else None, led)  # a service filter ranks groups
         listing = await asyncio.to_thread(made) if big else made()
         start = cursors.offset(position, "o")
-        shown: Callable[[], list[int]] = functools.partial(listing.span, start, MAX_GROUPS)
+        shown: Callable[[], tuple[list[int], int]] = functools.partial(listing.span, start, MAX_GROUPS)
         page = functools.partial(_groups_page, lazy, listing, svc, start, window)
     else:
         shown = functools.partial(_one_group, lazy, group_id)
@@ -179,10 +179,10 @@ def _explanation(result: Correlation, statuses: list[Any]) -> str:
     return f"{why[0].upper()}{why[1:]}; what follows covers only the alerts that were read. {result.explanation}"
 
 
-def _one_group(lazy: LazyCorrelation, group_id: str) -> list[int]:
-    """The position of group ``group_id`` (none if no group has that id)."""
+def _one_group(lazy: LazyCorrelation, group_id: str) -> tuple[list[int], int]:
+    """The position of group ``group_id`` (none if no group has that id), as ``Listing.span``."""
     pos = lazy.position(group_id)
-    return [] if pos is None else [pos]
+    return ([], 0) if pos is None else ([pos], 1)
 
 
 def _groups_page(lazy: LazyCorrelation, groups: Listing, svc: Service | None, start: int, window: TimeWindow,

@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 MAX_NAMES = 40  # distinct services asked about per call: the HealthSource contract's "few dozen"
 BEFORE = timedelta(minutes=15)  # the service against itself this long before its group began
 DURING = timedelta(minutes=5)  # ... and this long after (or at the window's end, if sooner)
-CONCURRENT = 4  # hub calls (one per instant) in flight at once
+MAX_INSTANTS = 24  # hub calls (one per instant) per answer: both instants of 12 groups at least
+CONCURRENT = 4  # hub calls in flight at once
 SAME_INSTANT = timedelta(minutes=1)  # a reading further from the instant asked is another instant's
 Readings = Mapping[tuple[str, str], ServiceHealth]  # (service, source instance) -> its reading
 
@@ -62,37 +63,43 @@ def configured(app: App) -> bool:
 
 
 async def page_health(
-    app: App, lazy: LazyCorrelation, shown: Callable[[], Sequence[int]], until: datetime, offload: bool,
+    app: App, lazy: LazyCorrelation, shown: Callable[[], tuple[Sequence[int], int]], until: datetime,
+    offload: bool,
 ) -> PageHealth:
     """Verdicts on the quiet candidates of the groups ``shown()`` lists (positions, the page's
-    own first), measured at instants no later than ``until``. Without a health source: nothing
-    is ranked or asked. ``offload``: rank the groups in a worker thread (a big correlation)."""
+    own first, and how many those are), measured at instants no later than ``until``. Without a
+    health source: nothing is ranked or asked. ``offload``: rank in a worker thread."""
     if not configured(app):
         return PageHealth()
 
     def prepare() -> tuple[list[Target], int]:
-        return targets(lazy, shown(), until)
+        return targets(lazy, *shown(), until)
 
     wanted, left_out = await asyncio.to_thread(prepare) if offload else prepare()
     return await measure(app, wanted, left_out)
 
 
-def targets(lazy: LazyCorrelation, positions: Sequence[int], until: datetime) -> tuple[list[Target], int]:
-    """The quiet candidates of the groups at ``positions`` (in the order given: the groups the
-    page shows first), at most :data:`MAX_NAMES` distinct names in all; and how many names were
-    left unasked. Ranks those groups (the page ranks them anyway): for a worker thread."""
+def targets(lazy: LazyCorrelation, positions: Sequence[int], page: int, until: datetime) -> tuple[list[Target], int]:
+    """The quiet candidates of the groups at ``positions`` (the ``page`` groups the page shows
+    first, then as many that health may move onto it), within :data:`MAX_NAMES` distinct names
+    and :data:`MAX_INSTANTS` instants; and how many of the page's own were left unasked. Ranks
+    those groups (the page ranks them anyway): for a worker thread."""
     asked: set[str] = set()
+    instants: set[datetime] = set()
     out: list[Target] = []
     left = 0
-    for pos in positions:
+    for i, pos in enumerate(positions[: 2 * page]):
         quiet = lazy.silent_candidates(pos)
         if not quiet:
             continue
-        kept = _within(quiet, asked)
-        left += len(quiet) - len(kept)
+        start = lazy.group(pos).started_at
+        when = (_minute(start - BEFORE), _minute(min(until, start + DURING)))
+        kept = _within(quiet, asked) if len(instants.union(when)) <= MAX_INSTANTS else []
+        if i < page:
+            left += len(quiet) - len(kept)
         if kept:
-            start = lazy.group(pos).started_at
-            out.append(Target(pos, tuple(kept), _minute(start - BEFORE), _minute(min(until, start + DURING))))
+            instants.update(when)
+            out.append(Target(pos, tuple(kept), *when))
     return out, left
 
 
@@ -133,7 +140,7 @@ async def measure(app: App, wanted: Sequence[Target], left_out: int = 0) -> Page
     readings = {at: found for at, (found, _) in zip(instants, answers, strict=True)}
     statuses = merge_statuses([s for _, got in answers for s in got])
     notes = [f"{left_out} quiet candidates of the listed groups were not checked against the health source "
-             f"(at most {MAX_NAMES} services are asked about per call)."] if left_out else []
+             f"(an answer asks about at most {MAX_NAMES} services, at {MAX_INSTANTS} instants)."] if left_out else []
     return PageHealth({t.pos: _verdicts(t, readings) for t in wanted}, statuses, notes)
 
 

@@ -46,16 +46,16 @@ class Listing:
         run.sort(key=lambda g: (-g.alert_count, -g.confidence))
         return run[start - lo:end - lo]
 
-    def span(self, start: int, count: int) -> list[int]:
-        """Positions of every group the page ``start .. start + count`` may show: the groups it
-        shows without health first, then the rest of the size runs it cuts into (health may
-        move one of them onto the page)."""
+    def span(self, start: int, count: int) -> tuple[list[int], int]:
+        """Positions of every group the page ``start .. start + count`` may show, and how many
+        it shows: the groups it shows without health first, then the rest of the size runs it
+        cuts into (health may move one of them onto the page), the most confident first."""
         lo, hi, end = self._runs(start, count)
         if start >= end:
-            return []
+            return [], 0
         corr = self._corr
         run = sorted(self._by_size[lo:hi], key=lambda p: (-corr.alert_count(p), -corr.group(p).confidence))
-        return [*run[start - lo:end - lo], *run[:start - lo], *run[end - lo:]]
+        return [*run[start - lo:end - lo], *run[:start - lo], *run[end - lo:]], end - start
 
     def _runs(self, start: int, count: int) -> tuple[int, int, int]:
         """``(lo, hi, end)``: the page ends at ``end``; ``lo .. hi`` widens it to whole size runs."""
