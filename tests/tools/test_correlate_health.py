@@ -7,6 +7,7 @@ during their group.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -44,12 +45,15 @@ class FakeHealth:
     asked: ClassVar[list[tuple[tuple[str, ...], datetime]]] = []
     reading: ClassVar[Reading] = staticmethod(lambda service, at: None)
     down: ClassVar[bool] = False
+    hangs: ClassVar[bool] = False
 
     def __init__(self, ctx: ConnectorContext[FakeHealthConfig]):
         self.name, self.calm = ctx.name, ctx.config.calm
 
     async def health(self, services: Sequence[str], at: datetime) -> list[ServiceHealth]:
         type(self).asked.append((tuple(services), at))
+        if type(self).hangs:
+            await asyncio.Event().wait()  # never answers: the hub's timeout must
         if type(self).down:
             raise SourceUnavailableError("HTTP 503 from the metrics backend", instance=self.name)
         found = (calm(s, at) if self.calm else type(self).reading(s, at) for s in services)
@@ -98,12 +102,13 @@ def shared_datastore(tmp_path: Path) -> Path:
 
 
 @asynccontextmanager
-async def app_for(world: Path, health: bool = True, **more: dict[str, object]) -> AsyncIterator[App]:
+async def app_for(world: Path, health: bool = True, limits: dict[str, float] | None = None,
+                  **more: dict[str, object]) -> AsyncIterator[App]:
     connectors: dict[str, dict[str, object]] = {"catalog": {"type": "backstage", "path": "catalog.yaml"},
                                                 "alerts": {"type": "alertmanager", "path": "alerts.json"}, **more}
     if health:
         connectors["metrics"] = {"type": "fakehealth"}
-    settings = Settings(connectors=connectors, base_dir=world)
+    settings = Settings(connectors=connectors, base_dir=world, limits=limits or {})
     specs = {**discover(), "fakehealth": SPEC}
     async with open_app(settings, cache=MemoryCache(), clock=lambda: NOW, specs=specs) as app:
         yield app
@@ -111,7 +116,7 @@ async def app_for(world: Path, health: bool = True, **more: dict[str, object]) -
 
 @pytest.fixture(autouse=True)
 def fresh_fake() -> None:
-    FakeHealth.asked, FakeHealth.down = [], False
+    FakeHealth.asked, FakeHealth.down, FakeHealth.hangs = [], False, False
     FakeHealth.reading = staticmethod(lambda service, at: None)
 
 
@@ -192,6 +197,17 @@ async def test_a_failing_health_source_degrades_the_answer_and_changes_no_group(
     assert answer.groups == plain.groups
     assert health_status(answer) == ("metrics", SourceState.FAILED)
     assert any(n.startswith("health source 'metrics' (fakehealth) failed: HTTP 503") for n in answer.notes)
+
+
+async def test_a_health_source_that_never_answers_costs_the_call_its_deadline_not_its_answer(tmp_path: Path) -> None:
+    world = shared_datastore(tmp_path)
+    plain = await ask(world)
+    FakeHealth.hangs = True
+    async with app_for(world, limits={"call_timeout_seconds": 0.2}) as app:
+        answer = await correlate_alerts(app, SINCE, UNTIL)
+    assert answer.groups == plain.groups
+    (status,) = [s for s in answer.sources if s.capability == "health"]
+    assert status.state is SourceState.FAILED and (status.detail or "").startswith("no answer within")
 
 
 async def test_without_a_health_source_nothing_is_asked_and_no_health_status_is_listed(tmp_path: Path) -> None:
