@@ -8,8 +8,10 @@ group started) and ``during`` (5 minutes after it started, or the window's end i
 are rounded down to the minute so that groups share calls, and one hub call covers every name
 for one instant; the calls run concurrently, a few at a time, under the call's deadline.
 
-No health source configured: nothing is asked and nothing is added (not even a status). A
-failing source is a failed status and a note; the groups are then ranked as without it.
+No health source configured: nothing is asked and nothing is added (not even a status); nor
+when the groups shown have no quiet candidate. A failing source is a failed status and a note;
+the groups are then ranked as without it. The verdicts are of the call: the correlation kept
+for the next call (``correlate_memo``) is never ranked with them.
 """
 
 from __future__ import annotations
