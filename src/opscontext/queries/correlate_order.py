@@ -7,6 +7,11 @@ equal-sized groups ranks that whole run, so the page is the one sorting every gr
 A ``service`` filter reads each group's candidates and impacted services, and so ranks the
 groups the graph cannot rule out (:meth:`LazyCorrelation.could_involve`) whose alerting services
 do not already name the service.
+
+With a health source's verdicts on quiet candidates (:mod:`.correlate_health`), the groups a
+page may show (:meth:`Listing.span`) are ranked again with them for that page alone
+(:meth:`LazyCorrelation.group_with`) and sorted by the confidence that gives; the kept groups
+stay those of the alerts.
 """
 
 from __future__ import annotations
