@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from mcp import Client
 
 from opscontext.app import App, open_app
 from opscontext.cache import MemoryCache
@@ -26,6 +27,7 @@ from opscontext.queries import correlate_memo
 from opscontext.queries.correlate import CorrelationAnswer, correlate_alerts
 from opscontext.queries.correlate_health import MAX_INSTANTS, MAX_NAMES
 from opscontext.registry import ConnectorContext, ConnectorSpec, discover
+from opscontext.server import build_server
 from opscontext.settings import Settings
 
 pytestmark = pytest.mark.anyio
@@ -291,3 +293,21 @@ async def test_the_instants_asked_are_capped_and_the_groups_left_unasked_are_not
     assert len({name for names, _ in FakeHealth.asked for name in names}) == MAX_INSTANTS // 2
     assert f"3 quiet candidates of the listed groups were not checked against the health source (an answer " \
            f"asks about at most {MAX_NAMES} services, at {MAX_INSTANTS} instants)." in answer.notes
+
+
+async def test_through_an_mcp_client_the_degraded_datastore_leads_with_its_health_evidence(tmp_path: Path) -> None:
+    world = shared_datastore(tmp_path)
+    FakeHealth.reading = staticmethod(degrades("postgres"))
+    settings = Settings(connectors={"catalog": {"type": "backstage", "path": "catalog.yaml"},
+                                    "alerts": {"type": "alertmanager", "path": "alerts.json"},
+                                    "metrics": {"type": "fakehealth"}}, base_dir=world)
+    server = build_server(settings, cache=MemoryCache(), clock=lambda: NOW, specs={**discover(), "fakehealth": SPEC})
+    async with Client(server) as client:
+        result = await client.call_tool("correlate_alerts", {"since": SINCE, "until": UNTIL})
+    assert not result.is_error, result.content
+    data = result.structured_content
+    assert data is not None
+    (group,) = data["groups"]
+    assert group["primary_contributor"] == "postgres"
+    assert group["candidates"][0]["evidence"][0].startswith("did not alert, but its own health shows it degraded")
+    assert {(s["source"], s["state"]) for s in data["sources"] if s["capability"] == "health"} == {("metrics", "ok")}
