@@ -145,21 +145,19 @@ async def test_a_quiet_datastore_its_health_source_saw_degrade_becomes_the_prima
     assert group.confidence > before.confidence * 0.5 and group.uncertain_because is None
 
 
-async def test_a_private_datastore_seen_degraded_behind_its_one_alerting_caller_puts_the_primary_in_doubt(
+async def test_a_private_datastore_seen_degraded_behind_its_one_alerting_caller_becomes_the_primary(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "catalog.yaml").write_text("---\n".join([component("orders", ["postgres"]), component("postgres")]))
     (tmp_path / "alerts.json").write_text(json.dumps([alert(0, "orders", START), alert(1, "orders", START)]))
     plain = (await ask(tmp_path)).groups[0]
     group = (await ask(tmp_path, degrades("postgres"))).groups[0]
-    top, second = group.candidates[:2]
-    assert plain.confidence >= 0.5 and plain.uncertain_because is None
-    # The caller alerted and the datastore did not: the engine may keep the caller first, but
-    # then it must not be sure of it.
-    assert "postgres" in (top.service, second.service)
-    assert top.service == "postgres" or (group.confidence < 0.5 and "postgres" in (group.uncertain_because or ""))
-    (quiet,) = [c for c in group.candidates if c.service == "postgres"]
-    assert quiet.evidence[0].startswith("did not alert, but its own health shows it degraded")
+    assert plain.primary_contributor == "orders"
+    assert group.primary_contributor == "postgres" and group.candidates[1].service == "orders"
+    assert group.candidates[0].evidence[0] == (
+        "did not alert, but its own health shows it degraded: error ratio 0.1% -> 40% (metrics)")
+    serving = (await ask(tmp_path, calm)).groups[0]
+    assert serving.primary_contributor == "orders" and serving.confidence >= plain.confidence
 
 
 async def test_a_quiet_datastore_measured_serving_drops_to_the_floor(tmp_path: Path) -> None:
