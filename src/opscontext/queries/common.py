@@ -66,6 +66,23 @@ def problem(status: SourceStatus) -> str | None:
     return None
 
 
+_WORST = {SourceState.OK: 0, SourceState.DEGRADED: 1, SourceState.STALE: 2, SourceState.FAILED: 3}
+
+
+def merge_statuses(statuses: Sequence[SourceStatus]) -> list[SourceStatus]:
+    """One status per source and capability: the worst state seen, the oldest data."""
+    worst: dict[tuple[str, str], SourceStatus] = {}
+    ages: dict[tuple[str, str], float] = {}
+    for s in statuses:
+        key = (s.source, s.capability)
+        if key not in worst or _WORST[s.state] > _WORST[worst[key].state]:
+            worst[key] = s
+        if s.age_seconds is not None:
+            ages[key] = max(ages.get(key, 0.0), s.age_seconds)
+    merged = [s.model_copy(update={"age_seconds": ages.get(k)}) for k, s in worst.items()]
+    return sorted(merged, key=lambda s: (-_WORST[s.state], s.source, s.capability))
+
+
 def failure_notes(statuses: Sequence[SourceStatus]) -> list[str]:
     """One note per source that was not ok, saying what its state means (see :func:`problem`)."""
     return [note for note in map(problem, statuses) if note]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from opscontext.answers import Answer, quoted
 from opscontext.app import App
 from opscontext.budget import UNBOUNDED, omitted
 from opscontext.engine.correlate import correlate_lazy
+from opscontext.engine.correlation.health import HealthMap
 from opscontext.engine.correlation.lazy import LazyCorrelation
 from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
 from opscontext.errors import InputError, preview
@@ -28,6 +29,7 @@ from opscontext.gcpause import paused
 from opscontext.models import Service, TimeWindow
 from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some, unhealthy
 from opscontext.queries.correlate_fit import fit_groups, fit_page
+from opscontext.queries.correlate_health import page_health
 from opscontext.queries.correlate_memo import memoised
 from opscontext.queries.correlate_order import Listing, largest
 from opscontext.queries.correlate_view import Detail, GroupView, members
@@ -123,17 +125,26 @@ async def _answer(app: App, window: TimeWindow, position: dict[str, str], servic
             return await asyncio.to_thread(largest, lazy, n) if big else largest(lazy, n)
 
         led, impact = await lead_with_impact(app, first, window.until)
-    statuses = world.statuses + alerts.statuses + changes.statuses + impact
+    page: Callable[[dict[str, Any], int, Mapping[int, HealthMap]], CorrelationAnswer]
+    if group_id is None:
+        made = functools.partial(Listing, lazy, svc.name if svc else None, led)  # a service filter ranks groups
+        listing = await asyncio.to_thread(made) if big else made()
+        start = cursors.offset(position, "o")
+        shown: Callable[[], tuple[list[int], int]] = functools.partial(listing.span, start, MAX_GROUPS)
+        page = functools.partial(_groups_page, lazy, listing, svc, start, window)
+    else:
+        shown = functools.partial(_one_group, lazy, group_id)
+        page = functools.partial(_member_page, lazy, group_id, cursors.offset(position, "m"), window)
+    # A health source's word on the quiet candidates of the groups shown (none configured: nothing).
+    health = await page_health(app, lazy, shown, window.until, big)
+    statuses = world.statuses + alerts.statuses + changes.statuses + impact + health.statuses
     base: dict[str, Any] = {
         **result.model_dump(exclude={"groups", "flapping", "explanation"}),
         "explanation": _explanation(result, alerts.statuses),
-        "since": window.since, "until": window.until, "sources": statuses, "notes": failure_notes(statuses),
+        "since": window.since, "until": window.until, "sources": statuses,
+        "notes": failure_notes(statuses) + health.notes,
     }
-    budget = budget or UNBOUNDED
-    if group_id is not None:
-        shape = functools.partial(_member_page, lazy, group_id, cursors.offset(position, "m"), window, base, budget)
-    else:
-        shape = functools.partial(_groups_page, lazy, svc, led, cursors.offset(position, "o"), window, base, budget)
+    shape = functools.partial(page, base, budget or UNBOUNDED, health.verdicts)
     # Ranking the page's groups and fitting them into the budget (a few answers built and
     # measured): off the loop too.
     return await asyncio.to_thread(shape) if big else shape()
@@ -168,12 +179,17 @@ def _explanation(result: Correlation, statuses: list[Any]) -> str:
     return f"{why[0].upper()}{why[1:]}; what follows covers only the alerts that were read. {result.explanation}"
 
 
-def _groups_page(lazy: LazyCorrelation, svc: Service | None, led: dict[str, AlertGroup], start: int,
-                 window: TimeWindow, base: dict[str, Any], budget: int) -> CorrelationAnswer:
+def _one_group(lazy: LazyCorrelation, group_id: str) -> tuple[list[int], int]:
+    """The position of group ``group_id`` (none if no group has that id), as ``Listing.span``."""
+    pos = lazy.position(group_id)
+    return ([], 0) if pos is None else ([pos], 1)
+
+
+def _groups_page(lazy: LazyCorrelation, groups: Listing, svc: Service | None, start: int, window: TimeWindow,
+                 base: dict[str, Any], budget: int, health: Mapping[int, HealthMap]) -> CorrelationAnswer:
     flapping = lazy.head.flapping
     ranked_flaps = sorted(flapping.items(), key=lambda kv: -kv[1])
-    groups = Listing(lazy, svc.name if svc else None, led)
-    chunk = groups.page(start, MAX_GROUPS)
+    chunk = groups.page(start, MAX_GROUPS, health)
 
     def make(views: list[GroupView], detail: Detail) -> CorrelationAnswer:
         shown = dict(ranked_flaps[:detail.flapping])
@@ -204,9 +220,9 @@ def _group_notes(views: list[GroupView], start: int, total: int, more: bool, win
 
 
 def _member_page(lazy: LazyCorrelation, group_id: str, start: int, window: TimeWindow, base: dict[str, Any],
-                 budget: int) -> CorrelationAnswer:
+                 budget: int, health: Mapping[int, HealthMap]) -> CorrelationAnswer:
     pos = lazy.position(group_id)
-    group = None if pos is None else lazy.group(pos)
+    group = None if pos is None else lazy.group_with(pos, health[pos]) if health.get(pos) else lazy.group(pos)
     if group is None:
         raise InputError(f"No group {preview(group_id)} among the alerts from {_iso(window.since)} to "
                          f"{_iso(window.until)}. Group ids hold for the same alerts: call correlate_alerts "

@@ -32,10 +32,10 @@ from opscontext.engine.correlation.models import AlertGroup
 from opscontext.errors import InputError, OpsContextError
 from opscontext.models import SourceStatus
 from opscontext.queries.blast import blast
-from opscontext.queries.common import failure_notes, one_deadline
+from opscontext.queries.common import failure_notes, merge_statuses, one_deadline
 from opscontext.queries.correlate import CorrelationAnswer, Progress, correlate_alerts
 from opscontext.queries.get_runbook import get_runbook
-from opscontext.queries.incident_subject import Pick, Subject, choose, merge_statuses, resolve_subject
+from opscontext.queries.incident_subject import Pick, Subject, choose, resolve_subject
 from opscontext.queries.user_impact import user_impact
 from opscontext.queries.what_changed import what_changed
 from opscontext.queries.who_owns import who_owns

@@ -16,14 +16,13 @@ from typing import Literal
 from opscontext.app import App
 from opscontext.engine.correlation.models import AlertGroup
 from opscontext.errors import InputError, preview
-from opscontext.models import Alert, AlertState, SourceState, SourceStatus, TimeWindow
+from opscontext.models import Alert, AlertState, TimeWindow
 from opscontext.queries.common import find_service
 from opscontext.queries.correlate import CorrelationAnswer
 from opscontext.world import World
 
 GROUP_ID = re.compile(r"^grp-[0-9a-f]{12}$")
 MAX_SUBJECT = 200
-_WORST = {SourceState.OK: 0, SourceState.DEGRADED: 1, SourceState.STALE: 2, SourceState.FAILED: 3}
 
 
 @dataclass(frozen=True)
@@ -147,17 +146,3 @@ def _unknown(world: World, text: str) -> InputError:
     except InputError as exc:
         return InputError(f"{lead} {exc}")  # its text already carries any "did you mean"
     return InputError(lead)
-
-
-def merge_statuses(statuses: Sequence[SourceStatus]) -> list[SourceStatus]:
-    """One status per source and capability: the worst state seen, the oldest data."""
-    worst: dict[tuple[str, str], SourceStatus] = {}
-    ages: dict[tuple[str, str], float] = {}
-    for s in statuses:
-        key = (s.source, s.capability)
-        if key not in worst or _WORST[s.state] > _WORST[worst[key].state]:
-            worst[key] = s
-        if s.age_seconds is not None:
-            ages[key] = max(ages.get(key, 0.0), s.age_seconds)
-    merged = [s.model_copy(update={"age_seconds": ages.get(k)}) for k, s in worst.items()]
-    return sorted(merged, key=lambda s: (-_WORST[s.state], s.source, s.capability))
