@@ -29,6 +29,9 @@ from evalkit.classic.export import TOML, _iso, alertmanager_alert, catalog, cdev
 from evalkit.classic.metrics import Prediction, Score, score
 from evalkit.classic.topologies import Topology
 from evalkit.harness import FAMILY_MODULES, Task, make_world, ours, tasks
+from evalkit.health import readings
+from evalkit.prom_model import TOML as HEALTH_TOML
+from evalkit.prom_model import PrometheusModel
 from evalkit.report import aggregate
 from evalkit.topologies import files, real
 from evalkit.world import World
@@ -36,12 +39,16 @@ from evalkit.world import World
 WINDOW = timedelta(hours=8)
 
 
-def export(world: World, out: Path) -> None:
-    """``world`` as a directory a user could point ``opscontext`` at (truth.json beside it)."""
+def export(world: World, out: Path, health_port: int | None = None) -> None:
+    """``world`` as a directory a user could point ``opscontext`` at (truth.json beside it);
+    ``health_port``: also a ``prometheus`` health source there (:mod:`evalkit.prom_model`)."""
     for sub in ("catalog", "alerts", "changes"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     t = Topology(world.topology, world.services, world.edges)
-    (out / "opscontext.toml").write_text(TOML.format(topology=t.name, seed=world.seed), encoding="utf-8")
+    toml = TOML.format(topology=t.name, seed=world.seed)
+    if health_port is not None:
+        toml += HEALTH_TOML.format(port=health_port)
+    (out / "opscontext.toml").write_text(toml, encoding="utf-8")
     (out / "catalog" / "catalog.yaml").write_text(yaml.safe_dump_all(catalog(t), sort_keys=False), encoding="utf-8")
     alerts = [alertmanager_alert(a, world.now) for a in world.alerts]
     (out / "alerts" / "alerts.json").write_text(json.dumps(alerts), encoding="utf-8")
@@ -76,14 +83,20 @@ def prediction(answer: dict[str, Any]) -> Prediction:
                        for g in answer.get("groups", [])])
 
 
-async def run_one(task: Task) -> tuple[Score, Score, float, float]:
-    """(through the product, engine only, cold call seconds, warm call seconds) for one world."""
+async def run_one(task: Task, health: bool = False) -> tuple[Score, Score, float, float]:
+    """(through the product, engine only, cold call seconds, warm call seconds) for one world;
+    ``health``: with the world's modelled health source served over Prometheus' API."""
     world = make_world(task)
-    with tempfile.TemporaryDirectory(prefix="oc-product-") as tmp:
-        out = Path(tmp)
-        export(world, out)
-        answer, cold, warm = await ask(out / "opscontext.toml", world)
-    pred, corr = ours(world)
+    prom = PrometheusModel(readings(world)) if health else None
+    try:
+        with tempfile.TemporaryDirectory(prefix="oc-product-") as tmp:
+            out = Path(tmp)
+            export(world, out, prom.port if prom else None)
+            answer, cold, warm = await ask(out / "opscontext.toml", world)
+    finally:
+        if prom is not None:
+            prom.close()
+    pred, corr = ours(world, health=health)
     return score(world, prediction(answer), answer.get("alerts_in", 0)), score(world, pred, corr.alerts_in), cold, warm
 
 
@@ -94,6 +107,8 @@ def main() -> None:
     p.add_argument("--cells", nargs="*")
     p.add_argument("--seeds", type=int, default=2)
     p.add_argument("--first-seed", type=int, default=0)
+    p.add_argument("--health", action="store_true",
+                   help="also serve each world's modelled health source over Prometheus' API (loopback)")
     args = p.parse_args()
     todo = tasks(args.families, args.topologies or [*real(), *files()],
                  range(args.first_seed, args.first_seed + args.seeds), args.cells)
@@ -102,7 +117,7 @@ def main() -> None:
     colds: list[float] = []
     warms: list[float] = []
     for task in todo:
-        a, b, cold, warm = asyncio.run(run_one(task))
+        a, b, cold, warm = asyncio.run(run_one(task, args.health))
         product.append(a)
         engine.append(b)
         colds.append(cold)

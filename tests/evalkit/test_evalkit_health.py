@@ -1,4 +1,4 @@
-"""The modelled health source reads only what a fault did, at the instants a server compares."""
+"""The modelled health source reads what a fault did (and blips), at the instants a server compares."""
 
 from __future__ import annotations
 
@@ -40,12 +40,13 @@ def test_verdicts_follow_the_two_readings() -> None:
                 hit = w.degraded.get(name)
                 if v.state is Health.SERVING:
                     # never "serving" for a service the fault had reached by the second reading
-                    assert hit is None or hit[0] > start + timedelta(seconds=eh.DURING_S)
+                    assert hit is None or hit[0] > min(w.now, start + eh.DURING).replace(second=0, microsecond=0)
             if inc.root in got:
                 assert got[inc.root].state is Health.DEGRADED
                 degraded_seen += 1
             # a fault that reached a service before both readings shows no change between them
-            assert inc.root not in at(start + timedelta(seconds=eh.BEFORE_S + 60))
+            later = at(start + eh.BEFORE + timedelta(minutes=1))
+            assert inc.root not in later or later[inc.root].state is not Health.DEGRADED
     assert 10 < degraded_seen < 60  # the model sees roots, not every one of them
 
 
@@ -53,3 +54,19 @@ def test_the_same_world_gives_the_same_verdicts() -> None:
     w = _worlds()[0]
     start = w.incidents[0].onset
     assert eh.verdicts(w)(start) == eh.verdicts(w)(start)
+
+
+def test_readings_say_no_data_rather_than_zero_and_move_once_reached() -> None:
+    failing_before = failing_after = 0
+    for w in _worlds():
+        read = eh.readings(w)
+        g = Graph.of(w)  # type: ignore[arg-type]
+        assert all(read(n, w.now) is None for n in g.names if g.is_loadgen(n))
+        for inc in w.incidents:
+            at, _ = w.degraded[inc.root]
+            for when, after in ((at - timedelta(minutes=2), False), (at + timedelta(minutes=2), True)):
+                r = read(inc.root, when)
+                failing = r is not None and r.error_rate is not None and r.error_rate >= 0.05
+                failing_before += failing and not after
+                failing_after += failing and after
+    assert failing_after > 3 * max(failing_before, 1)

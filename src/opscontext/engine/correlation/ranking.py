@@ -69,9 +69,10 @@ NAMED_RELIEF = 1.0
 # / +0.005 on spare seeds 1000-1009 / 1020-1029, the other families unchanged).
 # A quiet candidate a health source saw degraded, with nothing alerting below it, pays this much
 # less of SILENT_PENALTY (its alerting dependents are no longer "deepest": candidates.py). With
-# a modelled health source (evalkit/health.py: coverage 50-85 %, degradations seen 30-90 %, 3 %
-# false alarms), spare seeds 1000-1009 / 1020-1029: fault injection AC@1 +0.030 / +0.026, metric
-# rules 0.000 / +0.004, cascade +0.007 / +0.003 (1.0: +0.029 / -0.002 / +0.004 on 1000-1009).
+# a modelled health source (evalkit/health.py: coverage 50-85 %, degradations shown 30-90 %, blips
+# in 3 % of 20-minute slots), spare seeds 1000-1009 / 1020-1029: fault injection AC@1 +0.027 /
+# +0.024, metric rules +0.001 / +0.006, cascade +0.006 / +0.004 (1.0 and 0.0 on 1000-1009: fault
+# injection +0.027 / +0.016, metric rules -0.001 / +0.001, cascade +0.003 / +0.004).
 HEALTH_RELIEF = 0.5
 _TRANSITION = re.compile(r"(\S+)\s*(?:->|→)\s*(\S+)\s*$")
 
