@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from opscontext.app import App
-from opscontext.engine.correlation.health import Health, HealthMap, HealthVerdict, verdict
+from opscontext.engine.correlation.health import HealthMap, HealthVerdict, is_degraded, verdict
 from opscontext.engine.correlation.lazy import LazyCorrelation
 from opscontext.models import ServiceHealth, SourceStatus
 from opscontext.queries.common import merge_statuses
@@ -161,7 +161,7 @@ def _verdicts(t: Target, readings: Mapping[datetime, Readings]) -> HealthMap:
     out: dict[str, HealthVerdict] = {}
     for (name, src), now in during.items():
         v = verdict(before.get((name, src)), now) if name in wanted else None
-        if v is not None and (name not in out or out[name].state is not Health.DEGRADED):
+        if v is not None and (name not in out or not is_degraded(out[name])):
             out[name] = v
     return out
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Sequence
 
-from opscontext.engine.correlation.health import Health
+from opscontext.engine.correlation.health import is_degraded
 from opscontext.engine.correlation.ranking import Scored
 from opscontext.engine.correlation.topology import Adjacency
 
@@ -61,7 +61,7 @@ def features(ranked: Sequence[Scored], nearby: Sequence[str] = (), silent_below:
     top = ranked[0]
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     deepest = sum(1 for c in ranked if c.alerting and c.deps == 0)
-    evidence = max(top.strength, 1.0 if top.named or _degraded(top) else 0.0)
+    evidence = max(top.strength, 1.0 if top.named or is_degraded(top.health) else 0.0)
     return (
         top.score - runner_up,
         1.0 if top.alerting else 0.0,
@@ -72,10 +72,6 @@ def features(ranked: Sequence[Scored], nearby: Sequence[str] = (), silent_below:
         math.log(max(top.batch, 1)) if top.change is not None else 0.0,
         1.0,
     )
-
-
-def _degraded(c: Scored) -> bool:
-    return c.health is not None and c.health.state is Health.DEGRADED
 
 
 def quiet_below(top: str, alerting: Collection[str], adj: Adjacency) -> int:
@@ -92,7 +88,7 @@ def doubts(ranked: Sequence[Scored]) -> list[str]:
     out: list[str] = []
     if len(ranked) > 1 and top.score - ranked[1].score < CLOSE_MARGIN:
         out.append(f"{ranked[1].service} scores almost as high as {top.service}")
-    if not top.alerting and top.change is None and not top.named and not _degraded(top):
+    if not top.alerting and top.change is None and not top.named and not is_degraded(top.health):
         out.append(f"{top.service} raised no alert and only the dependency graph points at it")
     deepest = [c.service for c in ranked if c.alerting and c.deps == 0 and c.service != top.service]
     if top.alerting and top.change is None and len(deepest) >= 1 and top.deps == 0:

@@ -20,7 +20,7 @@ from itertools import islice
 
 from opscontext.engine.correlation import evidence as ev
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
-from opscontext.engine.correlation.health import Health, HealthMap, HealthVerdict
+from opscontext.engine.correlation.health import HealthMap, HealthVerdict, is_degraded
 from opscontext.engine.correlation.models import CorrelationOptions
 from opscontext.engine.correlation.named_changes import by_name
 from opscontext.engine.correlation.ranking import (
@@ -154,7 +154,7 @@ def _rank_alone(
     change = Batched(_window(changes, first, opts).best, [s, *light], changes.changed_services)
     shortlist = sorted(set(light), key=lambda m: (-change.strength(m), m))[:_MAX_SILENT]
     # A quiet dependency a health source saw degraded, with s not calling back, fails below s.
-    failing_below = any(_degraded(health, m) and s not in adj.succ[m] for m in shortlist)
+    failing_below = any(is_degraded(health.get(m)) and s not in adj.succ[m] for m in shortlist)
     out = [_with_batch(score(s, st, 1, int(failing_below), 1, first, change(s)), change)]
     out[0].degraded_below = int(failing_below)
     for m in shortlist:
@@ -210,7 +210,7 @@ def _rank_many(
     # below the alerting services that depend on it: they are not the deepest failing ones.
     degraded_below: dict[str, int] = {}
     for m, dependents in shortlist:
-        if _degraded(health, m) and not belows[m]:
+        if is_degraded(health.get(m)) and not belows[m]:
             for d in dependents:
                 deps[d] += 1
                 degraded_below[d] = degraded_below.get(d, 0) + 1
@@ -281,11 +281,6 @@ def _add_changed_deps(
                 best = window.best(d)
                 if best is not None and by_name(best[0], d):
                     pool[d] = {c for c in pred[d] if c in stats}
-
-
-def _degraded(health: HealthMap, service: str) -> bool:
-    v = health.get(service)
-    return v is not None and v.state is Health.DEGRADED
 
 
 def _with_batch(sc: Scored, change: Batched) -> Scored:

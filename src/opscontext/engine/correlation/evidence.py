@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
 
-from opscontext.engine.correlation.health import Health
+from opscontext.engine.correlation.health import is_degraded
 from opscontext.engine.correlation.named_changes import by_name
 from opscontext.engine.correlation.ranking import BATCH_FREE, BATCH_SPAN_S, Scored, ServiceStats
 
@@ -64,7 +64,7 @@ def evidence(sc: Scored, stats: ServiceStats | None, between: tuple[str, str] | 
         out.append(change_phrase(sc))
     if stats is None:
         if sc.health is not None:
-            state = "degraded" if sc.health.state is Health.DEGRADED else "serving normally"
+            state = "degraded" if is_degraded(sc.health) else "serving normally"
             out.append(f"did not alert, but its own health shows it {state}: {sc.health.why}")
         if between is not None:
             out.append(f"did not alert itself but sits between {between[0]} and {between[1]}")

@@ -46,6 +46,11 @@ class HealthVerdict:
     why: str  # what was measured, for the candidate's evidence ("error ratio 0.2% -> 31%")
 
 
+def is_degraded(v: HealthVerdict | None) -> bool:
+    """Whether a verdict (or its absence) says degraded."""
+    return v is not None and v.state is Health.DEGRADED
+
+
 HealthMap = Mapping[str, HealthVerdict]
 # Verdicts for a group that began at the given instant (what a health source said then).
 HealthAt = Callable[[datetime], HealthMap]

@@ -29,7 +29,7 @@ from datetime import datetime
 from operator import itemgetter
 
 from opscontext.engine.correlation.dedup import severity_rank
-from opscontext.engine.correlation.health import Health, HealthVerdict
+from opscontext.engine.correlation.health import HealthVerdict, is_degraded
 from opscontext.engine.correlation.named_changes import CONFIG_KINDS, NameIndex, by_name
 from opscontext.models import Change
 
@@ -336,7 +336,7 @@ def score(
     if stats is None:
         relief = NAMED_RELIEF * ch if change is not None and by_name(change[0], service) else 0.0
         if health is not None:
-            degraded = health.state is Health.DEGRADED
+            degraded = is_degraded(health)
             # Degraded with nothing alerting below: the deepest failing service, alert or not.
             # Degraded between alerting ones: on the fault's path, which says nothing more.
             deep = degraded and deps == 0
