@@ -4,39 +4,16 @@ kept correlation is left as it was; a user-impact lead survives the ranking."""
 
 from __future__ import annotations
 
-from functools import cache
-
 import pytest
+from test_correlation_lazy import _eager, _lazy
 
-from evalkit.classic.scenario import Scenario, ScenarioConfig, generate
-from evalkit.classic.topologies import synthetic
-from opscontext.engine.correlate import correlate, correlate_lazy
 from opscontext.engine.correlation.health import Health, HealthMap, HealthVerdict
 from opscontext.engine.correlation.lazy import LazyCorrelation
-from opscontext.engine.correlation.models import AlertGroup, Correlation, CorrelationOptions
-from opscontext.engine.graph import ServiceGraph
+from opscontext.engine.correlation.models import AlertGroup
 from opscontext.queries.correlate_order import Listing, led_again
 
-OPTIONS = CorrelationOptions(max_alerts_listed=5, max_candidates=3)
 DEGRADED = HealthVerdict(Health.DEGRADED, "error ratio 0.1% -> 40%")
 SERVING = HealthVerdict(Health.SERVING, "error ratio 0.1%")
-
-
-@cache
-def _world(seed: int) -> tuple[ServiceGraph, Scenario]:
-    topology = synthetic(400, seed=seed)
-    graph = ServiceGraph.build(topology.services, topology.edges)
-    return graph, generate(topology, seed, ScenarioConfig(hours=6, incidents=(10, 10), noise_per_service_hour=0.2))
-
-
-def _lazy(seed: int) -> LazyCorrelation:
-    graph, scenario = _world(seed)
-    return correlate_lazy(scenario.alerts, graph, scenario.changes, now=scenario.now, options=OPTIONS)
-
-
-def _eager(seed: int) -> Correlation:
-    graph, scenario = _world(seed)
-    return correlate(scenario.alerts, graph, scenario.changes, now=scenario.now, options=OPTIONS)
 
 
 def _verdicts(lazy: LazyCorrelation) -> dict[int, HealthMap]:
