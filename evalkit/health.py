@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from evalkit.world import Graph, World
 from opscontext.engine.correlation.health import HealthAt, HealthMap, HealthVerdict, verdict
 from opscontext.models import ServiceHealth
+from opscontext.queries.correlate_health import BEFORE, DURING
 
 COVERAGE = {"app": 0.85, "store": 0.5, "infra": 0.6}
 SEEN = {"errors": 0.9, "latency": 0.75, "timeouts": 0.75, "saturation": 0.35, "lag": 0.4, "gc": 0.4,
@@ -42,9 +43,6 @@ GONE = 0.5  # a service that went down: its own series vanish this often
 CALM = 0.9  # an unaffected service runs calm (else a steady 2 % error ratio)
 FALSE_ALARM = 0.03  # chance per 20-minute slot that an unaffected service blips
 BLIP_SLOT_S = 1200
-# The instants correlate_alerts compares (queries/correlate_health.py).
-BEFORE = timedelta(minutes=15)
-DURING = timedelta(minutes=5)
 
 _BASE_ERRORS, _MUDDY_ERRORS, _FAILING = 0.002, 0.02, 0.3
 _BASE_P99, _BASE_RATE = 0.12, 40.0

@@ -14,7 +14,7 @@ from opscontext.budget import UNBOUNDED, largest_fitting
 from opscontext.engine.blast import BlastRadius, blast_radius
 from opscontext.errors import InputError, preview
 from opscontext.models import ServiceHealth, SourceStatus
-from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some
+from opscontext.queries.common import failure_notes, find_service, has_source, one_deadline, require_some
 from opscontext.world import World
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ async def fetch_health(app: App, names: Sequence[str]) -> tuple[list[ServiceHeal
     status through the hub; anything worse is logged and noted, never raised: health enriches a
     blast radius, it must not take it down.
     """
-    if next(app.registry.of("health"), None) is None:
+    if not has_source(app, "health"):
         return [], [], []
     try:
         got = await app.hub.health(names, app.now())

@@ -83,6 +83,11 @@ def merge_statuses(statuses: Sequence[SourceStatus]) -> list[SourceStatus]:
     return sorted(merged, key=lambda s: (-_WORST[s.state], s.source, s.capability))
 
 
+def has_source(app: App, capability: str) -> bool:
+    """Whether at least one configured source answers ``capability`` (health, sli, ...)."""
+    return next(app.registry.of(capability), None) is not None
+
+
 def failure_notes(statuses: Sequence[SourceStatus]) -> list[str]:
     """One note per source that was not ok, saying what its state means (see :func:`problem`)."""
     return [note for note in map(problem, statuses) if note]

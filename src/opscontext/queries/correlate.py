@@ -222,7 +222,7 @@ def _group_notes(views: list[GroupView], start: int, total: int, more: bool, win
 def _member_page(lazy: LazyCorrelation, group_id: str, start: int, window: TimeWindow, base: dict[str, Any],
                  budget: int, health: Mapping[int, HealthMap]) -> CorrelationAnswer:
     pos = lazy.position(group_id)
-    group = None if pos is None else lazy.group_with(pos, health[pos]) if health.get(pos) else lazy.group(pos)
+    group = None if pos is None else lazy.group_with(pos, health.get(pos, {}))
     if group is None:
         raise InputError(f"No group {preview(group_id)} among the alerts from {_iso(window.since)} to "
                          f"{_iso(window.until)}. Group ids hold for the same alerts: call correlate_alerts "

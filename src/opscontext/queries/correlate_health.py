@@ -26,7 +26,7 @@ from opscontext.app import App
 from opscontext.engine.correlation.health import HealthMap, HealthVerdict, is_degraded, verdict
 from opscontext.engine.correlation.lazy import LazyCorrelation
 from opscontext.models import ServiceHealth, SourceStatus
-from opscontext.queries.common import merge_statuses
+from opscontext.queries.common import has_source, merge_statuses
 from opscontext.registry import Instance
 
 log = logging.getLogger(__name__)
@@ -59,11 +59,6 @@ class Target:
     during: datetime
 
 
-def configured(app: App) -> bool:
-    """Whether at least one health source is configured."""
-    return next(app.registry.of("health"), None) is not None
-
-
 async def page_health(
     app: App, lazy: LazyCorrelation, shown: Callable[[], tuple[Sequence[int], int]], until: datetime,
     offload: bool,
@@ -71,7 +66,7 @@ async def page_health(
     """Verdicts on the quiet candidates of the groups ``shown()`` lists (positions, the page's
     own first, and how many those are), measured at instants no later than ``until``. Without a
     health source: nothing is ranked or asked. ``offload``: rank in a worker thread."""
-    if not configured(app):
+    if not has_source(app, "health"):
         return PageHealth()
 
     def prepare() -> tuple[list[Target], int]:

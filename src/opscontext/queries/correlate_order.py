@@ -78,9 +78,7 @@ class Listing:
     def _made(self, pos: int, health: Mapping[int, HealthMap]) -> AlertGroup:
         """The group at ``pos``, ranked with its verdicts if any, its summary led by user impact."""
         kept = self._corr.group(pos)
-        verdicts = health.get(pos)
-        made = kept if not verdicts else self._corr.group_with(pos, verdicts)
-        return led_again(self._led.get(kept.id), kept, made)
+        return led_again(self._led.get(kept.id), kept, self._corr.group_with(pos, health.get(pos, {})))
 
 
 def led_again(led: AlertGroup | None, kept: AlertGroup, made: AlertGroup) -> AlertGroup:

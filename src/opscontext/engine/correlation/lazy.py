@@ -119,10 +119,9 @@ class LazyCorrelation:
         """The group at ``pos`` ranked with ``health`` (verdicts on its quiet candidates, measured
         for this call), or the kept group when none of them has one. Not kept: health is of
         its moment, the kept group is of the alerts."""
-        k = self._order[pos]
-        quiet = [c.service for c in self._rank(k) if not c.alerting]
-        if not any(s in health for s in quiet):
+        if not any(s in health for s in self.silent_candidates(pos)):
             return self.group(pos)
+        k = self._order[pos]
         with self._lock:
             cluster = self._clusters[k]
             ranked = rank(cluster, self._index, self._adj, self._changes, self._opts, self._monitored,
