@@ -57,3 +57,37 @@ def test_inside_a_cycle_the_service_that_alerted_first_is_named() -> None:
         result = correlate(alerts, graph, [old], now=T0 + timedelta(hours=1))
         assert len(result.groups) == 1
         assert result.groups[0].primary_contributor == order[0]
+
+
+def test_an_earlier_alert_nothing_followed_does_not_start_the_cycle() -> None:
+    # s4 has been firing for 12 minutes (a consumer lag, say) when the fault starts at s2 and
+    # climbs its callers 2 min apart. s4 is in the cycle and alerted first, but none of its
+    # callers (s3, s5) began within the link window after it: nothing spread from s4. s2's
+    # caller s1 followed it within two minutes, so the cycle starts at s2.
+    graph = ServiceGraph.build([Service(name=f"s{i}") for i in range(6)],
+                               [DependencyEdge(dependent=a, dependency=b) for a, b in EDGES])
+    order = ["s2", "s1", "s5", "s0", "s4", "s3"]
+    alerts = [Alert(fingerprint=f"{s}-{i}", alertname="HighErrorRate", service=s, severity="critical",
+                    starts_at=T0 + timedelta(seconds=120 * k + 20 * i), labels={"service": s})
+              for k, s in enumerate(order) for i in range(2)]
+    lag = Alert(fingerprint="s4-lag", alertname="ConsumerLagHigh", service="s4", severity="warning",
+                starts_at=T0 - timedelta(minutes=12), labels={"service": "s4"})
+    result = correlate([lag, *alerts], graph, [], now=T0 + timedelta(hours=1))
+    group = next(g for g in result.groups if "s2-0" in g.fingerprints)
+    assert "s4-lag" in group.fingerprints  # still firing below its callers: it joins the incident
+    assert group.primary_contributor == "s2"
+    assert [c.service for c in group.candidates].index("s4") > 0
+
+
+def test_a_cycle_member_its_callers_followed_still_starts_it_when_first() -> None:
+    # The same alert on s4, but this time its caller s5 began 3 minutes after it: s4 may be where
+    # the fault began, and the first alert stays the cycle's start.
+    graph = ServiceGraph.build([Service(name=f"s{i}") for i in range(6)],
+                               [DependencyEdge(dependent=a, dependency=b) for a, b in EDGES])
+    order = ["s4", "s5", "s2", "s1", "s0", "s3"]
+    alerts = [Alert(fingerprint=f"{s}-{i}", alertname="HighErrorRate", service=s, severity="critical",
+                    starts_at=T0 + timedelta(seconds=180 * k + 20 * i), labels={"service": s})
+              for k, s in enumerate(order) for i in range(2)]
+    result = correlate(alerts, graph, [], now=T0 + timedelta(hours=1))
+    assert len(result.groups) == 1
+    assert result.groups[0].primary_contributor == "s4"

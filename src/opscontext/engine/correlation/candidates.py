@@ -188,7 +188,7 @@ def _rank_many(
     part_size: dict[int, int] = {}
     for c in part.values():
         part_size[c] = part_size.get(c, 0) + 1
-    _later_in_cycle(stats, part, part_size, deps)
+    _later_in_cycle(stats, part, part_size, deps, adj, opts.link_window.total_seconds())
     # in-group dependency -> its in-group dependents, keyed in the group's order so that ties
     # in the closure choice below fall the same way on every run
     up = {m: found[m] for m in stats if m in found}
@@ -291,19 +291,41 @@ def _with_batch(sc: Scored, change: Batched) -> Scored:
 
 def _later_in_cycle(
     stats: dict[str, ServiceStats], part: dict[str, int], part_size: dict[int, int], deps: dict[str, int],
+    adj: Adjacency, follow_s: float,
 ) -> None:
     """Inside a cycle of alerting services the graph gives no direction, and time is what is left:
-    a member that began more than ``CYCLE_GRACE_S`` after the cycle's first is counted as having
-    an alerting dependency (the fault reached it through the cycle) and stops being deepest."""
-    first: dict[int, float] = {}
+    a member that began more than ``CYCLE_GRACE_S`` after the cycle's start is counted as having
+    an alerting dependency (the fault reached it through the cycle) and stops being deepest.
+
+    The cycle's start is not simply its first alert. On a densely connected estate a large
+    incident gathers a hundred services into one cycle, and any unrelated alert that began a
+    little earlier on one of them (a consumer lag firing for half an hour, a blip) would be
+    "first". A fault spreads to callers: where it began, one of the service's alerting callers
+    began within ``follow_s`` (the link window) after it. So the cycle starts at its first member
+    some alerting caller followed that soon; members before it, which nothing followed, count as
+    later too. When no member was followed, the first alert is the start, as before. Spare seeds
+    1000-1009 / 1020-1029, 9 topologies (only mesh-200 has such cycles): AC@1 metric rules
+    +0.013 / +0.007, fault injection +0.013 / +0.005, cascade +0.019 / +0.015; on mesh-200 alone
+    metric rules 0.267 -> 0.385, fault injection 0.555 -> 0.673, cascade 0.267 -> 0.456. A three
+    minute window gave 0.352 / 0.682 / 0.461 there, two minutes 0.274 / 0.682 / 0.442."""
+    members: dict[int, list[tuple[float, str]]] = {}
     for s, st in stats.items():
-        c, t = part[s], st.first.timestamp()
-        if c not in first or t < first[c]:
-            first[c] = t
-    for s, st in stats.items():
-        c = part[s]
-        if part_size[c] > 1 and st.first.timestamp() - first[c] > CYCLE_GRACE_S:
-            deps[s] += 1
+        if part_size[part[s]] > 1:
+            members.setdefault(part[s], []).append((st.first.timestamp(), s))
+    start: dict[int, float] = {}
+    unfollowed: set[str] = set()
+    for c, ts in members.items():
+        ts.sort()
+        start[c] = ts[0][0]
+        for i, (t, s) in enumerate(ts):
+            if any(d in stats and 0 <= stats[d].first.timestamp() - t <= follow_s for d in adj.pred.get(s, ())):
+                start[c] = t
+                unfollowed.update(x for _, x in ts[:i])
+                break
+    for c, ts in members.items():
+        for t, s in ts:
+            if s in unfollowed or t - start[c] > CYCLE_GRACE_S:
+                deps[s] += 1
 
 
 def _silent(
