@@ -62,7 +62,12 @@ def export(world: World, out: Path, health_port: int | None = None) -> None:
 
 async def ask(toml: Path, world: World) -> tuple[dict[str, Any], float, float]:
     """``correlate_alerts`` twice on a fresh ``opscontext serve`` over stdio: the answer, and the
-    seconds of the first call (cold: files parsed, graph built) and of the second (warm)."""
+    seconds of the first call (cold: files parsed, graph built) and of the second (warm).
+
+    The answer is then read whole, as a careful client would: every page of groups
+    (``next_cursor``) and, for a group whose first page lists only part of its fingerprints (the
+    token budget cuts large groups), every page of its members (``group_id``). Scoring only what
+    the first page shows would count the budget's cuts as grouping errors."""
     params = StdioServerParameters(command=sys.executable,
                                    args=["-m", "opscontext", "serve", "--config", str(toml), "--log-level", "error"])
     args = {"since": _iso(world.now - WINDOW), "until": _iso(world.now)}
@@ -75,7 +80,40 @@ async def ask(toml: Path, world: World) -> tuple[dict[str, Any], float, float]:
             if result.is_error:
                 raise RuntimeError(f"correlate_alerts failed: {result.content}")
         answer: dict[str, Any] = result.structured_content or {}
-        return answer, took[0], took[1]
+        return await _whole(client, args, answer), took[0], took[1]
+
+
+async def _call(client: Client, args: dict[str, Any]) -> dict[str, Any]:
+    result = await client.call_tool("correlate_alerts", args)
+    if result.is_error:
+        raise RuntimeError(f"correlate_alerts failed: {result.content}")
+    return result.structured_content or {}
+
+
+async def _whole(client: Client, args: dict[str, Any], first: dict[str, Any]) -> dict[str, Any]:
+    """``first`` with the groups of every later page, each group with all of its fingerprints."""
+    groups: list[dict[str, Any]] = []
+    page = first
+    while True:
+        groups.extend(page.get("groups", []))
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+        page = await _call(client, {"cursor": cursor})
+    for g in groups:
+        if not g.get("fingerprints_omitted"):
+            continue
+        total = len(g["fingerprints"]) + g["fingerprints_omitted"]
+        fps: list[str] = []
+        member = await _call(client, {**args, "group_id": g["id"]})
+        while True:
+            fps.extend(member["groups"][0]["fingerprints"])
+            cursor = member.get("next_cursor")
+            if not cursor or len(fps) >= total:  # the pages after the fingerprints list services
+                break
+            member = await _call(client, {"group_id": g["id"], "cursor": cursor})
+        g["fingerprints"] = fps
+    return {**first, "groups": groups}
 
 
 def prediction(answer: dict[str, Any]) -> Prediction:
