@@ -120,7 +120,7 @@ def correlate_lazy(
             ungrouped[reason] += len(idxs)
         else:  # per-service figures only for the groups kept (two in three clusters are dropped)
             kept.append(Cluster(members=idxs, stats=service_stats(d.unique, idxs), silent={},
-                                source=d.unique))
+                                source=d.unique, spelling=lambda: spelling(adj)))
     # Services that raise alerts somewhere in the input are monitored: their silence in a group
     # is an observation, not a gap.
     monitored = pre.monitored

@@ -13,16 +13,17 @@ gives exactly what the general one gives (tests compare the two).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Sequence
+import re
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
 from opscontext.engine.correlation import evidence as ev
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
-from opscontext.engine.correlation.health import HealthMap, HealthVerdict, is_degraded
+from opscontext.engine.correlation.health import Health, HealthMap, HealthVerdict, is_degraded
 from opscontext.engine.correlation.models import CorrelationOptions
-from opscontext.engine.correlation.named_changes import by_name
+from opscontext.engine.correlation.named_changes import NameIndex, by_name
 from opscontext.engine.correlation.ranking import (
     Batched,
     ChangeIndex,
@@ -51,14 +52,23 @@ class Cluster:
     silent: dict[str, set[str]]  # silent candidate -> alerting group services depending on it
     # The alerts the members index, so label values are read only when a silent candidate asks.
     source: Sequence[UniqueAlert] = ()
-    _mentions: frozenset[str] | None = None
+    _mentions: dict[str, str] | None = None
+    # The graph's services by spelling (built once per graph, only when a label is read): a
+    # label spelling a service its own way (``oteldemo.CartService/GetCart``) names it too.
+    spelling: Callable[[], NameIndex] | None = None
 
     def names(self, service: str) -> bool:
         """Whether a label of the group's alerts other than their own service (``db``,
-        ``peer_service``, ``upstream``...) names ``service``: an alert pointing at it."""
+        ``peer_service``, ``upstream``, a client span's name...) names ``service``: an alert
+        pointing at it."""
+        return self.naming(service) is not None
+
+    def naming(self, service: str) -> str | None:
+        """The first alert of the group whose labels name ``service`` (see :meth:`names`), as
+        "checkout's alert SpanErrorRatioHigh (span_name=oteldemo.CartService/GetCart)"."""
         if self._mentions is None:
-            self._mentions = mentions(self.source, self.members) if self.source else frozenset()
-        return service in self._mentions
+            self._mentions = mentions(self.source, self.members, self.spelling) if self.source else {}
+        return self._mentions.get(service)
 
 
 def service_stats(unique: Sequence[UniqueAlert], members: list[int]) -> dict[str, ServiceStats]:
@@ -90,19 +100,41 @@ PEER_LABELS = frozenset({
     "remote_service", "server_address", "net_peer_name", "topic", "queue", "cluster_name", "route",
     "endpoint", "rpc_service", "grpc_service",
 })
+# Labels whose value may spell a service its own way (case, separators, a namespace or an
+# operation around it): a client span ``oteldemo.CartService/GetCart``, a gRPC service
+# ``hipstershop.CartService``, an address ``redis-cart:6379``.
+SPELLED_LABELS = PEER_LABELS | {"span_name", "span"}
+# A request line or a path: it names a page or an API route, not the service behind it.
+_ROUTE = re.compile(r"^\s*(?:(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s|/)", re.I)
 _MAX_MENTION_ALERTS = 200
 
 
-def mentions(unique: Sequence[UniqueAlert], members: list[int]) -> frozenset[str]:
-    """Values of peer-naming labels of a group's alerts (first 200 alerts), lower-cased."""
-    out: set[str] = set()
+def mentions(
+    unique: Sequence[UniqueAlert], members: list[int], spelling: Callable[[], NameIndex] | None = None,
+) -> dict[str, str]:
+    """What the peer-naming labels of a group's alerts (first 200 alerts) name, each with the
+    first alert naming it: every value lower-cased, and, with ``spelling``, the one service a
+    value (or a span name) spells in its own way. An alert never names its own service (a
+    server span carries it), and a route names no service: ``GET /api/cart`` is a page."""
+    out: dict[str, str] = {}
+    index = None
     for i in members[:_MAX_MENTION_ALERTS]:
-        labels = unique[i].alert.labels
-        for k in PEER_LABELS.intersection(labels):
+        u = unique[i]
+        labels = u.alert.labels
+        for k in sorted(SPELLED_LABELS.intersection(labels)):
             v = labels[k]
-            if v and len(v) <= 200:
-                out.add(v.lower())
-    return frozenset(out)
+            if not v or len(v) > 200:
+                continue
+            said = f"{u.service or 'an unmapped service'}'s alert {u.alert.alertname} ({k}={v})"
+            if k in PEER_LABELS:
+                out.setdefault(v.lower(), said)
+            if spelling is None or _ROUTE.match(v):
+                continue
+            index = index or spelling()
+            named = index.named(v)
+            if named is not None and named != u.service:
+                out.setdefault(named, said)
+    return out
 
 
 def attach_silent(index: MeetingIndex, clusters: list[Cluster]) -> None:
@@ -127,15 +159,44 @@ def rank(
     in the input (a changed dependency that is monitored and stayed quiet is not suspected
     for its change alone). ``health``: verdicts of a health source on quiet services
     (:mod:`.health`), read for the silent candidates."""
+    seen = _Reported(cluster, health)
     if len(cluster.stats) == 1:
-        out = _rank_alone(cluster, adj, changes, opts, health)
+        out = _rank_alone(cluster, adj, changes, opts, seen)
     else:
-        out = _rank_many(cluster, index, adj, changes, opts, monitored, health)
+        out = _rank_many(cluster, index, adj, changes, opts, monitored, seen)
     out.sort(key=_order)
     stats = cluster.stats
     for sc in out[: opts.max_candidates]:  # words only for the candidates that are shown
         sc.evidence = ev.evidence(sc, stats[sc.service] if sc.alerting else None, sc.between)
     return out
+
+
+class _Reported(Mapping[str, HealthVerdict]):
+    """``health``, and for a quiet service it has no verdict on, "degraded" when an alert of the
+    group names it as the peer its failing calls go to (:meth:`Cluster.naming`): a caller's
+    client span to ``cart`` erroring is cart seen failing from outside, what a health source
+    would have measured. It counts exactly as a measured degradation: full support, and with
+    nothing alerting below it, the deepest failing service. None of the evaluation families'
+    alerts carry such a label, so their figures are unchanged; OpenTelemetry span metrics and
+    service-mesh metrics do (tests/engine/test_correlation_reported.py)."""
+
+    def __init__(self, cluster: Cluster, health: HealthMap) -> None:
+        self._cluster, self._health = cluster, health
+
+    def __getitem__(self, service: str) -> HealthVerdict:
+        known = self._health.get(service)
+        if known is not None:
+            return known
+        said = self._cluster.naming(service)
+        if said is None:
+            raise KeyError(service)
+        return HealthVerdict(Health.DEGRADED, said, reported=True)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._health)
+
+    def __len__(self) -> int:
+        return len(self._health)
 
 
 def _order(c: Scored) -> tuple[float, int, float, str]:
@@ -152,11 +213,13 @@ def _rank_alone(
     first = st.first
     light = [m for m in light_deps(adj, opts.hub_degree, s) if m != s] if s in adj.succ else []
     change = Batched(_window(changes, first, opts).best, [s, *light], changes.changed_services)
-    shortlist = sorted(set(light), key=lambda m: (-change.strength(m), m))[:_MAX_SILENT]
+    shortlist = sorted(set(light), key=lambda m: (not cluster.names(m), -change.strength(m), m))[:_MAX_SILENT]
     # A quiet dependency a health source saw degraded, with s not calling back, fails below s.
-    failing_below = any(is_degraded(health.get(m)) and s not in adj.succ[m] for m in shortlist)
-    out = [_with_batch(score(s, st, 1, int(failing_below), 1, first, change(s)), change)]
-    out[0].degraded_below = int(failing_below)
+    below = [health.get(m) for m in shortlist if s not in adj.succ[m]]
+    failing = [v for v in below if v is not None and is_degraded(v)]
+    out = [_with_batch(score(s, st, 1, int(bool(failing)), 1, first, change(s)), change)]
+    out[0].degraded_below = int(bool(failing))
+    out[0].reported_below = int(bool(failing) and all(v.reported for v in failing))
     for m in shortlist:
         calls_back = s in adj.succ[m]  # a cycle: m is then one hop above s as well as below
         sc = _silent(cluster, adj, m, change(m), 1, explains=1, below=int(calls_back), n=1, first=first,
@@ -204,16 +267,24 @@ def _rank_many(
     closure_for = set(sorted(sinks, key=lambda m: -len(up.get(m, ())))[:_MAX_CLOSURE])
     closure_for |= set(sorted(up, key=lambda m: -len(up[m]))[:_MAX_CLOSURE])
     shared: dict[int, int] = {}
-    shortlist = heapq.nsmallest(_MAX_SILENT, pool.items(), key=lambda kv: (-change.strength(kv[0]), -len(kv[1]), kv[0]))
+    # Quiet services an alert names come first: a server asks its health source about this
+    # shortlist only, and an alert naming one is already what it would have said.
+    shortlist = heapq.nsmallest(_MAX_SILENT, pool.items(),
+                                key=lambda kv: (not cluster.names(kv[0]), -change.strength(kv[0]), -len(kv[1]), kv[0]))
     belows = {m: [t for t in adj.succ.get(m, ()) if t in stats] for m, _ in shortlist}
     # A quiet candidate a health source saw degraded, with nothing alerting below it, is failing
     # below the alerting services that depend on it: they are not the deepest failing ones.
     degraded_below: dict[str, int] = {}
+    reported_below: dict[str, int] = {}
     for m, dependents in shortlist:
-        if is_degraded(health.get(m)) and not belows[m]:
+        verdict = health.get(m)
+        if is_degraded(verdict) and not belows[m]:
+            assert verdict is not None
             for d in dependents:
                 deps[d] += 1
                 degraded_below[d] = degraded_below.get(d, 0) + 1
+                if verdict.reported:
+                    reported_below[d] = reported_below.get(d, 0) + 1
     out = []
     for s, st in stats.items():
         if part_size[part[s]] > 1:  # one closure per cycle: every member explains the same
@@ -227,6 +298,7 @@ def _rank_many(
             explained = len(up.get(s, ()))
         sc = score(s, st, 1 + explained, deps[s], n, first, change(s))
         sc.degraded_below = degraded_below.get(s, 0)
+        sc.reported_below = reported_below.get(s, 0)
         out.append(_with_batch(sc, change))
     for m, dependents in shortlist:
         below = belows[m]

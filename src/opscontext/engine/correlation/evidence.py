@@ -63,7 +63,9 @@ def evidence(sc: Scored, stats: ServiceStats | None, between: tuple[str, str] | 
     if sc.change is not None:
         out.append(change_phrase(sc))
     if stats is None:
-        if sc.health is not None:
+        if sc.health is not None and sc.health.reported:
+            out.append(f"did not alert, but {sc.health.why} names it")
+        elif sc.health is not None:
             state = "degraded" if is_degraded(sc.health) else "serving normally"
             out.append(f"did not alert, but its own health shows it {state}: {sc.health.why}")
         if between is not None:
@@ -81,8 +83,8 @@ def evidence(sc: Scored, stats: ServiceStats | None, between: tuple[str, str] | 
         alerting = sc.deps - sc.degraded_below
         also = f"{services(alerting, 'other alerting')} and " if alerting > 0 else ""
         n = sc.degraded_below
-        out.append(f"depends on {also}{n} quiet service{'' if n == 1 else 's'} a health source saw degraded, "
-                   "so its alerts may be symptoms")
+        seen = "the group's alerts name as failing" if sc.reported_below == n else "a health source saw degraded"
+        out.append(f"depends on {also}{n} quiet service{'' if n == 1 else 's'} {seen}, so its alerts may be symptoms")
     else:
         out.append(f"depends on {services(sc.deps, 'other alerting')}, so its alerts may be symptoms")
     if sc.onset_s <= 0:

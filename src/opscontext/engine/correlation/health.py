@@ -44,6 +44,9 @@ class Health(StrEnum):
 class HealthVerdict:
     state: Health
     why: str  # what was measured, for the candidate's evidence ("error ratio 0.2% -> 31%")
+    # Not measured but reported: an alerting caller's alert names this quiet service as the peer
+    # its failing calls go to (a client span, a peer label). ``why`` then says which alert.
+    reported: bool = False
 
 
 def is_degraded(v: HealthVerdict | None) -> bool:

@@ -115,6 +115,7 @@ class Scored:
     batch: int = 1  # candidate services of the group that changed within BATCH_SPAN_S of its change
     health: HealthVerdict | None = None  # a quiet candidate's own health, where a health source measured it
     degraded_below: int = 0  # of ``deps``: quiet dependencies a health source saw degraded
+    reported_below: int = 0  # of ``degraded_below``: those seen only in the group's alerts naming them
 
 
 class ChangeIndex:
