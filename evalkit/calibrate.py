@@ -24,7 +24,7 @@ from typing import Any
 
 import opscontext.engine.correlation.lazy as correlate_module
 from evalkit.harness import FAMILY_MODULES, make_world, ours, tasks
-from evalkit.topologies import files, real
+from evalkit.topologies import fitting
 from opscontext.engine.correlation.calibration import features, quiet_below
 
 Row = tuple[tuple[float, ...], int]
@@ -101,7 +101,8 @@ def fit(rows: Sequence[Row], ridge: float = 1e-3, steps: int = 50, wrong_weight:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--families", nargs="+", required=True, choices=sorted(FAMILY_MODULES))
-    p.add_argument("--topologies", nargs="*", help="default: the real topologies and the topology files")
+    p.add_argument("--topologies", nargs="*", help="default: the real topologies and the topology files, "
+                   "less those never fitted on (evalkit.topologies.NEVER_FITTED)")
     p.add_argument("--seeds", type=int, default=30)
     p.add_argument("--first-seed", type=int, default=1000)
     p.add_argument("--wrong-weight", type=float, default=2.0,
@@ -109,7 +110,7 @@ def main() -> None:
     args = p.parse_args()
     if args.wrong_weight <= 0:
         p.error("--wrong-weight must be positive")
-    topologies = args.topologies or [*real(), *files()]
+    topologies = args.topologies or fitting()
     rows = samples(args.families, topologies, range(args.first_seed, args.first_seed + args.seeds))
     w = fit(rows, wrong_weight=args.wrong_weight)
     accuracy = sum(y for _, y in rows) / len(rows)

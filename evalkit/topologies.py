@@ -35,6 +35,17 @@ def files() -> list[str]:
     return [f"file/{p.stem}" for p in sorted(HERE.glob("*.json"))]
 
 
+# Public topologies added in the seventh round, after every weight and rule was set: nothing is
+# fitted on them (``evalkit.calibrate`` leaves them out by default), so their figures stay held out.
+NEVER_FITTED = ("file/dsb_media_microservices", "file/dsb_social_network", "file/teastore")
+
+
+def fitting() -> list[str]:
+    """The topologies a fit may use by default: the real ones and the topology files, less
+    :data:`NEVER_FITTED`."""
+    return [t for t in [*real(), *files()] if t not in NEVER_FITTED]
+
+
 # -- the held-out generators' helpers ---------------------------------------------------------
 
 OTEL_DEMO = HERE / "otel_demo.json"

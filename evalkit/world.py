@@ -95,6 +95,7 @@ class Graph:
     callees: dict[str, list[str]]  # service -> its dependencies
     types: dict[str, str]
     async_edges: set[tuple[str, str]] = field(default_factory=set)
+    declared_entries: tuple[str, ...] = ()  # the topology file's own entry points
 
     @classmethod
     def of(cls, topology: Topology) -> Graph:
@@ -110,7 +111,7 @@ class Graph:
             if e.kind in ("async", "publishes", "consumes", "subscribes") or infra_kind(e.dependency) == "broker":
                 asyncs.add((e.dependent, e.dependency))
         types = {s.name: s.type or "service" for s in topology.services}
-        return cls(names, callers, callees, types, asyncs)
+        return cls(names, callers, callees, types, asyncs, tuple(getattr(topology, "entrypoints", ())))
 
     @cached_property
     def _kinds(self) -> dict[str, str | None]:
@@ -134,9 +135,12 @@ class Graph:
 
     @cached_property
     def entries(self) -> tuple[str, ...]:
-        """Entry points: named like gateways/frontends, or nothing calls them (load generators excluded)."""
+        """Entry points: named like gateways/frontends, plus those the topology file declares
+        (DeathStarBench's ``nginx-thrift`` is named like neither), or else what nothing calls
+        (load generators excluded)."""
         named = [n for n in self.names
                  if _ENTRY.search(n) and not self.is_loadgen(n) and self._kinds[n] != "mesh"]
+        named += [n for n in self.declared_entries if n not in named]
         if named:
             return tuple(named)
         return tuple(n for n in self.names if not self.callers[n] and self.callees[n] and not self.is_loadgen(n))

@@ -21,6 +21,8 @@ class Topology:
     services: tuple[Service, ...]
     edges: tuple[DependencyEdge, ...]
     source: str = ""
+    # Entry points the file declares (``entrypoints``); the generators also find them by name.
+    entrypoints: tuple[str, ...] = ()
 
 
 def load(path: Path) -> Topology:
@@ -32,7 +34,9 @@ def load(path: Path) -> Topology:
         for n in names
     )
     edges = tuple(DependencyEdge(dependent=a, dependency=b) for a, b in data["edges"] if a != b)
-    return Topology(path.stem, services, edges, str(data.get("source", "")))
+    declared = data.get("entrypoints")
+    entries = tuple(n for n in declared if n in names) if isinstance(declared, list) else ()
+    return Topology(path.stem, services, edges, str(data.get("source", "")), entries)
 
 
 def _looks_like_store(name: str) -> bool:
