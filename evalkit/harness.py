@@ -21,6 +21,7 @@ from evalkit.topologies import topology
 from evalkit.world import World
 from opscontext.engine.correlate import Correlation, CorrelationOptions, correlate
 from opscontext.engine.graph import ServiceGraph
+from opscontext.queries.correlate import ANSWER_OPTIONS
 
 OURS = "opscontext"
 DEEPEST_IN_OURS = "deepest (our groups)"  # a diagnostic, not a baseline: same grouping, other ranking
@@ -67,10 +68,15 @@ def make_world(task: Task) -> World:
 def ours(
     world: World, options: CorrelationOptions | None = None, health: bool = False,
 ) -> tuple[Prediction, Correlation]:
-    """The engine's answer on ``world``; ``health``: with :func:`evalkit.health.verdicts`."""
+    """The engine's answer on ``world``; ``health``: with :func:`evalkit.health.verdicts`.
+
+    Groups list as many candidates as ``correlate_alerts`` shows (``ANSWER_OPTIONS``), so AC@3
+    is scored on the list a user reads: a neighbouring group's primary listed third takes the
+    place of the group's own third there."""
     graph = ServiceGraph.build(world.services, world.edges)
     verdicts = health_verdicts(world) if health else None
-    corr = correlate(world.alerts, graph, world.changes, now=world.now, options=options, health=verdicts)
+    opts = (options or CorrelationOptions()).model_copy(update={"max_candidates": ANSWER_OPTIONS.max_candidates})
+    corr = correlate(world.alerts, graph, world.changes, now=world.now, options=opts, health=verdicts)
     groups = [(g.fingerprints, [c.service for c in g.candidates], g.confidence) for g in corr.groups]
     return Prediction(groups), corr
 

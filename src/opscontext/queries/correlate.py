@@ -38,6 +38,9 @@ from opscontext.timeparse import parse_window
 
 DEFAULT_WINDOW = timedelta(hours=2)
 MAX_GROUPS = 20
+# Five listed alerts and three candidates per group: the most any answer shows (evalkit scores
+# the engine with the same, so its AC@3 is what a user of the tool sees).
+ANSWER_OPTIONS = CorrelationOptions(max_alerts_listed=5, max_candidates=3)
 TOOL = "correlate_alerts"
 
 
@@ -98,8 +101,7 @@ async def _answer(app: App, window: TimeWindow, position: dict[str, str], servic
     if isinstance(wanted, str) and wanted.strip() and group_id is None:
         require_some(world.statuses, "catalog", f"which service {wanted!r} is")
         svc = find_service(world, wanted)
-    # Five listed alerts and three candidates per group: the most any answer shows.
-    options = CorrelationOptions(max_alerts_listed=5, max_candidates=3)
+    options = ANSWER_OPTIONS
     # Changes from before the window still explain alerts inside it.
     change_window = window.model_copy(update={"since": window.since - options.change_lookback})
     await progress(1, 3, "fetching alerts and changes from every source")
