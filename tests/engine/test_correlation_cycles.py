@@ -18,6 +18,18 @@ EDGES = [("s0", "s1"), ("s1", "s2"), ("s2", "s3"), ("s3", "s2"), ("s3", "s4"), (
          ("s5", "s0"), ("s5", "s2"), ("s5", "s4")]
 
 
+def _ring() -> ServiceGraph:
+    return ServiceGraph.build([Service(name=f"s{i}") for i in range(6)],
+                              [DependencyEdge(dependent=a, dependency=b) for a, b in EDGES])
+
+
+def _climbing(order: list[str], every_s: int) -> list[Alert]:
+    """Two alerts on each service of ``order``, ``every_s`` seconds after the one before."""
+    return [Alert(fingerprint=f"{s}-{i}", alertname="HighErrorRate", service=s, severity="critical",
+                  starts_at=T0 + timedelta(seconds=every_s * k + 20 * i), labels={"service": s})
+            for k, s in enumerate(order) for i in range(2)]
+
+
 def test_one_incident_on_a_cycle_stays_one_group() -> None:
     graph = ServiceGraph.build([Service(name=f"s{i}") for i in range(6)],
                                [DependencyEdge(dependent=a, dependency=b) for a, b in EDGES])
@@ -46,12 +58,9 @@ def test_inside_a_cycle_the_service_that_alerted_first_is_named() -> None:
     # others through the cycle, and time is the evidence left. Alerts 2 min apart, so that
     # onset order is well past the minute of slack a scrape interval needs. A deploy 40 min before
     # on a later member is weak evidence; it must not outweigh the order the cycle alerted in.
-    graph = ServiceGraph.build([Service(name=f"s{i}") for i in range(6)],
-                               [DependencyEdge(dependent=a, dependency=b) for a, b in EDGES])
+    graph = _ring()
     for order in (["s4", "s2", "s5", "s0", "s3", "s1"], ["s1", "s3", "s0", "s5", "s2", "s4"]):
-        alerts = [Alert(fingerprint=f"{s}-{i}", alertname="HighErrorRate", service=s, severity="critical",
-                        starts_at=T0 + timedelta(seconds=120 * k + 20 * i), labels={"service": s})
-                  for k, s in enumerate(order) for i in range(2)]
+        alerts = _climbing(order, 120)
         old = Change(id="old", service=order[3], kind="deployment", at=T0 - timedelta(minutes=40),
                      summary="routine deploy")
         result = correlate(alerts, graph, [old], now=T0 + timedelta(hours=1))
@@ -64,15 +73,10 @@ def test_an_earlier_alert_nothing_followed_does_not_start_the_cycle() -> None:
     # climbs its callers 2 min apart. s4 is in the cycle and alerted first, but none of its
     # callers (s3, s5) began within the link window after it: nothing spread from s4. s2's
     # caller s1 followed it within two minutes, so the cycle starts at s2.
-    graph = ServiceGraph.build([Service(name=f"s{i}") for i in range(6)],
-                               [DependencyEdge(dependent=a, dependency=b) for a, b in EDGES])
-    order = ["s2", "s1", "s5", "s0", "s4", "s3"]
-    alerts = [Alert(fingerprint=f"{s}-{i}", alertname="HighErrorRate", service=s, severity="critical",
-                    starts_at=T0 + timedelta(seconds=120 * k + 20 * i), labels={"service": s})
-              for k, s in enumerate(order) for i in range(2)]
+    alerts = _climbing(["s2", "s1", "s5", "s0", "s4", "s3"], 120)
     lag = Alert(fingerprint="s4-lag", alertname="ConsumerLagHigh", service="s4", severity="warning",
                 starts_at=T0 - timedelta(minutes=12), labels={"service": "s4"})
-    result = correlate([lag, *alerts], graph, [], now=T0 + timedelta(hours=1))
+    result = correlate([lag, *alerts], _ring(), [], now=T0 + timedelta(hours=1))
     group = next(g for g in result.groups if "s2-0" in g.fingerprints)
     assert "s4-lag" in group.fingerprints  # still firing below its callers: it joins the incident
     assert group.primary_contributor == "s2"
@@ -82,12 +86,6 @@ def test_an_earlier_alert_nothing_followed_does_not_start_the_cycle() -> None:
 def test_a_cycle_member_its_callers_followed_still_starts_it_when_first() -> None:
     # The same alert on s4, but this time its caller s5 began 3 minutes after it: s4 may be where
     # the fault began, and the first alert stays the cycle's start.
-    graph = ServiceGraph.build([Service(name=f"s{i}") for i in range(6)],
-                               [DependencyEdge(dependent=a, dependency=b) for a, b in EDGES])
-    order = ["s4", "s5", "s2", "s1", "s0", "s3"]
-    alerts = [Alert(fingerprint=f"{s}-{i}", alertname="HighErrorRate", service=s, severity="critical",
-                    starts_at=T0 + timedelta(seconds=180 * k + 20 * i), labels={"service": s})
-              for k, s in enumerate(order) for i in range(2)]
-    result = correlate(alerts, graph, [], now=T0 + timedelta(hours=1))
+    result = correlate(_climbing(["s4", "s5", "s2", "s1", "s0", "s3"], 180), _ring(), [], now=T0 + timedelta(hours=1))
     assert len(result.groups) == 1
     assert result.groups[0].primary_contributor == "s4"
