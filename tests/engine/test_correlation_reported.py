@@ -71,6 +71,7 @@ def test_peer_labels_name_the_quiet_service_they_spell(labels: dict[str, str]) -
     {"span_name": "oteldemo.{svc}Service/Handle"},  # a server span names the alerting service itself
     {"span_name": "GET /api/cart"},                 # a request line names a page, not a service
     {"route": "/api/cart"},
+    {"topic": "cart"},                              # a topic is shared by producer and consumer
     {"span_name": "oteldemo.CartService/{op}", "peer_service": "accounts"},  # two peers: no one answer
 ])
 def test_what_names_no_single_quiet_peer_changes_nothing(labels: dict[str, str]) -> None:

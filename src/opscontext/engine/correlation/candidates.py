@@ -52,7 +52,7 @@ class Cluster:
     silent: dict[str, set[str]]  # silent candidate -> alerting group services depending on it
     # The alerts the members index, so label values are read only when a silent candidate asks.
     source: Sequence[UniqueAlert] = ()
-    _mentions: dict[str, str] | None = None
+    _mentions: tuple[frozenset[str], dict[str, str]] | None = None
     # The graph's services by spelling (built once per graph, only when a label is read): a
     # label spelling a service its own way (``oteldemo.CartService/GetCart``) names it too.
     spelling: Callable[[], NameIndex] | None = None
@@ -61,14 +61,19 @@ class Cluster:
         """Whether a label of the group's alerts other than their own service (``db``,
         ``peer_service``, ``upstream``, a client span's name...) names ``service``: an alert
         pointing at it."""
-        return self.naming(service) is not None
+        return service in self._read()[0]
 
     def naming(self, service: str) -> str | None:
-        """The first alert of the group whose labels name ``service`` (see :meth:`names`), as
-        "checkout's alert SpanErrorRatioHigh (span_name=oteldemo.CartService/GetCart)"."""
+        """The first alert of the group whose labels name ``service`` as the target of its calls
+        (a client span, a peer, a database, an upstream: not a topic or a queue, which producer
+        and consumer share), as "checkout's alert SpanErrorRatioHigh
+        (span_name=oteldemo.CartService/GetCart)"."""
+        return self._read()[1].get(service)
+
+    def _read(self) -> tuple[frozenset[str], dict[str, str]]:
         if self._mentions is None:
-            self._mentions = mentions(self.source, self.members, self.spelling) if self.source else {}
-        return self._mentions.get(service)
+            self._mentions = mentions(self.source, self.members, self.spelling) if self.source else (frozenset(), {})
+        return self._mentions
 
 
 def service_stats(unique: Sequence[UniqueAlert], members: list[int]) -> dict[str, ServiceStats]:
@@ -104,6 +109,11 @@ PEER_LABELS = frozenset({
 # operation around it): a client span ``oteldemo.CartService/GetCart``, a gRPC service
 # ``hipstershop.CartService``, an address ``redis-cart:6379``.
 SPELLED_LABELS = PEER_LABELS | {"span_name", "span"}
+# Of those, the ones whose value is what the alerting service calls: naming a quiet service there
+# says the calls to it fail (``_Reported``). A topic or a queue is shared by producer and consumer,
+# a route is a page, ``cluster_name`` and ``target`` are as often a Kubernetes cluster or a scrape
+# target: they only count as mentions.
+CALL_LABELS = SPELLED_LABELS - {"topic", "queue", "route", "endpoint", "cluster_name", "target"}
 # A request line or a path: it names a page or an API route, not the service behind it.
 _ROUTE = re.compile(r"^\s*(?:(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s|/)", re.I)
 _MAX_MENTION_ALERTS = 200
@@ -111,12 +121,14 @@ _MAX_MENTION_ALERTS = 200
 
 def mentions(
     unique: Sequence[UniqueAlert], members: list[int], spelling: Callable[[], NameIndex] | None = None,
-) -> dict[str, str]:
-    """What the peer-naming labels of a group's alerts (first 200 alerts) name, each with the
-    first alert naming it: every value lower-cased, and, with ``spelling``, the one service a
-    value (or a span name) spells in its own way. An alert never names its own service (a
-    server span carries it), and a route names no service: ``GET /api/cart`` is a page."""
-    out: dict[str, str] = {}
+) -> tuple[frozenset[str], dict[str, str]]:
+    """What the peer-naming labels of a group's alerts (first 200 alerts) name: every value
+    lower-cased, and, with ``spelling``, the one service a value (or a span name) spells in its
+    own way; and of those, the ones named as the target of a call (:data:`CALL_LABELS`), each
+    with the first alert naming it. An alert never names its own service (a server span carries
+    it), and a route names no service: ``GET /api/cart`` is a page."""
+    named_at_all: set[str] = set()
+    called: dict[str, str] = {}
     index = None
     for i in members[:_MAX_MENTION_ALERTS]:
         u = unique[i]
@@ -125,16 +137,18 @@ def mentions(
             v = labels[k]
             if not v or len(v) > 200:
                 continue
-            said = f"{u.service or 'an unmapped service'}'s alert {u.alert.alertname} ({k}={v})"
-            if k in PEER_LABELS:
-                out.setdefault(v.lower(), said)
-            if spelling is None or _ROUTE.match(v):
-                continue
-            index = index or spelling()
-            named = index.named(v)
-            if named is not None and named != u.service:
-                out.setdefault(named, said)
-    return out
+            found = {v.lower()} if k in PEER_LABELS else set()
+            if spelling is not None and not _ROUTE.match(v):
+                index = index or spelling()
+                named = index.named(v)
+                if named is not None and named != u.service:
+                    found.add(named)
+            named_at_all |= found
+            if k in CALL_LABELS:
+                said = f"{u.service or 'an unmapped service'}'s alert {u.alert.alertname} ({k}={v})"
+                for name in found:
+                    called.setdefault(name, said)
+    return frozenset(named_at_all), called
 
 
 def attach_silent(index: MeetingIndex, clusters: list[Cluster]) -> None:
