@@ -37,7 +37,15 @@ def files() -> list[str]:
 
 # Public topologies added in the seventh round, after every weight and rule was set: nothing is
 # fitted on them (``evalkit.calibrate`` leaves them out by default), so their figures stay held out.
-NEVER_FITTED = ("file/dsb_media_microservices", "file/dsb_social_network", "file/teastore")
+# eshop_on_containers and petclinic_microservices came later still, as a second set nobody had looked
+# at, to confirm or reject a fix found by looking at the first three.
+NEVER_FITTED = (
+    "file/dsb_media_microservices",
+    "file/dsb_social_network",
+    "file/teastore",
+    "file/eshop_on_containers",
+    "file/petclinic_microservices",
+)
 
 
 def fitting() -> list[str]:
