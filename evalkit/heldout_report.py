@@ -73,9 +73,10 @@ def section(rows: Sequence[Row], before: Sequence[Row] | None, ablation: dict[st
              "callers alert first, roots late or quiet; `evalkit/families/fault_injection.py`). Each is swept over "
              "its own cells (`python -m evalkit.families.describe` prints what each cell realises). Topologies: the "
              "three real ones in `shared/topologies`, an OpenTelemetry demo topology from its public architecture, "
-             "three more public ones read from their projects' sources (DeathStarBench socialNetwork and "
-             "mediaMicroservices, TeaStore: added in the seventh round, after every rule and weight was set, and "
-             "never tuned or fitted on) and five synthetic shapes (flat, deep chains, shared hubs with in-degree "
+             "five more public ones read from their projects' sources (DeathStarBench socialNetwork and "
+             "mediaMicroservices, TeaStore, eShopOnContainers, Spring PetClinic microservices: added in the seventh "
+             "round, after every rule and weight was set, and never tuned or fitted on) and five synthetic shapes "
+             "(flat, deep chains, shared hubs with in-degree "
              "in the hundreds, mesh with cycles, layered).", "",
              "Baselines rank inside the **true** groups (given the answer to the grouping question); the time "
              "window baseline groups by time alone. 'deepest (our groups)' applies the deepest-first rule inside "
