@@ -75,11 +75,8 @@ async def ask(toml: Path, world: World) -> tuple[dict[str, Any], float, float]:
         took: list[float] = []
         for _ in range(2):
             t0 = time.perf_counter()
-            result = await client.call_tool("correlate_alerts", args)
+            answer = await _call(client, args)
             took.append(time.perf_counter() - t0)
-            if result.is_error:
-                raise RuntimeError(f"correlate_alerts failed: {result.content}")
-        answer: dict[str, Any] = result.structured_content or {}
         return await _whole(client, args, answer), took[0], took[1]
 
 

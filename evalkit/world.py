@@ -36,6 +36,10 @@ class TrueIncident:
     cause: str  # short free text, e.g. "bad deploy", "db saturation"
 
 
+# Service -> when a fault first reached it, and the signals it showed (see World.degraded).
+Degraded = dict[str, tuple[datetime, frozenset[str]]]
+
+
 @dataclass
 class World:
     family: str
@@ -52,7 +56,7 @@ class World:
     # Every service a fault reached (root and callers, quiet or not): when, and with which
     # signals (empty when the generator does not say). What a health source could see
     # (evalkit.health); recorded without drawing from the world's random stream.
-    degraded: dict[str, tuple[datetime, frozenset[str]]] = field(default_factory=dict)
+    degraded: Degraded = field(default_factory=dict)
 
     def truth(self) -> dict[str, str]:
         """fingerprint -> incident id; a noise fingerprint maps to itself."""
@@ -339,3 +343,11 @@ def align(t: datetime, base: datetime, step_s: int) -> datetime:
     d = (t - base).total_seconds()
     k = -(-d // step_s)
     return base + timedelta(seconds=k * step_s)
+
+
+def note_degraded(out: Degraded, name: str, at: datetime, signals: Iterable[str] = ()) -> None:
+    """Record in ``out`` (:attr:`World.degraded`) that a fault reached ``name`` at ``at``: the
+    earliest time is kept, with the signals seen then and before."""
+    known = out.get(name)
+    if known is None or at < known[0]:
+        out[name] = (at, frozenset(signals) | (known[1] if known else frozenset()))

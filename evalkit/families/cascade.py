@@ -10,12 +10,11 @@ shared entry point. This is the **tuning** family: figures on it are not results
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 
 from evalkit.classic.scenario import ScenarioConfig
 from evalkit.classic.scenario import generate as _generate
 from evalkit.classic.topologies import Topology
-from evalkit.world import TrueIncident, World
+from evalkit.world import Degraded, TrueIncident, World, note_degraded
 
 Params = ScenarioConfig
 
@@ -46,10 +45,9 @@ def generate(topology: Topology, seed: int, params: ScenarioConfig, cell: str = 
         )
         for inc in sc.incidents
     ]
-    degraded: dict[str, tuple[datetime, frozenset[str]]] = {}
+    degraded: Degraded = {}
     for inc in sc.incidents:
         for name, (at, _) in inc.affected.items():
-            if name not in degraded or at < degraded[name][0]:
-                degraded[name] = (at, frozenset())
+            note_degraded(degraded, name, at)
     return World("cascade", cell, topology.name, seed, topology.services, topology.edges, sc.alerts,
                  sc.changes, incidents, frozenset(sc.noise), sc.now, degraded)

@@ -41,11 +41,13 @@ from evalkit.world import (
     SERVICE_LABELS,
     AlertBook,
     ChangeBook,
+    Degraded,
     Graph,
     TrueIncident,
     World,
     align,
     claim,
+    note_degraded,
     pod_suffix,
     replicaset_hash,
 )
@@ -227,7 +229,7 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
 
     chosen: list[tuple[Fault, datetime]] = []
     used: set[str] = set()
-    degraded: dict[str, tuple[datetime, frozenset[str]]] = {}
+    degraded: Degraded = {}
     for k in range(params.faults):
         kind = params.fault
         if kind == "mixed" or k > 0:
@@ -255,7 +257,8 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
         alerts_root = rng.random() < params.root_alerts
         series, affected = _run_alerts(g, svcs, rng, params, fault, onset, alerts_root, entries, run_end)
         pending.append((fault, onset, alerts_root, series))
-        _note_degraded(degraded, onset, affected)
+        for name, (t_aff, shown) in affected.items():
+            note_degraded(degraded, name, onset + timedelta(seconds=t_aff), shown)
 
     # Innocent flag flips: other flags toggled during the run, or switched off again.
     others = [f for f in _OTEL_FAULTS if f.flag and f.target not in used and f.target in set(g.names)]
@@ -281,14 +284,6 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
     alerts = sorted(book.alerts, key=lambda a: (a.starts_at, a.fingerprint))
     return World(FAMILY, cell, topology.name, seed, topology.services, topology.edges, alerts, changes.changes,
                  incidents, frozenset(noise), run_end, degraded)
-
-
-def _note_degraded(out: dict[str, tuple[datetime, frozenset[str]]], onset: datetime,
-                   affected: Mapping[str, tuple[float, set[str]]]) -> None:
-    for name, (t_aff, sig) in affected.items():
-        at = onset + timedelta(seconds=t_aff)
-        if name not in out or at < out[name][0]:
-            out[name] = (at, frozenset(sig) | (out[name][1] if name in out else frozenset()))
 
 
 def _svc_of(labels: Mapping[str, str]) -> str:

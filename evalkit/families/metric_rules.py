@@ -41,12 +41,14 @@ from evalkit.world import (
     EPOCH,
     AlertBook,
     ChangeBook,
+    Degraded,
     Graph,
     TrueIncident,
     World,
     align,
     background_changes,
     claim,
+    note_degraded,
     pod_suffix,
     replicaset_hash,
 )
@@ -324,7 +326,7 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
 
     taken: set[str] = set()
     incidents: list[TrueIncident] = []
-    degraded: dict[str, tuple[datetime, frozenset[str]]] = {}
+    degraded: Degraded = {}
     pending: list[tuple[str, str, datetime, bool, str, list[Series]]] = []
     for i, onset in enumerate(onsets):
         root, where = _pick_root(g, params.placement, rng, taken)
@@ -343,9 +345,7 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
             signals = set(sig)
         affected = _spread(g, root, signals, rng)
         for name, (t_aff, sig, _) in affected.items():
-            at = onset + timedelta(seconds=t_aff)
-            if name not in degraded or at < degraded[name][0]:
-                degraded[name] = (at, frozenset(sig) | (degraded[name][1] if name in degraded else frozenset()))
+            note_degraded(degraded, name, onset + timedelta(seconds=t_aff), sig)
         series = _incident_alerts(g, svcs, rng, params, root, onset, affected, silent, wants_first, entries)
         if params.innocent_caller_deploy and rng.random() < params.innocent_caller_deploy:
             callers = sorted(n for n in affected if n != root)

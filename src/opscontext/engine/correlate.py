@@ -28,6 +28,7 @@ bounded neighbourhood, which keeps 100k alerts on a 50k-service graph within sec
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -109,7 +110,8 @@ def correlate_lazy(
     adj = adjacency(graph)
     members = _cluster(d.unique, pre.episodes(now.timestamp()), pre.by_service, pre.index, adj, opts)
     index = pre.index
-    change_index = ChangeIndex(changes, until=now, names=adj.succ.keys(), spelling=lambda: spelling(adj))
+    spell = functools.partial(spelling, adj)  # built on first use, once per graph
+    change_index = ChangeIndex(changes, until=now, names=adj.succ.keys(), spelling=spell)
     kept: list[Cluster] = []
     changed_below = _changed_below(adj, change_index, opts)
     for idxs in members:
@@ -120,7 +122,7 @@ def correlate_lazy(
             ungrouped[reason] += len(idxs)
         else:  # per-service figures only for the groups kept (two in three clusters are dropped)
             kept.append(Cluster(members=idxs, stats=service_stats(d.unique, idxs), silent={},
-                                source=d.unique, spelling=lambda: spelling(adj)))
+                                source=d.unique, spelling=spell))
     # Services that raise alerts somewhere in the input are monitored: their silence in a group
     # is an observation, not a gap.
     monitored = pre.monitored

@@ -229,8 +229,7 @@ def _rank_alone(
     change = Batched(_window(changes, first, opts).best, [s, *light], changes.changed_services)
     shortlist = sorted(set(light), key=lambda m: (not cluster.names(m), -change.strength(m), m))[:_MAX_SILENT]
     # A quiet dependency a health source saw degraded, with s not calling back, fails below s.
-    below = [health.get(m) for m in shortlist if s not in adj.succ[m]]
-    failing = [v for v in below if v is not None and is_degraded(v)]
+    failing = [v for m in shortlist if s not in adj.succ[m] and is_degraded(v := health.get(m))]
     out = [_with_batch(score(s, st, 1, int(bool(failing)), 1, first, change(s)), change)]
     out[0].degraded_below = int(bool(failing))
     out[0].reported_below = int(bool(failing) and all(v.reported for v in failing))
@@ -293,7 +292,6 @@ def _rank_many(
     for m, dependents in shortlist:
         verdict = health.get(m)
         if is_degraded(verdict) and not belows[m]:
-            assert verdict is not None
             for d in dependents:
                 deps[d] += 1
                 degraded_below[d] = degraded_below.get(d, 0) + 1

@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeGuard
 
 from opscontext.models import ServiceHealth
 
@@ -49,7 +50,7 @@ class HealthVerdict:
     reported: bool = False
 
 
-def is_degraded(v: HealthVerdict | None) -> bool:
+def is_degraded(v: HealthVerdict | None) -> TypeGuard[HealthVerdict]:
     """Whether a verdict (or its absence) says degraded."""
     return v is not None and v.state is Health.DEGRADED
 
