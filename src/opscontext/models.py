@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 # One set object per distinct combination of explicitly set fields, shared by every frozen model
 # that has it (see Frozen).
@@ -196,6 +196,17 @@ class Alert(Frozen):
     source: str = ""
 
     _utc = field_validator("starts_at", "ends_at", "updated_at")(_aware)
+
+    @field_validator("ends_at", "updated_at")
+    @classmethod
+    def _unset_before_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        """A time before the alert began means "not set". Alertmanager's and Grafana's webhooks
+        send ``endsAt: 0001-01-01T00:00:00Z`` (Go's zero time) for every firing alert; read as an
+        end, it dropped each of them from every window as long resolved."""
+        start = info.data.get("starts_at")
+        if value is not None and start is not None and value < start:
+            return None
+        return value
 
     def active_during(self, window: TimeWindow) -> bool:
         """True when the alert was firing at some point inside the window."""

@@ -193,3 +193,83 @@ async def test_equal_label_strings_of_one_load_are_one_object(fixtures_dir: Path
     repeated = [text for text, ids in by_text.items() if sum(text in a.labels for a in alerts) > 1]
     assert "alertname" in repeated
     assert all(len(by_text[text]) == 1 for text in repeated)
+
+
+# Webhook recordings: Alertmanager's webhook_config payload (version 4) and Grafana's copy of it.
+GO_ZERO = "0001-01-01T00:00:00Z"
+
+
+def webhook_alert(name: str, starts: str, status: str = "firing", ends: str = GO_ZERO) -> dict[str, object]:
+    return {
+        "status": status,
+        "labels": {"alertname": name, "service": "checkout", "severity": "critical"},
+        "annotations": {"summary": f"{name} on checkout"},
+        "startsAt": starts,
+        "endsAt": ends,
+        "generatorURL": "http://prometheus.example:9090/graph",
+        "fingerprint": f"fp-{name}",
+    }
+
+
+def notification(*alerts: dict[str, object], status: str = "firing") -> dict[str, object]:
+    return {
+        "receiver": "recorder",
+        "status": status,
+        "alerts": list(alerts),
+        "groupLabels": {"alertname": "x"},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.example:9093",
+        "version": "4",
+        "groupKey": '{}:{alertname="x"}',
+        "truncatedAlerts": 0,
+    }
+
+
+async def test_a_webhook_notification_file_is_read_and_a_firing_alerts_zero_end_is_no_end(tmp_path: Path) -> None:
+    (tmp_path / "hook.json").write_text(json.dumps(notification(
+        webhook_alert("HighErrorRate", "2025-03-14T10:00:00Z"),
+        webhook_alert("HighLatency", "2025-03-14T09:00:00+01:00", "resolved", "2025-03-14T08:30:00Z"),
+    )))
+    alerts = {a.alertname: a for a in await read(tmp_path)}
+    firing, resolved = alerts["HighErrorRate"], alerts["HighLatency"]
+    assert (firing.state, firing.ends_at, firing.service) == (AlertState.ACTIVE, None, "checkout")
+    assert resolved.state == AlertState.RESOLVED
+    assert resolved.ends_at == datetime(2025, 3, 14, 8, 30, tzinfo=UTC)
+    # Firing since 10:00 with no end: inside a later window too, not "resolved in year 1".
+    later = TimeWindow(since=at("12:00"), until=at("13:00"))
+    assert [a.alertname for a in await read(tmp_path, later)] == ["HighErrorRate"]
+
+
+async def test_recorded_notifications_keep_an_alerts_resolution_over_its_firing_entry(tmp_path: Path) -> None:
+    (tmp_path / "recorded.json").write_text(json.dumps([
+        notification(webhook_alert("HighErrorRate", "2025-03-14T10:00:00Z")),
+        notification(webhook_alert("HighErrorRate", "2025-03-14T10:00:00Z", "resolved", "2025-03-14T10:20:00Z"),
+                     status="resolved"),
+    ]))
+    alerts = await read(tmp_path)
+    assert [(a.alertname, a.state, a.ends_at) for a in alerts] == [
+        ("HighErrorRate", AlertState.RESOLVED, datetime(2025, 3, 14, 10, 20, tzinfo=UTC))
+    ]
+    assert await read(tmp_path, TimeWindow(since=at("10:30"), until=at("11:00"))) == []
+
+
+async def test_an_api_snapshot_carrying_go_zero_times_keeps_its_alerts_firing(tmp_path: Path) -> None:
+    (tmp_path / "snap.json").write_text(json.dumps([{
+        "labels": {"alertname": "HighErrorRate", "service": "checkout"},
+        "startsAt": "2025-03-14T10:00:00",  # naive: read as UTC
+        "endsAt": GO_ZERO,
+        "updatedAt": "2025-03-14T10:05:00Z",
+        "status": {"state": "active"},
+    }]))
+    (alert,) = await read(tmp_path, TimeWindow(since=at("11:00"), until=at("12:00")))
+    assert (alert.state, alert.ends_at) == (AlertState.ACTIVE, None)
+
+
+async def test_a_notification_with_malformed_alerts_keeps_the_good_ones_and_says_how_many(tmp_path: Path) -> None:
+    (tmp_path / "hook.json").write_text(json.dumps(notification(
+        webhook_alert("HighErrorRate", "2025-03-14T10:00:00Z"), {"status": "firing", "labels": {}},
+    )))
+    connector = build(tmp_path)
+    assert [a.alertname for a in await connector.alerts(WHOLE_DAY)] == ["HighErrorRate"]
+    assert "1 of 2 alert entries malformed" in str(connector.problems())

@@ -1,13 +1,17 @@
-"""The ``alertmanager`` type: alerts from saved ``GET /api/v2/alerts`` answers.
+"""The ``alertmanager`` type: alerts from saved ``GET /api/v2/alerts`` answers or recorded
+webhook notifications.
 
-Teams export Alertmanager's state (``amtool``, a cron'd ``curl``, an incident bot) into files;
-a directory of such snapshots, each taken at a different moment, replays history that a live
-Alertmanager forgets as soon as an alert resolves.
+Teams export Alertmanager's state (``amtool``, a cron'd ``curl``, an incident bot) into files,
+or record what its webhook sends; a directory of such snapshots, each taken at a different
+moment, replays history that a live Alertmanager forgets as soon as an alert resolves.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from opscontext import jsonarray
 from opscontext.capabilities import AlertSource
@@ -48,17 +52,25 @@ class AlertmanagerFile(AlertSource):
 
     def _read_snapshot(self, path: Path, text: str, strings: dict[str, str]) -> tuple[Mapped, int]:
         """A snapshot's alerts, each entry mapped as soon as it is decoded: the file's raw dicts
-        and wire models never exist all at once (at 100k alerts they were ~500 MiB at the peak)."""
+        and wire models never exist all at once (at 100k alerts they were ~500 MiB at the peak).
+
+        A snapshot is a ``GET /api/v2/alerts`` answer (an array of alerts), or what a webhook
+        receiver recorded: one notification (an object with an ``alerts`` array, as Alertmanager's
+        and Grafana's webhooks send) or an array of them, firing and resolved in the order sent."""
+        try:
+            return self._map(path, _alert_entries(jsonarray.items(text)), strings)
+        except jsonarray.NotAnArray:  # raised before the first item: nothing was mapped yet
+            return self._map(path, _alert_entries([json.loads(text)], top=True), strings)
+
+    def _map(self, path: Path, entries: Iterable[Any], strings: dict[str, str]) -> tuple[Mapped, int]:
+        """The entries mapped (malformed ones logged and left out), and how many there were."""
         mapped: Mapped = []
         total = 0
-        try:
-            for total, item in enumerate(jsonarray.items(text), start=1):
-                wire = parse_alert(item, total - 1, where=str(path))
-                if wire is not None:
-                    alert = to_alert(wire, source=self.ctx.name, mapping=self.config, strings=strings)
-                    mapped.append((alert, wire.fingerprint))
-        except jsonarray.NotAnArray:
-            raise ValueError("must hold a JSON array as returned by GET /api/v2/alerts") from None
+        for total, item in enumerate(entries, start=1):
+            wire = parse_alert(item, total - 1, where=str(path))
+            if wire is not None:
+                alert = to_alert(wire, source=self.ctx.name, mapping=self.config, strings=strings)
+                mapped.append((alert, wire.fingerprint))
         return mapped, total
 
     async def preload(self) -> None:
@@ -76,3 +88,20 @@ class AlertmanagerFile(AlertSource):
     async def check(self) -> str:
         alerts = await self._files.get()
         return f"{len(alerts)} alerts readable under {self._files.root}"
+
+
+def _alert_entries(items: Iterable[Any], top: bool = False) -> Iterator[Any]:
+    """The alert entries of a snapshot's top-level items: an item that is a webhook notification
+    (an object with an ``alerts`` list and no ``labels``) stands for its alerts; any other item is
+    an alert entry (a malformed one is reported by :func:`parse_alert`). ``top``: the file is one
+    JSON value that is not an array, which must then be a notification."""
+    for item in items:
+        if isinstance(item, dict) and "labels" not in item and isinstance(item.get("alerts"), list):
+            yield from item["alerts"]
+        elif top:
+            raise ValueError(
+                "must hold a JSON array as returned by GET /api/v2/alerts, or a webhook notification "
+                "(an object with an `alerts` array, as Alertmanager and Grafana send)"
+            )
+        else:
+            yield item

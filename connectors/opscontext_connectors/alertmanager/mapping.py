@@ -19,6 +19,7 @@ _STATES = {
     "active": AlertState.ACTIVE,
     "suppressed": AlertState.SUPPRESSED,
     "unprocessed": AlertState.UNPROCESSED,
+    "resolved": AlertState.RESOLVED,  # a webhook's resolved alert (see GettableAlert)
 }
 
 

@@ -7,9 +7,10 @@ fields default to empty so a hand-written snapshot file need not carry every fie
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 
 class Wire(BaseModel):
@@ -27,7 +28,10 @@ class AlertStatus(Wire):
 
 
 class GettableAlert(Wire):
-    """One entry of ``GET /api/v2/alerts`` (the ``gettableAlert`` definition)."""
+    """One entry of ``GET /api/v2/alerts`` (the ``gettableAlert`` definition), or one alert of a
+    webhook notification (Alertmanager's ``webhook_config`` payload, version 4, and Grafana's,
+    which copies it): there ``status`` is the string ``firing`` or ``resolved`` and a firing
+    alert's ``endsAt`` is Go's zero time, ``0001-01-01T00:00:00Z``."""
 
     labels: dict[str, str]
     annotations: dict[str, str] = Field(default_factory=dict)
@@ -38,6 +42,32 @@ class GettableAlert(Wire):
     receivers: list[Receiver] = Field(default_factory=list)
     status: AlertStatus = Field(default_factory=AlertStatus)
     generator_url: str | None = Field(default=None, alias="generatorURL")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _webhook_status(cls, data: Any) -> Any:
+        """A webhook alert's string status as the API's: ``firing`` is active; ``resolved`` is
+        resolved, last updated when it ended (so it wins over the same alert's firing entry)."""
+        if isinstance(data, dict) and isinstance(data.get("status"), str):
+            resolved = data["status"].strip().lower() == "resolved"
+            data = {**data, "status": {"state": "resolved" if resolved else "active"}}
+            if resolved and data.get("updatedAt") is None:
+                data["updatedAt"] = data.get("endsAt")
+        return data
+
+    @field_validator("ends_at", "updated_at")
+    @classmethod
+    def _unset_before_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        """A time before the alert began (Go's zero time from a webhook) means "not set"."""
+        start = info.data.get("starts_at")
+        if value is not None and start is not None and _aware(value) < _aware(start):
+            return None
+        return value
+
+
+def _aware(t: datetime) -> datetime:
+    """Naive times read as UTC, as the domain model reads them, so the two compare."""
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
 class AlertGroup(Wire):
