@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 from mcp import Client, StdioServerParameters
 
-from evalkit.classic.export import TOML, _iso, alertmanager_alert, catalog, cdevent
+from evalkit.classic.export import TOML, _iso, alertmanager_alert, catalog, cdevent, webhook_recording
 from evalkit.classic.metrics import Prediction, Score, score
 from evalkit.classic.topologies import Topology
 from evalkit.harness import FAMILY_MODULES, Task, make_world, ours, tasks
@@ -39,9 +39,10 @@ from evalkit.world import World
 WINDOW = timedelta(hours=8)
 
 
-def export(world: World, out: Path, health_port: int | None = None) -> None:
+def export(world: World, out: Path, health_port: int | None = None, webhook: bool = False) -> None:
     """``world`` as a directory a user could point ``opscontext`` at (truth.json beside it);
-    ``health_port``: also a ``prometheus`` health source there (:mod:`evalkit.prom_model`)."""
+    ``health_port``: also a ``prometheus`` health source there (:mod:`evalkit.prom_model`);
+    ``webhook``: alerts as a recording of webhook notifications instead of an API answer."""
     for sub in ("catalog", "alerts", "changes"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     t = Topology(world.topology, world.services, world.edges)
@@ -50,7 +51,8 @@ def export(world: World, out: Path, health_port: int | None = None) -> None:
         toml += HEALTH_TOML.format(port=health_port)
     (out / "opscontext.toml").write_text(toml, encoding="utf-8")
     (out / "catalog" / "catalog.yaml").write_text(yaml.safe_dump_all(catalog(t), sort_keys=False), encoding="utf-8")
-    alerts = [alertmanager_alert(a, world.now) for a in world.alerts]
+    alerts = (webhook_recording(world.alerts, world.now) if webhook
+              else [alertmanager_alert(a, world.now) for a in world.alerts])
     (out / "alerts" / "alerts.json").write_text(json.dumps(alerts), encoding="utf-8")
     lines = [json.dumps(cdevent(c)) for c in world.changes]
     (out / "changes" / "changes.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -118,15 +120,16 @@ def prediction(answer: dict[str, Any]) -> Prediction:
                        for g in answer.get("groups", [])])
 
 
-async def run_one(task: Task, health: bool = False) -> tuple[Score, Score, float, float]:
+async def run_one(task: Task, health: bool = False, webhook: bool = False) -> tuple[Score, Score, float, float]:
     """(through the product, engine only, cold call seconds, warm call seconds) for one world;
-    ``health``: with the world's modelled health source served over Prometheus' API."""
+    ``health``: with the world's modelled health source served over Prometheus' API;
+    ``webhook``: the alerts recorded from webhook notifications (:func:`webhook_recording`)."""
     world = make_world(task)
     prom = PrometheusModel(readings(world)) if health else None
     try:
         with tempfile.TemporaryDirectory(prefix="oc-product-") as tmp:
             out = Path(tmp)
-            export(world, out, prom.port if prom else None)
+            export(world, out, prom.port if prom else None, webhook)
             answer, cold, warm = await ask(out / "opscontext.toml", world)
     finally:
         if prom is not None:
@@ -144,6 +147,8 @@ def main() -> None:
     p.add_argument("--first-seed", type=int, default=0)
     p.add_argument("--health", action="store_true",
                    help="also serve each world's modelled health source over Prometheus' API (loopback)")
+    p.add_argument("--alerts-as", choices=("api", "webhook"), default="api",
+                   help="write alerts as a GET /api/v2/alerts answer (default) or as recorded webhook notifications")
     args = p.parse_args()
     todo = tasks(args.families, args.topologies or [*real(), *files()],
                  range(args.first_seed, args.first_seed + args.seeds), args.cells)
@@ -152,7 +157,7 @@ def main() -> None:
     colds: list[float] = []
     warms: list[float] = []
     for task in todo:
-        a, b, cold, warm = asyncio.run(run_one(task, args.health))
+        a, b, cold, warm = asyncio.run(run_one(task, args.health, args.alerts_as == "webhook"))
         product.append(a)
         engine.append(b)
         colds.append(cold)

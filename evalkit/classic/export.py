@@ -87,6 +87,31 @@ def alertmanager_alert(a: Alert, now: datetime) -> dict[str, Any]:
     }
 
 
+GO_ZERO = "0001-01-01T00:00:00Z"  # a firing alert's endsAt in a webhook notification
+
+
+def webhook_recording(alerts: list[Alert], now: datetime) -> list[dict[str, Any]]:
+    """``alerts`` as a webhook receiver records them: one notification (Alertmanager's
+    ``webhook_config`` payload, version 4) when each alert fires, carrying Go's zero time as its
+    ``endsAt``, and one when it resolves (by ``now``), in the order they were sent."""
+    sent: list[tuple[datetime, int, dict[str, Any]]] = []
+    for n, a in enumerate(alerts):
+        entry = {"labels": a.labels, "annotations": a.annotations, "startsAt": _iso(a.starts_at),
+                 "generatorURL": "http://prometheus.example/graph", "fingerprint": a.fingerprint}
+        sent.append((a.starts_at, n, _notification({**entry, "status": "firing", "endsAt": GO_ZERO})))
+        if a.state is AlertState.RESOLVED and a.ends_at is not None and a.ends_at <= now:
+            sent.append((a.ends_at, n, _notification({**entry, "status": "resolved", "endsAt": _iso(a.ends_at)})))
+    return [payload for _, _, payload in sorted(sent, key=lambda x: (x[0], x[1]))]
+
+
+def _notification(alert: dict[str, Any]) -> dict[str, Any]:
+    labels = alert["labels"]
+    return {"receiver": "recorder", "status": alert["status"], "alerts": [alert],
+            "groupLabels": {"alertname": labels.get("alertname", "")}, "commonLabels": labels,
+            "commonAnnotations": alert["annotations"], "externalURL": "http://alertmanager.example:9093",
+            "version": "4", "groupKey": f'{{}}:{{alertname="{labels.get("alertname", "")}"}}', "truncatedAlerts": 0}
+
+
 def cdevent(c: Change) -> dict[str, Any]:
     source = "/ci/deployer" if c.kind != "merge" else "/scm/git"
     ctx = {"specversion": "0.4.1", "id": c.id, "source": source, "timestamp": _iso(c.at)}

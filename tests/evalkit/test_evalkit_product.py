@@ -23,3 +23,17 @@ def test_the_product_path_reads_every_page_and_every_member_of_a_cut_group(tmp_p
     assert sorted(sorted(fps) for fps, _, _ in through.groups) == sorted(sorted(fps) for fps, _, _ in engine.groups)
     tops = {frozenset(fps): c[:1] for fps, c, _ in engine.groups}
     assert {frozenset(fps): c[:1] for fps, c, _ in through.groups} == tops
+
+
+def test_a_world_recorded_as_webhook_notifications_answers_as_the_engine_does(tmp_path: Path) -> None:
+    # Fault-injection runs resolve some alerts before the end: the recording holds firing and
+    # resolved notifications of the same alerts, firing ones with Go's zero time as endsAt.
+    world = make_world(Task("fault_injection", "mixed", "file/otel_demo", 1001))
+    assert any(a.ends_at is not None and a.ends_at <= world.now for a in world.alerts)
+    export(world, tmp_path, webhook=True)
+    assert '"endsAt": "0001-01-01T00:00:00Z"' in (tmp_path / "alerts" / "alerts.json").read_text(encoding="utf-8")
+    answer, _, _ = asyncio.run(ask(tmp_path / "opscontext.toml", world))
+    engine, _ = ours(world)
+    assert answer["alerts_in"] == len(world.alerts)
+    got = {frozenset(fps): c[:1] for fps, c, _ in prediction(answer).groups}
+    assert got == {frozenset(fps): c[:1] for fps, c, _ in engine.groups}
