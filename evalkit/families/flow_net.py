@@ -172,9 +172,8 @@ def build(g: Graph, seed: int, rng: random.Random, p_retry: float, p_fallback: f
             if (a, b) in consumer_edges or g.is_loadgen(b):
                 continue
             asy = g.is_async(a, b) or nodes[index[b]].kind == "broker"
-            calls, handling, retries, tmult = _edge_draws(nodes[index[a]], nodes[index[b]], asy, rng, p_retry,
-                                                          p_fallback)
-            rows.append((index[a], index[b], calls, handling, retries, tmult, asy))
+            draws = _edge_draws(nodes[index[a]], nodes[index[b]], asy, rng, p_retry, p_fallback)
+            rows.append((index[a], index[b], *draws, asy))
     n = len(nodes)
     succ: list[list[int]] = [[] for _ in range(n)]
     for a_i, b_i, *_ in rows:

@@ -138,7 +138,9 @@ def draw_rules(net: Net, calm: Run, rng: random.Random, mon: Monitoring) -> list
             severity = rng.choices(("critical", "warning", "info"), _SEVERITY[metric])[0]
             window = rng.choice(mon.windows) if metric in ("err", "lat") else 1
             for_s = rng.choice(mon.fors) if metric != "up" else rng.choice((60, 120, 300))
-            pods = range(node.replicas) if metric in ("cpu", "mem") else (-1,)
+            # Resource rules are per container; 40 % of teams also aggregate errors/latency by pod.
+            per_pod = metric in ("cpu", "mem") or (metric in ("err", "lat") and rng.random() < 0.4)
+            pods = range(node.replicas) if per_pod else (-1,)
             extra: tuple[tuple[str, str], ...] = ()
             if metric == "lag":
                 extra = (("consumergroup", node.name), ("topic", rng.choice(_TOPICS)))
@@ -169,16 +171,20 @@ def series(net: Net, run: Run, rule: Rule) -> Vec:
     v, z = rule.node, net.noise
     gone = run.up[v] <= 0
     if rule.metric == "up":
-        return 1 - run.up[v]
+        return np.asarray(1 - run.up[v], dtype=np.float64)
     if rule.metric == "lag":
-        return run.lag[v]
+        return np.asarray(run.lag[v], dtype=np.float64)
     if rule.metric == "err":
         n = run.req[v] * STEP_S
-        e = np.clip(n * run.err[v] + np.sqrt(n * run.err[v] * (1 - run.err[v])) * z["err"][v], 0.0, n)
+        noise = z["err"][v]
+        if rule.pod >= 0:  # this pod's share of the requests, and its own noise
+            n, noise = n / net.nodes[v].replicas, z[f"pod{rule.pod}"][v]
+        e = np.clip(n * run.err[v] + np.sqrt(n * run.err[v] * (1 - run.err[v])) * noise, 0.0, n)
         den = _rolling(n, rule.window)
         val = np.where(den > 0, _rolling(e, rule.window) / np.maximum(den, 1e-9), np.nan)
     elif rule.metric == "lat":
-        val = _rolling(run.lat[v] * np.exp(net.nodes[v].lat_sigma * z["lat"][v]), rule.window)
+        noise = z["lat"][v] if rule.pod < 0 else np.roll(z[f"pod{rule.pod}"][v], 120)
+        val = _rolling(run.lat[v] * np.exp(net.nodes[v].lat_sigma * noise), rule.window)
     elif rule.metric == "pool":
         val = run.pool[v] * (1 + 0.05 * z["pool"][v])
     elif rule.metric == "cpu":

@@ -215,10 +215,11 @@ def simulate(net: Net, faults: list[Fault], calm: Run | None = None) -> Run:
     extra = np.zeros((len(net.src), STEPS))
     dirty: Flags = None
     if calm is None:
-        run = Run(*(np.zeros((n, STEPS)) for _ in range(8)), extra=extra)
-        run.up[:] = 1.0
+        run = _blank(n, extra)
     else:
-        run = Run(*(x.copy() for x in calm.first), extra=extra)
+        run = _blank(n, extra)
+        for k, x in zip(Run._FIELDS, calm.first, strict=True):
+            getattr(run, k)[:] = x
         dirty = _Dirty(np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_))
         dirty.forwards[list(mods)] = True
     for v, m in mods.items():
@@ -236,6 +237,12 @@ def simulate(net: Net, faults: list[Fault], calm: Run | None = None) -> Run:
     _traffic(net, run, extra, mods, dirty)
     _health(net, run, extra, mods, dirty)
     return run
+
+
+def _blank(n: int, extra: Vec) -> Run:
+    z = [np.zeros((n, STEPS)) for _ in range(8)]
+    z[3][:] = 1.0  # instances up
+    return Run(z[0], z[1], z[2], z[3], z[4], z[5], z[6], z[7], extra=extra)
 
 
 def _calm_rows(run: Run, calm: Run, dirty: _Dirty, net: Net) -> None:

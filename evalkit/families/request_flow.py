@@ -120,9 +120,11 @@ CELLS: dict[str, Params] = {
     "hub-roots": Params("the fault hits shared infrastructure many services depend on", placement="hub"),
 }
 
-ATTEMPTS = 20
+ATTEMPTS = 20  # fault draws per estate
+ESTATES = 5  # estates (traffic, handling, rules) per world, when no fault on one shows
 _LABELS = ("service", "app", "app_kubernetes_io_name", "service_name")
-_NAMESPACES = ("shop", "checkout", "catalog", "accounts", "payments", "search")
+# Suffixed so that no namespace is ever also a service's name.
+_NAMESPACES = ("shop-prod", "checkout-prod", "catalog-prod", "accounts-prod", "payments-prod", "search-prod")
 
 Episode = tuple[int, int | None]
 Owned = list[tuple[int, Episode]]  # (rule index, its latest episode)
@@ -176,28 +178,59 @@ def _labels(g: Graph, rng: random.Random) -> tuple[str, dict[str, str]]:
     ns = {}
     for n in g.names:
         kind = "broker" if g.kind(n) == "broker" else "store" if g.is_store(n) else "hub" if n in hubs else "app"
-        ns[n] = {"broker": "messaging", "store": "data", "hub": "platform"}.get(kind) or rng.choice(_NAMESPACES)
+        ns[n] = {"broker": "messaging-prod", "store": "data-prod", "hub": "platform-prod"}.get(kind) or rng.choice(_NAMESPACES)
     return key, ns
+
+
+@dataclass
+class _Estate:
+    g: Graph
+    net: flow_net.Net
+    calm: Run
+    rules: list[Rule]
+    calm_eps: list[list[Episode]]
+    rng: random.Random
+
+
+def _estate(topology: Topology, seed: int, params: Params, redraw: int) -> _Estate:
+    rng = random.Random(f"{FAMILY}|{seed}" + (f"|estate|{redraw}" if redraw else ""))
+    g = Graph.of(topology)
+    net = flow_net.build(g, seed * 8 + redraw, rng, params.p_retry, params.p_fallback, params.spikes_per_hour)
+    calm = simulate(net, [])
+    rules = draw_rules(net, calm, rng, params.monitoring)
+    return _Estate(g, net, calm, rules, [episodes(net, calm, r) for r in rules], rng)
+
+
+def _faults(est: _Estate, seed: int, redraw: int, params: Params) -> tuple[ff.Plan, _Outcome] | None:
+    """Faults every one of which some alert shows, if any attempt finds them."""
+    got: tuple[ff.Plan, _Outcome] | None = None
+    for attempt in range(ATTEMPTS):
+        prng = random.Random(f"{FAMILY}|{seed}|faults|{redraw}|{attempt}")
+        # A placement no alert can ever see (a cell's only hubs unmonitored, and their callers too)
+        # gives way to any placement for the second half of the attempts.
+        placement = params.placement if attempt < ATTEMPTS // 2 else "any"
+        pl = ff.plan(est.g, est.net, prng, params.faults, params.gap_min, placement, params.kinds, params.deploy)
+        out = _attribute(est.net, est.rules, est.calm_eps, est.calm, pl.faults)
+        if all(out.owned):
+            return pl, out
+        if got is None and any(out.owned):
+            got = (pl, out)
+    return got
 
 
 def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> World:
     """One world of the family: simulated, evaluated, attributed."""
-    rng = random.Random(f"{FAMILY}|{seed}")
-    g = Graph.of(topology)
-    net = flow_net.build(g, seed, rng, params.p_retry, params.p_fallback, params.spikes_per_hour)
-    calm = simulate(net, [])
-    rules = draw_rules(net, calm, rng, params.monitoring)
-    calm_eps = [episodes(net, calm, r) for r in rules]
-    key, namespaces = _labels(g, rng)
-    for attempt in range(ATTEMPTS):
-        prng = random.Random(f"{FAMILY}|{seed}|faults|{attempt}")
-        pl = ff.plan(g, net, prng, params.faults, params.gap_min, params.placement, params.kinds, params.deploy)
-        got = _attribute(net, rules, calm_eps, calm, pl.faults)
-        if all(got.owned):
+    for redraw in range(ESTATES):
+        est = _estate(topology, seed, params, redraw)
+        found = _faults(est, seed, redraw, params)
+        if found is not None:
             break
+    else:
+        raise ValueError(f"{topology.name}: no fault raised an alert on {ESTATES} estates; is anything monitored?")
+    pl, got = found
+    g, rules, rng = est.g, est.rules, est.rng
+    key, namespaces = _labels(g, rng)
     keep = [k for k, o in enumerate(got.owned) if o]
-    if not keep:
-        raise ValueError(f"{topology.name}: no fault in {ATTEMPTS} attempts raised an alert; is anything monitored?")
     now = ff.at(EPOCH, flow_net.STEPS)
     book = AlertBook(now)
 
