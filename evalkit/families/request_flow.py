@@ -178,7 +178,8 @@ def _labels(g: Graph, rng: random.Random) -> tuple[str, dict[str, str]]:
     ns = {}
     for n in g.names:
         kind = "broker" if g.kind(n) == "broker" else "store" if g.is_store(n) else "hub" if n in hubs else "app"
-        ns[n] = {"broker": "messaging-prod", "store": "data-prod", "hub": "platform-prod"}.get(kind) or rng.choice(_NAMESPACES)
+        fixed = {"broker": "messaging-prod", "store": "data-prod", "hub": "platform-prod"}.get(kind)
+        ns[n] = fixed or rng.choice(_NAMESPACES)
     return key, ns
 
 
