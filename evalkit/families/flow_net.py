@@ -45,6 +45,21 @@ class Node:
     brokers: list[int] = field(default_factory=list)  # consumers: the brokers they read from
 
 
+@dataclass(frozen=True)
+class Out:
+    """One caller's edges, as columns ready to broadcast over steps."""
+
+    e: Idx
+    dst: Idx
+    calls: Vec
+    share: Vec  # share of requests that call: min(calls, 1)
+    tau: Vec
+    passes: Vec  # 1 where the caller passes failures on, 0 where it falls back or retries
+    retry_rows: Idx  # rows (within e) the caller retries
+    retries: Vec  # of those rows
+    sync: NDArray[np.bool_]
+
+
 @dataclass
 class Net:
     """Nodes, edges as parallel arrays sorted by caller, and the orders the passes run in."""
@@ -68,6 +83,17 @@ class Net:
     pool_size: Vec  # per node: requests it can hold in flight
     noise: dict[str, NDArray[np.float64]]  # purpose -> (nodes x steps) standard normal draws
     pods: list[list[str]]  # per node: pod names
+    outs: list[Out | None] = field(default_factory=list)  # per node: its edges as caller, None if none
+
+    def __post_init__(self) -> None:
+        self.outs = [self._out(e) if len(e) else None for e in self.out_edges]
+
+    def _out(self, e: Idx) -> Out:
+        rows = np.flatnonzero(self.is_retry[e])
+        passes = (~self.is_retry[e] & ~self.is_fallback[e]).astype(np.float64)[:, None]
+        calls = self.calls[e, None]
+        return Out(e, self.dst[e], calls, np.minimum(calls, 1.0), self.timeout[e, None], passes, rows,
+                   self.retries[e][rows][:, None], ~self.is_async[e, None])
 
 
 def _order(n: int, succ: list[list[int]]) -> list[int]:

@@ -150,8 +150,9 @@ def draw_rules(net: Net, calm: Run, rng: random.Random, mon: Monitoring) -> list
                 rule = Rule(v, name, metric, thr, window, for_s, interval, offset, severity, labels, k, "")
                 if tuned:  # what a team does after a week of pages: above the usual peaks
                     calm_vals = series(net, calm, rule)[WARM:]
-                    if not np.isnan(calm_vals).all():
-                        rule = replace(rule, threshold=round(max(thr, 1.1 * float(np.nanpercentile(calm_vals, 99))), 4))
+                    calm_vals = calm_vals[np.isfinite(calm_vals)]
+                    if len(calm_vals):
+                        rule = replace(rule, threshold=round(max(thr, 1.1 * float(np.percentile(calm_vals, 99))), 4))
                 rules.append(replace(rule, summary=_summary(metric, rule.threshold)))
     return rules
 
@@ -159,7 +160,7 @@ def draw_rules(net: Net, calm: Run, rng: random.Random, mon: Monitoring) -> list
 def _rolling(x: Vec, w: int) -> Vec:
     if w <= 1:
         return x
-    c = np.cumsum(np.nan_to_num(x))
+    c = np.cumsum(x)  # the inputs are finite: absent data is masked after
     out = np.empty_like(x)
     out[:w] = c[:w] / np.arange(1, w + 1)
     out[w:] = (c[w:] - c[:-w]) / w
@@ -201,7 +202,7 @@ def episodes(net: Net, run: Run, rule: Rule) -> list[Episode]:
     """When the rule's alert fired and resolved in this run."""
     grid = np.arange(rule.offset, STEPS, rule.interval)
     vals = series(net, run, rule)[grid]
-    cond = np.nan_to_num(vals, nan=-np.inf) > rule.threshold
+    cond = vals > rule.threshold  # NaN (no data) compares false
     if not cond.any():
         return []
     d = np.diff(np.concatenate(([0], cond.astype(np.int8), [0])))

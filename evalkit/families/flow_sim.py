@@ -152,24 +152,24 @@ def _traffic(net: Net, run: Run, extra: Vec, mods: dict[int, Mods], dirty: Flags
 def _callees(net: Net, v: int, run: Run, extra: Vec) -> tuple[Vec, Vec]:
     """Share of v's requests its dependencies leave intact, and the latency they add; records the
     retries v sends each callee in ``extra``."""
-    e = net.out_edges[v]
-    if not len(e):
+    o = net.outs[v]
+    if o is None:
         return np.ones(STEPS), np.zeros(STEPS)
-    dst, calls = net.dst[e], net.calls[e, None]
-    lc, ec, tau = run.lat[dst], run.err[dst], net.timeout[e, None]
-    x = lc / tau
+    lc, ec = run.lat[o.dst], run.err[o.dst]
+    x = lc / o.tau
     x *= x
-    timed_out = np.minimum(0.05 * x * x, 1.0)
-    f = ec + (1 - ec) * timed_out
-    retries = net.retries[e, None]
-    is_retry = net.is_retry[e, None]
-    resid = np.where(is_retry, f ** (retries + 1), np.where(net.is_fallback[e, None], 0.0, f))
-    # Retries of a callee failing under 2 % add no load worth modelling (and keep calm runs to one round).
-    extra[e] = np.where(is_retry & (f > 0.02), f * (retries >= 1) + f**2 * (retries >= 2) + f**3 * (retries >= 3), 0.0)
-    keep = np.prod(1 - np.minimum(calls, 1.0) * resid, axis=0)
-    sync = ~net.is_async[e, None]
-    waited = np.where(sync, np.minimum(lc, tau) * (1 + retries * f), 0.1 * lc)
-    return keep, (calls * waited).sum(axis=0)
+    f = ec + (1 - ec) * np.minimum(0.05 * x * x, 1.0)
+    resid = f * o.passes
+    waited = np.minimum(lc, o.tau)
+    if len(o.retry_rows):
+        fr, r = f[o.retry_rows], o.retries
+        resid[o.retry_rows] = fr ** (r + 1)
+        # Retries of a callee failing under 2 % add no load worth modelling (and keep calm runs to one round).
+        extra[o.e[o.retry_rows]] = np.where(fr > 0.02, fr * (r >= 1) + fr**2 * (r >= 2) + fr**3 * (r >= 3), 0.0)
+        waited[o.retry_rows] *= 1 + r * fr
+    keep = np.prod(1 - o.share * resid, axis=0)
+    waited = np.where(o.sync, waited, 0.1 * lc)
+    return keep, (o.calls * waited).sum(axis=0)
 
 
 def _health(net: Net, run: Run, extra: Vec, mods: dict[int, Mods], dirty: Flags) -> None:
