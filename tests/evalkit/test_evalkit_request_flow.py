@@ -170,3 +170,19 @@ def test_worlds_generate_on_synthetic_shapes(top: Topology) -> None:
         w = rf.generate(top, 3, rf.CELLS[cell], cell)
         assert w.incidents and all(inc.fingerprints for inc in w.incidents)
         assert w.now > max(a.starts_at for a in w.alerts)
+
+
+def test_a_rule_fires_for_after_it_turns_true_on_its_grid_and_resolves_at_the_first_false_evaluation(
+    otel: Topology,
+) -> None:
+    g, net = _net(otel)
+    v = g.names.index("checkout")
+    run = simulate(net, [])
+    run.up[v, 30 * MIN:50 * MIN] = 0.5  # half the instances down from minute 30 to 50
+    rule = Rule(v, "TargetDown", "up", 0.1, 1, 120, 4, WARM + 1, "warning", (), -1, "")
+    # Evaluations every 60 s from step 41: the first true one at or after step 120 is step 121,
+    # firing 120 s later (step 129); the first false one at or after step 200 is step 201.
+    assert episodes(net, run, rule) == [(121 + 8, 201)]
+    assert episodes(net, run, replace(rule, for_s=25 * 60)) == []  # never true for 25 min
+    run.up[v, 100 * MIN:] = 0.0
+    assert episodes(net, run, rule)[-1] == (401 + 8, None)  # still firing at the end
