@@ -22,21 +22,24 @@ Parameters, fixed from first principles before any score was looked at:
   mean requests in flight; memory at rest 35-70 % of the limit; 1-4 replicas.
 * **Calm health**: own error ratio 0.03-0.6 % (log-uniform), own p95 2-20 ms for datastores and
   10-120 ms for services, latency noise 5-15 % per step.
-* **Error handling per edge** (drawn once): callers wait 3-10x the callee's calm p95 before they
-  time out; 25 % of calls are retried 1-3 times, 15 % have a fallback (the error is hidden, the
+* **Error handling per edge** (drawn once): callers wait 3-10x the callee's calm p95 (at least
+  50 ms) before they time out; 25 % of calls are retried 1-3 times, 15 % have a fallback (the error is hidden, the
   wait is not), the rest pass errors on. Publishing to a broker is asynchronous (no waiting
   beyond the ack); a service nothing calls that reads from a broker is its consumer.
 * **Faults**: errors in the service's own code (5-60 % of requests), latency x3-20, instances
   down (all of them, or 40 % of the time on replicated services some), a memory leak reaching the
   limit over 10-40 min (GC pauses, then OOM kills), CPU starvation (50-85 % of capacity lost),
   datastore slow queries x5-40, a broker delivering 5-50 % of messages. Onsets 25-80 min into the
-  window; 70 % are mitigated after 15-50 min; an application fault follows a deploy of its
-  service (a rollout of 1-4 min before it; a rollback when mitigated) in 40 % of worlds.
+  window; 70 % are mitigated after 15-50 min; 40 % of application faults follow a deploy of
+  their service (it lands 0.5-3 min before the onset, the fault ramps in over a 1-4 min rollout,
+  a rollback is recorded when it is mitigated).
 * **Other changes**: 3-8 innocent deploys/config changes/flag flips anywhere in the window.
 * **Monitoring**: see :data:`BASE`: 10 % of application services have no rules, 15 % only
   ``up``, 45 % error ratio + latency (half also ``up``), 30 % everything; 25 % of datastores and
   brokers none. Error thresholds 4-10x the calm ratio or a fixed 1/2/5 % SLO; latency 1.8-3x the
-  calm p95; ``for:`` 0-10 min; windows 1, 2 or 5 min.
+  calm p95; CPU/pool 85-95 %; consumer lag 60-300 s; ``for:`` 0-10 min; windows 1, 2 or 5 min;
+  40 % of services aggregate errors/latency per pod. 70 % of rules have been tuned after a week of
+  pages: their threshold is at least 1.1x the 99th percentile of what they read on a calm day.
 
 Attribution: an alert (its latest episode; Alertmanager shows one alert per series) is noise when
 the same rule also fires, overlapping in time, without any fault. Otherwise it belongs to the
