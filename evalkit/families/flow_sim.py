@@ -99,6 +99,7 @@ class Run:
     lag: Vec  # consumers: seconds of backlog
     extra: Vec  # (edges x steps) retries per call the first round's health pass found
     first: tuple[Vec, ...] = ()  # a calm run: its state after the first round (fields in order)
+    touched: NDArray[np.bool_] | None = None  # a run given the calm one: services whose series may differ
 
     _FIELDS = ("req", "err", "lat", "up", "util", "pool", "mem", "lag")
 
@@ -236,6 +237,8 @@ def simulate(net: Net, faults: list[Fault], calm: Run | None = None) -> Run:
         extra = run.extra = np.where(dirty.health[net.src][:, None], extra, calm.extra)
     _traffic(net, run, extra, mods, dirty)
     _health(net, run, extra, mods, dirty)
+    if dirty is not None:
+        run.touched = dirty.traffic | dirty.health | dirty.forwards
     return run
 
 

@@ -160,16 +160,21 @@ def _attribute(net: flow_net.Net, rules: list[Rule], calm_eps: list[list[Episode
     without = [calm] if len(faults) == 1 else [simulate(net, faults[:k] + faults[k + 1:], calm)
                                                for k in range(len(faults))]
     out = _Outcome([[] for _ in faults], [], full, without)
-    for i, rule in enumerate(rules):
-        eps = episodes(net, full, rule)
-        if not eps:
+    def eps(run: Run, i: int) -> list[Episode]:
+        """A rule's episodes in a run; a service no fault touched has its calm ones."""
+        if run.touched is None or not run.touched[rules[i].node]:
+            return calm_eps[i]
+        return episodes(net, run, rules[i])
+
+    for i in range(len(rules)):
+        fired = eps(full, i)
+        if not fired:
             continue
-        ep = eps[-1]
+        ep = fired[-1]
         if any(_overlap(ep, c) for c in calm_eps[i]):
             out.noise.append((i, ep))
             continue
-        necessary = [k for k, run in enumerate(without)
-                     if not any(_overlap(ep, e) for e in episodes(net, run, rule))]
+        necessary = [k for k, run in enumerate(without) if not any(_overlap(ep, e) for e in eps(run, i))]
         out.owned[_owner(faults, necessary, ep[0])].append((i, ep))
     return out
 
