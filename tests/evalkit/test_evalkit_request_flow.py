@@ -186,3 +186,19 @@ def test_a_rule_fires_for_after_it_turns_true_on_its_grid_and_resolves_at_the_fi
     assert episodes(net, run, replace(rule, for_s=25 * 60)) == []  # never true for 25 min
     run.up[v, 100 * MIN:] = 0.0
     assert episodes(net, run, rule)[-1] == (401 + 8, None)  # still firing at the end
+
+
+def test_the_cells_realise_what_they_claim_over_seeds(topologies: list[Topology]) -> None:
+    from evalkit.stats import Tally
+
+    def row(cell: str) -> dict[str, float]:
+        t = Tally()
+        for seed in range(16):
+            t.add(rf.generate(topologies[seed % len(topologies)], seed, rf.CELLS[cell], cell))
+        return t.row()
+
+    base, tight, slow, deploy = row("baseline"), row("tight-thresholds"), row("slow-rules"), row("deploy-caused")
+    assert tight["noise_share"] > base["noise_share"] + 0.2
+    assert slow["first_alert_min"] > base["first_alert_min"]
+    assert deploy["root_change"] == 1.0 > base["root_change"]
+    assert row("two-concurrent")["incidents_per_world"] == 2.0
