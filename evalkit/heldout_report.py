@@ -15,13 +15,14 @@ from evalkit.classic.metrics import calibration_table
 from evalkit.harness import OURS, OURS_HEALTH, Row
 
 HEADING = "## Held-out correlation accuracy"
-HELD_OUT = ("metric_rules", "fault_injection")
+HELD_OUT = ("metric_rules", "fault_injection", "request_flow")
 ROLE = {
     "cascade": "tuning family (hand-tuned ranking)",
     "metric_rules": ("held out; two grouping rules and the onset weight checked on its seeds 1000+, "
                      "confidence fitted on its seeds 1000-1019"),
     "fault_injection": ("held out; confidence fitted and the named-change rule and onset weight checked "
                         "on its seeds 1000-1019, reports use seeds 0-19"),
+    "request_flow": "held out; never tuned, fitted or calibrated on",
 }
 
 
@@ -69,8 +70,11 @@ def section(rows: Sequence[Row], before: Sequence[Row] | None, ablation: dict[st
              "Families: **cascade** (the generator the ranking was first tuned on, `evalkit/classic`), "
              "**metric_rules** (Prometheus-style rules with `for:` delays, slow-burn roots, caller storms, noise "
              "on shared hubs, innocent deploys on callers; written independently, `evalkit/families/metric_rules.py`) "
-             "and **fault_injection** (OpenTelemetry-demo style chaos runs: flag flips on the flag service, "
-             "callers alert first, roots late or quiet; `evalkit/families/fault_injection.py`). Each is swept over "
+             "**fault_injection** (OpenTelemetry-demo style chaos runs: flag flips on the flag service, "
+             "callers alert first, roots late or quiet; `evalkit/families/fault_injection.py`) and **request_flow** "
+             "(alerts emerge from per-service rules evaluated over simulated request traffic, errors, latency and "
+             "saturation; noise and ground truth by counterfactual runs; `evalkit/families/request_flow.py`). "
+             "Each is swept over "
              "its own cells (`python -m evalkit.families.describe` prints what each cell realises). Topologies: the "
              "three real ones in `shared/topologies`, an OpenTelemetry demo topology from its public architecture, "
              "five more public ones read from their projects' sources (DeathStarBench socialNetwork and "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from evalkit.families import fault_injection, metric_rules
+from evalkit.families import fault_injection, metric_rules, request_flow
 
-FAMILIES: dict[str, ModuleType] = {"metric_rules": metric_rules, "fault_injection": fault_injection}
+FAMILIES: dict[str, ModuleType] = {
+    "metric_rules": metric_rules, "fault_injection": fault_injection, "request_flow": request_flow,
+}
