@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from functools import cache
 
@@ -95,22 +94,12 @@ def test_layered_shapes_run_from_web_through_bff_domain_and_core_to_stores() -> 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_world_of_60_services_is_generated_in_well_under_50_ms(family: str, kind: str) -> None:
+def test_every_cell_of_every_family_generates_a_world_on_every_shape(family: str, kind: str) -> None:
+    # Generation speed is a benchmark figure (`python -m evalkit.families.describe` prints ms per
+    # world), not a wall-clock assert on a shared machine.
     mod = FAMILIES[family]
     top = shape(kind, 60, 0)
-    for cell in mod.CELLS:  # every cell works on every shape
-        mod.generate(top, 0, mod.CELLS[cell], cell)
-    if family == "request_flow":
-        # It simulates every service's metrics per 15 s step (and again per fault, for its
-        # counterfactual truth): ~50 ms here by design; describe prints its ms/world.
-        return
-    params = mod.CELLS["baseline" if "baseline" in mod.CELLS else "mixed"]
-    best = min(_timed(lambda s=s: mod.generate(top, s, params)) for s in range(5))
-    assert best < 0.025
-
-
-def _timed(f: object) -> float:
-    assert callable(f)
-    t0 = time.perf_counter()
-    f()
-    return time.perf_counter() - t0
+    names = {s.name for s in top.services}
+    for cell in mod.CELLS:
+        world = mod.generate(top, 0, mod.CELLS[cell], cell)
+        assert world.incidents and all(inc.root in names for inc in world.incidents)
