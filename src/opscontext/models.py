@@ -47,11 +47,20 @@ class Frozen(BaseModel):
 
 def _aware(value: datetime | None) -> datetime | None:
     """Naive datetimes are read as UTC; aware ones are normalised to UTC. None stays None."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    return None if value is None else _utc(value)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def unset_before(value: datetime | None, start: datetime | None) -> datetime | None:
+    """``value``, or None when it lies before ``start`` (naive times read as UTC): an alert's end
+    or update before it began is a placeholder, such as Go's zero time ``0001-01-01T00:00:00Z``
+    that Alertmanager's and Grafana's webhooks send as a firing alert's ``endsAt``."""
+    if value is None or start is None:
+        return value
+    return None if _utc(value) < _utc(start) else value
 
 
 class Link(Frozen):
@@ -203,10 +212,7 @@ class Alert(Frozen):
         """A time before the alert began means "not set". Alertmanager's and Grafana's webhooks
         send ``endsAt: 0001-01-01T00:00:00Z`` (Go's zero time) for every firing alert; read as an
         end, it dropped each of them from every window as long resolved."""
-        start = info.data.get("starts_at")
-        if value is not None and start is not None and value < start:
-            return None
-        return value
+        return unset_before(value, info.data.get("starts_at"))
 
     def active_during(self, window: TimeWindow) -> bool:
         """True when the alert was firing at some point inside the window."""

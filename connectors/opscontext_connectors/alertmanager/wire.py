@@ -7,10 +7,12 @@ fields default to empty so a hand-written snapshot file need not carry every fie
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from opscontext.models import unset_before
 
 
 class Wire(BaseModel):
@@ -58,16 +60,9 @@ class GettableAlert(Wire):
     @field_validator("ends_at", "updated_at")
     @classmethod
     def _unset_before_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        """A time before the alert began (Go's zero time from a webhook) means "not set"."""
-        start = info.data.get("starts_at")
-        if value is not None and start is not None and _aware(value) < _aware(start):
-            return None
-        return value
-
-
-def _aware(t: datetime) -> datetime:
-    """Naive times read as UTC, as the domain model reads them, so the two compare."""
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+        """A time before the alert began (Go's zero time from a webhook) means "not set", as in
+        the domain model, so :func:`~.mapping.state_of` does not read it as a resolution."""
+        return unset_before(value, info.data.get("starts_at"))
 
 
 class AlertGroup(Wire):
