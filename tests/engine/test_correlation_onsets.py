@@ -134,7 +134,7 @@ def test_narrowed_onsets_have_the_episodes_of_the_alerts_left() -> None:
         assert made.episodes(now.timestamp()) == eps, trial
         assert made.spans == {s: [(eps[i].first, eps[i].last) for i in ids] for s, ids in by_service.items()}
         fresh = build_index(adjacency(graph), by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree,
-                            max_reach=opts.max_reach, spans=made.spans, margin=opts.link_window.total_seconds())
+                            max_reach=opts.max_reach, spans=made.spans, margin=kept.link_reach(opts))
         assert (list(made.index.at.items()), made.index.direct) == (list(fresh.at.items()), fresh.direct), trial
 
 

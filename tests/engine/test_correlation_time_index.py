@@ -7,13 +7,14 @@ import random
 
 import pytest
 
-from opscontext.engine.correlation.grouping import Episode, link_by_topology
+from opscontext.engine.correlation.grouping import Episode, Links, link_by_topology
 from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, build_index
 from opscontext.engine.correlation.walks import TimeNear
 from opscontext.engine.graph import ServiceGraph
 from opscontext.models import DependencyEdge, EdgeProvenance, Service
 
-WINDOW, LATE = 300.0, 240.0
+WINDOW, LATE, CALLER_LATE = 300.0, 240.0, 600.0
+REACH = max(WINDOW, CALLER_LATE)  # what onsets.link_reach gives the index as its margin
 
 
 def _graph(seed: int, n: int = 150, edges: int = 520) -> ServiceGraph:
@@ -27,7 +28,7 @@ def _graph(seed: int, n: int = 150, edges: int = 520) -> ServiceGraph:
 
 
 def _episodes(
-    seed: int, names: list[str], always: tuple[str, ...] = ()
+    seed: int, names: list[str], always: tuple[str, ...] = (), over: float = 7200.0, hold: float = REACH - LATE,
 ) -> tuple[list[Episode], dict[str, list[int]]]:
     """Episodes over two hours: most a single onset, some spread over an hour, so both the
     bucket look-up and its fall-back for long-running services are exercised (``always``:
@@ -36,11 +37,14 @@ def _episodes(
     eps: list[Episode] = []
     by_service: dict[str, list[int]] = {}
     for s in dict.fromkeys([*always, *rnd.sample(names, 70)]):
-        t = rnd.uniform(0, 7200)
+        t = rnd.uniform(0, over)
         for _ in range(rnd.choice((1, 1, 1, 2))):
             span = rnd.choice((0.0, 0.0, 60.0, 3600.0))
             by_service.setdefault(s, []).append(len(eps))
-            eps.append(Episode(s, t, t + span))
+            # Some still fire after their last onset (up to ``hold``), so late callers and late
+            # dependencies link too.
+            held = t + span + rnd.choice((0.0, 0.0, rnd.uniform(0.0, hold)))
+            eps.append(Episode(s, t, t + span, held=held))
             t += span + rnd.uniform(1000, 3000)
     return eps, by_service
 
@@ -50,11 +54,11 @@ def _spans(eps: list[Episode], by_service: dict[str, list[int]]) -> dict[str, li
 
 
 def _indexes(
-    adj: Adjacency, eps: list[Episode], by: dict[str, list[int]], hops: int
+    adj: Adjacency, eps: list[Episode], by: dict[str, list[int]], hops: int, margin: float = REACH,
 ) -> tuple[MeetingIndex, MeetingIndex]:
     full = build_index(adj, by, max_hops=hops, hub_degree=10, max_reach=300)
     timed = build_index(adj, by, max_hops=hops, hub_degree=10, max_reach=300, spans=_spans(eps, by),
-                        margin=WINDOW)
+                        margin=margin)
     return full, timed
 
 
@@ -65,8 +69,8 @@ def test_time_limited_index_links_exactly_the_episodes_the_full_index_links(seed
     eps, by = _episodes(seed, sorted(graph.index.names))
     full, timed = _indexes(adjacency(graph), eps, by, hops)
     assert sum(map(len, timed.at.values())) <= sum(map(len, full.at.values()))
-    want = link_by_topology(full, eps, by, WINDOW, LATE)
-    got = link_by_topology(timed, eps, by, WINDOW, LATE)
+    want = link_by_topology(full, eps, by, WINDOW, LATE, CALLER_LATE)
+    got = link_by_topology(timed, eps, by, WINDOW, LATE, CALLER_LATE)
     assert want.down or want.siblings  # the worlds do link something
     assert got.down == want.down and list(got.down) == list(want.down)
     assert got.siblings == want.siblings
@@ -86,9 +90,44 @@ def test_alerting_hubs_list_only_callers_alerting_near_them_and_link_the_same(se
         assert timed.direct[h] == sum(len(by[s]) for s in callers)  # the chance test's count
         assert {e for e in timed.at[h] if e[0] == 1} <= {e for e in full.at[h] if e[0] == 1}
     assert sum(len(timed.at[h]) for h in hubs) < sum(len(full.at[h]) for h in hubs)
-    want = link_by_topology(full, eps, by, WINDOW, LATE)
-    got = link_by_topology(timed, eps, by, WINDOW, LATE)
+    want = link_by_topology(full, eps, by, WINDOW, LATE, CALLER_LATE)
+    got = link_by_topology(timed, eps, by, WINDOW, LATE, CALLER_LATE)
     assert got.down == want.down and got.siblings == want.siblings
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_late_callers_link_the_same_through_the_time_limited_index(seed: int) -> None:
+    """Onsets crowded into half an hour and episodes firing up to 15 minutes past their last
+    onset: many callers start minutes after a dependency that still fires. A margin covering the
+    longest hold plus LATE keeps every link; REACH alone covers the late callers (the other
+    test) but not dependencies starting LATE after such a long hold."""
+    graph = _graph(seed)
+    eps, by = _episodes(seed, sorted(graph.index.names), over=1800.0, hold=900.0)
+    full, timed = _indexes(adjacency(graph), eps, by, 2, margin=900.0 + LATE)
+    want = link_by_topology(full, eps, by, WINDOW, LATE, CALLER_LATE)
+    got = link_by_topology(timed, eps, by, WINDOW, LATE, CALLER_LATE)
+    assert got.down == want.down and got.siblings == want.siblings
+    late = _late_links(want, link_by_topology(full, eps, by, WINDOW, LATE, 0.0))
+    assert all(WINDOW < eps[x].first - eps[t].last <= CALLER_LATE and eps[x].first <= eps[t].held for x, t in late)
+
+
+def _late_links(with_late: Links, without: Links) -> set[tuple[int, int]]:
+    """Dependency links (caller, dependency) that only ``caller_late`` made."""
+    def pairs(links: Links) -> set[tuple[int, int]]:
+        return {(x, t) for x, ts in links.down.items() for t in ts}
+    return pairs(with_late) - pairs(without)
+
+
+def test_the_crowded_worlds_do_have_late_callers() -> None:
+    """The test above is not vacuous: its worlds hold links only a late caller makes."""
+    total = 0
+    for seed in range(6):
+        graph = _graph(seed)
+        eps, by = _episodes(seed, sorted(graph.index.names), over=1800.0, hold=900.0)
+        full = build_index(adjacency(graph), by, max_hops=2, hub_degree=10, max_reach=300)
+        total += len(_late_links(link_by_topology(full, eps, by, WINDOW, LATE, CALLER_LATE),
+                                 link_by_topology(full, eps, by, WINDOW, LATE, 0.0)))
+    assert total >= 5
 
 
 def test_time_limited_index_drops_last_hop_callers_that_alert_at_other_times() -> None:

@@ -151,7 +151,8 @@ def _cluster(
 ) -> list[list[int]]:
     """Alert indices per incident (each list in onset order), from the episodes and their index."""
     window = opts.link_window.total_seconds()
-    links = link_by_topology(index, eps, by_service, window, opts.dependency_late.total_seconds())
+    links = link_by_topology(index, eps, by_service, window, opts.dependency_late.total_seconds(),
+                             opts.caller_late.total_seconds())
     res = resolve(eps, links, related_in(index))
     off_graph = [e for s, ids in by_service.items() if s not in adj.succ for e in ids]
     if off_graph:

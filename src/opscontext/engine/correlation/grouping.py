@@ -171,46 +171,68 @@ _DIRECT = 8
 
 def _cross(
     a_ids: list[int], b_ids: list[int], eps: list[Episode], window: float, late: float | None = None,
+    caller_late: float = 0.0,
 ) -> list[tuple[int, int]]:
     """Every pair (one from each list) whose onset spans are close, as (a, b).
 
-    With ``late`` set, ``a`` episodes are the dependency's: they may start at most ``late``
-    seconds after a ``b`` (dependent) episode stopped firing (its ``held`` end), since a fault
-    reaches callers after its source, give or take rule delays.
-    Pairs come out per ``b`` in list order, and for each ``b`` latest-starting ``a`` first.
+    With ``late`` set, ``a`` episodes are the dependency's and ``b`` its dependents' (see
+    :func:`_explains`). Pairs come out per ``b`` in list order, and for each ``b``
+    latest-starting ``a`` first.
     """
     if not a_ids or not b_ids:
         return []
     if late is None:
-        late = float("inf")
-    if len(a_ids) == 1:  # most often: the dependency alerted once
-        i = a_ids[0]
-        first, last = eps[i].first, eps[i].last
-        lim = min(window, late)
-        if late == float("inf"):
-            return [(i, j) for j in b_ids for e in (eps[j],) if e.first - last <= window and first - e.last <= lim]
-        return [(i, j) for j in b_ids for e in (eps[j],)
-                if e.first - last <= window and (first - e.last <= lim or first - e.held <= late)]
+        return _close_pairs(a_ids, b_ids, eps, window)
+    if len(a_ids) <= _DIRECT:  # most often: the dependency alerted once
+        deps = [(i, eps[i]) for i in a_ids]
+        if len(deps) > 1:
+            deps.sort(key=lambda d: -d[1].first)
+        return [(i, j) for j in b_ids for e in (eps[j],) for i, d in deps
+                if _explains(d, e, window, late, caller_late)]
     a_sorted = sorted(a_ids, key=lambda i: eps[i].first)
-    if len(a_sorted) <= _DIRECT:
-        deps = [(i, eps[i].first, eps[i].last) for i in reversed(a_sorted)]
-        lim = min(window, late)
-        held = late != float("inf")
-        return [(i, j) for j in b_ids
-                for e in (eps[j],)
-                for i, first, last in deps
-                if e.first - last <= window and (first - e.last <= lim or (held and first - e.held <= late))]
+    firsts = [eps[i].first for i in a_sorted]
+    longest = max(eps[i].last - eps[i].first for i in a_sorted)
+    back = max(window, caller_late)
+    out: list[tuple[int, int]] = []
+    for j in b_ids:
+        e = eps[j]
+        k = bisect_right(firsts, max(e.last + min(window, late), e.held + late)) - 1
+        while k >= 0 and firsts[k] >= e.first - back - longest:
+            if _explains(eps[a_sorted[k]], e, window, late, caller_late):
+                out.append((a_sorted[k], j))
+            k -= 1
+    return out
+
+
+def _explains(dep: Episode, e: Episode, window: float, late: float, caller_late: float) -> bool:
+    """Whether dependency episode ``dep`` is close enough in time to have caused dependent ``e``.
+
+    ``dep`` may start up to ``window`` (capped at ``late``) after ``e``'s last onset, or up to
+    ``late`` after ``e`` stopped firing (its ``held`` end): slow-burn rules on a root often fire
+    after the fast ones on its callers. ``e`` may start up to ``window`` after ``dep``'s last
+    onset, or up to ``caller_late`` after it while ``dep`` still fires (its ``held`` end):
+    callers' rules with long ``for:`` clauses, and load that builds up behind a slow
+    dependency, fire minutes after the dependency's own alerts."""
+    gap = e.first - dep.last
+    if gap > window and (gap > caller_late or e.first > dep.held):
+        return False
+    return dep.first - e.last <= min(window, late) or dep.first - e.held <= late
+
+
+def _close_pairs(a_ids: list[int], b_ids: list[int], eps: list[Episode], window: float) -> list[tuple[int, int]]:
+    """Every pair (one from each list) whose onset spans come within ``window`` of each other."""
+    if len(a_ids) <= _DIRECT:
+        deps = sorted(((i, eps[i]) for i in a_ids), key=lambda d: -d[1].first)
+        return [(i, j) for j in b_ids for e in (eps[j],) for i, d in deps if _close(d, e, window)]
+    a_sorted = sorted(a_ids, key=lambda i: eps[i].first)
     firsts = [eps[i].first for i in a_sorted]
     longest = max(eps[i].last - eps[i].first for i in a_sorted)
     out: list[tuple[int, int]] = []
     for j in b_ids:
         e = eps[j]
-        reach = max(e.last + window, e.held + late) if late != float("inf") else e.last + window
-        k = bisect_right(firsts, reach) - 1
+        k = bisect_right(firsts, e.last + window) - 1
         while k >= 0 and firsts[k] >= e.first - window - longest:
-            dep = eps[a_sorted[k]]
-            close = _close(dep, e, window) and dep.first - e.last <= late
-            if close or (late != float("inf") and e.first - dep.last <= window and dep.first - e.held <= late):
+            if _close(eps[a_sorted[k]], e, window):
                 out.append((a_sorted[k], j))
             k -= 1
     return out
@@ -218,8 +240,10 @@ def _cross(
 
 def link_by_topology(
     index: MeetingIndex, eps: list[Episode], by_service: dict[str, list[int]], window: float, late: float,
+    caller_late: float = 0.0,
 ) -> Links:
-    """Candidate links through every meeting point of the index (nothing is joined yet)."""
+    """Candidate links through every meeting point of the index (nothing is joined yet); ``late``
+    and ``caller_late`` as :func:`_explains` reads them."""
     k = index.max_hops
     links = Links()
     down = links.down
@@ -256,7 +280,7 @@ def link_by_topology(
         if own is not None:
             for b, callers in classes.items():
                 if b <= k:
-                    for dep, caller in _cross(own, callers, eps, window, late):
+                    for dep, caller in _cross(own, callers, eps, window, late, caller_late):
                         if hub and not beyond_chance(dep, m, classes):
                             continue
                         ended = eps[dep].ended

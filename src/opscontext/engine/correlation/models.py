@@ -36,6 +36,18 @@ class CorrelationOptions(_Frozen):
         description="How much later than a dependent a dependency may start alerting and still "
         "be linked to it: faults reach callers after their source, give or take rule delays.",
     )
+    # A caller starting minutes after its dependency's last onset, while the dependency still
+    # fires, is its symptom: rules with long ``for:`` clauses on callers, load building up behind
+    # a slow dependency. Spare seeds 1000-1002 / 1003-1005, AC@1 and pair F1: metric rules
+    # +0.004 / +0.009 and +0.016 / +0.016, request flow (never tuned on; a check, not a fit)
+    # +0.009 / +0.014 and +0.019 / +0.025, fault injection 0.000 / -0.003 and 0.000 / -0.003,
+    # the tuning family cascade -0.008 / -0.017 and -0.010 / -0.014 (its noise lands on
+    # callers at random times, and more of it now joins).
+    caller_late: timedelta = Field(
+        default=timedelta(minutes=10),
+        description="How much later than a dependency's last onset a dependent may start "
+        "alerting and still be linked to it, provided the dependency is still firing then.",
+    )
     active_hold: timedelta = Field(
         default=timedelta(minutes=15),
         description="An alert still firing keeps its service's episode open this long past its "

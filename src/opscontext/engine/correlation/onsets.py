@@ -36,13 +36,25 @@ from opscontext.engine.correlation.topology import MeetingIndex, adjacency, buil
 from opscontext.engine.graph import ServiceGraph
 from opscontext.models import Alert
 
-Key = tuple[float, float, float, float, int, int, int]
+Key = tuple[float, float, float, float, int, int, int, float]
 
 
 def _key(opts: CorrelationOptions) -> Key:
     """The options these stages read (a page's listing options do not matter here)."""
     return (opts.flap_window.total_seconds(), opts.episode_gap.total_seconds(), opts.active_hold.total_seconds(),
-            opts.link_window.total_seconds(), opts.max_hops, opts.hub_degree, opts.max_reach)
+            opts.link_window.total_seconds(), opts.max_hops, opts.hub_degree, opts.max_reach,
+            link_reach(opts))
+
+
+def link_reach(opts: CorrelationOptions) -> float:
+    """How far apart in onsets two episodes can be and still be linked (:func:`grouping._explains`):
+    the meeting index leaves out last-hop entries whose services never come this close.
+
+    Not covered: a dependency starting up to ``dependency_late`` after a caller that kept firing
+    long past its last onset (up to ``active_hold``) is linked at the last hop only within this
+    reach. A margin covering it (hold plus late, 19 min by default) changed no accuracy figure
+    on spare seeds by more than 0.002 and makes the index larger at scale."""
+    return max(opts.link_window, opts.caller_late).total_seconds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +118,7 @@ def _make(alerts: tuple[Alert, ...], graph: ServiceGraph, opts: CorrelationOptio
     spans = _spans(base, by_service, like)
     centres = {} if like is None else {s: c for s, c in like[0].centres.items() if s not in like[1]}
     index = build_index(adjacency(graph), by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree,
-                        max_reach=opts.max_reach, spans=spans, margin=key[3], centres=centres)
+                        max_reach=opts.max_reach, spans=spans, margin=key[7], centres=centres)
     return Onsets(alerts, key, d, base, open_, ending, by_service, index, spans, centres,
                   no_service=sum(1 for u in unique if u.service is None),
                   monitored=frozenset(u.service for u in unique if u.service is not None), whole=whole,

@@ -1,0 +1,46 @@
+"""A caller that starts failing minutes after its dependency, while the dependency still fires,
+is its symptom (``caller_late``); one that starts after the dependency recovered, or much later,
+is a story of its own."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from test_generalization import NOW, alert
+
+from opscontext.engine.correlate import correlate
+from opscontext.engine.correlation.models import CorrelationOptions
+from opscontext.engine.graph import ServiceGraph
+from opscontext.models import DependencyEdge, Service
+
+GRAPH = ServiceGraph.build([Service(name=n) for n in ("web", "checkout", "payment")],
+                           [DependencyEdge(dependent="web", dependency="checkout"),
+                            DependencyEdge(dependent="checkout", dependency="payment")])
+
+
+def _groups(checkout_at: float, payment_ends: float | None = None,
+            options: CorrelationOptions | None = None) -> list[list[str]]:
+    # payment fails at 0 (two alerts a minute apart); checkout's slow rule fires later.
+    alerts = [alert("payment", "HighErrorRate", 0, ends=payment_ends), alert("payment", "HighLatency", 1,
+                                                                             ends=payment_ends),
+              alert("checkout", "HighErrorRate", checkout_at), alert("checkout", "HighLatency", checkout_at + 0.5)]
+    return sorted(g.services for g in correlate(alerts, GRAPH, [], now=NOW, options=options).groups)
+
+
+def test_a_caller_failing_eight_minutes_into_its_dependencys_outage_joins_it() -> None:
+    assert _groups(checkout_at=9) == [["checkout", "payment"]]
+
+
+def test_without_caller_late_the_same_alerts_are_two_incidents() -> None:
+    # beyond the five-minute link window, which is what held them apart before
+    assert _groups(checkout_at=9, options=CorrelationOptions(caller_late=timedelta(0))) == [["checkout"], ["payment"]]
+
+
+@pytest.mark.parametrize("ends", [3.0, 8.0], ids=["recovered-long-before", "recovered-just-before"])
+def test_not_once_the_dependency_has_recovered(ends: float) -> None:
+    assert _groups(checkout_at=9, payment_ends=ends) == [["checkout"], ["payment"]]
+
+
+def test_nor_past_caller_late() -> None:
+    assert _groups(checkout_at=13) == [["checkout"], ["payment"]]
