@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from evalkit.calibrate import fit, samples
+from evalkit.calibrate import confidence_of, family_weights, fit, fit_families, per_family, samples, split_rates
 from opscontext.engine.correlation.calibration import WEIGHTS
 
 
@@ -26,3 +26,25 @@ def test_weighting_wrong_answers_lowers_the_fitted_curve_where_the_outcome_is_mi
     balanced, cautious = fit(rows), fit(rows, wrong_weight=2.0)
     assert abs(p(balanced) - 0.6) < 0.01  # the plain fit recovers the rate
     assert abs(p(cautious) - 3 / 7) < 0.01  # odds 3:2 become 3:4 when each wrong counts twice
+
+
+def test_every_family_weighs_the_same_however_many_incidents_it_has() -> None:
+    # Intercept only. Family a: 30 incidents, right 9 in 10; family b: 10, right 5 in 10.
+    rows = ([("a", (1.0,), 1)] * 27 + [("a", (1.0,), 0)] * 3
+            + [("b", (1.0,), 1)] * 5 + [("b", (1.0,), 0)] * 5)
+    assert family_weights([f for f, _, _ in rows]) == [40 / 2 / 30] * 30 + [40 / 2 / 10] * 10
+    pooled = confidence_of(fit([(x, y) for _, x, y in rows]), (1.0,))
+    balanced = confidence_of(fit_families(rows, wrong_weight=1.0), (1.0,))
+    assert abs(pooled - 32 / 40) < 0.01  # a's thirty outvote b's ten
+    assert abs(balanced - (0.9 + 0.5) / 2) < 0.01  # each family half the say
+
+
+def test_per_family_lines_score_each_family_fitted_without_it() -> None:
+    # a's wrong answers sit at x = 0, b's at x = 1: fitted without b, b's wrong answers look right.
+    rows = ([("a", (1.0, 1.0), 1)] * 8 + [("a", (0.0, 1.0), 0)] * 8
+            + [("b", (1.0, 1.0), 1)] * 4 + [("b", (1.0, 1.0), 0)] * 4 + [("b", (0.0, 1.0), 1)] * 4)
+    lines = per_family(rows, wrong_weight=1.0)
+    assert [line.split(":")[0] for line in lines] == ["# a", "# b"]
+    left_out_b = lines[1].split("fitted without it: ")[1]
+    assert left_out_b.startswith("0.00")  # every wrong answer of b above one half
+    assert split_rates([(0.4, 0), (0.6, 0), (0.7, 1), (0.2, 1)]) == (0.5, 0.5)
