@@ -66,3 +66,38 @@ def test_normalize_ignores_case_and_separators() -> None:
 def test_hostile_long_input_is_refused_quickly(resolver: ServiceResolver) -> None:
     with pytest.raises(InputError, match="too long"):
         resolver.resolve("a" * 10_000)
+
+
+OTEL_DEMO = [Service(name=n) for n in ("cart", "checkout", "product-catalog", "ad", "frontend-proxy", "valkey-cart")]
+
+
+@pytest.mark.parametrize(
+    ("label", "name"),
+    [("cartservice", "cart"), ("checkoutservice", "checkout"), ("productcatalogservice", "product-catalog"),
+     ("adservice", "ad"), ("frontendproxy", "frontend-proxy"), ("cart-svc", "cart"), ("CartService", "cart")],
+)
+def test_telemetry_names_with_a_role_word_resolve_to_a_catalog_without_it(label: str, name: str) -> None:
+    # The OpenTelemetry demo's services were called cartservice, productcatalogservice... before
+    # they became cart, product-catalog: alerts recorded from an older run still find them.
+    resolver = ServiceResolver(OTEL_DEMO)
+    assert resolver.from_labels(None, {"service_name": label}, ["service_name"]) == name
+
+
+def test_and_a_catalog_name_with_it_is_found_without_it(resolver: ServiceResolver) -> None:
+    assert resolver.match("payment") == "payment-service"
+    assert resolver.match("checkout_svc") == "checkout-service"
+
+
+def test_the_role_word_joins_nothing_when_two_services_share_the_rest() -> None:
+    resolver = ServiceResolver([Service(name="orders"), Service(name="orders-service")])
+    assert resolver.match("orders") == "orders"  # exact names still win
+    assert resolver.match("ordersservice") == "orders-service"
+    assert resolver.match("orders-svc") is None  # either could be meant
+    assert resolver.match("service") is None and resolver.match("svc") is None
+
+
+def test_a_spelling_two_services_share_is_not_rescued_by_the_role_word() -> None:
+    resolver = ServiceResolver([Service(name="search-api", aliases=("search",)),
+                                Service(name="search-indexer", aliases=("search",)),
+                                Service(name="search-service")])
+    assert resolver.match("search") is None

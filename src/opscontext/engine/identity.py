@@ -3,9 +3,12 @@
 The catalog calls it ``payment-service``; its title is "Payment Service"; PagerDuty knows it as
 ``PXYZ123``; alerts label it ``app=payments`` or ``kubernetes_deployment=payment-service-v2``.
 :class:`NameIndex` maps every such spelling to one canonical name, in order of trust: exact
-name, declared alias (title, aliases, identifying annotations), then a case- and
-separator-insensitive form. Fuzzy matching only ever *suggests* ("did you mean"), it never joins
-silently: a wrong join is worse than no join during an incident.
+name, declared alias (title, aliases, identifying annotations), a case- and
+separator-insensitive form, then that form without a trailing ``service``/``svc``: deployments
+and telemetry often carry the word and catalogs often drop it (the OpenTelemetry demo's services
+were ``cartservice``, ``productcatalogservice`` before they became ``cart``, ``product-catalog``).
+A form that two services share joins neither. Fuzzy matching only ever *suggests* ("did you
+mean"), it never joins silently: a wrong join is worse than no join during an incident.
 """
 
 from __future__ import annotations
@@ -35,6 +38,18 @@ def normalize(text: str) -> str:
     return _SEPARATORS.sub("", text.strip().lower())
 
 
+_ROLE_SUFFIXES = ("service", "svc")
+
+
+def bare(key: str) -> str:
+    """A :func:`normalize` key without a trailing role word (``cartservice`` -> ``cart``), unless
+    the word is all there is."""
+    for suffix in _ROLE_SUFFIXES:
+        if key.endswith(suffix) and len(key) > len(suffix):
+            return key[: -len(suffix)]
+    return key
+
+
 # A spelling -> the canonical name it identifies, or the set of them when it is ambiguous. Nearly
 # every spelling names one service, and a set per spelling cost ~250 bytes each (15 MiB at 50k).
 Targets = dict[str, str | set[str]]
@@ -61,14 +76,19 @@ class NameIndex:
         self._exact: dict[str, str] = {}
         self._alias: Targets = {}
         self._norm: Targets = {}
+        self._bare: Targets = {}
 
     def add(self, canonical: str, aliases: Iterable[str] = ()) -> None:
         self._exact[canonical.lower()] = canonical
-        _put(self._norm, normalize(canonical), canonical)
+        key = normalize(canonical)
+        _put(self._norm, key, canonical)
+        _put(self._bare, bare(key), canonical)
         for alias in aliases:
             if alias and alias.strip():
                 _put(self._alias, alias.strip().lower(), canonical)
-                _put(self._norm, normalize(alias), canonical)
+                key = normalize(alias)
+                _put(self._norm, key, canonical)
+                _put(self._bare, bare(key), canonical)
 
     @property
     def names(self) -> list[str]:
@@ -81,11 +101,14 @@ class NameIndex:
         key = text.strip().lower()
         if key in self._exact:
             return self._exact[key]
-        for table, k in ((self._alias, key), (self._norm, normalize(text))):
+        norm = normalize(text)
+        for table, k in ((self._alias, key), (self._norm, norm)):
             hit = table.get(k)
             if isinstance(hit, str):  # a set always holds two or more: ambiguous
                 return hit
-        return None
+        # A spelling two services share shares its bare form too, so this stays ambiguous.
+        hit = self._bare.get(bare(norm))
+        return hit if isinstance(hit, str) else None
 
     def suggest(self, text: str, *, limit: int = 3, cutoff: float = 60) -> list[str]:
         choices = {name: name for name in self._exact.values()}
