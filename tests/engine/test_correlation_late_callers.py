@@ -44,3 +44,19 @@ def test_not_once_the_dependency_has_recovered(ends: float) -> None:
 
 def test_nor_past_caller_late() -> None:
     assert _groups(checkout_at=13) == [["checkout"], ["payment"]]
+
+
+def test_a_recorded_run_spread_over_twenty_minutes_with_callers_first_is_one_incident() -> None:
+    # The shape the issue saw in real fault-injection runs: callers alert first, the root's own
+    # rule fires twelve minutes in, and callers' slower rules keep firing until minute twenty.
+    chain = ["frontend-proxy", "frontend", "checkout", "payment"]
+    graph = ServiceGraph.build([Service(name=n) for n in chain],
+                               [DependencyEdge(dependent=a, dependency=b) for a, b in zip(chain, chain[1:])])
+    alerts = [alert("checkout", "HighErrorRate", 0), alert("frontend", "HighErrorRate", 1),
+              alert("frontend-proxy", "HighErrorRate", 2), alert("payment", "PaymentFailures", 12),
+              alert("checkout", "SlowRequests", 18), alert("frontend", "SLOBurn", 20)]
+    groups = correlate(alerts, graph, [], now=NOW).groups
+    assert [sorted(g.services) for g in groups] == [sorted(chain)]
+    assert groups[0].primary_contributor == "payment"
+    before = correlate(alerts, graph, [], now=NOW, options=CorrelationOptions(caller_late=timedelta(0))).groups
+    assert len(before) == 2  # what the five-minute window alone made of it
