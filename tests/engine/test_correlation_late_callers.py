@@ -5,6 +5,7 @@ is a story of its own."""
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from test_generalization import NOW, alert
@@ -51,7 +52,7 @@ def test_a_recorded_run_spread_over_twenty_minutes_with_callers_first_is_one_inc
     # rule fires twelve minutes in, and callers' slower rules keep firing until minute twenty.
     chain = ["frontend-proxy", "frontend", "checkout", "payment"]
     graph = ServiceGraph.build([Service(name=n) for n in chain],
-                               [DependencyEdge(dependent=a, dependency=b) for a, b in zip(chain, chain[1:])])
+                               [DependencyEdge(dependent=a, dependency=b) for a, b in pairwise(chain)])
     alerts = [alert("checkout", "HighErrorRate", 0), alert("frontend", "HighErrorRate", 1),
               alert("frontend-proxy", "HighErrorRate", 2), alert("payment", "PaymentFailures", 12),
               alert("checkout", "SlowRequests", 18), alert("frontend", "SLOBurn", 20)]
