@@ -135,13 +135,31 @@ def _fire(rules: list[Rule], runs: list[Series]) -> list[list[list[Episode]]]:
     return [[evaluate(r, s) for s in runs] for r in rules]
 
 
-def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> World:
-    """One world of the family: traces simulated, rules evaluated, alerts attributed."""
+@dataclass
+class Drawn:
+    """Everything behind one world: the estate, its rules, the faults and the runs (for tests)."""
+
+    graph: Graph
+    estate: Estate
+    blips: list[Fault]
+    faults: list[Fault]
+    rules: list[Rule]
+    fired: list[list[list[Episode]]]  # per rule, per run (with every fault; without each, when several)
+    owners: list[int | None]  # per rule: None silent, -1 noise, else the fault's index
+    runs: list[Series]
+    clean: Series
+    rng: random.Random
+    noise_seed: int
+
+
+def draw(topology: Topology, seed: int, params: Params) -> Drawn:
+    """Simulate a world's runs until every fault shows in some alert (else the last draw)."""
     g = Graph.of(topology)
     for redraw in range(ESTATES):
         rng = _rng(seed, "estate", redraw)
         estate = build(g, rng, params.rate, params.handling, params.retries)
-        noise = Noise(rng.getrandbits(48))
+        noise_seed = rng.getrandbits(48)
+        noise = Noise(noise_seed)
         blips = _blips(estate, g, rng, rng.randint(*params.blips))
         clean = simulate(estate, blips, noise)
         rules = make_rules(estate, clean, g.entry_set, params.monitoring, rng)
@@ -158,18 +176,22 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
             owners = attribute(rules, fired, clean_eps, faults)
             if all(any(o == k for o in owners if o is not None and o >= 0) for k in range(len(faults))) \
                     or (redraw == ESTATES - 1 and attempt == ATTEMPTS - 1):
-                return _world(topology, seed, params, cell, g, estate, faults, rules, fired, owners, runs, clean, frng)
+                return Drawn(g, estate, blips, faults, rules, fired, owners, runs, clean, frng, noise_seed)
     raise RuntimeError(f"span_traces: no fault shows on {topology.name} (seed {seed})")
 
 
-def _world(topology: Topology, seed: int, params: Params, cell: str, g: Graph, estate: Estate,
-           faults: list[Fault], rules: list[Rule], fired: list[list[list[Episode]]], owners: list[int | None],
-           runs: list[Series], clean: Series, rng: random.Random) -> World:
+def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> World:
+    """One world of the family: traces simulated, rules evaluated, alerts attributed."""
+    return _world(topology, seed, params, cell, draw(topology, seed, params))
+
+
+def _world(topology: Topology, seed: int, params: Params, cell: str, d: Drawn) -> World:
+    g, faults, rng = d.graph, d.faults, d.rng
     now = EPOCH + timedelta(minutes=MINUTES)
     book = AlertBook(now)
     owned: list[set[str]] = [set() for _ in faults]
     noise: set[str] = set()
-    for rule, eps, owner in zip(rules, fired, owners, strict=True):
+    for rule, eps, owner in zip(d.rules, d.fired, d.owners, strict=True):
         if owner is None:
             continue
         start, end = eps[0][-1]
@@ -206,4 +228,4 @@ def _world(topology: Topology, seed: int, params: Params, cell: str, g: Graph, e
     changes.changes.sort(key=lambda c: c.at)
     return World(FAMILY, cell, topology.name, seed, tuple(topology.services), tuple(topology.edges),
                  sorted(book.alerts, key=lambda a: (a.starts_at, a.fingerprint)), changes.changes, incidents,
-                 frozenset(noise), now, degraded(faults, runs[0], clean, g))
+                 frozenset(noise), now, degraded(d.estate, faults, d.blips))

@@ -191,7 +191,7 @@ Series = dict[str, list[tuple[int, int, float]]]  # key -> per minute (calls, er
 Unit = dict[str, list[float]]  # series key -> expected counts for one request (or message)
 
 
-def _signature(faults: Sequence[Fault], minute: int) -> tuple[tuple[Fault, float], ...]:
+def signature(faults: Sequence[Fault], minute: int) -> tuple[tuple[Fault, float], ...]:
     """What the faults do this minute: the outcomes of every tree depend on nothing else."""
     return tuple((f, min(1.0, (minute - f.onset + 1) / max(1, f.ramp)) if f.kind == "exhaustion" else 1.0)
                  for f in faults if f.active(minute))
@@ -240,7 +240,7 @@ def simulate(estate: Estate, faults: Sequence[Fault], noise: Noise) -> Series:
     calm_arrivals: dict[str, float] = {}
     calm_took: dict[int, float] = {}
     for m in range(MINUTES):
-        sig = _signature(faults, m)
+        sig = signature(faults, m)
         units = noise.units.get(sig)
         if units is None:
             units = noise.units[sig] = _units(estate, faults, m)

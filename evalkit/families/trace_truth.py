@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Protocol
 
-from evalkit.families.trace_model import Estate
+from evalkit.families.trace_model import Estate, Node
 from evalkit.families.trace_rules import Episode, Rule
-from evalkit.families.trace_sim import MINUTES, Fault, Series
+from evalkit.families.trace_sim import MINUTES, Fault, Minute, signature
 from evalkit.world import EPOCH, Degraded, Graph, note_degraded
 
 _SIGNAL = {"error": "errors", "latency": "latency", "unreachable": "down", "exhaustion": "saturation"}
@@ -106,29 +106,41 @@ def attribute(rules: Sequence[Rule], fired: Sequence[Sequence[Sequence[Episode]]
     return out
 
 
-def degraded(faults: Sequence[Fault], full: Series, clean: Series, g: Graph) -> Degraded:
-    """Every service a fault reached: the first minute its span series differ from the run without
-    faults, with the signals seen (errors, latency, down); the roots from their onsets."""
+def _nodes(estate: Estate) -> list[Node]:
+    out: list[Node] = []
+    stack = [e.tree for e in estate.endpoints] + [c.tree for cs in estate.consumers.values() for c in cs]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(c.child for c in n.calls)
+    return out
+
+
+def degraded(estate: Estate, faults: Sequence[Fault], blips: Sequence[Fault]) -> Degraded:
+    """Every service a fault reached: the first minute one of its nodes fails more, slows or goes
+    down compared with the same minute without the faults (the model's outcomes, not noisy
+    counts: more calls from a retrying caller is load, not degradation), with the signals."""
     out: Degraded = {}
     for f in faults:
         note_degraded(out, f.service, EPOCH + timedelta(minutes=f.onset), {_SIGNAL[f.kind]})
-    for key in sorted(full):
-        kind, svc, _ = key.split("|", 2)
-        calm = clean.get(key)
-        for m, (c, e, p) in enumerate(full[key]):
-            c0, e0, p0 = calm[m] if calm else (0, 0, 0.0)
+    nodes = _nodes(estate)
+    every = [*faults, *blips]
+    last: tuple[tuple[Fault, float], ...] | None = None
+    for m in range(min(f.onset for f in faults), MINUTES):
+        sig = signature(every, m)
+        if sig == last:
+            continue
+        last = sig
+        hit, calm = Minute(every, m), Minute(blips, m)
+        for n in nodes:
+            a, b = hit.out(n), calm.out(n)
             signals = set()
-            if e > e0:
-                signals.add("errors")
-            if p > 1.2 * p0 + 1.0 and c > 0:
-                signals.add("latency")
-            if kind == "S" and c == 0 and c0 > 0:
+            if a.down and not b.down:
                 signals.add("down")
-            if signals:
-                note_degraded(out, svc, EPOCH + timedelta(minutes=m), signals)
-                break
-    for key in sorted(clean):
-        kind, svc, _ = key.split("|", 2)
-        if kind == "S" and key not in full:
-            note_degraded(out, svc, EPOCH + timedelta(minutes=min(f.onset for f in faults)), {"down"})
+            elif a.fail > b.fail + 1e-9:
+                signals.add("errors")
+            if a.slow * a.extra > b.slow * b.extra + 1e-6:
+                signals.add("latency")
+            if signals and n.spans:
+                note_degraded(out, n.service, EPOCH + timedelta(minutes=m), signals)
     return out
