@@ -208,14 +208,15 @@ def _world(topology: Topology, seed: int, params: Params, cell: str, d: Drawn) -
     for k, f in enumerate(faults):
         onset = EPOCH + timedelta(minutes=f.onset)
         cause = f.kind
-        if rng.random() < params.flag:
+        u = rng.random()
+        if u < params.flag:
             key = f.service.split("-")[0] + "".join(p.capitalize() for p in f.service.split("-")[1:])
             key += {"error": "Failure", "latency": "HighLatency", "unreachable": "Unreachable",
                     "exhaustion": "MemoryLeak"}[f.kind]
             changes.add(flagd[0] if flagd else f.service, "feature-flag", onset - timedelta(seconds=rng.uniform(5, 60)),
                         f"Flag {key} set to on")
             cause = f"flag {key}"
-        elif rng.random() < params.deploy:
+        elif u < params.flag + params.deploy:
             changes.add(f.service, "deployment", onset - timedelta(minutes=rng.uniform(1, 10)))
             cause = f"bad deploy: {f.kind}"
         if not owned[k]:

@@ -85,7 +85,7 @@ class Endpoint:
 class Estate:
     endpoints: list[Endpoint]
     consumers: dict[str, list[Consumer]]  # broker -> consumers
-    ops: dict[str, list[str]]
+    ops: dict[str, list[str]]  # service -> the operations some tree calls
     touched: list[str]  # services some tree reaches, in first-reached order
 
 
@@ -113,6 +113,7 @@ class _Builder:
         self.err: dict[tuple[str, str], float] = {}
         self.handling: dict[tuple[str, str], Handling] = {}
         self.touched: dict[str, None] = {}
+        self.used: dict[str, list[str]] = {}  # operations some tree calls
 
     def spans(self, name: str) -> bool:
         return not (self.g.is_store(name) or self.g.kind(name) == "broker")
@@ -127,6 +128,9 @@ class _Builder:
         op = op or rng.choice(self.ops[name])
         if op not in self.ops[name]:
             self.ops[name].append(op)
+        used = self.used.setdefault(name, [])
+        if op not in used:
+            used.append(op)
         if (name, op) not in self.err:
             self.err[(name, op)] = math.exp(rng.uniform(math.log(1e-4), math.log(3e-3)))
         self.touched.setdefault(name, None)
@@ -188,4 +192,4 @@ def build(g: Graph, rng: random.Random, rate_range: tuple[float, float],
                 tree = b.node(c, f"{broker} process")
                 b.grow(tree, {c, broker}, [MAX_SPANS // 2], 1)
                 consumers.setdefault(broker, []).append(Consumer(broker, tree, rng.uniform(1.5, 4.0)))
-    return Estate(endpoints, consumers, b.ops, list(b.touched))
+    return Estate(endpoints, consumers, b.used, list(b.touched))

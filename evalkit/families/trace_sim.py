@@ -156,7 +156,9 @@ class Minute:
             err, slow, extra = 1.0, 0.0, 0.0
         else:
             ms, err, slow, extra = o.ms, o.fail, o.slow, o.extra
-            if limit is not None and slow > 0 and ms + extra > limit:
+            if limit is not None and ms > limit:  # every call outlasts the client's patience
+                err, ms, slow, extra = 1.0, limit, 0.0, 0.0
+            elif limit is not None and slow > 0 and ms + extra > limit:
                 err, extra = 1 - (1 - err) * (1 - slow), max(0.0, limit - ms)  # DEADLINE_EXCEEDED
         attempts = 1 + c.handling.retries * err if c.handling.mode == "retry" else 1.0
         return err, ms, slow, extra, attempts
