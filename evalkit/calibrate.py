@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import opscontext.engine.correlation.lazy as correlate_module
+from evalkit.families import NEVER_FITTED_FAMILIES
 from evalkit.harness import FAMILY_MODULES, make_world, ours, tasks
 from evalkit.topologies import fitting
 from opscontext.engine.correlation.calibration import features, quiet_below
@@ -163,7 +164,9 @@ def per_family(rows: Sequence[tuple[str, tuple[float, ...], int]], wrong_weight:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--families", nargs="+", required=True, choices=sorted(FAMILY_MODULES))
+    p.add_argument("--families", nargs="+", required=True,
+                   choices=sorted(f for f in FAMILY_MODULES if f not in NEVER_FITTED_FAMILIES),
+                   help="never span_traces: held out, nothing is fitted on it")
     p.add_argument("--topologies", nargs="*", help="default: the real topologies and the topology files, "
                    "less those never fitted on (evalkit.topologies.NEVER_FITTED)")
     p.add_argument("--seeds", type=int, default=30)

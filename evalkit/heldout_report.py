@@ -15,7 +15,7 @@ from evalkit.classic.metrics import calibration_table
 from evalkit.harness import OURS, OURS_HEALTH, Row
 
 HEADING = "## Held-out correlation accuracy"
-HELD_OUT = ("metric_rules", "fault_injection", "request_flow")
+HELD_OUT = ("metric_rules", "fault_injection", "request_flow", "span_traces")
 ROLE = {
     "cascade": "tuning family (hand-tuned ranking)",
     "metric_rules": ("held out; two grouping rules, the onset weight and the late-caller link checked on "
@@ -24,6 +24,7 @@ ROLE = {
                         "on its seeds 1000-1019, reports use seeds 0-19"),
     "request_flow": ("held out; no rule tuned on it (the late-caller link was checked on its seeds "
                      "1000-1005), confidence fitted on its seeds 1000-1019 with the other two"),
+    "span_traces": "held out; never tuned, fitted or calibrated on",
 }
 
 
@@ -72,9 +73,12 @@ def section(rows: Sequence[Row], before: Sequence[Row] | None, ablation: dict[st
              "**metric_rules** (Prometheus-style rules with `for:` delays, slow-burn roots, caller storms, noise "
              "on shared hubs, innocent deploys on callers; written independently, `evalkit/families/metric_rules.py`) "
              "**fault_injection** (OpenTelemetry-demo style chaos runs: flag flips on the flag service, "
-             "callers alert first, roots late or quiet; `evalkit/families/fault_injection.py`) and **request_flow** "
+             "callers alert first, roots late or quiet; `evalkit/families/fault_injection.py`), **request_flow** "
              "(alerts emerge from per-service rules evaluated over simulated request traffic, errors, latency and "
-             "saturation; noise and ground truth by counterfactual runs; `evalkit/families/request_flow.py`). "
+             "saturation; noise and ground truth by counterfactual runs; `evalkit/families/request_flow.py`) and "
+             "**span_traces** (requests as traces through per-endpoint call trees, alert rules over spanmetrics "
+             "call/error/duration series, client alerts naming their callee; truth by counterfactual runs; "
+             "`evalkit/families/span_traces.py`). "
              "Each is swept over "
              "its own cells (`python -m evalkit.families.describe` prints what each cell realises). Topologies: the "
              "three real ones in `shared/topologies`, an OpenTelemetry demo topology from its public architecture, "
