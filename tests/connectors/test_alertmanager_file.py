@@ -273,3 +273,55 @@ async def test_a_notification_with_malformed_alerts_keeps_the_good_ones_and_says
     connector = build(tmp_path)
     assert [a.alertname for a in await connector.alerts(WHOLE_DAY)] == ["HighErrorRate"]
     assert "1 of 2 alert entries malformed" in str(connector.problems())
+
+
+# A saved Prometheus GET /api/v1/alerts answer: what its rules hand to Alertmanager.
+def prometheus_answer(*alerts: object, status: str = "success") -> dict[str, object]:
+    return {"status": status, "data": {"alerts": list(alerts)}}
+
+
+def rule_alert(name: str, active_at: str, state: str = "firing") -> dict[str, object]:
+    return {"labels": {"alertname": name, "service": "checkout", "severity": "critical"},
+            "annotations": {"summary": f"{name} on checkout"}, "state": state, "activeAt": active_at,
+            "value": "1e+00"}
+
+
+async def test_a_prometheus_alerts_answer_is_read_as_alertmanager_will_know_its_firing_alerts(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "prom.json").write_text(json.dumps(prometheus_answer(
+        rule_alert("HighErrorRate", "2025-03-14T10:00:00.123Z"),
+        rule_alert("HighLatency", "2025-03-14T10:02:00Z", state="pending"),  # its for: has not elapsed
+    )))
+    (alert,) = await read(tmp_path)
+    assert (alert.alertname, alert.service, alert.severity, alert.state) == (
+        "HighErrorRate", "checkout", "critical", AlertState.ACTIVE)
+    assert alert.starts_at == datetime(2025, 3, 14, 10, 0, 0, 123000, tzinfo=UTC)
+    assert alert.fingerprint == fingerprint(alert.labels)  # Alertmanager's id for the same alert
+    assert alert.summary == "HighErrorRate on checkout" and alert.ends_at is None
+
+
+async def test_a_prometheus_answer_with_malformed_entries_keeps_the_good_ones_and_says_how_many(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "prom.json").write_text(json.dumps(prometheus_answer(
+        rule_alert("HighErrorRate", "2025-03-14T10:00:00Z"), {"labels": {"alertname": 3}, "activeAt": "x"},
+        {"state": "firing"},
+    )))
+    connector = build(tmp_path)
+    assert [a.alertname for a in await connector.alerts(WHOLE_DAY)] == ["HighErrorRate"]
+    assert "2 of 3 alert entries malformed" in str(connector.problems())
+
+
+@pytest.mark.parametrize(("answer", "says"), [
+    (prometheus_answer(status="error") | {"error": "query timed out"}, "status 'error'"),
+    ({"status": "success", "data": {"groups": []}}, "without data.alerts"),
+])
+async def test_a_prometheus_answer_that_is_no_alert_list_is_refused_with_what_it_is(
+    tmp_path: Path, answer: dict[str, object], says: str,
+) -> None:
+    (tmp_path / "prom.json").write_text(json.dumps(answer))
+    connector = build(tmp_path)
+    with pytest.raises((SourceDataError, SourceUnavailableError)) as info:
+        await connector.alerts(WHOLE_DAY)
+    assert says in str(info.value)

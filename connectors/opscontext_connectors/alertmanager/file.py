@@ -1,9 +1,11 @@
-"""The ``alertmanager`` type: alerts from saved ``GET /api/v2/alerts`` answers or recorded
-webhook notifications.
+"""The ``alertmanager`` type: alerts from saved ``GET /api/v2/alerts`` answers, recorded
+webhook notifications, or saved Prometheus ``GET /api/v1/alerts`` answers.
 
 Teams export Alertmanager's state (``amtool``, a cron'd ``curl``, an incident bot) into files,
 or record what its webhook sends; a directory of such snapshots, each taken at a different
-moment, replays history that a live Alertmanager forgets as soon as an alert resolves.
+moment, replays history that a live Alertmanager forgets as soon as an alert resolves. A
+Prometheus answer holds the alerts its rules send to Alertmanager, read as Alertmanager will
+know them (same labels, same fingerprint, started when they became active).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from opscontext import jsonarray
 from opscontext.capabilities import AlertSource
 from opscontext.files import Load, Reloading
+from opscontext.fingerprint import fingerprint
 from opscontext.models import Alert, TimeWindow
 from opscontext.problems import LoadReport
 from opscontext.registry import ConnectorContext
@@ -94,14 +97,39 @@ def _alert_entries(items: Iterable[Any], top: bool = False) -> Iterator[Any]:
     """The alert entries of a snapshot's top-level items: an item that is a webhook notification
     (an object with an ``alerts`` list and no ``labels``) stands for its alerts; any other item is
     an alert entry (a malformed one is reported by :func:`parse_alert`). ``top``: the file is one
-    JSON value that is not an array, which must then be a notification."""
+    JSON value that is not an array, which must then be a notification or a Prometheus answer."""
     for item in items:
         if isinstance(item, dict) and "labels" not in item and isinstance(item.get("alerts"), list):
             yield from item["alerts"]
+        elif top and isinstance(item, dict) and "data" in item and "status" in item:
+            yield from _prometheus_alerts(item)
         elif top:
             raise ValueError(
-                "must hold a JSON array as returned by GET /api/v2/alerts, or a webhook notification "
-                "(an object with an `alerts` array, as Alertmanager and Grafana send)"
+                "must hold a JSON array as returned by GET /api/v2/alerts, a webhook notification "
+                "(an object with an `alerts` array, as Alertmanager and Grafana send), or Prometheus' "
+                "GET /api/v1/alerts answer"
             )
         else:
             yield item
+
+
+def _prometheus_alerts(answer: dict[str, Any]) -> Iterator[Any]:
+    """The firing alerts of a Prometheus ``GET /api/v1/alerts`` answer as Alertmanager entries.
+    Pending ones have not fired (their ``for:`` has not elapsed) and are not alerts yet; an
+    entry without labels or ``activeAt`` is passed on as it is, for :func:`parse_alert` to
+    report."""
+    if answer.get("status") != "success":
+        detail = answer.get("error") or "no detail"
+        raise ValueError(f"is a Prometheus answer with status {answer.get('status')!r}, not success: {detail}")
+    data = answer.get("data")
+    alerts = data.get("alerts") if isinstance(data, dict) else None
+    if not isinstance(alerts, list):
+        raise ValueError("is a Prometheus answer without data.alerts (save GET /api/v1/alerts)")
+    for entry in alerts:
+        labels = entry.get("labels") if isinstance(entry, dict) else None
+        if not isinstance(labels, dict) or "activeAt" not in entry or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+            yield entry
+        elif entry.get("state") == "firing":
+            yield {"labels": labels, "annotations": entry.get("annotations") or {}, "startsAt": entry["activeAt"],
+                   "fingerprint": fingerprint(labels), "status": {"state": "active"}}
