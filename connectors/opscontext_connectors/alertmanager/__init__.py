@@ -9,7 +9,8 @@ from opscontext_connectors.alertmanager.file import AlertmanagerFile
 
 spec = ConnectorSpec(
     type="alertmanager",
-    summary="Alerts from Alertmanager API v2 answers saved as JSON (a file or a directory).",
+    summary="Alerts from saved Alertmanager API v2 answers, recorded webhook notifications or Prometheus "
+    "/api/v1/alerts answers (JSON, a file or a directory).",
     config_model=AlertmanagerFileConfig,
     factory=AlertmanagerFile,
     cacheable=False,

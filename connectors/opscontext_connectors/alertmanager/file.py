@@ -29,7 +29,8 @@ Mapped = list[tuple[Alert, str]]  # each alert with its entry's own fingerprint 
 
 
 class AlertmanagerFile(AlertSource):
-    """Alerts from Alertmanager API v2 answers saved as JSON files, re-read when they change."""
+    """Alerts from saved Alertmanager or Prometheus answers and webhook recordings (JSON files),
+    re-read when they change."""
 
     def __init__(self, ctx: ConnectorContext[AlertmanagerFileConfig]):
         self.ctx = ctx
