@@ -23,7 +23,6 @@ families alone: how the curve carries to a generator it has not seen.
 from __future__ import annotations
 
 import argparse
-import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -32,7 +31,7 @@ import opscontext.engine.correlation.lazy as correlate_module
 from evalkit.families import NEVER_FITTED_FAMILIES
 from evalkit.harness import FAMILY_MODULES, make_world, ours, tasks
 from evalkit.topologies import fitting
-from opscontext.engine.correlation.calibration import features, quiet_below
+from opscontext.engine.correlation.calibration import features, logistic, quiet_below
 
 Row = tuple[tuple[float, ...], int]
 
@@ -104,8 +103,7 @@ def fit(
         grad = [ridge * wi for wi in w]
         hess = [[ridge if i == j else 0.0 for j in range(k)] for i in range(k)]
         for (x, y), rw in zip(rows, row_weights, strict=True):
-            z = max(-30.0, min(30.0, sum(wi * xi for wi, xi in zip(w, x, strict=True))))
-            p = 1.0 / (1.0 + math.exp(-z))
+            p = logistic(w, x)
             c = rw * (1.0 if y else wrong_weight)
             for i in range(k):
                 grad[i] += c * (p - y) * x[i]
@@ -131,12 +129,6 @@ def fit_families(rows: Sequence[tuple[str, tuple[float, ...], int]], wrong_weigh
                weights=family_weights([f for f, _, _ in rows]))
 
 
-def confidence_of(w: Sequence[float], x: Sequence[float]) -> float:
-    """The curve's confidence for features ``x`` (before the engine's doubt cap)."""
-    z = max(-30.0, min(30.0, sum(wi * xi for wi, xi in zip(w, x, strict=True))))
-    return 1.0 / (1.0 + math.exp(-z))
-
-
 def split_rates(points: Sequence[tuple[float, int]]) -> tuple[float, float]:
     """(wrong answers below one half, right answers at one half or more) of (confidence, right)."""
     wrong = [c for c, y in points if not y]
@@ -151,12 +143,12 @@ def per_family(rows: Sequence[tuple[str, tuple[float, ...], int]], wrong_weight:
     out = []
     for fam in sorted({f for f, _, _ in rows}):
         own = [(x, y) for f, x, y in rows if f == fam]
-        inside = split_rates([(confidence_of(w_all, x), y) for x, y in own])
+        inside = split_rates([(logistic(w_all, x), y) for x, y in own])
         line = f"# {fam}: {len(own)} incidents; wrong below 0.5 {inside[0]:.2f}, right at 0.5+ {inside[1]:.2f}"
         rest = [r for r in rows if r[0] != fam]
         if rest:
             w_rest = fit_families(rest, wrong_weight)
-            left = split_rates([(confidence_of(w_rest, x), y) for x, y in own])
+            left = split_rates([(logistic(w_rest, x), y) for x, y in own])
             line += f"; fitted without it: {left[0]:.2f}, {left[1]:.2f}"
         out.append(line)
     return out

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+from evalkit.classic.metrics import pair_count
 from evalkit.harness import FAMILY_MODULES, Task, make_world, ours, tasks
 from evalkit.topologies import fitting
 from evalkit.world import World
@@ -26,10 +27,6 @@ from opscontext.engine.correlate import Correlation
 
 PRECISION_PARTS = ("two incidents", "incident and noise", "noise with noise")
 RECALL_PARTS = ("cut apart", "left ungrouped")
-
-
-def _pairs(n: int) -> int:
-    return n * (n - 1) // 2
 
 
 @dataclass(frozen=True)
@@ -53,18 +50,18 @@ def breakdown(world: World, corr: Correlation) -> Loss:
         noise = comp.pop(-1, 0)
         sizes = list(comp.values())
         together = sum(sizes)
-        predicted += _pairs(together + noise)
-        lost["two incidents"] += _pairs(together) - sum(_pairs(n) for n in sizes)
+        predicted += pair_count(together + noise)
+        lost["two incidents"] += pair_count(together) - sum(pair_count(n) for n in sizes)
         lost["incident and noise"] += together * noise
-        lost["noise with noise"] += _pairs(noise)
+        lost["noise with noise"] += pair_count(noise)
     true_pairs = 0
     for inc in world.incidents:
         where = Counter(group_of.get(fp) for fp in inc.fingerprints)
         dropped = where.pop(None, 0)
         n = len(inc.fingerprints)
-        true_pairs += _pairs(n)
-        lost["left ungrouped"] += _pairs(n) - _pairs(n - dropped)
-        lost["cut apart"] += _pairs(n - dropped) - sum(_pairs(k) for k in where.values())
+        true_pairs += pair_count(n)
+        lost["left ungrouped"] += pair_count(n) - pair_count(n - dropped)
+        lost["cut apart"] += pair_count(n - dropped) - sum(pair_count(k) for k in where.values())
     return Loss({k: lost[k] / predicted if predicted else 0.0 for k in PRECISION_PARTS},
                 {k: lost[k] / true_pairs if true_pairs else 0.0 for k in RECALL_PARTS})
 

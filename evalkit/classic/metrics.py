@@ -52,7 +52,8 @@ class Score:
     confidences: tuple[tuple[float, bool], ...]
 
 
-def _pairs(n: int) -> int:
+def pair_count(n: int) -> int:
+    """How many unordered pairs ``n`` items make."""
     return n * (n - 1) // 2
 
 
@@ -60,9 +61,9 @@ def pairwise(truth: Mapping[str, str], predicted: Mapping[str, str]) -> tuple[fl
     """Pairwise precision, recall and F1 of two labelings of the same items."""
     items = list(truth)
     joint = Counter((truth[i], predicted.get(i, "~" + i)) for i in items)
-    tp = sum(_pairs(n) for n in joint.values())
-    pred_pairs = sum(_pairs(n) for n in Counter(predicted.get(i, "~" + i) for i in items).values())
-    true_pairs = sum(_pairs(n) for n in Counter(truth.values()).values())
+    tp = sum(pair_count(n) for n in joint.values())
+    pred_pairs = sum(pair_count(n) for n in Counter(predicted.get(i, "~" + i) for i in items).values())
+    true_pairs = sum(pair_count(n) for n in Counter(truth.values()).values())
     precision = tp / pred_pairs if pred_pairs else 1.0
     recall = tp / true_pairs if true_pairs else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from evalkit.calibrate import confidence_of, family_weights, fit, fit_families, per_family, samples, split_rates
-from opscontext.engine.correlation.calibration import WEIGHTS
+from evalkit.calibrate import family_weights, fit, fit_families, per_family, samples, split_rates
+from opscontext.engine.correlation.calibration import WEIGHTS, logistic
 
 
 def test_samples_record_one_feature_row_per_matched_incident_with_a_label() -> None:
@@ -33,8 +33,8 @@ def test_every_family_weighs_the_same_however_many_incidents_it_has() -> None:
     rows = ([("a", (1.0,), 1)] * 27 + [("a", (1.0,), 0)] * 3
             + [("b", (1.0,), 1)] * 5 + [("b", (1.0,), 0)] * 5)
     assert family_weights([f for f, _, _ in rows]) == [40 / 2 / 30] * 30 + [40 / 2 / 10] * 10
-    pooled = confidence_of(fit([(x, y) for _, x, y in rows]), (1.0,))
-    balanced = confidence_of(fit_families(rows, wrong_weight=1.0), (1.0,))
+    pooled = logistic(fit([(x, y) for _, x, y in rows]), (1.0,))
+    balanced = logistic(fit_families(rows, wrong_weight=1.0), (1.0,))
     assert abs(pooled - 32 / 40) < 0.01  # a's thirty outvote b's ten
     assert abs(balanced - (0.9 + 0.5) / 2) < 0.01  # each family half the say
 

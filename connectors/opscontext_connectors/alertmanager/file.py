@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from opscontext import jsonarray
 from opscontext.capabilities import AlertSource
 from opscontext.files import Load, Reloading
@@ -24,6 +26,7 @@ from opscontext.problems import LoadReport
 from opscontext.registry import ConnectorContext
 from opscontext_connectors.alertmanager.config import AlertmanagerFileConfig
 from opscontext_connectors.alertmanager.mapping import collapse_mapped, parse_alert, to_alert
+from opscontext_connectors.prometheus.wire import RuleAlert
 
 Mapped = list[tuple[Alert, str]]  # each alert with its entry's own fingerprint ("" when absent)
 
@@ -117,7 +120,7 @@ def _alert_entries(items: Iterable[Any], top: bool = False) -> Iterator[Any]:
 def _prometheus_alerts(answer: dict[str, Any]) -> Iterator[Any]:
     """The firing alerts of a Prometheus ``GET /api/v1/alerts`` answer as Alertmanager entries.
     Pending ones have not fired (their ``for:`` has not elapsed) and are not alerts yet; an
-    entry without labels or ``activeAt`` is passed on as it is, for :func:`parse_alert` to
+    entry Prometheus' own wire model refuses is passed on as it is, for :func:`parse_alert` to
     report."""
     if answer.get("status") != "success":
         detail = answer.get("error") or "no detail"
@@ -127,10 +130,11 @@ def _prometheus_alerts(answer: dict[str, Any]) -> Iterator[Any]:
     if not isinstance(alerts, list):
         raise ValueError("is a Prometheus answer without data.alerts (save GET /api/v1/alerts)")
     for entry in alerts:
-        labels = entry.get("labels") if isinstance(entry, dict) else None
-        if not isinstance(labels, dict) or "activeAt" not in entry or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+        try:
+            rule = RuleAlert.model_validate(entry)
+        except ValidationError:
             yield entry
-        elif entry.get("state") == "firing":
-            yield {"labels": labels, "annotations": entry.get("annotations") or {}, "startsAt": entry["activeAt"],
-                   "fingerprint": fingerprint(labels), "status": {"state": "active"}}
+            continue
+        if rule.state == "firing":
+            yield {"labels": rule.labels, "annotations": rule.annotations, "startsAt": rule.active_at,
+                   "fingerprint": fingerprint(rule.labels), "status": {"state": "active"}}

@@ -97,14 +97,19 @@ def doubts(ranked: Sequence[Scored]) -> list[str]:
     return out
 
 
+def logistic(weights: Sequence[float], x: Sequence[float]) -> float:
+    """The curve: ``1 / (1 + exp(-(weights · x)))``, the exponent clamped to stay finite."""
+    z = sum(w * xi for w, xi in zip(weights, x, strict=True))
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
 def confidence(
     ranked: Sequence[Scored], n_services: int, nearby: Sequence[str] = (), silent_below: int = 0,
 ) -> tuple[float, list[str]]:
     """The calibrated chance the top candidate is right, capped below one half when in doubt.
 
     Below one half, the answer always says why: the doubts, or else what pulled it down."""
-    z = sum(w * x for w, x in zip(WEIGHTS, features(ranked, nearby, silent_below), strict=True))
-    p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+    p = logistic(WEIGHTS, features(ranked, nearby, silent_below))
     why = doubts(ranked)
     if why:
         p = min(p, UNSURE_CAP)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from opscontext.engine.correlation.dedup import UniqueAlert
@@ -179,26 +179,35 @@ def _cross(
     :func:`_explains`). Pairs come out per ``b`` in list order, and for each ``b``
     latest-starting ``a`` first.
     """
+    if late is None:
+        return _matching(a_ids, b_ids, eps, lambda d, e: _close(d, e, window), lambda e: e.last + window, window)
+    lim = min(window, late)
+    return _matching(a_ids, b_ids, eps, lambda d, e: _explains(d, e, window, late, caller_late),
+                     lambda e: max(e.last + lim, e.held + late), max(window, caller_late))
+
+
+def _matching(
+    a_ids: list[int], b_ids: list[int], eps: list[Episode], test: Callable[[Episode, Episode], bool],
+    ahead: Callable[[Episode], float], back: float,
+) -> list[tuple[int, int]]:
+    """The pairs (a, b) that pass ``test``. No ``a`` may start after ``ahead(b)`` or start and
+    stop more than ``back`` before ``b`` starts; with many ``a`` episodes only those are tried."""
     if not a_ids or not b_ids:
         return []
-    if late is None:
-        return _close_pairs(a_ids, b_ids, eps, window)
     if len(a_ids) <= _DIRECT:  # most often: the dependency alerted once
         deps = [(i, eps[i]) for i in a_ids]
         if len(deps) > 1:
             deps.sort(key=lambda d: -d[1].first)
-        return [(i, j) for j in b_ids for e in (eps[j],) for i, d in deps
-                if _explains(d, e, window, late, caller_late)]
+        return [(i, j) for j in b_ids for e in (eps[j],) for i, d in deps if test(d, e)]
     a_sorted = sorted(a_ids, key=lambda i: eps[i].first)
     firsts = [eps[i].first for i in a_sorted]
     longest = max(eps[i].last - eps[i].first for i in a_sorted)
-    back = max(window, caller_late)
     out: list[tuple[int, int]] = []
     for j in b_ids:
         e = eps[j]
-        k = bisect_right(firsts, max(e.last + min(window, late), e.held + late)) - 1
+        k = bisect_right(firsts, ahead(e)) - 1
         while k >= 0 and firsts[k] >= e.first - back - longest:
-            if _explains(eps[a_sorted[k]], e, window, late, caller_late):
+            if test(eps[a_sorted[k]], e):
                 out.append((a_sorted[k], j))
             k -= 1
     return out
@@ -217,25 +226,6 @@ def _explains(dep: Episode, e: Episode, window: float, late: float, caller_late:
     if gap > window and (gap > caller_late or e.first > dep.held):
         return False
     return dep.first - e.last <= min(window, late) or dep.first - e.held <= late
-
-
-def _close_pairs(a_ids: list[int], b_ids: list[int], eps: list[Episode], window: float) -> list[tuple[int, int]]:
-    """Every pair (one from each list) whose onset spans come within ``window`` of each other."""
-    if len(a_ids) <= _DIRECT:
-        deps = sorted(((i, eps[i]) for i in a_ids), key=lambda d: -d[1].first)
-        return [(i, j) for j in b_ids for e in (eps[j],) for i, d in deps if _close(d, e, window)]
-    a_sorted = sorted(a_ids, key=lambda i: eps[i].first)
-    firsts = [eps[i].first for i in a_sorted]
-    longest = max(eps[i].last - eps[i].first for i in a_sorted)
-    out: list[tuple[int, int]] = []
-    for j in b_ids:
-        e = eps[j]
-        k = bisect_right(firsts, e.last + window) - 1
-        while k >= 0 and firsts[k] >= e.first - window - longest:
-            if _close(eps[a_sorted[k]], e, window):
-                out.append((a_sorted[k], j))
-            k -= 1
-    return out
 
 
 def link_by_topology(

@@ -43,7 +43,7 @@ def _key(opts: CorrelationOptions) -> Key:
     """The options these stages read (a page's listing options do not matter here)."""
     return (opts.flap_window.total_seconds(), opts.episode_gap.total_seconds(), opts.active_hold.total_seconds(),
             opts.link_window.total_seconds(), opts.max_hops, opts.hub_degree, opts.max_reach,
-            link_reach(opts))
+            opts.caller_late.total_seconds())
 
 
 def link_reach(opts: CorrelationOptions) -> float:
@@ -118,7 +118,7 @@ def _make(alerts: tuple[Alert, ...], graph: ServiceGraph, opts: CorrelationOptio
     spans = _spans(base, by_service, like)
     centres = {} if like is None else {s: c for s, c in like[0].centres.items() if s not in like[1]}
     index = build_index(adjacency(graph), by_service, max_hops=opts.max_hops, hub_degree=opts.hub_degree,
-                        max_reach=opts.max_reach, spans=spans, margin=key[7], centres=centres)
+                        max_reach=opts.max_reach, spans=spans, margin=link_reach(opts), centres=centres)
     return Onsets(alerts, key, d, base, open_, ending, by_service, index, spans, centres,
                   no_service=sum(1 for u in unique if u.service is None),
                   monitored=frozenset(u.service for u in unique if u.service is not None), whole=whole,
