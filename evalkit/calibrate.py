@@ -1,23 +1,21 @@
-"""Fit the confidence curve of ``opscontext.engine.correlation.calibration`` on chosen families.
+"""Fit the confidence curves of ``opscontext.engine.correlation.calibration``, one per family.
 
-    python -m evalkit.calibrate --families metric_rules --seeds 40 --first-seed 1000
+    python -m evalkit.calibrate --families metric_rules fault_injection request_flow --seeds 20 --per-family
 
 Runs correlation over the given families' cells and topologies, records each group's features as
 the engine computes them, labels each true incident's matched group 1 when its primary
-contributor is the injected root, fits logistic regression by Newton-Raphson (small ridge) and
-prints ``WEIGHTS`` to paste into calibration.py. Fit on families the ranking was not tuned on,
-with seeds the reports do not use.
+contributor is the injected root, fits one logistic regression per family by Newton-Raphson
+(small ridge) and prints ``CURVES`` to paste into calibration.py; the engine's confidence is the
+lowest of them. Fit on families the ranking was not tuned on, with seeds the reports do not use.
 
-``--wrong-weight`` counts each wrong answer that many times in the fit (2 by default): a
+``--wrong-weight`` counts each wrong answer that many times in the fit (2.5 by default): a
 responder sent to the wrong team by a confident answer loses more than one told to check the
-alternatives of a right one, so the curve leans low, and a stated confidence is a floor on how
+alternatives of a right one, so the curves lean low, and a stated confidence is a floor on how
 often such answers are right rather than a balanced estimate.
 
-With several families, each weighs the same in the fit however many incidents it yields (one
-generator's habits should not outvote another's: a metric-rules world holds twice the incidents
-of a fault-injection one). ``--per-family`` prints, for each family, the wrong answers below one
-half and the right ones at or above it, in sample and with the curve fitted on the other
-families alone: how the curve carries to a generator it has not seen.
+``--per-family`` prints, for each family, the wrong answers below one half and the right ones at
+or above it, in sample (all curves) and with its own curve left out: how the confidence carries
+to a generator it has not seen.
 """
 
 from __future__ import annotations
@@ -31,7 +29,7 @@ import opscontext.engine.correlation.lazy as correlate_module
 from evalkit.families import NEVER_FITTED_FAMILIES
 from evalkit.harness import FAMILY_MODULES, make_world, ours, tasks
 from evalkit.topologies import fitting
-from opscontext.engine.correlation.calibration import features, logistic, quiet_below
+from opscontext.engine.correlation.calibration import features, logistic, lowest, quiet_below
 
 Row = tuple[tuple[float, ...], int]
 
@@ -89,22 +87,17 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
     return [m[i][n] / m[i][i] for i in range(n)]
 
 
-def fit(
-    rows: Sequence[Row], ridge: float = 1e-3, steps: int = 50, wrong_weight: float = 1.0,
-    weights: Sequence[float] | None = None,
-) -> list[float]:
+def fit(rows: Sequence[Row], ridge: float = 1e-3, steps: int = 50, wrong_weight: float = 1.0) -> list[float]:
     """Logistic regression of the labels on the features (Newton-Raphson, ridge-regularised);
-    each row labelled 0 weighs ``wrong_weight`` in the likelihood, each labelled 1 weighs 1, both
-    times the row's entry in ``weights`` when given."""
+    each row labelled 0 weighs ``wrong_weight`` in the likelihood, each labelled 1 weighs 1."""
     k = len(rows[0][0])
     w = [0.0] * k
-    row_weights = weights if weights is not None else [1.0] * len(rows)
     for _ in range(steps):
         grad = [ridge * wi for wi in w]
         hess = [[ridge if i == j else 0.0 for j in range(k)] for i in range(k)]
-        for (x, y), rw in zip(rows, row_weights, strict=True):
+        for x, y in rows:
             p = logistic(w, x)
-            c = rw * (1.0 if y else wrong_weight)
+            c = 1.0 if y else wrong_weight
             for i in range(k):
                 grad[i] += c * (p - y) * x[i]
                 for j in range(k):
@@ -116,17 +109,12 @@ def fit(
     return w
 
 
-def family_weights(families: Sequence[str]) -> list[float]:
-    """Row weights giving every family the same total weight (the mean row weight is 1)."""
-    counts = Counter(families)
-    per = len(families) / len(counts) if counts else 0.0
-    return [per / counts[f] for f in families]
-
-
-def fit_families(rows: Sequence[tuple[str, tuple[float, ...], int]], wrong_weight: float) -> list[float]:
-    """:func:`fit` with every family weighing the same."""
-    return fit([(x, y) for _, x, y in rows], wrong_weight=wrong_weight,
-               weights=family_weights([f for f, _, _ in rows]))
+def fit_curves(rows: Sequence[tuple[str, tuple[float, ...], int]], wrong_weight: float) -> dict[str, list[float]]:
+    """One curve per family, each fitted on that family's rows alone."""
+    by: dict[str, list[Row]] = {}
+    for fam, x, y in rows:
+        by.setdefault(fam, []).append((x, y))
+    return {fam: fit(own, wrong_weight=wrong_weight) for fam, own in sorted(by.items())}
 
 
 def split_rates(points: Sequence[tuple[float, int]]) -> tuple[float, float]:
@@ -138,18 +126,18 @@ def split_rates(points: Sequence[tuple[float, int]]) -> tuple[float, float]:
 
 
 def per_family(rows: Sequence[tuple[str, tuple[float, ...], int]], wrong_weight: float) -> list[str]:
-    """Lines for ``--per-family``: in sample, and left out of the fit (when there are others)."""
-    w_all = fit_families(rows, wrong_weight)
+    """Lines for ``--per-family``: in sample, and with the family's own curve left out (when
+    there are others)."""
+    curves = fit_curves(rows, wrong_weight)
     out = []
-    for fam in sorted({f for f, _, _ in rows}):
+    for fam in curves:
         own = [(x, y) for f, x, y in rows if f == fam]
-        inside = split_rates([(logistic(w_all, x), y) for x, y in own])
+        inside = split_rates([(lowest(curves.values(), x), y) for x, y in own])
         line = f"# {fam}: {len(own)} incidents; wrong below 0.5 {inside[0]:.2f}, right at 0.5+ {inside[1]:.2f}"
-        rest = [r for r in rows if r[0] != fam]
-        if rest:
-            w_rest = fit_families(rest, wrong_weight)
-            left = split_rates([(logistic(w_rest, x), y) for x, y in own])
-            line += f"; fitted without it: {left[0]:.2f}, {left[1]:.2f}"
+        others = [w for f, w in curves.items() if f != fam]
+        if others:
+            left = split_rates([(lowest(others, x), y) for x, y in own])
+            line += f"; without its own curve: {left[0]:.2f}, {left[1]:.2f}"
         out.append(line)
     return out
 
@@ -163,11 +151,11 @@ def main() -> None:
                    "less those never fitted on (evalkit.topologies.NEVER_FITTED)")
     p.add_argument("--seeds", type=int, default=30)
     p.add_argument("--first-seed", type=int, default=1000)
-    p.add_argument("--wrong-weight", type=float, default=2.0,
-                   help="how many times a wrong answer counts against a right one in the fit (default 2)")
+    p.add_argument("--wrong-weight", type=float, default=2.5,
+                   help="how many times a wrong answer counts against a right one in the fit (default 2.5)")
     p.add_argument("--per-family", action="store_true",
                    help="print each family's split of wrong and right answers at one half, in sample "
-                   "and fitted without that family (before the engine's doubt cap)")
+                   "and with its own curve left out (before the engine's doubt cap)")
     args = p.parse_args()
     if args.wrong_weight <= 0:
         p.error("--wrong-weight must be positive")
@@ -175,15 +163,17 @@ def main() -> None:
     rows = family_samples(args.families, topologies, range(args.first_seed, args.first_seed + args.seeds))
     if not rows:
         p.error("no incident was matched to a group: nothing to fit")
-    w = fit_families(rows, args.wrong_weight)
+    curves = fit_curves(rows, args.wrong_weight)
     accuracy = sum(y for _, _, y in rows) / len(rows)
     print(f"# fitted on {len(rows)} incidents of {', '.join(args.families)} (seeds {args.first_seed}.."
-          f"{args.first_seed + args.seeds - 1}, wrong answers weighing {args.wrong_weight:g}, families "
-          f"weighing the same), top-1 accuracy {accuracy:.3f}")
+          f"{args.first_seed + args.seeds - 1}, wrong answers weighing {args.wrong_weight:g}, one curve per "
+          f"family), top-1 accuracy {accuracy:.3f}")
     if args.per_family:
         print("\n".join(per_family(rows, args.wrong_weight)))
-    print("WEIGHTS = (" + ", ".join(f"{x:.4f}" for x in w) + ")")
-
+    print("CURVES: dict[str, tuple[float, ...]] = {")
+    for fam, w in curves.items():
+        print(f'    "{fam}": (' + ", ".join(f"{x:.4f}" for x in w) + "),")
+    print("}")
 
 if __name__ == "__main__":
     main()

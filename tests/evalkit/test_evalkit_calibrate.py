@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 
-from evalkit.calibrate import family_weights, fit, fit_families, per_family, samples, split_rates
-from opscontext.engine.correlation.calibration import WEIGHTS, logistic
+from evalkit.calibrate import fit, fit_curves, per_family, samples, split_rates
+from opscontext.engine.correlation.calibration import CURVES, logistic, lowest
 
 
 def test_samples_record_one_feature_row_per_matched_incident_with_a_label() -> None:
     rows = samples(["metric_rules"], ["real/sock_shop"], [1000])
     assert rows
-    assert all(len(x) == len(WEIGHTS) for x, _ in rows)
+    assert all(len(x) == len(w) for x, _ in rows for w in CURVES.values())
     assert {y for _, y in rows} <= {0, 1}
     assert any(y == 1 for _, y in rows)
 
@@ -28,23 +28,39 @@ def test_weighting_wrong_answers_lowers_the_fitted_curve_where_the_outcome_is_mi
     assert abs(p(cautious) - 3 / 7) < 0.01  # odds 3:2 become 3:4 when each wrong counts twice
 
 
-def test_every_family_weighs_the_same_however_many_incidents_it_has() -> None:
+def test_each_family_gets_its_own_curve_and_the_lowest_one_speaks() -> None:
     # Intercept only. Family a: 30 incidents, right 9 in 10; family b: 10, right 5 in 10.
     rows = ([("a", (1.0,), 1)] * 27 + [("a", (1.0,), 0)] * 3
             + [("b", (1.0,), 1)] * 5 + [("b", (1.0,), 0)] * 5)
-    assert family_weights([f for f, _, _ in rows]) == [40 / 2 / 30] * 30 + [40 / 2 / 10] * 10
+    curves = fit_curves(rows, wrong_weight=1.0)
+    assert sorted(curves) == ["a", "b"]
+    assert abs(logistic(curves["a"], (1.0,)) - 0.9) < 0.01  # a's rate, not pooled with b's
+    assert abs(logistic(curves["b"], (1.0,)) - 0.5) < 0.01
+    assert abs(lowest(curves.values(), (1.0,)) - 0.5) < 0.01  # the more doubtful family decides
     pooled = logistic(fit([(x, y) for _, x, y in rows]), (1.0,))
-    balanced = logistic(fit_families(rows, wrong_weight=1.0), (1.0,))
-    assert abs(pooled - 32 / 40) < 0.01  # a's thirty outvote b's ten
-    assert abs(balanced - (0.9 + 0.5) / 2) < 0.01  # each family half the say
+    assert abs(pooled - 32 / 40) < 0.01  # one pooled curve would have let a's thirty outvote b
 
 
-def test_per_family_lines_score_each_family_fitted_without_it() -> None:
-    # a's wrong answers sit at x = 0, b's at x = 1: fitted without b, b's wrong answers look right.
+def test_the_engine_confidence_is_the_lowest_of_its_curves() -> None:
+    from opscontext.engine.correlation.calibration import confidence
+    from opscontext.engine.correlation.ranking import Scored
+
+    ranked = [Scored("db", 2.0, True, explains=4, deps=0, change=None, lag_min=0.0, onset_s=0.0, n_alerting=4),
+              Scored("api", 1.0, True, explains=1, deps=1, change=None, lag_min=0.0, onset_s=60.0, n_alerting=4)]
+    from opscontext.engine.correlation.calibration import features
+    x = features(ranked)
+    p, _ = confidence(ranked, 4)
+    each = [logistic(w, x) for w in CURVES.values()]
+    assert len(set(round(e, 6) for e in each)) > 1  # the curves disagree here
+    assert p == min(each)
+
+
+def test_per_family_lines_score_each_family_without_its_own_curve() -> None:
+    # a's wrong answers sit at x = 0, b's at x = 1: by a's curve alone, b's wrong answers look right.
     rows = ([("a", (1.0, 1.0), 1)] * 8 + [("a", (0.0, 1.0), 0)] * 8
             + [("b", (1.0, 1.0), 1)] * 4 + [("b", (1.0, 1.0), 0)] * 4 + [("b", (0.0, 1.0), 1)] * 4)
     lines = per_family(rows, wrong_weight=1.0)
     assert [line.split(":")[0] for line in lines] == ["# a", "# b"]
-    left_out_b = lines[1].split("fitted without it: ")[1]
+    left_out_b = lines[1].split("without its own curve: ")[1]
     assert left_out_b.startswith("0.00")  # every wrong answer of b above one half
     assert split_rates([(0.4, 0), (0.6, 0), (0.7, 1), (0.2, 1)]) == (0.5, 0.5)
