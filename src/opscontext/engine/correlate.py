@@ -14,8 +14,8 @@ Stages (each its own module under ``engine/correlation/``):
    alerts goes to the incident it fits best (time, route words, distance).
 4. **ranking**: topology position, onset order, severity and recent changes score every alerting
    service, and silent ones with evidence of their own; evidence says why.
-5. **calibration**: a logistic confidence fitted on a scenario family the ranking was not tuned
-   on, capped below one half with ``uncertain_because`` when the answer is a guess (close
+5. **calibration**: the lowest of logistic curves fitted one per scenario family the ranking was
+   not tuned on, capped below one half with ``uncertain_because`` when the answer is a guess (close
    runner-up, graph-only evidence, tied roots, a neighbouring group that may be the same incident).
 
 Stages 1-3 and the counts run at once; stages 4-5 run per group when the group is first asked
