@@ -131,6 +131,23 @@ class Hub:
         """Alerts active at some point in ``window``."""
         return await self.gather(ALERTS, window)
 
+    def held_outside(
+        self, capability: Capability[..., Any], statuses: Sequence[SourceStatus],
+    ) -> list[tuple[str, tuple[int, datetime, datetime, datetime | None]]]:
+        """Sources of ``capability`` held whole in memory (files) that just answered a window with
+        nothing although they hold items: (source, (items, earliest start, latest start, latest
+        end or None)) each. A recorded run replays at its own times, so "nothing in the last two
+        hours" there is rarely the answer its user wanted."""
+        out = []
+        for st in statuses:
+            if st.capability != capability.name or st.items or st.state is SourceState.FAILED:
+                continue
+            prepared = self._snapshots.latest(st.source, capability)
+            extent = prepared.extent() if prepared is not None else None
+            if extent is not None:
+                out.append((st.source, extent))
+        return out
+
     async def changes(self, window: TimeWindow) -> Gathered[list[Change]]:
         """Changes that happened in ``window``."""
         return await self.gather(CHANGES, window)

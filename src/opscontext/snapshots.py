@@ -101,6 +101,14 @@ class Prepared:
             self._ends = [end for _, end in spans]
         self._indexed = span is not None
 
+    def extent(self) -> tuple[int, datetime, datetime, datetime | None] | None:
+        """(items, earliest start, latest start, latest end or None when one is still open) of a
+        time-indexed version with items; None otherwise."""
+        if not self._starts:
+            return None
+        end = self._latest_end[-1]
+        return len(self._starts), self._starts[0], self._starts[-1], None if end == _OPEN else end
+
     def window(self, keep: Callable[..., bool] | None, args: tuple[object, ...]) -> list[Any]:
         """The items ``keep`` accepts for ``args``, in source order."""
         if keep is None:
@@ -129,6 +137,10 @@ class Snapshots:
         self._clean = clean
         self._prepared: dict[tuple[str, str], Prepared] = {}
         self._building: dict[tuple[str, str], tuple[list[Any], asyncio.Future[Prepared]]] = {}
+
+    def latest(self, instance: str, capability: Capability[..., Any]) -> Prepared | None:
+        """The version of ``instance``'s items last prepared, if any."""
+        return self._prepared.get((instance, capability.name))
 
     async def prepared(self, instance: str, capability: Capability[..., Any], items: list[Any]) -> Prepared:
         """The prepared form of ``items`` (from ``instance``): built once per list, shared by callers."""

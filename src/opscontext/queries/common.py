@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Concatenate, ParamSpec, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from opscontext.app import App
+from opscontext.capability import Capability
 from opscontext.deadline import call_deadline
 from opscontext.engine.identity import MAX_QUERY
 from opscontext.errors import InputError
-from opscontext.models import Service, SourceState, SourceStatus
+from opscontext.models import Service, SourceState, SourceStatus, TimeWindow
 from opscontext.queries import NoSourceError
 from opscontext.world import World
 
@@ -104,6 +106,39 @@ def empty_caveat(statuses: Sequence[SourceStatus], capability: str, noun: str) -
     list is not evidence of no ``noun``. Never "no <noun>" on its own."""
     why = unhealthy(statuses, capability)
     return f"{why[0].upper()}{why[1:]}, so finding no {noun} is not evidence there are none." if why else None
+
+
+def max_window(app: App) -> timedelta:
+    """The longest window an alert query may ask for."""
+    return timedelta(days=min(app.settings.limits.max_window_days, 7))
+
+
+def _z(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def held_outside_notes(
+    app: App, capability: Capability[..., Any], statuses: Sequence[SourceStatus], window: TimeWindow,
+    noun: str, max_window: timedelta,
+) -> list[str]:
+    """For each file source that answered ``window`` with nothing although it holds ``noun``s:
+    where its items are, and the ``since``/``until`` that shows them (the latest ``max_window``
+    of them when they span more). A recording replayed later is the usual cause."""
+    notes = []
+    for source, (n, first, last, end) in app.hub.held_outside(capability, statuses):
+        since = first.replace(second=0, microsecond=0)
+        until = max(end or last, last) + timedelta(minutes=1)
+        if until - since > max_window:
+            since = until - max_window
+        until = until.replace(second=0, microsecond=0)
+        side = "before" if (end or last) < window.since else "after" if first > window.until else "around"
+        notes.append(
+            f"{noun.capitalize()} source {source!r} holds {n} {noun}s, none active between {_z(window.since)} and "
+            f"{_z(window.until)}: they began {side} it, between {_z(first)} and {_z(last)}"
+            f"{'' if end is None else ', the last ending ' + _z(end)}. A recorded run keeps its own times; "
+            f"to see them ask with since={_z(since)!r} and until={_z(until)!r}."
+        )
+    return notes
 
 
 def find_service(world: World, text: str) -> Service:

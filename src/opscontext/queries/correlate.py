@@ -20,6 +20,7 @@ from opscontext import cursor as cursors
 from opscontext.answers import Answer, quoted
 from opscontext.app import App
 from opscontext.budget import UNBOUNDED, omitted
+from opscontext.capabilities import ALERTS
 from opscontext.engine.correlate import correlate_lazy
 from opscontext.engine.correlation.health import HealthMap
 from opscontext.engine.correlation.lazy import LazyCorrelation
@@ -27,7 +28,15 @@ from opscontext.engine.correlation.models import AlertGroup, Correlation, Correl
 from opscontext.errors import InputError, preview
 from opscontext.gcpause import paused
 from opscontext.models import Service, TimeWindow
-from opscontext.queries.common import failure_notes, find_service, one_deadline, require_some, unhealthy
+from opscontext.queries.common import (
+    failure_notes,
+    find_service,
+    held_outside_notes,
+    max_window,
+    one_deadline,
+    require_some,
+    unhealthy,
+)
 from opscontext.queries.correlate_fit import fit_groups, fit_page
 from opscontext.queries.correlate_health import page_health
 from opscontext.queries.correlate_memo import memoised
@@ -146,6 +155,8 @@ async def _answer(app: App, window: TimeWindow, position: dict[str, str], servic
         "since": window.since, "until": window.until, "sources": statuses,
         "notes": failure_notes(statuses) + health.notes,
     }
+    if not result.alerts_in:
+        base["notes"] += held_outside_notes(app, ALERTS, alerts.statuses, window, "alert", max_window(app))
     shape = functools.partial(page, base, budget or UNBOUNDED, health.verdicts)
     # Ranking the page's groups and fitting them into the budget (a few answers built and
     # measured): off the loop too.
@@ -156,8 +167,7 @@ def _window(app: App, since: str | None, until: str | None, cursor: str | None) 
     """The cursor's window and position, or the window the arguments name (a cursor wins)."""
     if cursor is not None and cursor.strip():
         return cursors.decode(cursor, TOOL)
-    window = parse_window(since, until, now=app.now(), default=DEFAULT_WINDOW,
-                          max_window=timedelta(days=min(app.settings.limits.max_window_days, 7)))
+    window = parse_window(since, until, now=app.now(), default=DEFAULT_WINDOW, max_window=max_window(app))
     return cursors.whole_seconds(window), {}
 
 

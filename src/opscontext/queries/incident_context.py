@@ -27,12 +27,13 @@ from opscontext.briefing import compose, suspects
 from opscontext.briefing.budget import fit
 from opscontext.briefing.models import ImpactPart, IncidentContext, More, SuspectChange, SuspectsPart
 from opscontext.briefing.parts import blast_part, group_part, owner_part, runbook_part
+from opscontext.capabilities import ALERTS
 from opscontext.engine.blast import BlastRadius
 from opscontext.engine.correlation.models import AlertGroup
 from opscontext.errors import InputError, OpsContextError
-from opscontext.models import SourceStatus
+from opscontext.models import SourceStatus, TimeWindow
 from opscontext.queries.blast import blast
-from opscontext.queries.common import failure_notes, merge_statuses, one_deadline
+from opscontext.queries.common import failure_notes, held_outside_notes, max_window, merge_statuses, one_deadline
 from opscontext.queries.correlate import CorrelationAnswer, Progress, correlate_alerts
 from opscontext.queries.get_runbook import get_runbook
 from opscontext.queries.incident_subject import Pick, Subject, choose, resolve_subject
@@ -192,8 +193,16 @@ def _assemble(
         max_tokens=budget,
         tokens=0,
         sources=statuses,
-        notes=[*failure_notes(statuses), *got.notes],
+        notes=[*failure_notes(statuses), *got.notes, *_held_outside(app, corr)],
     )
+
+
+def _held_outside(app: App, corr: CorrelationAnswer) -> list[str]:
+    """Where a file source's alerts are when the window held none of them (a replayed recording)."""
+    if corr.alerts_in:
+        return []
+    window = TimeWindow(since=corr.since, until=corr.until)
+    return held_outside_notes(app, ALERTS, corr.sources, window, "alert", max_window(app))
 
 
 def _rank(
