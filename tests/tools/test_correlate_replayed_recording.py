@@ -14,6 +14,7 @@ from opscontext.app import open_app
 from opscontext.cache import MemoryCache
 from opscontext.queries.correlate import correlate_alerts
 from opscontext.queries.incident_context import incident_context
+from opscontext.queries.what_changed import what_changed
 from opscontext.settings import Settings
 from opscontext.snapshots import Prepared, _alert_span
 
@@ -52,7 +53,8 @@ async def test_an_empty_window_names_where_the_recording_is_and_the_window_that_
         empty = await correlate_alerts(app)
         assert empty.alerts_in == 0 and not empty.groups
         (note,) = [n for n in empty.notes if "holds 2 alerts" in n]
-        assert "began before it, between 2025-03-01T09:59:00Z and 2025-03-01T10:00:00Z" in note
+        assert ("start before it, between 2025-03-01T09:59:00Z and 2025-03-01T10:00:00Z, "
+                "the last ending 2025-03-01T10:30:00Z") in note
         assert "since='2025-03-01T09:59:00Z' and until='2025-03-01T10:31:00Z'" in note
         # the window the note names holds the run
         shown = await correlate_alerts(app, "2025-03-01T09:59:00Z", "2025-03-01T10:31:00Z")
@@ -79,6 +81,24 @@ async def test_no_note_when_the_window_has_alerts_or_the_file_is_empty(tmp_path:
     async with open_app(live, cache=MemoryCache(), clock=lambda: NOW) as app:
         answer = await correlate_alerts(app)
     assert answer.alerts_in == 1 and not [n for n in answer.notes if "holds" in n]
+
+
+async def test_what_changed_points_at_a_recorded_change_file_too(tmp_path: Path) -> None:
+    settings = world(tmp_path, [])
+    (tmp_path / "changes.jsonl").write_text(json.dumps({
+        "context": {"version": "0.4.1", "id": "cd-1", "source": "https://argocd.example",
+                    "type": "dev.cdevents.service.deployed.0.2.0", "timestamp": "2025-03-01T09:50:30Z"},
+        "subject": {"id": "payment", "type": "service", "source": "https://argocd.example",
+                    "content": {"environment": {"id": "prod"}, "artifactId": "pkg:oci/payment@2.0.0"}},
+    }) + "\n")
+    settings.connectors["changes"] = {"type": "cdevents", "path": "changes.jsonl"}
+    async with open_app(settings, cache=MemoryCache(), clock=lambda: NOW) as app:
+        empty = await what_changed(app)
+        (note,) = [n for n in empty.notes if "holds 1 change," in n]
+        assert "between 2025-03-01T09:50:30Z and 2025-03-01T09:50:30Z." in note  # no "ending" for a point in time
+        assert "since='2025-03-01T09:50:00Z' and until='2025-03-01T09:51:00Z'" in note
+        shown = await what_changed(app, since="2025-03-01T09:50:00Z", until="2025-03-01T09:51:00Z")
+        assert [c.service for c in shown.changes] == ["payment"]
 
 
 def test_extent_reads_an_open_end_as_none() -> None:

@@ -132,11 +132,12 @@ def held_outside_notes(
             since = until - max_window
         until = until.replace(second=0, microsecond=0)
         side = "before" if (end or last) < window.since else "after" if first > window.until else "around"
+        ending = "" if end is None or end <= last else f", the last ending {_z(end)}"
+        held = f"{n} {noun}{'' if n == 1 else 's'}"
         notes.append(
-            f"{noun.capitalize()} source {source!r} holds {n} {noun}s, none active between {_z(window.since)} and "
-            f"{_z(window.until)}: they began {side} it, between {_z(first)} and {_z(last)}"
-            f"{'' if end is None else ', the last ending ' + _z(end)}. A recorded run keeps its own times; "
-            f"to see them ask with since={_z(since)!r} and until={_z(until)!r}."
+            f"{noun.capitalize()} source {source!r} holds {held}, none in the window asked ({_z(window.since)} "
+            f"to {_z(window.until)}): they start {side} it, between {_z(first)} and {_z(last)}{ending}. A recorded "
+            f"run keeps its own times; to see them ask with since={_z(since)!r} and until={_z(until)!r}."
         )
     return notes
 

@@ -12,9 +12,17 @@ from opscontext import cursor as cursors
 from opscontext.answers import ChangeEntry, WhatChangedAnswer
 from opscontext.app import App
 from opscontext.budget import UNBOUNDED, largest_fitting
+from opscontext.capabilities import CHANGES
 from opscontext.engine.graph import ServiceGraph
 from opscontext.engine.samechange import SameChange, merge_reports
-from opscontext.queries.common import empty_caveat, failure_notes, find_service, one_deadline, require_some
+from opscontext.queries.common import (
+    empty_caveat,
+    failure_notes,
+    find_service,
+    held_outside_notes,
+    one_deadline,
+    require_some,
+)
 from opscontext.redact import clip
 from opscontext.timeparse import parse_window
 
@@ -69,6 +77,9 @@ async def what_changed(
     caveat = empty_caveat(got.statuses, "changes", "changes") if not merged else None
     if caveat:  # an empty list from a broken source must never read as "nothing changed"
         notes.insert(0, caveat)
+    if not got.items():
+        notes += held_outside_notes(app, CHANGES, got.statuses, window, "change",
+                                    timedelta(days=app.settings.limits.max_window_days))
     shared = sum(1 for m in merged if len(m.reports) > 1)
     if shared:
         notes.append(f"{shared} of these changes were reported by several sources; each is listed once (reported_by).")
