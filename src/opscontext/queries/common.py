@@ -108,7 +108,7 @@ def empty_caveat(statuses: Sequence[SourceStatus], capability: str, noun: str) -
     return f"{why[0].upper()}{why[1:]}, so finding no {noun} is not evidence there are none." if why else None
 
 
-def max_window(app: App) -> timedelta:
+def alert_window_limit(app: App) -> timedelta:
     """The longest window an alert query may ask for."""
     return timedelta(days=min(app.settings.limits.max_window_days, 7))
 
@@ -126,11 +126,8 @@ def held_outside_notes(
     of them when they span more). A recording replayed later is the usual cause."""
     notes = []
     for source, (n, first, last, end) in app.hub.held_outside(capability, statuses):
-        since = first.replace(second=0, microsecond=0)
-        until = max(end or last, last) + timedelta(minutes=1)
-        if until - since > max_window:
-            since = until - max_window
-        until = until.replace(second=0, microsecond=0)
+        until = ((end or last) + timedelta(minutes=1)).replace(second=0, microsecond=0)  # whole minutes
+        since = max(first.replace(second=0, microsecond=0), until - max_window)
         side = "before" if (end or last) < window.since else "after" if first > window.until else "around"
         ending = "" if end is None or end <= last else f", the last ending {_z(end)}"
         held = f"{n} {noun}{'' if n == 1 else 's'}"

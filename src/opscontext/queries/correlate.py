@@ -29,10 +29,10 @@ from opscontext.errors import InputError, preview
 from opscontext.gcpause import paused
 from opscontext.models import Service, TimeWindow
 from opscontext.queries.common import (
+    alert_window_limit,
     failure_notes,
     find_service,
     held_outside_notes,
-    max_window,
     one_deadline,
     require_some,
     unhealthy,
@@ -156,7 +156,7 @@ async def _answer(app: App, window: TimeWindow, position: dict[str, str], servic
         "notes": failure_notes(statuses) + health.notes,
     }
     if not result.alerts_in:
-        base["notes"] += held_outside_notes(app, ALERTS, alerts.statuses, window, "alert", max_window(app))
+        base["notes"] += held_outside_notes(app, ALERTS, alerts.statuses, window, "alert", alert_window_limit(app))
     shape = functools.partial(page, base, budget or UNBOUNDED, health.verdicts)
     # Ranking the page's groups and fitting them into the budget (a few answers built and
     # measured): off the loop too.
@@ -167,7 +167,7 @@ def _window(app: App, since: str | None, until: str | None, cursor: str | None) 
     """The cursor's window and position, or the window the arguments name (a cursor wins)."""
     if cursor is not None and cursor.strip():
         return cursors.decode(cursor, TOOL)
-    window = parse_window(since, until, now=app.now(), default=DEFAULT_WINDOW, max_window=max_window(app))
+    window = parse_window(since, until, now=app.now(), default=DEFAULT_WINDOW, max_window=alert_window_limit(app))
     return cursors.whole_seconds(window), {}
 
 

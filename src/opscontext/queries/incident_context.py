@@ -33,7 +33,13 @@ from opscontext.engine.correlation.models import AlertGroup
 from opscontext.errors import InputError, OpsContextError
 from opscontext.models import SourceStatus, TimeWindow
 from opscontext.queries.blast import blast
-from opscontext.queries.common import failure_notes, held_outside_notes, max_window, merge_statuses, one_deadline
+from opscontext.queries.common import (
+    alert_window_limit,
+    failure_notes,
+    held_outside_notes,
+    merge_statuses,
+    one_deadline,
+)
 from opscontext.queries.correlate import CorrelationAnswer, Progress, correlate_alerts
 from opscontext.queries.get_runbook import get_runbook
 from opscontext.queries.incident_subject import Pick, Subject, choose, resolve_subject
@@ -202,7 +208,7 @@ def _held_outside(app: App, corr: CorrelationAnswer) -> list[str]:
     if corr.alerts_in:
         return []
     window = TimeWindow(since=corr.since, until=corr.until)
-    return held_outside_notes(app, ALERTS, corr.sources, window, "alert", max_window(app))
+    return held_outside_notes(app, ALERTS, corr.sources, window, "alert", alert_window_limit(app))
 
 
 def _rank(

@@ -29,8 +29,9 @@ behind it: their meaning is already in the lead, and on their own they did not s
 answers from wrong ones on the held-out families (fitted weights near zero, then negative). So is
 whether the top candidate alerted: a quiet one with no evidence of its own is capped by
 :func:`doubts` below whatever the curves say, and for a quiet one with evidence the families
-disagree in sign (dropping it raised fault injection's right answers at one half or more from
-0.50 to 0.70 fitted without it, everything else within 0.02).
+disagree in sign (scored without the family's own curve, dropping it took fault injection's
+right answers at one half or more from 0.50 to 0.70, request flow's wrong answers below one half
+from 0.79 to 0.75, the rest within 0.02).
 
 The curves are fitted by ``python -m evalkit.calibrate`` on scenario families the ranking was
 **not** tuned on (the tuning family would flatter it), labelling each true incident's matched
