@@ -156,9 +156,13 @@ async def test_edits_are_picked_up_without_rebuilding(tmp_path: Path, fixtures_d
     assert len(before) == 2 and len(after) == 6
 
 
-async def test_check_reports_how_many_alerts_it_can_read(fixtures_dir: Path) -> None:
+async def test_check_reports_how_many_alerts_it_can_read_and_when_they_start(fixtures_dir: Path) -> None:
     connector = build(fixtures_dir / "http/alertmanager/alerts.json")
-    assert (await connector.check()).startswith("4 alerts")
+    said = await connector.check()
+    alerts = await connector.alerts_snapshot()
+    first, last = min(a.starts_at for a in alerts), max(a.starts_at for a in alerts)
+    # a recording keeps its own times: doctor says which window holds them
+    assert said.startswith(f"4 alerts starting {first:%Y-%m-%d %H:%M}Z to {last:%Y-%m-%d %H:%M}Z, readable under")
 
 
 def test_unknown_config_keys_are_rejected() -> None:

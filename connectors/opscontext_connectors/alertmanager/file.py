@@ -94,7 +94,12 @@ class AlertmanagerFile(AlertSource):
 
     async def check(self) -> str:
         alerts = await self._files.get()
-        return f"{len(alerts)} alerts readable under {self._files.root}"
+        if not alerts:
+            return f"0 alerts readable under {self._files.root}"
+        # A recording keeps its own times: say when, so a replay knows which window to ask for.
+        first = min(a.starts_at for a in alerts).strftime("%Y-%m-%d %H:%MZ")
+        last = max(a.starts_at for a in alerts).strftime("%Y-%m-%d %H:%MZ")
+        return f"{len(alerts)} alerts starting {first} to {last}, readable under {self._files.root}"
 
 
 def _alert_entries(items: Iterable[Any], top: bool = False) -> Iterator[Any]:
