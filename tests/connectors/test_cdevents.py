@@ -158,8 +158,12 @@ async def test_only_changes_inside_the_window_are_returned() -> None:
     assert all(window.contains(c.at) for c in changes)
 
 
-async def test_check_reports_events_changes_and_skipped_records() -> None:
-    assert await make(DATA).check() == "3 files: 12 events, 10 changes; skipped 2 invalid records"
+async def test_check_reports_events_changes_when_and_skipped_records() -> None:
+    connector = make(DATA)
+    said = await connector.check()
+    ats = [c.at for c in await connector.changes_snapshot()]
+    assert said == (f"3 files: 12 events, 10 changes from {min(ats):%Y-%m-%d %H:%M}Z to {max(ats):%Y-%m-%d %H:%M}Z; "
+                    "skipped 2 invalid records")
 
 
 async def test_a_single_json_lines_file_can_be_the_path() -> None:

@@ -91,6 +91,9 @@ class CdEvents(ChangeSource):
     async def check(self) -> str:
         read = await self._files.get()
         line = f"{read.files} files: {read.events} events, {len(read.changes)} changes"
+        if read.changes:  # a recording keeps its own times: say when
+            first, last = min(c.at for c in read.changes), max(c.at for c in read.changes)
+            line += f" from {first:%Y-%m-%d %H:%M}Z to {last:%Y-%m-%d %H:%M}Z"
         if read.invalid:
             line += f"; skipped {read.invalid} invalid records"
         return line
