@@ -29,7 +29,7 @@ import opscontext.engine.correlation.lazy as correlate_module
 from evalkit.families import NEVER_FITTED_FAMILIES
 from evalkit.harness import FAMILY_MODULES, make_world, ours, tasks
 from evalkit.topologies import fitting
-from opscontext.engine.correlation.calibration import features, logistic, lowest, quiet_below
+from opscontext.engine.correlation.calibration import UNSURE_CAP, doubts, features, logistic, lowest, quiet_below
 
 Row = tuple[tuple[float, ...], int]
 
@@ -43,18 +43,25 @@ def family_samples(
     families: Sequence[str], topologies: Sequence[str], seeds: Sequence[int],
 ) -> list[tuple[str, tuple[float, ...], int]]:
     """:func:`samples` with each row's family first."""
-    seen: dict[str, tuple[float, ...]] = {}
+    return [(f, x, y) for f, x, y, _ in doubted_samples(families, topologies, seeds)]
+
+
+def doubted_samples(
+    families: Sequence[str], topologies: Sequence[str], seeds: Sequence[int],
+) -> list[tuple[str, tuple[float, ...], int, bool]]:
+    """:func:`family_samples` with whether the engine's doubts capped the group's confidence."""
+    seen: dict[str, tuple[tuple[float, ...], bool]] = {}
     original: Callable[..., Any] = vars(correlate_module)["build_group"]
 
     def recording(cluster: Any, ranked: Any, unique: Any, adj: Any, opts: Any, nearby: Any = (),
                   gid: str | None = None, beside: Any = None) -> Any:
         group = original(cluster, ranked, unique, adj, opts, nearby, gid=gid, beside=beside)
         quiet = quiet_below(ranked[0].service, cluster.stats, adj)
-        seen[group.id] = features(ranked, nearby, quiet)
+        seen[group.id] = (features(ranked, nearby, quiet), bool(doubts(ranked)))
         return group
 
     setattr(correlate_module, "build_group", recording)  # noqa: B010 (a module attribute mypy cannot see)
-    rows: list[tuple[str, tuple[float, ...], int]] = []
+    rows: list[tuple[str, tuple[float, ...], int, bool]] = []
     try:
         for task in tasks(families, topologies, seeds):
             world = make_world(task)
@@ -67,7 +74,8 @@ def family_samples(
                     continue
                 gid = hits.most_common(1)[0][0]
                 group = next(g for g in corr.groups if g.id == gid)
-                rows.append((task.family, seen[gid], int(group.primary_contributor == inc.root)))
+                x, doubted = seen[gid]
+                rows.append((task.family, x, int(group.primary_contributor == inc.root), doubted))
     finally:
         setattr(correlate_module, "build_group", original)  # noqa: B010
     return rows
@@ -125,6 +133,41 @@ def split_rates(points: Sequence[tuple[float, int]]) -> tuple[float, float]:
             sum(c >= 0.5 for c in right) / len(right) if right else 1.0)
 
 
+def restatement(
+    points: Sequence[tuple[str, float, int]], width: float = 0.1,
+) -> tuple[tuple[float, float], ...]:
+    """Knots (raw, stated) mapping the curves' value to how often answers there were right:
+    ``points`` are (family, raw confidence after the doubt cap, right). Per bin of ``width``,
+    the share right with every family weighing the same, made non-decreasing (pool adjacent
+    violators), and kept on its side of one half (below: at most 0.49), so "below one half" still
+    flags exactly the same answers."""
+    per_family = Counter(f for f, _, _ in points)
+    weight = {f: 1.0 / n for f, n in per_family.items()}
+    n_bins = round(1 / width)
+    bins: list[list[float]] = [[0.0, 0.0, 0.0] for _ in range(n_bins)]  # sum w, sum w*p, sum w*y
+    for f, p, y in points:
+        b = bins[min(int(p / width), n_bins - 1)]
+        w = weight[f]
+        b[0] += w
+        b[1] += w * p
+        b[2] += w * y
+    knots: list[tuple[float, float]] = []
+    for side in (range(n_bins // 2), range(n_bins // 2, n_bins)):  # below one half, then above
+        blocks: list[list[float]] = []  # pooled bins: sum w, sum w*p, sum w*y
+        for i in side:
+            if bins[i][0] > 0:
+                blocks.append(list(bins[i]))
+                while len(blocks) > 1 and blocks[-2][2] / blocks[-2][0] > blocks[-1][2] / blocks[-1][0]:
+                    last = blocks.pop()
+                    blocks[-1] = [a + b for a, b in zip(blocks[-1], last, strict=True)]
+        for w, wp, wy in blocks:
+            stated = wy / w
+            raw = wp / w
+            stated = min(stated, 0.49) if raw < 0.5 else max(stated, 0.5)
+            knots.append((round(raw, 4), round(stated, 4)))
+    return tuple(knots)
+
+
 def per_family(rows: Sequence[tuple[str, tuple[float, ...], int]], wrong_weight: float) -> list[str]:
     """Lines for ``--per-family``: in sample, and with the family's own curve left out (when
     there are others)."""
@@ -160,10 +203,14 @@ def main() -> None:
     if args.wrong_weight <= 0:
         p.error("--wrong-weight must be positive")
     topologies = args.topologies or fitting()
-    rows = family_samples(args.families, topologies, range(args.first_seed, args.first_seed + args.seeds))
+    full = doubted_samples(args.families, topologies, range(args.first_seed, args.first_seed + args.seeds))
+    rows = [(f, x, y) for f, x, y, _ in full]
+    doubted = [d for *_, d in full]
     if not rows:
         p.error("no incident was matched to a group: nothing to fit")
     curves = fit_curves(rows, args.wrong_weight)
+    raw = [(f, min(p, UNSURE_CAP) if capped else p, y)
+           for (f, x, y), capped in zip(rows, doubted, strict=True) for p in [lowest(curves.values(), x)]]
     accuracy = sum(y for _, _, y in rows) / len(rows)
     print(f"# fitted on {len(rows)} incidents of {', '.join(args.families)} (seeds {args.first_seed}.."
           f"{args.first_seed + args.seeds - 1}, wrong answers weighing {args.wrong_weight:g}, one curve per "
@@ -174,6 +221,7 @@ def main() -> None:
     for fam, w in curves.items():
         print(f'    "{fam}": (' + ", ".join(f"{x:.4f}" for x in w) + "),")
     print("}")
+    print("RESTATED = (" + ", ".join(f"({a:.4f}, {b:.4f})" for a, b in restatement(raw)) + ")")
 
 if __name__ == "__main__":
     main()

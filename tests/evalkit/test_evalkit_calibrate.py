@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from evalkit.calibrate import fit, fit_curves, per_family, samples, split_rates
-from opscontext.engine.correlation.calibration import CURVES, logistic, lowest
+from evalkit.calibrate import fit, fit_curves, per_family, restatement, samples, split_rates
+from opscontext.engine.correlation.calibration import BELOW_HALF, CURVES, logistic, lowest, restate
 
 
 def test_samples_record_one_feature_row_per_matched_incident_with_a_label() -> None:
@@ -52,7 +52,34 @@ def test_the_engine_confidence_is_the_lowest_of_its_curves() -> None:
     p, _ = confidence(ranked, 4)
     each = [logistic(w, x) for w in CURVES.values()]
     assert len(set(round(e, 6) for e in each)) > 1  # the curves disagree here
-    assert p == min(each)
+    assert p == restate(min(each))
+    assert (p < 0.5) == (min(each) < 0.5)
+
+
+def test_restating_keeps_every_answer_on_its_side_of_one_half_and_keeps_order() -> None:
+    knots = ((0.1, 0.3), (0.3, 0.7), (0.6, 0.8), (0.9, 0.95))  # (0.3, 0.7): below one half, said above
+    raw = [i / 200 for i in range(201)]
+    said = [restate(p, knots) for p in raw]
+    assert all((s < 0.5) == (p < 0.5) for p, s in zip(raw, said, strict=True))
+    assert max(s for p, s in zip(raw, said, strict=True) if p < 0.5) == BELOW_HALF
+    assert said == sorted(said)  # a higher curve value never states less
+    assert restate(0.0, knots) == 0.3 and restate(1.0, knots) == 0.95  # flat past the outer knots
+    assert abs(restate(0.75, knots) - 0.875) < 1e-9  # linear between knots of one side
+    assert restate(0.5, knots) == 0.8  # the first knot above one half, not a line across it
+    assert restate(0.42) < 0.5 <= restate(0.5)  # the shipped knots too
+
+
+def test_restatement_is_the_share_right_per_bin_non_decreasing_and_on_its_side() -> None:
+    # family a: bin 0.0-0.1 right 4 in 10, bin 0.2-0.3 right 2 in 10 (a violation: pooled to 3 in
+    # 10), bin 0.6-0.7 right 9 in 10; family b, weighing the same as a: bin 0.6-0.7 right 1 in 2.
+    pts = ([("a", 0.05, 1)] * 4 + [("a", 0.05, 0)] * 6 + [("a", 0.25, 1)] * 2 + [("a", 0.25, 0)] * 8
+           + [("a", 0.65, 1)] * 9 + [("a", 0.65, 0)] + [("b", 0.65, 1), ("b", 0.65, 0)])
+    knots = restatement(pts)
+    assert [k[0] for k in knots] == [0.15, 0.65]
+    assert knots[0][1] == 0.3  # pooled below one half
+    # a's ten rows weigh 1/30 each, b's two 1/2 each: (9/30 + 1/2) / (10/30 + 1) = 0.6
+    assert abs(knots[1][1] - 0.6) < 1e-4
+    assert restatement([("a", 0.3, 1)] * 5) == ((0.3, 0.49),)  # right every time, still flagged
 
 
 def test_per_family_lines_score_each_family_without_its_own_curve() -> None:
