@@ -5,8 +5,10 @@
 Runs correlation over the given families' cells and topologies, records each group's features as
 the engine computes them, labels each true incident's matched group 1 when its primary
 contributor is the injected root, fits one logistic regression per family by Newton-Raphson
-(small ridge) and prints ``CURVES`` to paste into calibration.py; the engine's confidence is the
-lowest of them. Fit on families the ranking was not tuned on, with seeds the reports do not use.
+(small ridge) and prints ``CURVES`` to paste into calibration.py; the lowest of them decides
+whether an answer is flagged (below one half). It also prints ``RESTATED``, the knots that turn
+that lowest value into the share of answers right there (:func:`restatement`), which is what a
+group states. Fit on families the ranking was not tuned on, with seeds the reports do not use.
 
 ``--wrong-weight`` counts each wrong answer that many times in the fit (2.5 by default): a
 responder sent to the wrong team by a confident answer loses more than one told to check the
