@@ -31,7 +31,15 @@ import opscontext.engine.correlation.lazy as correlate_module
 from evalkit.families import NEVER_FITTED_FAMILIES
 from evalkit.harness import FAMILY_MODULES, make_world, ours, tasks
 from evalkit.topologies import fitting
-from opscontext.engine.correlation.calibration import UNSURE_CAP, doubts, features, logistic, lowest, quiet_below
+from opscontext.engine.correlation.calibration import (
+    BELOW_HALF,
+    UNSURE_CAP,
+    doubts,
+    features,
+    logistic,
+    lowest,
+    quiet_below,
+)
 
 Row = tuple[tuple[float, ...], int]
 
@@ -165,7 +173,7 @@ def restatement(
         for w, wp, wy in blocks:
             stated = wy / w
             raw = wp / w
-            stated = min(stated, 0.49) if raw < 0.5 else max(stated, 0.5)
+            stated = min(stated, BELOW_HALF) if raw < 0.5 else max(stated, 0.5)
             knots.append((round(raw, 4), round(stated, 4)))
     return tuple(knots)
 
