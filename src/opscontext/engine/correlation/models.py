@@ -101,7 +101,9 @@ class AlertBrief(_Frozen):
 class AlertGroup(_Frozen):
     id: str = Field(description="Same on every call over the same alerts.")
     primary_contributor: str
-    confidence: float = Field(ge=0.0, le=1.0, description="Calibrated chance the primary is right.")
+    confidence: float = Field(
+        ge=0.0, le=1.0, description="Chance the primary is right (calibrated); below 0.5: check the alternatives.",
+    )
     uncertain_because: str | None = Field(
         default=None,
         description="Why the primary may be wrong (confidence < 0.5).",
