@@ -46,20 +46,14 @@ Row = tuple[tuple[float, ...], int]
 
 def samples(families: Sequence[str], topologies: Sequence[str], seeds: Sequence[int]) -> list[Row]:
     """One (features, right) row per true incident matched to a group, all families together."""
-    return [(x, y) for _, x, y in family_samples(families, topologies, seeds)]
-
-
-def family_samples(
-    families: Sequence[str], topologies: Sequence[str], seeds: Sequence[int],
-) -> list[tuple[str, tuple[float, ...], int]]:
-    """:func:`samples` with each row's family first."""
-    return [(f, x, y) for f, x, y, _ in doubted_samples(families, topologies, seeds)]
+    return [(x, y) for _, x, y, _ in doubted_samples(families, topologies, seeds)]
 
 
 def doubted_samples(
     families: Sequence[str], topologies: Sequence[str], seeds: Sequence[int],
 ) -> list[tuple[str, tuple[float, ...], int, bool]]:
-    """:func:`family_samples` with whether the engine's doubts capped the group's confidence."""
+    """:func:`samples` with each row's family first and, last, whether the engine's doubts capped
+    the group's confidence."""
     seen: dict[str, tuple[tuple[float, ...], bool]] = {}
     original: Callable[..., Any] = vars(correlate_module)["build_group"]
 
@@ -178,10 +172,13 @@ def restatement(
     return tuple(knots)
 
 
-def per_family(rows: Sequence[tuple[str, tuple[float, ...], int]], wrong_weight: float) -> list[str]:
+def per_family(
+    rows: Sequence[tuple[str, tuple[float, ...], int]], wrong_weight: float,
+    curves: dict[str, list[float]] | None = None,
+) -> list[str]:
     """Lines for ``--per-family``: in sample, and with the family's own curve left out (when
-    there are others)."""
-    curves = fit_curves(rows, wrong_weight)
+    there are others); ``curves``: :func:`fit_curves` of the same rows, when already fitted."""
+    curves = curves if curves is not None else fit_curves(rows, wrong_weight)
     out = []
     for fam in curves:
         own = [(x, y) for f, x, y in rows if f == fam]
@@ -226,7 +223,7 @@ def main() -> None:
           f"{args.first_seed + args.seeds - 1}, wrong answers weighing {args.wrong_weight:g}, one curve per "
           f"family), top-1 accuracy {accuracy:.3f}")
     if args.per_family:
-        print("\n".join(per_family(rows, args.wrong_weight)))
+        print("\n".join(per_family(rows, args.wrong_weight, curves)))
     print("CURVES: dict[str, tuple[float, ...]] = {")
     for fam, w in curves.items():
         print(f'    "{fam}": (' + ", ".join(f"{x:.4f}" for x in w) + "),")

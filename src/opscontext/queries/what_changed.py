@@ -47,14 +47,14 @@ async def what_changed(
     """Changes newest first: ``limit`` of them, or up to ``limits.max_items`` that fit ``budget``
     (tokens; front ends pass ``limits.answer_tokens``, None means no budget)."""
     start = 0
+    longest = timedelta(days=app.settings.limits.max_window_days)
     if cursor is not None and cursor.strip():
         window, position = cursors.decode(cursor, TOOL)
         service, include_dependencies = position.get("v"), position.get("d", "1") == "1"
         start = cursors.offset(position, "o")
     else:
         window = cursors.whole_seconds(parse_window(
-            since, until, now=app.now(), default=DEFAULT_WINDOW,
-            max_window=timedelta(days=app.settings.limits.max_window_days)))
+            since, until, now=app.now(), default=DEFAULT_WINDOW, max_window=longest))
     world = await app.worlds.build()
     relation: dict[str, str] = {}
     service = service.strip() if service and service.strip() else None  # blank means no filter
@@ -78,8 +78,7 @@ async def what_changed(
     if caveat:  # an empty list from a broken source must never read as "nothing changed"
         notes.insert(0, caveat)
     if not got.items():
-        notes += held_outside_notes(app, CHANGES, got.statuses, window, "change",
-                                    timedelta(days=app.settings.limits.max_window_days))
+        notes += held_outside_notes(app, CHANGES, got.statuses, window, "change", longest)
     shared = sum(1 for m in merged if len(m.reports) > 1)
     if shared:
         notes.append(f"{shared} of these changes were reported by several sources; each is listed once (reported_by).")
