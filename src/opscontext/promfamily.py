@@ -21,6 +21,10 @@ DEFAULT_SERVICE_LABELS: tuple[str, ...] = (
     "kubernetes_deployment",
     "deployment",
     "service_name",
+    # OpenTelemetry's Kubernetes attributes as Prometheus labels (k8s.deployment.name, ...)
+    "k8s_deployment_name",
+    "k8s_statefulset_name",
+    "k8s_daemonset_name",
     "job",
     "container",
 )

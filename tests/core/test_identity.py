@@ -1,8 +1,9 @@
 import pytest
 
-from opscontext.engine.identity import ServiceResolver, normalize
+from opscontext.engine.identity import ServiceResolver, normalize, pod_owners
 from opscontext.errors import InputError
 from opscontext.models import Service, Team
+from opscontext.promfamily import DEFAULT_SERVICE_LABELS
 
 SERVICES = [
     Service(
@@ -101,3 +102,38 @@ def test_a_spelling_two_services_share_is_not_rescued_by_the_role_word() -> None
                                 Service(name="search-indexer", aliases=("search",)),
                                 Service(name="search-service")])
     assert resolver.match("search") is None
+
+
+@pytest.mark.parametrize(
+    ("pod", "owners"),
+    [
+        ("cart-7f9c6d8b5b-x2kqz", ["cart", "cart-7f9c6d8b5b"]),  # a Deployment's pod
+        ("orders-db-0", ["orders-db"]),  # a StatefulSet's
+        ("node-agent-x2kqz", ["node-agent"]),  # a DaemonSet's or a Job's
+        ("payment-cache", []),  # nothing generated: no owner is guessed
+        ("frontend-Abcde", []),  # vowels and capitals are never generated
+        ("cart", []),
+        ("cart--x2kqz", []),
+    ],
+)
+def test_a_pod_name_gives_the_workloads_that_may_own_it(pod: str, owners: list[str]) -> None:
+    assert pod_owners(pod) == owners
+
+
+def test_an_alert_naming_only_its_pod_resolves_to_the_owning_workload(resolver: ServiceResolver) -> None:
+    order = ["service", "app", "job"]
+    # kube-state-metrics' own job names no service; the pod does
+    crash = {"alertname": "KubePodCrashLooping", "job": "kube-state-metrics", "pod": "checkout-service-5d8c9f7b6-qwz2x"}
+    assert resolver.from_labels("kube-state-metrics", crash, order) == "checkout-service"
+    assert resolver.from_labels(None, {"pod": "orders-db-1"}, order) == "orders-db"
+    # a label that resolves wins over the pod; a pod of an unknown workload names nothing
+    assert resolver.from_labels(None, {"app": "payments", "pod": "orders-db-1"}, order) == "payment-service"
+    assert resolver.from_labels(None, {"pod": "redis-exporter-5d8c9f7b6-qwz2x"}, order) is None
+    # an ambiguous owner joins neither service
+    assert resolver.from_labels(None, {"pod": "search-5d8c9f7b6-qwz2x"}, order) is None
+
+
+def test_opentelemetry_kubernetes_labels_name_the_service_by_default() -> None:
+    resolver = ServiceResolver(SERVICES)
+    labels = {"alertname": "HighErrorRate", "k8s_deployment_name": "checkout-service", "job": "otel-collector"}
+    assert resolver.from_labels(None, labels, list(DEFAULT_SERVICE_LABELS)) == "checkout-service"

@@ -31,6 +31,15 @@ IDENTITY_ANNOTATIONS = (
     "servicenow.com/ci-name",
 )
 MAX_QUERY = 200
+# Labels holding a Kubernetes pod name, tried (after every service label) for the workload that
+# owns the pod: kube-state-metrics and cAdvisor alerts often name nothing else.
+POD_LABELS = ("pod", "pod_name", "kubernetes_pod_name", "k8s_pod_name")
+# Kubernetes names a controller's pods with generated parts from this alphabet (no vowels, no
+# 0/1/3, so that nothing readable comes out): a 5-character pod suffix after the owner's name,
+# and for a Deployment's pods the ReplicaSet's pod-template-hash (up to 10 characters) before it.
+_SAFE = "bcdfghjklmnpqrstvwxz2456789"
+_POD_SUFFIX = re.compile(f"^[{_SAFE}]{{5}}$")
+_TEMPLATE_HASH = re.compile(f"^[{_SAFE}]{{6,10}}$")
 
 
 def normalize(text: str) -> str:
@@ -67,6 +76,26 @@ def _put(table: Targets, key: str, canonical: str) -> None:
 
 def _targets(found: str | set[str]) -> Iterable[str]:
     return (found,) if isinstance(found, str) else found
+
+
+def pod_owners(pod: str) -> list[str]:
+    """Names the workload owning ``pod`` may have, most specific first: ``cart-7f9c6d8b5b-x2kqz``
+    (a Deployment's pod) gives ``cart`` then ``cart-7f9c6d8b5b``; ``orders-db-0`` (a StatefulSet's)
+    gives ``orders-db``; a DaemonSet's or Job's ``agent-x2kqz`` gives ``agent``. A name without
+    generated parts gives nothing: ``payment-cache`` is not ``payment``."""
+    parts = pod.strip().lower().split("-")
+    if len(parts) < 2 or not all(parts):
+        return []
+    last = parts[-1]
+    if last.isdigit():  # StatefulSet ordinal
+        return ["-".join(parts[:-1])]
+    if not _POD_SUFFIX.match(last):
+        return []
+    out = []
+    if len(parts) >= 3 and _TEMPLATE_HASH.match(parts[-2]):
+        out.append("-".join(parts[:-2]))
+    out.append("-".join(parts[:-1]))
+    return out
 
 
 class NameIndex:
@@ -165,7 +194,8 @@ class ServiceResolver:
         return self.index.match(text)
 
     def from_labels(self, raw: str | None, labels: Mapping[str, str], label_order: Sequence[str]) -> str | None:
-        """The catalog service an alert or change is about: its own field first, then labels."""
+        """The catalog service an alert or change is about: its own field first, then labels, then
+        the workload owning the pod a label names (:func:`pod_owners`)."""
         hit = self.index.match(raw)
         if hit is not None:
             return hit
@@ -173,6 +203,13 @@ class ServiceResolver:
             hit = self.index.match(labels.get(label))
             if hit is not None:
                 return hit
+        for label in POD_LABELS:
+            pod = labels.get(label)
+            if pod and len(pod) <= MAX_QUERY:
+                for owner in pod_owners(pod):
+                    hit = self.index.match(owner)
+                    if hit is not None:
+                        return hit
         return None
 
     def team(self, text: str | None) -> str | None:

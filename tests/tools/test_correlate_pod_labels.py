@@ -1,0 +1,53 @@
+"""kube-state-metrics and cAdvisor alerts name a pod, not a service: through the Alertmanager file
+connector and the hub they must still land on the catalog service that owns the pod."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from opscontext.app import open_app
+from opscontext.cache import MemoryCache
+from opscontext.queries.correlate import correlate_alerts
+from opscontext.settings import Settings
+
+pytestmark = pytest.mark.anyio
+NOW = datetime(2026, 12, 6, 18, 0, tzinfo=UTC)
+
+
+def stamp(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def alert(fp: str, minute: int, labels: dict[str, str]) -> dict[str, object]:
+    at = stamp(NOW - timedelta(minutes=30 - minute))
+    return {"labels": {"severity": "critical", **labels}, "annotations": {}, "startsAt": at, "endsAt": None,
+            "updatedAt": at, "fingerprint": fp, "status": {"state": "active", "silencedBy": [], "inhibitedBy": []},
+            "receivers": [{"name": "default"}]}
+
+
+async def test_a_crashlooping_pod_is_its_deployments_alert(tmp_path: Path) -> None:
+    (tmp_path / "catalog.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: checkout}\n"
+        "spec: {type: service, lifecycle: production, owner: team-a, dependsOn: ['component:default/payment']}\n"
+        "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: payment}\n"
+        "spec: {type: service, lifecycle: production, owner: team-b}\n")
+    (tmp_path / "alerts.json").write_text(json.dumps([
+        # what kube-prometheus' rule carries: the scrape job and service of kube-state-metrics
+        alert("fp-crash", 0, {"alertname": "KubePodCrashLooping", "job": "kube-state-metrics",
+                              "service": "prometheus-kube-state-metrics", "namespace": "shop",
+                              "pod": "payment-6c7d9b8f5d-k2x7q", "reason": "CrashLoopBackOff"}),
+        alert("fp-errors", 2, {"alertname": "HighErrorRate", "service": "checkout"}),
+    ]))
+    settings = Settings(connectors={"catalog": {"type": "backstage", "path": "catalog.yaml"},
+                                    "alerts": {"type": "alertmanager", "path": "alerts.json"}}, base_dir=tmp_path)
+    async with open_app(settings, cache=MemoryCache(), clock=lambda: NOW) as app:
+        answer = await correlate_alerts(app)
+    assert answer.alerts_in == 2
+    (group,) = answer.groups
+    assert group.primary_contributor == "payment"
+    assert group.services == ["checkout", "payment"]
+    assert "no_service" not in answer.ungrouped
