@@ -4,6 +4,7 @@ summaries, and what an answer must admit when a source it depends on failed or w
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -12,8 +13,8 @@ from opscontext.app import App
 from opscontext.capability import Capability
 from opscontext.deadline import call_deadline
 from opscontext.engine.identity import MAX_QUERY
-from opscontext.errors import InputError
-from opscontext.models import Service, SourceState, SourceStatus, TimeWindow
+from opscontext.errors import InputError, preview
+from opscontext.models import Alert, Service, SourceState, SourceStatus, TimeWindow
 from opscontext.queries import NoSourceError
 from opscontext.world import World
 
@@ -137,6 +138,42 @@ def held_outside_notes(
             f"run keeps its own times; to see them ask with since={_z(since)!r} and until={_z(until)!r}."
         )
     return notes
+
+
+# How many of the most common unattributed spellings a note names.
+UNATTRIBUTED_SHOWN = 3
+
+
+def unattributed_notes(raw: Sequence[Alert], resolved: Sequence[Alert], labels: Sequence[str]) -> list[str]:
+    """A note when alerts name no service the catalog or graph knows (``resolved`` is ``raw`` with
+    services resolved, in the same order): they are left out of every group, so say which label
+    values were read and how to make them count. An alert read through a label is shown by that
+    label (the first of ``labels`` it carries); one carrying none of them, by its own service
+    field, or as carrying none."""
+    spellings: Counter[str] = Counter()
+    missing = 0
+    for before, after in zip(raw, resolved, strict=True):
+        if after.service is not None:
+            continue
+        label = next((name for name in labels if before.labels.get(name)), None)
+        if label is not None:
+            spellings[f"{label}={preview(before.labels[label])}"] += 1
+        elif before.service:
+            spellings[f"service={preview(before.service)}"] += 1
+        else:
+            missing += 1
+    n = sum(spellings.values()) + missing
+    if not n:
+        return []
+    shown = [f"{k} ({v})" for k, v in spellings.most_common(UNATTRIBUTED_SHOWN)]
+    rest = sum(spellings.values()) - sum(v for _, v in spellings.most_common(UNATTRIBUTED_SHOWN))
+    if rest:
+        shown.append(f"{rest} with other values")
+    if missing:
+        shown.append(f"{missing} carrying none of the labels {', '.join(labels)}")
+    return [f"{n} of {len(raw)} alert{'' if len(raw) == 1 else 's'} name no service in the catalog or graph and are "
+            f"left out of every group: {'; '.join(shown)}. Add the service (or an alias) to the catalog, or put "
+            "the label that names it in [identity] service_labels."]
 
 
 def find_service(world: World, text: str) -> Service:

@@ -35,6 +35,7 @@ from opscontext.queries.common import (
     held_outside_notes,
     one_deadline,
     require_some,
+    unattributed_notes,
     unhealthy,
 )
 from opscontext.queries.correlate_fit import fit_groups, fit_page
@@ -116,7 +117,8 @@ async def _answer(app: App, window: TimeWindow, position: dict[str, str], servic
     await progress(1, 3, "fetching alerts and changes from every source")
     alerts, changes = await asyncio.gather(app.hub.alerts(window), app.hub.changes(change_window))
     require_some(alerts.statuses, "alerts", "alert correlation", degrade=True)
-    resolved = world.resolve_alerts(alerts.items(), app.settings.identity.service_labels)
+    raw = alerts.items()
+    resolved = world.resolve_alerts(raw, app.settings.identity.service_labels)
     resolved_changes = world.resolve_changes(changes.items())
     await progress(2, 3, f"correlating {len(resolved)} alerts over {len(world.graph)} services")
     # Groups are ranked when a page shows them (correlate_order): most never are.
@@ -153,7 +155,8 @@ async def _answer(app: App, window: TimeWindow, position: dict[str, str], servic
         **result.model_dump(exclude={"groups", "flapping", "explanation"}),
         "explanation": _explanation(result, alerts.statuses),
         "since": window.since, "until": window.until, "sources": statuses,
-        "notes": failure_notes(statuses) + health.notes,
+        "notes": failure_notes(statuses) + health.notes
+        + unattributed_notes(raw, resolved, app.settings.identity.service_labels),
     }
     if not result.alerts_in:
         base["notes"] += held_outside_notes(app, ALERTS, alerts.statuses, window, "alert", alert_window_limit(app))

@@ -1,5 +1,5 @@
-"""kube-state-metrics and cAdvisor alerts name a pod, not a service: through the Alertmanager file
-connector and the hub they must still land on the catalog service that owns the pod."""
+"""Which service an alert is about, through the Alertmanager file connector and the hub: a pod's
+owner when only a pod is named, and a note naming what could not be attributed."""
 
 from __future__ import annotations
 
@@ -29,21 +29,25 @@ def alert(fp: str, minute: int, labels: dict[str, str]) -> dict[str, object]:
             "receivers": [{"name": "default"}]}
 
 
-async def test_a_crashlooping_pod_is_its_deployments_alert(tmp_path: Path) -> None:
+def settings_for(tmp_path: Path, alerts: list[dict[str, object]]) -> Settings:
     (tmp_path / "catalog.yaml").write_text(
         "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: checkout}\n"
         "spec: {type: service, lifecycle: production, owner: team-a, dependsOn: ['component:default/payment']}\n"
         "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: payment}\n"
         "spec: {type: service, lifecycle: production, owner: team-b}\n")
-    (tmp_path / "alerts.json").write_text(json.dumps([
+    (tmp_path / "alerts.json").write_text(json.dumps(alerts))
+    return Settings(connectors={"catalog": {"type": "backstage", "path": "catalog.yaml"},
+                                "alerts": {"type": "alertmanager", "path": "alerts.json"}}, base_dir=tmp_path)
+
+
+async def test_a_crashlooping_pod_is_its_deployments_alert(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, [
         # what kube-prometheus' rule carries: the scrape job and service of kube-state-metrics
         alert("fp-crash", 0, {"alertname": "KubePodCrashLooping", "job": "kube-state-metrics",
                               "service": "prometheus-kube-state-metrics", "namespace": "shop",
                               "pod": "payment-6c7d9b8f5d-k2x7q", "reason": "CrashLoopBackOff"}),
         alert("fp-errors", 2, {"alertname": "HighErrorRate", "service": "checkout"}),
-    ]))
-    settings = Settings(connectors={"catalog": {"type": "backstage", "path": "catalog.yaml"},
-                                    "alerts": {"type": "alertmanager", "path": "alerts.json"}}, base_dir=tmp_path)
+    ])
     async with open_app(settings, cache=MemoryCache(), clock=lambda: NOW) as app:
         answer = await correlate_alerts(app)
     assert answer.alerts_in == 2
@@ -51,3 +55,19 @@ async def test_a_crashlooping_pod_is_its_deployments_alert(tmp_path: Path) -> No
     assert group.primary_contributor == "payment"
     assert group.services == ["checkout", "payment"]
     assert "no_service" not in answer.ungrouped
+    assert not [n for n in answer.notes if "name no service" in n]
+
+
+async def test_alerts_naming_no_known_service_are_counted_by_what_they_do_name(tmp_path: Path) -> None:
+    unknown = [alert(f"fp-legacy-{i}", i, {"alertname": "HighErrorRate", "app": "legacy-billing"}) for i in range(3)]
+    unknown.append(alert("fp-exporter", 1, {"alertname": "TargetDown", "job": "node-exporter"}))
+    unknown.append(alert("fp-bare", 1, {"alertname": "Watchdog"}))
+    settings = settings_for(tmp_path, [*unknown, alert("fp-errors", 2, {"alertname": "HighErrorRate",
+                                                                         "service": "checkout"})])
+    async with open_app(settings, cache=MemoryCache(), clock=lambda: NOW) as app:
+        answer = await correlate_alerts(app)
+    assert answer.alerts_in == 6
+    (note,) = [n for n in answer.notes if "name no service" in n]
+    assert note.startswith("5 of 6 alerts name no service in the catalog or graph")
+    assert "app='legacy-billing' (3); job='node-exporter' (1); 1 carrying none of the labels service, app" in note
+    assert "[identity] service_labels" in note
