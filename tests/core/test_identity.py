@@ -137,3 +137,16 @@ def test_opentelemetry_kubernetes_labels_name_the_service_by_default() -> None:
     resolver = ServiceResolver(SERVICES)
     labels = {"alertname": "HighErrorRate", "k8s_deployment_name": "checkout-service", "job": "otel-collector"}
     assert resolver.from_labels(None, labels, list(DEFAULT_SERVICE_LABELS)) == "checkout-service"
+
+
+def test_pod_owners_are_remembered_and_the_memory_stays_bounded(
+    resolver: ServiceResolver, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import opscontext.engine.identity as identity
+
+    monkeypatch.setattr(identity, "_MAX_PODS_REMEMBERED", 2)
+    pods = ["orders-db-0", "orders-db-1", "nobody-5d8c9f7b6-qwz2x"]
+    first = [resolver.from_labels(None, {"pod": p}, ["service"]) for p in pods]
+    again = [resolver.from_labels(None, {"pod": p}, ["service"]) for p in pods]
+    assert first == again == ["orders-db", "orders-db", None]
+    assert len(resolver._pods) <= 2

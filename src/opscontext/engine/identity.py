@@ -40,6 +40,8 @@ POD_LABELS = ("pod", "pod_name", "kubernetes_pod_name", "k8s_pod_name")
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"
 _POD_SUFFIX = re.compile(f"^[{_SAFE}]{{5}}$")
 _TEMPLATE_HASH = re.compile(f"^[{_SAFE}]{{6,10}}$")
+_MAX_PODS_REMEMBERED = 100_000
+_UNSEEN = object()
 
 
 def normalize(text: str) -> str:
@@ -167,6 +169,7 @@ class ServiceResolver:
             if "/" in slug:
                 aliases.append(slug.rsplit("/", 1)[1])
             self.index.add(s.name, aliases)
+        self._pods: dict[str, str | None] = {}
         self.teams = NameIndex()
         for t in teams:
             self.teams.add(t.name, [t.title or ""])
@@ -206,11 +209,22 @@ class ServiceResolver:
         for label in POD_LABELS:
             pod = labels.get(label)
             if pod and len(pod) <= MAX_QUERY:
-                for owner in pod_owners(pod):
-                    hit = self.index.match(owner)
-                    if hit is not None:
-                        return hit
+                hit = self._pod_owner(pod)
+                if hit is not None:
+                    return hit
         return None
+
+    def _pod_owner(self, pod: str) -> str | None:
+        """The catalog service owning ``pod``, remembered: an estate's alerts name the same pods
+        over and over, and most of them name none the catalog knows."""
+        known = self._pods.get(pod, _UNSEEN)
+        if known is not _UNSEEN:
+            return known  # type: ignore[return-value]
+        if len(self._pods) >= _MAX_PODS_REMEMBERED:
+            self._pods.clear()
+        hit = next((h for owner in pod_owners(pod) if (h := self.index.match(owner)) is not None), None)
+        self._pods[pod] = hit
+        return hit
 
     def team(self, text: str | None) -> str | None:
         return self.teams.match(text)
