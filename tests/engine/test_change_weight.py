@@ -8,7 +8,7 @@ import pytest
 
 from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.calibration import confidence
-from opscontext.engine.correlation.ranking import Scored, change_strength, is_noop
+from opscontext.engine.correlation.ranking import Scored, change_strength, is_noop, turned_off
 from opscontext.engine.graph import ServiceGraph
 from opscontext.models import Alert, Change, DependencyEdge, Service
 
@@ -204,3 +204,29 @@ def test_a_no_op_flag_change_is_not_evidence_for_the_service_it_names() -> None:
     assert ranked[0] == "shop"  # as with no change at all: an off -> on flip makes catalog the primary
     deploy = _deploy("shop", 2)
     assert not is_noop(deploy.model_copy(update={"summary": "Deploy shop 2.11.1 -> 2.11.1"}))  # a redeploy restarts
+
+
+@pytest.mark.parametrize(("summary", "off"), [
+    ("flag adFailure: defaultVariant on -> off", True),
+    ("config cache_enabled: true → false", True),
+    ("flag adFailure: defaultVariant off -> on", False),
+    ("flag adFailure: defaultVariant off -> off", False),  # a no-op, not a switch-off
+    ("config pool_size: 20 -> 0", False),  # a number set to zero is not a switch: it may well break things
+])
+def test_a_flag_or_config_switched_off_is_recognised(summary: str, off: bool) -> None:
+    flip = Change(id="flip", service="flagd", kind="feature-flag", at=T0, summary=summary)
+    assert turned_off(flip) is off
+    assert not turned_off(_deploy("shop", 2).model_copy(update={"summary": "Deploy shop on -> off"}))
+
+
+def test_a_flag_switched_off_is_half_the_evidence_of_one_switched_on() -> None:
+    on = Change(id="on", service="flagd", kind="feature-flag", at=T0 - timedelta(minutes=3),
+                summary="flag catalogFailure: defaultVariant off -> on")
+    off = on.model_copy(update={"id": "off", "summary": "flag catalogFailure: defaultVariant on -> off"})
+    assert change_strength(off, 3.0, 60.0) == pytest.approx(0.5 * change_strength(on, 3.0, 60.0))
+    ranked_on = correlate(SHOP_ALERTS, SHOP, [on], now=NOW).groups[0].candidates
+    ranked_off = correlate(SHOP_ALERTS, SHOP, [off], now=NOW).groups[0].candidates
+    assert ranked_on[0].service == "catalog"
+    catalog_off = next(c for c in ranked_off if c.service == "catalog")
+    catalog_on = next(c for c in ranked_on if c.service == "catalog")
+    assert catalog_off.score < catalog_on.score
