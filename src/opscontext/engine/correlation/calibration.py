@@ -57,18 +57,19 @@ from opscontext.engine.correlation.topology import Adjacency
 
 # `python -m evalkit.calibrate --families metric_rules fault_injection request_flow --seeds 20
 # --first-seed 1000 --per-family` (real topologies and topology files less the never-fitted ones;
-# wrong answers weighing 2.5): 4,207 incidents, top-1 accuracy 0.734. The weight makes each curve
-# lean low on purpose: a confidently wrong answer costs a responder more than a needlessly unsure
+# wrong answers weighing 2.5): 4,207 incidents, top-1 accuracy 0.735 (refitted in the eleventh
+# round after flags switched off began counting half: only the fault-injection curve and the
+# lowest knots moved). The weight makes each curve lean low on purpose: a confidently wrong answer costs a responder more than a needlessly unsure
 # right one. It was chosen as the largest share of right answers at one half or more that keeps
 # at least 0.75 of wrong answers below one half in every family scored with the curves of the
 # other families only (2: 0.71; 3: 0.78 but right ones 0.63 -> 0.58). Wrong below one half / right
-# at one half or more, in sample: fault injection 0.86 / 0.70, metric rules 0.86 / 0.57, request
-# flow 0.79 / 0.71; without the family's own curve: 0.86 / 0.70, 0.86 / 0.57, 0.75 / 0.76. The
+# at one half or more, in sample: fault injection 0.86 / 0.69, metric rules 0.86 / 0.57, request
+# flow 0.79 / 0.71; without the family's own curve: 0.86 / 0.69, 0.86 / 0.57, 0.75 / 0.76. The
 # single curve before, fitted on all three with wrong answers weighing 3: in sample 0.81 / 0.81,
 # 0.81 / 0.61, 0.74 / 0.74; fitted without the family 0.85 / 0.49, 0.81 / 0.58, 0.56 / 0.84.
 # Re-fit whenever ranking changes.
 CURVES: dict[str, tuple[float, ...]] = {
-    "fault_injection": (4.2734, 1.3532, 2.8983, -2.1257, -3.2890, -0.3700, -2.4847),
+    "fault_injection": (4.3389, 1.1485, 2.3431, -2.0858, -3.2939, -0.3415, -1.9641),
     "metric_rules": (4.7779, -0.1241, 2.7498, -1.8781, 0.4134, -0.9032, -3.0951),
     "request_flow": (4.1704, -1.2701, 1.7393, -1.0160, -1.2170, -0.4954, -2.4810),
 }
@@ -81,8 +82,8 @@ CURVES: dict[str, tuple[float, ...]] = {
 # at 0.78-0.96 were right 0.65-0.96 (request flow lowest: 0.65 at 0.78, 0.91 at 0.96), those
 # stated 0.33-0.49 right 0.42-0.65.
 RESTATED: tuple[tuple[float, float], ...] = (
-    (0.0457, 0.4090), (0.1438, 0.4673), (0.2963, 0.4900), (0.4520, 0.4900),
-    (0.5528, 0.8341), (0.6466, 0.9094), (0.7494, 0.9206), (0.8488, 0.9652), (0.9417, 0.9872),
+    (0.0494, 0.4157), (0.1504, 0.4767), (0.2955, 0.4900), (0.4520, 0.4900),
+    (0.5528, 0.8344), (0.6466, 0.9094), (0.7494, 0.9206), (0.8488, 0.9652), (0.9417, 0.9872),
 )
 CLOSE_MARGIN = 0.06
 UNSURE_CAP = 0.45
