@@ -3,9 +3,8 @@ owner when only a pod is named, and a note naming what could not be attributed."
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,6 +14,7 @@ from opscontext.queries.correlate import correlate_alerts
 from opscontext.settings import Settings
 
 pytestmark = pytest.mark.anyio
+Factory = Callable[[list[dict[str, object]]], Settings]  # the checkout_payment fixture (conftest)
 NOW = datetime(2026, 12, 6, 18, 0, tzinfo=UTC)
 
 
@@ -29,19 +29,10 @@ def alert(fp: str, minute: int, labels: dict[str, str]) -> dict[str, object]:
             "receivers": [{"name": "default"}]}
 
 
-def settings_for(tmp_path: Path, alerts: list[dict[str, object]]) -> Settings:
-    (tmp_path / "catalog.yaml").write_text(
-        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: checkout}\n"
-        "spec: {type: service, lifecycle: production, owner: team-a, dependsOn: ['component:default/payment']}\n"
-        "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: payment}\n"
-        "spec: {type: service, lifecycle: production, owner: team-b}\n")
-    (tmp_path / "alerts.json").write_text(json.dumps(alerts))
-    return Settings(connectors={"catalog": {"type": "backstage", "path": "catalog.yaml"},
-                                "alerts": {"type": "alertmanager", "path": "alerts.json"}}, base_dir=tmp_path)
 
 
-async def test_a_crashlooping_pod_is_its_deployments_alert(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, [
+async def test_a_crashlooping_pod_is_its_deployments_alert(checkout_payment: Factory) -> None:
+    settings = checkout_payment([
         # what kube-prometheus' rule carries: the scrape job and service of kube-state-metrics
         alert("fp-crash", 0, {"alertname": "KubePodCrashLooping", "job": "kube-state-metrics",
                               "service": "prometheus-kube-state-metrics", "namespace": "shop",
@@ -58,11 +49,11 @@ async def test_a_crashlooping_pod_is_its_deployments_alert(tmp_path: Path) -> No
     assert not [n for n in answer.notes if "name no service" in n]
 
 
-async def test_alerts_naming_no_known_service_are_counted_by_what_they_do_name(tmp_path: Path) -> None:
+async def test_alerts_naming_no_known_service_are_counted_by_what_they_do_name(checkout_payment: Factory) -> None:
     unknown = [alert(f"fp-legacy-{i}", i, {"alertname": "HighErrorRate", "app": "legacy-billing"}) for i in range(3)]
     unknown.append(alert("fp-exporter", 1, {"alertname": "TargetDown", "job": "node-exporter"}))
     unknown.append(alert("fp-bare", 1, {"alertname": "Watchdog"}))
-    settings = settings_for(tmp_path, [*unknown, alert("fp-errors", 2, {"alertname": "HighErrorRate",
+    settings = checkout_payment([*unknown, alert("fp-errors", 2, {"alertname": "HighErrorRate",
                                                                          "service": "checkout"})])
     async with open_app(settings, cache=MemoryCache(), clock=lambda: NOW) as app:
         answer = await correlate_alerts(app)

@@ -5,6 +5,7 @@ window shows them, not just "0 alerts"."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from opscontext.settings import Settings
 from opscontext.snapshots import Prepared, _alert_span
 
 pytestmark = pytest.mark.anyio
+Factory = Callable[[list[dict[str, object]]], Settings]  # the checkout_payment fixture (conftest)
 RECORDED = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 NOW = datetime(2026, 12, 6, 18, 0, tzinfo=UTC)
 
@@ -36,19 +38,12 @@ def alert(service: str, minute: int, ends: int | None = 30) -> dict[str, object]
             "receivers": [{"name": "default"}]}
 
 
-def world(tmp_path: Path, alerts: list[dict[str, object]]) -> Settings:
-    (tmp_path / "catalog.yaml").write_text(
-        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: checkout}\n"
-        "spec: {type: service, lifecycle: production, owner: team-a, dependsOn: ['component:default/payment']}\n"
-        "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: payment}\n"
-        "spec: {type: service, lifecycle: production, owner: team-b}\n")
-    (tmp_path / "alerts.json").write_text(json.dumps(alerts))
-    return Settings(connectors={"catalog": {"type": "backstage", "path": "catalog.yaml"},
-                                "alerts": {"type": "alertmanager", "path": "alerts.json"}}, base_dir=tmp_path)
 
 
-async def test_an_empty_window_names_where_the_recording_is_and_the_window_that_shows_it(tmp_path: Path) -> None:
-    settings = world(tmp_path, [alert("payment", -1), alert("checkout", 0)])
+async def test_an_empty_window_names_where_the_recording_is_and_the_window_that_shows_it(
+    checkout_payment: Factory,
+) -> None:
+    settings = checkout_payment([alert("payment", -1), alert("checkout", 0)])
     async with open_app(settings, cache=MemoryCache(), clock=lambda: NOW) as app:
         empty = await correlate_alerts(app)
         assert empty.alerts_in == 0 and not empty.groups
@@ -65,26 +60,26 @@ async def test_an_empty_window_names_where_the_recording_is_and_the_window_that_
         assert any("since='2025-03-01T09:59:00Z'" in n for n in briefing.notes)
 
 
-async def test_a_recording_longer_than_the_longest_window_gets_its_latest_part(tmp_path: Path) -> None:
-    settings = world(tmp_path, [alert("payment", 0, ends=5), alert("checkout", 20 * 24 * 60, ends=20 * 24 * 60 + 9)])
+async def test_a_recording_longer_than_the_longest_window_gets_its_latest_part(checkout_payment: Factory) -> None:
+    settings = checkout_payment([alert("payment", 0, ends=5), alert("checkout", 20 * 24 * 60, ends=20 * 24 * 60 + 9)])
     async with open_app(settings, cache=MemoryCache(), clock=lambda: NOW) as app:
         (note,) = [n for n in (await correlate_alerts(app)).notes if "holds 2 alerts" in n]
     # the last alert ends 2025-03-21T10:09Z; a window is at most 7 days
     assert "since='2025-03-14T10:10:00Z' and until='2025-03-21T10:10:00Z'" in note
 
 
-async def test_no_note_when_the_window_has_alerts_or_the_file_is_empty(tmp_path: Path) -> None:
-    settings = world(tmp_path, [])
+async def test_no_note_when_the_window_has_alerts_or_the_file_is_empty(checkout_payment: Factory) -> None:
+    settings = checkout_payment([])
     async with open_app(settings, cache=MemoryCache(), clock=lambda: NOW) as app:
         assert not [n for n in (await correlate_alerts(app)).notes if "holds" in n]
-    live = world(tmp_path, [alert("payment", 0, ends=None)])  # still firing: in every later window
+    live = checkout_payment([alert("payment", 0, ends=None)])  # still firing: in every later window
     async with open_app(live, cache=MemoryCache(), clock=lambda: NOW) as app:
         answer = await correlate_alerts(app)
     assert answer.alerts_in == 1 and not [n for n in answer.notes if "holds" in n]
 
 
-async def test_what_changed_points_at_a_recorded_change_file_too(tmp_path: Path) -> None:
-    settings = world(tmp_path, [])
+async def test_what_changed_points_at_a_recorded_change_file_too(checkout_payment: Factory, tmp_path: Path) -> None:
+    settings = checkout_payment([])
     (tmp_path / "changes.jsonl").write_text(json.dumps({
         "context": {"version": "0.4.1", "id": "cd-1", "source": "https://argocd.example",
                     "type": "dev.cdevents.service.deployed.0.2.0", "timestamp": "2025-03-01T09:50:30Z"},
