@@ -61,9 +61,11 @@ def test_doctor_on_the_demo_world_passes_and_names_each_instance() -> None:
     assert result.exit_code == 0, result.output
     checks = json.loads(result.output)
     assert {c["instance"] for c in checks} == {
-        "catalog", "alerts", "changes", "runbooks", "oncall", "escalation", "slos", "metrics"
+        "catalog", "alerts", "changes", "runbooks", "oncall", "escalation", "slos", "metrics", "alerts -> services"
     }
     assert all(c["ok"] for c in checks)
+    (identity,) = [c for c in checks if c["type"] == "identity"]
+    assert identity["detail"].startswith("all ") and "name a service in the catalog or graph" in identity["detail"]
 
 
 def test_doctor_fails_with_exit_1_when_a_source_is_broken(tmp_path: Path) -> None:

@@ -18,10 +18,13 @@ from opscontext.capability import Ask
 from opscontext.errors import MAX_SOURCE_MESSAGE, SourceError
 from opscontext.models import SourceState, TimeWindow
 from opscontext.problems import ReportsProblems
+from opscontext.queries.common import unattributed_notes
+from opscontext.queries.correlate import DEFAULT_WINDOW
 from opscontext.registry import Instance
 from opscontext.sanitize import clean_text
 
 PROBE_SERVICE = "opscontext-doctor-probe"
+ATTRIBUTION_WINDOW = DEFAULT_WINDOW  # the alerts the attribution check reads: correlate_alerts' default
 
 
 class CheckResult(BaseModel):
@@ -36,7 +39,40 @@ class CheckResult(BaseModel):
 
 async def run_checks(app: App) -> list[CheckResult]:
     timeout = app.settings.limits.source_timeout_seconds
-    return list(await asyncio.gather(*(_check(app, inst, timeout) for inst in app.registry.instances)))
+    results = list(await asyncio.gather(*(_check(app, inst, timeout) for inst in app.registry.instances)))
+    alerts_ok = any("alerts" in r.capabilities and r.ok for r in results)
+    services = any(("catalog" in r.capabilities or "topology" in r.capabilities) and r.ok for r in results)
+    if alerts_ok and services:
+        results.append(await _attribution(app, timeout))
+    return results
+
+
+async def _attribution(app: App, budget: float) -> CheckResult:
+    """Whether the recent alerts name services the catalog knows: alerts that do not are left out
+    of every group, and the fix (an alias, the right label in ``[identity] service_labels``) is
+    easiest to make while setting up. Advisory: it never fails doctor."""
+    started = time.perf_counter()
+    now = app.now()
+    window = TimeWindow(since=now - ATTRIBUTION_WINDOW, until=now)
+    hours = ATTRIBUTION_WINDOW.total_seconds() / 3600
+    try:
+        world, alerts = await asyncio.wait_for(asyncio.gather(app.worlds.build(), app.hub.alerts(window)), budget)
+        raw = alerts.items()
+        labels = app.settings.identity.service_labels
+        notes = unattributed_notes(raw, world.resolve_alerts(raw, labels), labels)
+        if notes:
+            detail = notes[0]
+        elif raw:
+            detail = f"all {len(raw)} alerts of the last {hours:g} h name a service in the catalog or graph"
+        else:
+            detail = f"no alerts in the last {hours:g} h to check against the catalog"
+    except TimeoutError:
+        detail = f"not checked: reading alerts and the catalog took over {budget:g} s"
+    except Exception as exc:  # the sources' own rows say what failed; this one only says it could not check
+        detail = f"not checked: {type(exc).__name__}: {exc}"
+    return CheckResult(instance="alerts -> services", type="identity", capabilities=[], ok=True,
+                       detail=clean_text(detail, MAX_SOURCE_MESSAGE, multiline=False),
+                       seconds=round(time.perf_counter() - started, 3))
 
 
 async def _check(app: App, inst: Instance, budget: float) -> CheckResult:

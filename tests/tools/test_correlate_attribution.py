@@ -3,13 +3,17 @@ owner when only a pod is named, and a note naming what could not be attributed."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from opscontext.app import open_app
 from opscontext.cache import MemoryCache
+from opscontext.doctor import run_checks
+from opscontext.models import SourceState
 from opscontext.queries.correlate import correlate_alerts
 from opscontext.settings import Settings
 
@@ -62,3 +66,22 @@ async def test_alerts_naming_no_known_service_are_counted_by_what_they_do_name(c
     assert note.startswith("5 of 6 alerts name no service in the catalog or graph")
     assert "app='legacy-billing' (3); job='node-exporter' (1); 1 carrying none of the labels service, app" in note
     assert "[identity] service_labels" in note
+
+
+async def test_doctor_names_unattributed_alerts_without_failing(checkout_payment: Factory) -> None:
+    settings = checkout_payment([alert("fp-legacy", 0, {"alertname": "HighErrorRate", "app": "legacy-billing"}),
+                                 alert("fp-errors", 2, {"alertname": "HighErrorRate", "service": "checkout"})])
+    async with open_app(settings, cache=MemoryCache(), clock=lambda: NOW) as app:
+        results = await run_checks(app)
+    (identity,) = [r for r in results if r.type == "identity"]
+    assert identity.ok and identity.state is SourceState.OK  # advisory: doctor still exits 0
+    assert identity.detail.startswith("1 of 2 alerts name no service in the catalog or graph")
+    assert "app='legacy-billing' (1)" in identity.detail
+
+
+async def test_doctor_checks_attribution_only_with_alerts_and_a_catalog_that_answered(tmp_path: Path) -> None:
+    (tmp_path / "alerts.json").write_text(json.dumps([alert("fp", 0, {"alertname": "X", "app": "a"})]))
+    settings = Settings(connectors={"alerts": {"type": "alertmanager", "path": "alerts.json"}}, base_dir=tmp_path)
+    async with open_app(settings, cache=MemoryCache(), clock=lambda: NOW) as app:
+        results = await run_checks(app)
+    assert [r.instance for r in results] == ["alerts"]
