@@ -24,7 +24,6 @@ from opscontext.registry import Instance
 from opscontext.sanitize import clean_text
 
 PROBE_SERVICE = "opscontext-doctor-probe"
-ATTRIBUTION_WINDOW = DEFAULT_WINDOW  # the alerts the attribution check reads: correlate_alerts' default
 
 
 class CheckResult(BaseModel):
@@ -53,8 +52,8 @@ async def _attribution(app: App, budget: float) -> CheckResult:
     easiest to make while setting up. Advisory: it never fails doctor."""
     started = time.perf_counter()
     now = app.now()
-    window = TimeWindow(since=now - ATTRIBUTION_WINDOW, until=now)
-    hours = ATTRIBUTION_WINDOW.total_seconds() / 3600
+    window = TimeWindow(since=now - DEFAULT_WINDOW, until=now)  # correlate_alerts' default window
+    hours = DEFAULT_WINDOW.total_seconds() / 3600
     try:
         world, alerts = await asyncio.wait_for(asyncio.gather(app.worlds.build(), app.hub.alerts(window)), budget)
         raw = alerts.items()

@@ -41,7 +41,6 @@ _SAFE = "bcdfghjklmnpqrstvwxz2456789"
 _POD_SUFFIX = re.compile(f"^[{_SAFE}]{{5}}$")
 _TEMPLATE_HASH = re.compile(f"^[{_SAFE}]{{6,10}}$")
 _MAX_PODS_REMEMBERED = 100_000
-_UNSEEN = object()
 
 
 def normalize(text: str) -> str:
@@ -217,9 +216,8 @@ class ServiceResolver:
     def _pod_owner(self, pod: str) -> str | None:
         """The catalog service owning ``pod``, remembered: an estate's alerts name the same pods
         over and over, and most of them name none the catalog knows."""
-        known = self._pods.get(pod, _UNSEEN)
-        if known is not _UNSEEN:
-            return known  # type: ignore[return-value]
+        if pod in self._pods:
+            return self._pods[pod]
         if len(self._pods) >= _MAX_PODS_REMEMBERED:
             self._pods.clear()
         hit = next((h for owner in pod_owners(pod) if (h := self.index.match(owner)) is not None), None)

@@ -162,11 +162,13 @@ def unattributed_notes(raw: Sequence[Alert], resolved: Sequence[Alert], labels: 
             spellings[f"service={preview(before.service)}"] += 1
         else:
             missing += 1
-    n = sum(spellings.values()) + missing
+    labelled = sum(spellings.values())
+    n = labelled + missing
     if not n:
         return []
-    shown = [f"{k} ({v})" for k, v in spellings.most_common(UNATTRIBUTED_SHOWN)]
-    rest = sum(spellings.values()) - sum(v for _, v in spellings.most_common(UNATTRIBUTED_SHOWN))
+    top = spellings.most_common(UNATTRIBUTED_SHOWN)
+    shown = [f"{k} ({v})" for k, v in top]
+    rest = labelled - sum(v for _, v in top)
     if rest:
         shown.append(f"{rest} with other values")
     if missing:

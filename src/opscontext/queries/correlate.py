@@ -155,9 +155,10 @@ async def _answer(app: App, window: TimeWindow, position: dict[str, str], servic
         **result.model_dump(exclude={"groups", "flapping", "explanation"}),
         "explanation": _explanation(result, alerts.statuses),
         "since": window.since, "until": window.until, "sources": statuses,
-        "notes": failure_notes(statuses) + health.notes
-        + unattributed_notes(raw, resolved, app.settings.identity.service_labels),
+        "notes": failure_notes(statuses) + health.notes,
     }
+    if result.ungrouped.get("no_service"):  # the engine counted them: only then read every alert again
+        base["notes"] += unattributed_notes(raw, resolved, app.settings.identity.service_labels)
     if not result.alerts_in:
         base["notes"] += held_outside_notes(app, ALERTS, alerts.statuses, window, "alert", alert_window_limit(app))
     shape = functools.partial(page, base, budget or UNBOUNDED, health.verdicts)
