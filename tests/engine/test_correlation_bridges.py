@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from opscontext.engine.correlate import correlate
+from opscontext.engine.correlation.dedup import deduplicate
 from opscontext.engine.correlation.fit import strands, time_fit, words
 from opscontext.engine.graph import ServiceGraph
 from opscontext.models import Alert, DependencyEdge, Service
@@ -110,3 +113,44 @@ def test_a_bridge_keeps_one_route_together_and_cuts_strands_per_route() -> None:
     cut = strands(unique, list(range(len(unique))), gap=300)
     routes = [[unique[i].alert.labels["route"] for i in s] for s in cut]
     assert routes == [["/orders", "/orders"], ["/checkout"], ["/orders"]]
+
+
+def _gateway_naming_its_callees(**naming: str) -> list[Alert]:
+    """orders-db fails, then payment-service three minutes later; the gateway's two alerts
+    start just after payments, with one alert name and no route: only a label naming the
+    service each one called tells them apart."""
+    return [
+        alert("orders-db", "DiskFull", 0), alert("order-service", "HighErrorRate", 0.5),
+        alert("payment-service", "HighErrorRate", 3.0), alert("checkout-service", "HighErrorRate", 3.2),
+        alert("gateway", "UpstreamErrors", 3.3, **({naming["key"]: naming["orders"]} if naming else {})),
+        alert("gateway", "UpstreamErrors", 3.4, **({naming["key"]: naming["checkout"]} if naming else {})),
+    ]
+
+
+@pytest.mark.parametrize("naming", [
+    {"key": "destination_workload", "orders": "order-service", "checkout": "checkout-service"},  # Istio
+    {"key": "envoy_cluster_name", "orders": "outbound|8080||order-service.shop.svc.cluster.local",
+     "checkout": "outbound|8080||checkout-service.shop.svc.cluster.local"},  # Envoy, spelled its way
+    {"key": "span_name", "orders": "shop.OrderService/List", "checkout": "shop.CheckoutService/Pay"},
+])
+def test_a_bridge_alert_naming_its_callee_goes_to_the_callee_s_incident(naming: dict[str, str]) -> None:
+    alerts = _gateway_naming_its_callees(**naming)
+    groups = by_primary(alerts)
+    assert set(groups) == {"orders-db", "payment-service"}
+    assert alerts[4].fingerprint in groups["orders-db"]  # against timing, which favours payments
+    assert alerts[5].fingerprint in groups["payment-service"]
+
+
+def test_without_a_label_naming_the_callee_timing_places_both_gateway_alerts_together() -> None:
+    alerts = _gateway_naming_its_callees()
+    groups = by_primary(alerts)
+    gateway = {alerts[4].fingerprint, alerts[5].fingerprint}
+    assert gateway <= groups["payment-service"]
+
+
+def test_strands_are_cut_per_named_peer() -> None:
+    alerts = _gateway_naming_its_callees(key="peer_service", orders="order-service", checkout="checkout-service")
+    unique = deduplicate(alerts[4:], timedelta(hours=1)).unique
+    named = {0: frozenset({"order-service"}), 1: frozenset({"checkout-service"})}
+    assert strands(unique, [0, 1], 300.0, lambda u: named[unique.index(u)]) == [[0], [1]]
+    assert strands(unique, [0, 1], 300.0) == [[0, 1]]

@@ -62,6 +62,9 @@ def test_a_client_span_naming_a_quiet_service_makes_it_the_primary_contributor()
     {"db": "cart"},                      # a peer label spelling it exactly
     {"peer_service": "Cart"},            # or in another case
     {"rpc_service": "hipstershop.CartService"},
+    {"envoy_cluster_name": "outbound|8080||cart.shop.svc.cluster.local"},  # Envoy's upstream cluster
+    {"destination_canonical_service": "cart"},   # Istio, reported by the client
+    {"dst_deployment": "cart"},                  # Linkerd's outbound metrics
 ])
 def test_peer_labels_name_the_quiet_service_they_spell(labels: dict[str, str]) -> None:
     assert _group(labels).primary_contributor == "cart"

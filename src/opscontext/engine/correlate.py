@@ -157,7 +157,7 @@ def _cluster(
     off_graph = [e for s, ids in by_service.items() if s not in adj.succ for e in ids]
     if off_graph:
         link_by_labels(unique, eps, off_graph, res.uf, opts.label_window.total_seconds(), skip=res.bridges)
-    assign(unique, eps, res, opts.link_window.total_seconds())
+    assign(unique, eps, res, opts.link_window.total_seconds(), functools.partial(spelling, adj))
     return clusters(eps, res)
 
 

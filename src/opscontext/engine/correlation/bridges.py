@@ -21,11 +21,13 @@ before their callers):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from opscontext.engine.correlation.dedup import UniqueAlert
 from opscontext.engine.correlation.fit import Bags, Candidate, best, strands
 from opscontext.engine.correlation.grouping import Episode, Links, UnionFind
+from opscontext.engine.correlation.named_changes import NameIndex
 from opscontext.engine.correlation.second_cause import Related, second_causes, set_aside
 
 STRONG_LAG = 60.0
@@ -211,10 +213,15 @@ def _siblings(eps: list[Episode], links: Links, res: Resolution) -> None:
             uf.union(loose_root, roots.pop())
 
 
-def assign(unique: list[UniqueAlert], eps: list[Episode], res: Resolution, gap: float) -> None:
-    """Stage 4: place every bridge alert, strand by strand, in its best-fitting component."""
+def assign(
+    unique: list[UniqueAlert], eps: list[Episode], res: Resolution, gap: float,
+    spelling: Callable[[], NameIndex] | None = None,
+) -> None:
+    """Stage 4: place every bridge alert, strand by strand, in its best-fitting component.
+    ``spelling`` (the graph's services by spelling) lets an alert naming its callee go to the
+    callee's incident."""
     uf = res.uf
-    bags = Bags(unique, eps, uf, res.bridges)
+    bags = Bags(unique, eps, uf, res.bridges, spelling)
     for x in res.order:
         cands: list[Candidate] = []
         for t, hops in res.bridges[x].items():
@@ -224,7 +231,7 @@ def assign(unique: list[UniqueAlert], eps: list[Episode], res: Resolution, gap: 
             else:
                 cands.append(Candidate(uf.find(t), eps[t].first, hops))
         placed: dict[int, list[int]] = {}
-        for strand in strands(unique, eps[x].members, gap):
+        for strand in strands(unique, eps[x].members, gap, bags.called):
             alerts = [unique[i] for i in strand]
             root = best(alerts, cands, bags)
             placed.setdefault(root, []).extend(strand)

@@ -13,7 +13,6 @@ gives exactly what the general one gives (tests compare the two).
 from __future__ import annotations
 
 import heapq
-import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
 from opscontext.engine.correlation.health import Health, HealthMap, HealthVerdict, is_degraded
 from opscontext.engine.correlation.models import CorrelationOptions
 from opscontext.engine.correlation.named_changes import NameIndex, by_name
+from opscontext.engine.correlation.peers import CALL_LABELS, PEER_LABELS, ROUTE, SPELLED_LABELS
 from opscontext.engine.correlation.ranking import (
     Batched,
     ChangeIndex,
@@ -95,27 +95,6 @@ def service_stats(unique: Sequence[UniqueAlert], members: list[int]) -> dict[str
     return stats
 
 
-# Label names that, by common convention (Prometheus client and exporter labels, OpenTelemetry
-# attributes flattened by the collector, service-mesh metrics), name another service an alert is
-# about: the database, the peer or upstream called, the topic or queue behind it.
-PEER_LABELS = frozenset({
-    "db", "database", "db_name", "db_system", "datastore", "peer_service", "peer", "upstream",
-    "upstream_cluster", "upstream_service", "target", "target_service", "destination",
-    "destination_service", "destination_service_name", "destination_workload", "backend", "dependency",
-    "remote_service", "server_address", "net_peer_name", "topic", "queue", "cluster_name", "route",
-    "endpoint", "rpc_service", "grpc_service",
-})
-# Labels whose value may spell a service its own way (case, separators, a namespace or an
-# operation around it): a client span ``oteldemo.CartService/GetCart``, a gRPC service
-# ``hipstershop.CartService``, an address ``redis-cart:6379``.
-SPELLED_LABELS = PEER_LABELS | {"span_name", "span"}
-# Of those, the ones whose value is what the alerting service calls: naming a quiet service there
-# says the calls to it fail (``_Reported``). A topic or a queue is shared by producer and consumer,
-# a route is a page, ``cluster_name`` and ``target`` are as often a Kubernetes cluster or a scrape
-# target: they only count as mentions.
-CALL_LABELS = SPELLED_LABELS - {"topic", "queue", "route", "endpoint", "cluster_name", "target"}
-# A request line or a path: it names a page or an API route, not the service behind it.
-_ROUTE = re.compile(r"^\s*(?:(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s|/)", re.I)
 _MAX_MENTION_ALERTS = 200
 
 
@@ -138,7 +117,7 @@ def mentions(
             if not v or len(v) > 200:
                 continue
             found = {v.lower()} if k in PEER_LABELS else set()
-            if spelling is not None and not _ROUTE.match(v):
+            if spelling is not None and not ROUTE.match(v):
                 index = index or spelling()
                 named = index.named(v)
                 if named is not None and named != u.service:

@@ -1,7 +1,10 @@
 """How well one alert of a bridge (a caller with several explanations) fits each incident.
 
-Three signals, strongest first:
+Four signals, strongest first:
 
+* **peer**: a client-side label (a client span, ``peer_service``, a mesh's destination, an
+  Envoy upstream cluster: :data:`~.peers.CALL_LABELS`) that names a service of the incident
+  says where the failing calls went: the alert is that incident's.
 * **words**: route-like labels (``route``, ``endpoint``, ``handler``, ``path``...) usually name
   the backend a request went to (``/api/v1/orders`` fails with the orders database, ``/checkout``
   with payments), so their words are looked up among the incident's service names and the
@@ -14,12 +17,14 @@ Three signals, strongest first:
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
 from opscontext.engine.correlation.dedup import UniqueAlert
 from opscontext.engine.correlation.grouping import Episode, UnionFind
+from opscontext.engine.correlation.named_changes import NameIndex
+from opscontext.engine.correlation.peers import called
 
 ROUTE_KEYS = frozenset({
     "route", "endpoint", "handler", "path", "uri", "url", "http_route", "operation", "rpc",
@@ -34,7 +39,8 @@ _NAME_STOP = frozenset({
 })
 _NAME_SUFFIXES = ("service", "svc", "server", "api")
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-W_ROUTE, W_NAME, W_TIME, W_HOPS = 1.0, 0.5, 1.0, 0.25
+# A named peer outweighs every other signal together: it is what the alert says, not a guess.
+W_PEER, W_ROUTE, W_NAME, W_TIME, W_HOPS = 3.0, 1.0, 0.5, 1.0, 0.25
 _MAX_BAG_ALERTS = 200
 
 
@@ -67,15 +73,47 @@ class Candidate:
 
 
 class Bags:
-    """Words per component (service names and routes of its alerts), built when first asked."""
+    """Words per component (service names and routes of its alerts) and its services, built when
+    first asked; and what each bridge alert's call labels name (``spelling`` reads them)."""
 
-    def __init__(self, unique: list[UniqueAlert], eps: list[Episode], uf: UnionFind, skip: Collection[int]) -> None:
+    def __init__(
+        self, unique: list[UniqueAlert], eps: list[Episode], uf: UnionFind, skip: Collection[int],
+        spelling: Callable[[], NameIndex] | None = None,
+    ) -> None:
         self._unique = unique
         self._eps = eps
         self._uf = uf
         self._skip = skip
+        self._spelling = spelling
         self._by_root: dict[int, list[int]] | None = None
         self._bags: dict[int, set[str]] = {}
+        self._services: dict[int, set[str]] = {}
+        self._called: dict[int, frozenset[str]] = {}
+
+    def called(self, u: UniqueAlert) -> frozenset[str]:
+        """The services ``u`` names as the target of its failing calls (none without spelling)."""
+        if self._spelling is None:
+            return frozenset()
+        key = id(u)
+        found = self._called.get(key)
+        if found is None:
+            found = self._called[key] = called(u, self._spelling)
+        return found
+
+    def services(self, root: int) -> set[str]:
+        """The services whose episodes make up component ``root``."""
+        found = self._services.get(root)
+        if found is None:
+            found = self._services[root] = {self._eps[e].service for e in self._members(root)}
+        return found
+
+    def _members(self, root: int) -> list[int]:
+        if self._by_root is None:
+            self._by_root = {}
+            for e_id in range(len(self._eps)):
+                if e_id not in self._skip:
+                    self._by_root.setdefault(self._uf.find(e_id), []).append(e_id)
+        return self._by_root.get(root, [])
 
     def get(self, root: int) -> set[str]:
         bag = self._bags.get(root)
@@ -88,14 +126,9 @@ class Bags:
 
 
     def _build(self, root: int) -> set[str]:
-        if self._by_root is None:
-            self._by_root = {}
-            for e_id in range(len(self._eps)):
-                if e_id not in self._skip:
-                    self._by_root.setdefault(self._uf.find(e_id), []).append(e_id)
         bag: set[str] = set()
         seen = 0
-        for e_id in self._by_root.get(root, ()):
+        for e_id in self._members(root):
             e = self._eps[e_id]
             bag |= words(e.service)
             for i in e.members:
@@ -105,16 +138,21 @@ class Bags:
         return bag
 
 
-def strands(unique: list[UniqueAlert], members: list[int], gap: float) -> list[list[int]]:
-    """A bridge's alerts cut into strands placed as one: same route words (or, without a
-    route, same alert name) and no pause longer than ``gap``. A service failing on two routes
-    for two incidents gives two strands; one failing alone keeps its alerts together, so its
-    later alerts are not pulled towards whichever incident happened to start just before them."""
+def strands(
+    unique: list[UniqueAlert], members: list[int], gap: float,
+    named: Callable[[UniqueAlert], frozenset[str]] | None = None,
+) -> list[list[int]]:
+    """A bridge's alerts cut into strands placed as one: same named peer (``named``) and route
+    words (or, with neither, same alert name) and no pause longer than ``gap``. A service
+    failing on two routes, or towards two peers, for two incidents gives two strands; one
+    failing alone keeps its alerts together, so its later alerts are not pulled towards
+    whichever incident happened to start just before them."""
     open_: dict[object, list[int]] = {}
     out: list[list[int]] = []
     for i in members:  # onset order
         u = unique[i]
-        key: object = route_words(u) or u.alert.alertname
+        peers = named(u) if named is not None else frozenset()
+        key: object = (peers, route_words(u)) if peers else (route_words(u) or u.alert.alertname)
         cur = open_.get(key)
         if cur is None or u.ts - unique[cur[-1]].ts > gap:
             cur = open_[key] = []
@@ -129,13 +167,25 @@ def time_fit(delta: float) -> float:
     return 1.0 / (1.0 + max(delta, 0.0) / 300.0 + max(-delta, 0.0) / 60.0)
 
 
-def score(strand: list[UniqueAlert], c: Candidate, bag: set[str]) -> float:
+def score(
+    strand: list[UniqueAlert], c: Candidate, bag: set[str], peers: frozenset[str] = frozenset(),
+    services: Collection[str] = (),
+) -> float:
+    """How well ``strand`` fits candidate ``c``: ``peers`` are the services its alerts name as
+    the target of their calls, ``services`` the candidate's."""
     first = strand[0]
+    peer = W_PEER if any(p in services for p in peers) else 0.0
     route = W_ROUTE if any(route_words(u) & bag for u in strand) else 0.0
     name = W_NAME if any((words(u.alert.alertname) - _NAME_STOP) & bag for u in strand) else 0.0
-    return route + name + W_TIME * time_fit(first.ts - c.onset) + W_HOPS / max(c.hops, 1)
+    return peer + route + name + W_TIME * time_fit(first.ts - c.onset) + W_HOPS / max(c.hops, 1)
 
 
 def best(strand: list[UniqueAlert], cands: list[Candidate], bags: Bags) -> int:
     """The root of the best-fitting candidate (ties: earlier explanation, then lower root)."""
-    return max(cands, key=lambda c: (score(strand, c, bags.get(c.root)), -c.onset, -c.root)).root
+    peers = frozenset().union(*map(bags.called, strand))
+
+    def fit(c: Candidate) -> tuple[float, float, int]:
+        services = bags.services(c.root) if peers else ()
+        return score(strand, c, bags.get(c.root), peers, services), -c.onset, -c.root
+
+    return max(cands, key=fit).root
