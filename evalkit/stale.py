@@ -1,0 +1,89 @@
+"""How the engine holds up when the catalog it is given is stale: dependencies missing from it.
+
+    python -m evalkit.stale --seeds 4                          # every family, 0 / 10 / 25 % missing
+    python -m evalkit.stale --families span_traces --missing 0 0.5
+
+Every world is generated on its full topology (the faults spread along every real dependency),
+then answered with a graph that lacks a share of the dependencies, drawn per world and per share
+from its own random stream (the same edges missing for every engine version). A catalog drifts
+that way: a call added without updating the service's ``dependsOn``, a service nobody
+re-registered. The score is the report's (AC@1 / AC@3 of the group holding most of an
+incident's alerts, pair F1).
+
+A measurement, not a tuning aid: nothing in the engine was set on it, and it may be run on the
+report's seeds and on every family.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import random
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from evalkit.classic.metrics import score
+from evalkit.harness import FAMILY_MODULES, Task, make_world, ours, tasks
+from evalkit.topologies import files, real
+from evalkit.world import World
+
+DEFAULT_MISSING = (0.0, 0.1, 0.25)
+
+
+def stale(world: World, missing: float) -> World:
+    """``world`` whose graph lacks ``missing`` of its dependencies (alerts and truth unchanged)."""
+    if missing <= 0:
+        return world
+    rng = random.Random(f"stale:{world.family}:{world.cell}:{world.topology}:{world.seed}:{missing}")
+    kept = tuple(e for e in world.edges if rng.random() >= missing)
+    return dataclasses.replace(world, edges=kept)
+
+
+def _one(job: tuple[Task, tuple[float, ...]]) -> list[tuple[str, float, float, float, float, int]]:
+    task, levels = job
+    world = make_world(task)
+    out = []
+    for m in levels:
+        w = stale(world, m)
+        s = score(w, ours(w)[0], len(w.alerts))
+        out.append((task.family, m, s.ac1 * s.incidents, s.ac3 * s.incidents, s.f1, s.incidents))
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--families", nargs="+", default=sorted(FAMILY_MODULES), choices=sorted(FAMILY_MODULES))
+    p.add_argument("--topologies", nargs="*", help="default: the real topologies and the topology files")
+    p.add_argument("--seeds", type=int, default=4)
+    p.add_argument("--first-seed", type=int, default=0)
+    p.add_argument("--missing", nargs="+", type=float, default=list(DEFAULT_MISSING),
+                   help="shares of dependencies left out of the graph (0-1)")
+    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    args = p.parse_args(argv)
+    if any(not 0 <= m < 1 for m in args.missing):
+        p.error("--missing takes shares from 0 up to (not including) 1")
+    levels = tuple(sorted(set(args.missing)))
+    topologies = args.topologies or [*real(), *files()]
+    jobs = [(t, levels) for t in tasks(args.families, topologies, range(args.first_seed, args.first_seed + args.seeds))]
+    acc: dict[tuple[str, float], list[float]] = {}
+    with ProcessPoolExecutor(args.jobs) as pool:
+        for rows in pool.map(_one, jobs, chunksize=4):
+            for fam, m, hit1, hit3, f1, n in rows:
+                a = acc.setdefault((fam, m), [0.0, 0.0, 0.0, 0.0, 0.0])
+                a[0] += hit1
+                a[1] += hit3
+                a[2] += f1
+                a[3] += 1
+                a[4] += n
+    print("| family | missing | incidents | AC@1 | AC@3 | pair F1 |")
+    print("|---|---|---|---|---|---|")
+    for fam in args.families:
+        for m in levels:
+            a = acc.get((fam, m))
+            if a and a[4]:
+                print(f"| {fam} | {m:.0%} | {int(a[4])} | {a[0] / a[4]:.3f} | {a[1] / a[4]:.3f} | {a[2] / a[3]:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
