@@ -80,9 +80,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("|---|---|---|---|---|---|")
     for fam in args.families:
         for m in levels:
-            a = acc.get((fam, m))
-            if a and a[4]:
-                print(f"| {fam} | {m:.0%} | {int(a[4])} | {a[0] / a[4]:.3f} | {a[1] / a[4]:.3f} | {a[2] / a[3]:.3f} |")
+            t = acc.get((fam, m))
+            if t and t[4]:
+                print(f"| {fam} | {m:.0%} | {int(t[4])} | {t[0] / t[4]:.3f} | {t[1] / t[4]:.3f} | {t[2] / t[3]:.3f} |")
 
 
 if __name__ == "__main__":
