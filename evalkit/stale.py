@@ -8,7 +8,9 @@ then answered with a graph that lacks a share of the dependencies, drawn per wor
 from its own random stream (the same edges missing for every engine version). A catalog drifts
 that way: a call added without updating the service's ``dependsOn``, a service nobody
 re-registered. The score is the report's (AC@1 / AC@3 of the group holding most of an
-incident's alerts, pair F1).
+incident's alerts, pair F1). ``--no-calls-from-alerts`` turns off the engine's reading of missing
+dependencies from alerts that name their callee (:mod:`opscontext.engine.correlation.observed`),
+to see what that recovers.
 
 A measurement, not a tuning aid: nothing in the engine was set on it, and it may be run on the
 report's seeds and on every family.
@@ -27,6 +29,7 @@ from evalkit.classic.metrics import score
 from evalkit.harness import FAMILY_MODULES, Task, make_world, ours, tasks
 from evalkit.topologies import files, real
 from evalkit.world import World
+from opscontext.engine.correlate import CorrelationOptions
 
 DEFAULT_MISSING = (0.0, 0.1, 0.25)
 
@@ -40,13 +43,14 @@ def stale(world: World, missing: float) -> World:
     return dataclasses.replace(world, edges=kept)
 
 
-def _one(job: tuple[Task, tuple[float, ...]]) -> list[tuple[str, float, float, float, float, int]]:
-    task, levels = job
+def _one(job: tuple[Task, tuple[float, ...], bool]) -> list[tuple[str, float, float, float, float, int]]:
+    task, levels, calls = job
     world = make_world(task)
+    options = CorrelationOptions(calls_from_alerts=calls)
     out = []
     for m in levels:
         w = stale(world, m)
-        s = score(w, ours(w)[0], len(w.alerts))
+        s = score(w, ours(w, options)[0], len(w.alerts))
         out.append((task.family, m, s.ac1 * s.incidents, s.ac3 * s.incidents, s.f1, s.incidents))
     return out
 
@@ -59,13 +63,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--first-seed", type=int, default=0)
     p.add_argument("--missing", nargs="+", type=float, default=list(DEFAULT_MISSING),
                    help="shares of dependencies left out of the graph (0-1)")
+    p.add_argument("--no-calls-from-alerts", action="store_true",
+                   help="the engine without reading missing dependencies from alerts naming their callee")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     args = p.parse_args(argv)
     if any(not 0 <= m < 1 for m in args.missing):
         p.error("--missing takes shares from 0 up to (not including) 1")
     levels = tuple(sorted(set(args.missing)))
     topologies = args.topologies or [*real(), *files()]
-    jobs = [(t, levels) for t in tasks(args.families, topologies, range(args.first_seed, args.first_seed + args.seeds))]
+    calls = not args.no_calls_from_alerts
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    jobs = [(t, levels, calls) for t in tasks(args.families, topologies, seeds)]
     acc: dict[tuple[str, float], list[float]] = {}
     with ProcessPoolExecutor(args.jobs) as pool:
         for rows in pool.map(_one, jobs, chunksize=4):

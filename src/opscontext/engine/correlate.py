@@ -47,6 +47,7 @@ from opscontext.engine.correlation.models import (
     Correlation,
     CorrelationOptions,
 )
+from opscontext.engine.correlation.observed import observed_calls, with_observed
 from opscontext.engine.correlation.onsets import onsets
 from opscontext.engine.correlation.ranking import ChangeIndex
 from opscontext.engine.correlation.second_cause import related_in
@@ -101,6 +102,8 @@ def correlate_lazy(
     100k alerts charged to whatever allocated next. It holds no reference cycles, so it is still
     freed when dropped (benchmarks: the frozen count stays flat over repeated correlations)."""
     opts = options or CorrelationOptions()
+    observed = observed_calls(alerts, graph) if opts.calls_from_alerts else ()
+    graph = with_observed(graph, observed)  # the same graph when the alerts show nothing it lacks
     pre = onsets(alerts, graph, opts)  # worked out in the server's background load, or now
     d = pre.deduped
     ungrouped: Counter[str] = Counter()
@@ -139,7 +142,7 @@ def correlate_lazy(
         noise_reduction=round(1 - len(kept) / n_in, 4) if n_in else 0.0,
         explanation=ev.explanation(
             n_in, len(d.unique), d.duplicates_removed, d.flapping,
-            sum(len(c.members) for c in kept), len(kept), counts,
+            sum(len(c.members) for c in kept), len(kept), counts, observed,
         ),
     )
     return LazyCorrelation(head, kept, d.unique, index, adj, change_index, opts, monitored, health)

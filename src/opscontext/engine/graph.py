@@ -273,6 +273,26 @@ class ServiceGraph:
             add(e.dependent, e.dependency, e.kind, bits[e.provenance])
         return cls(index=b.index())
 
+    def with_edges(self, extra: Iterable[tuple[str, str]], kind: str = "calls",
+                   provenance: EdgeProvenance = EdgeProvenance.OBSERVED) -> ServiceGraph:
+        """A new graph holding this one's services and edges plus ``extra`` (dependent,
+        dependency) pairs; a pair already present keeps its kind and gains ``provenance``."""
+        ix = self.index
+        b = _Builder()
+        for i, name in enumerate(ix.names):
+            attrs = ({"tier": ix.tier[i], "user_facing": bool(ix.user_facing[i]), "kind": ix.kind[i],
+                      "owner": ix.owner[i], "type": ix.type[i]} if ix.in_catalog[i] else None)
+            b.node(name, attrs)
+        b.kinds = list(ix.kinds)
+        b.kind_ids = {k: n for n, k in enumerate(b.kinds)}
+        for i, (row, codes) in enumerate(zip(ix.fwd, ix.fwd_code, strict=True)):
+            for j, code in zip(row, codes, strict=True):
+                b.edges[i << 32 | j] = code  # builder ids follow ix.names: node i is ix.names[i]
+        bits = PROV_BITS[provenance]
+        for dependent, dependency in extra:
+            b.edge(dependent, dependency, kind, bits)
+        return ServiceGraph(index=b.index())
+
     @property
     def g(self) -> nx.DiGraph:
         """The networkx view, built on first use (the graph is immutable once built)."""

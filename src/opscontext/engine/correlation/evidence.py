@@ -7,7 +7,7 @@ claim is one they can check (a change id, a timestamp, a count of dependents).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 
@@ -133,19 +133,26 @@ def summary(entry: str, alertnames: Iterable[str], n_services: int, top: Scored)
 
 def explanation(
     alerts_in: int, unique: int, dupes: int, flapping: Mapping[str, int], grouped: int,
-    groups: int, ungrouped: Mapping[str, int],
+    groups: int, ungrouped: Mapping[str, int], observed: Sequence[tuple[str, str]] = (),
 ) -> str:
     if alerts_in == 0:
         return "No alerts in the window."
     folded = sum(flapping.values()) - len(flapping)
     left = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(ungrouped.items()) if n)
+    seen = ""
+    if observed:
+        shown = ", ".join(f"{a} -> {b}" for a, b in observed[:3])
+        more = f" and {len(observed) - 3} more" if len(observed) > 3 else ""
+        n = len(observed)
+        what = "1 dependency the catalog lacks was" if n == 1 else f"{n} dependencies the catalog lacks were"
+        seen = f" {what} read from alerts naming the service they called ({shown}{more}) and used as if declared."
     return (
         f"{alerts_in} alerts in; {dupes} duplicate or repeated deliveries removed "
         f"({folded} of them re-firings of {len(flapping)} flapping alerts), leaving {unique} unique. "
         f"{grouped} of those fall into {groups} incident groups by onset time and shared dependencies"
         f"{'; left out: ' + left if left else ''}. "
         f"Noise reduction {1 - groups / alerts_in:.1%}: {alerts_in} alerts to read become {groups} "
-        "incidents to triage."
+        f"incidents to triage.{seen}"
     )
 
 

@@ -79,6 +79,11 @@ class CorrelationOptions(_Frozen):
     min_group_alerts: int = Field(
         default=2, ge=1, description="A lone alert below critical is reported as isolated noise."
     )
+    calls_from_alerts: bool = Field(
+        default=True,
+        description="Read dependencies the graph lacks from alerts naming the service they called "
+        "(client spans, peer_service, mesh destinations) and correlate as if the graph had them.",
+    )
     max_candidates: int = Field(default=5, ge=1, le=50)
     max_alerts_listed: int = Field(default=10, ge=0, le=1000)
 

@@ -12,7 +12,7 @@ such alert to the incident of the service it names (:mod:`.fit`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from opscontext.engine.correlation.dedup import UniqueAlert
 from opscontext.engine.correlation.named_changes import NameIndex
@@ -51,7 +51,11 @@ def called(u: UniqueAlert, spelling: Callable[[], NameIndex]) -> frozenset[str]:
     """The services ``u``'s call labels name as the target of its calls (never ``u``'s own
     service: a server span or a destination-reported mesh metric names the alerting service
     itself). ``spelling`` is asked only when the alert carries such a label."""
-    labels = u.alert.labels
+    return called_by(u.alert.labels, u.service, spelling)
+
+
+def called_by(labels: Mapping[str, str], own: str | None, spelling: Callable[[], NameIndex]) -> frozenset[str]:
+    """:func:`called` for an alert's ``labels``, raised on service ``own``."""
     keys = CALL_LABELS.intersection(labels)
     if not keys:
         return frozenset()
@@ -62,6 +66,6 @@ def called(u: UniqueAlert, spelling: Callable[[], NameIndex]) -> frozenset[str]:
         if not v or len(v) > MAX_VALUE or ROUTE.match(v):
             continue
         named = index.named(v)
-        if named is not None and named != u.service:
+        if named is not None and named != own:
             found.add(named)
     return frozenset(found)
