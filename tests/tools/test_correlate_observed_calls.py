@@ -1,0 +1,60 @@
+"""A dependency missing from the catalog, read from an alert naming the service it called:
+through the Backstage and Alertmanager file connectors, the hub and correlate_alerts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from opscontext.app import open_app
+from opscontext.cache import MemoryCache
+from opscontext.queries.blast import blast
+from opscontext.queries.correlate import correlate_alerts
+from opscontext.settings import Settings
+
+pytestmark = pytest.mark.anyio
+NOW = datetime(2026, 12, 6, 18, 0, tzinfo=UTC)
+# checkout calls cart, but its catalog entry was never updated: it declares nothing.
+CATALOG = "".join(
+    f"---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{name: {name}}}\n"
+    f"spec: {{type: service, lifecycle: production, owner: team-a}}\n" for name in ("checkout", "cart"))
+
+
+def alert(fp: str, minute: int, labels: dict[str, str]) -> dict[str, object]:
+    at = (NOW - timedelta(minutes=30 - minute)).isoformat().replace("+00:00", "Z")
+    return {"labels": {"severity": "critical", **labels}, "annotations": {}, "startsAt": at, "endsAt": None,
+            "updatedAt": at, "fingerprint": fp, "status": {"state": "active", "silencedBy": [], "inhibitedBy": []},
+            "receivers": [{"name": "default"}]}
+
+
+def settings(tmp_path: Path, checkout_labels: dict[str, str]) -> Settings:
+    (tmp_path / "catalog.yaml").write_text(CATALOG)
+    (tmp_path / "alerts.json").write_text(json.dumps([
+        alert("fp-cart", 0, {"alertname": "SpanErrorRatioHigh", "service_name": "cart",
+                             "span_name": "oteldemo.CartService/GetCart", "span_kind": "SPAN_KIND_SERVER"}),
+        alert("fp-checkout", 1, {"alertname": "SpanClientErrorRatioHigh", "service_name": "checkout",
+                                 "span_kind": "SPAN_KIND_CLIENT", **checkout_labels}),
+    ]))
+    return Settings(connectors={"catalog": {"type": "backstage", "path": "catalog.yaml"},
+                                "alerts": {"type": "alertmanager", "path": "alerts.json"}}, base_dir=tmp_path)
+
+
+async def test_a_client_alert_naming_its_callee_joins_the_callee_s_incident(tmp_path: Path) -> None:
+    async with open_app(settings(tmp_path, {"peer_service": "cart"}), cache=MemoryCache(), clock=lambda: NOW) as app:
+        answer = await correlate_alerts(app)
+        radius = await blast(app, "cart")
+    (group,) = answer.groups
+    assert group.primary_contributor == "cart"
+    assert sorted(group.services) == ["cart", "checkout"]
+    assert "(checkout -> cart) and used as if declared" in answer.explanation
+    assert radius.impacted_total == 0  # the catalog itself is left as its source says
+
+
+async def test_without_such_a_label_the_two_stay_apart(tmp_path: Path) -> None:
+    async with open_app(settings(tmp_path, {}), cache=MemoryCache(), clock=lambda: NOW) as app:
+        answer = await correlate_alerts(app)
+    assert len(answer.groups) == 2
+    assert "catalog lacks" not in answer.explanation
