@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 
 from pydantic import BaseModel
@@ -15,8 +16,10 @@ from pydantic import BaseModel
 from opscontext.app import App
 from opscontext.capabilities import CAPABILITIES, Checkable
 from opscontext.capability import Ask
+from opscontext.engine.correlation.observed import named_calls, observed_calls
+from opscontext.engine.graph import ServiceGraph
 from opscontext.errors import MAX_SOURCE_MESSAGE, SourceError
-from opscontext.models import SourceState, TimeWindow
+from opscontext.models import Alert, SourceState, TimeWindow
 from opscontext.problems import ReportsProblems
 from opscontext.queries.common import unattributed_notes
 from opscontext.queries.correlate import DEFAULT_WINDOW
@@ -42,36 +45,65 @@ async def run_checks(app: App) -> list[CheckResult]:
     alerts_ok = any("alerts" in r.capabilities and r.ok for r in results)
     services = any(("catalog" in r.capabilities or "topology" in r.capabilities) and r.ok for r in results)
     if alerts_ok and services:
-        results.append(await _attribution(app, timeout))
+        results.extend(await _attribution(app, timeout))
     return results
 
 
-async def _attribution(app: App, budget: float) -> CheckResult:
+async def _attribution(app: App, budget: float) -> list[CheckResult]:
     """Whether the recent alerts name services the catalog knows: alerts that do not are left out
     of every group, and the fix (an alias, the right label in ``[identity] service_labels``) is
-    easiest to make while setting up. Advisory: it never fails doctor."""
+    easiest to make while setting up. And whether the calls they name (client spans, peers, mesh
+    destinations) are dependencies the catalog declares: correlate_alerts reads the missing ones
+    from the alerts, but blast_radius and every other tool go by the catalog. Advisory: neither
+    row ever fails doctor."""
     started = time.perf_counter()
     now = app.now()
     window = TimeWindow(since=now - DEFAULT_WINDOW, until=now)  # correlate_alerts' default window
     hours = DEFAULT_WINDOW.total_seconds() / 3600
+    calls = None
     try:
         world, alerts = await asyncio.wait_for(asyncio.gather(app.worlds.build(), app.hub.alerts(window)), budget)
         raw = alerts.items()
         labels = app.settings.identity.service_labels
-        notes = unattributed_notes(raw, world.resolve_alerts(raw, labels), labels)
+        resolved = world.resolve_alerts(raw, labels)
+        notes = unattributed_notes(raw, resolved, labels)
         if notes:
             detail = notes[0]
         elif raw:
             detail = f"all {len(raw)} alerts of the last {hours:g} h name a service in the catalog or graph"
         else:
             detail = f"no alerts in the last {hours:g} h to check against the catalog"
+        calls = _declared_calls(resolved, world.graph, hours)
     except TimeoutError:
         detail = f"not checked: reading alerts and the catalog took over {budget:g} s"
     except Exception as exc:  # the sources' own rows say what failed; this one only says it could not check
         detail = f"not checked: {type(exc).__name__}: {exc}"
-    return CheckResult(instance="alerts -> services", type="identity", capabilities=[], ok=True,
-                       detail=clean_text(detail, MAX_SOURCE_MESSAGE, multiline=False),
-                       seconds=round(time.perf_counter() - started, 3))
+    seconds = round(time.perf_counter() - started, 3)
+    rows = [CheckResult(instance="alerts -> services", type="identity", capabilities=[], ok=True,
+                        detail=clean_text(detail, MAX_SOURCE_MESSAGE, multiline=False), seconds=seconds)]
+    if calls is not None:
+        rows.append(CheckResult(instance="alerts -> dependencies", type="dependencies", capabilities=[], ok=True,
+                                detail=clean_text(calls, MAX_SOURCE_MESSAGE, multiline=False), seconds=seconds))
+    return rows
+
+
+def _declared_calls(alerts: Sequence[Alert], graph: ServiceGraph, hours: float) -> str | None:
+    """What the alerts' call labels say about the catalog's dependencies; None when no alert
+    carries such a label (nothing to say)."""
+    named = named_calls(alerts, graph)
+    if not named:
+        return None
+    missing = observed_calls(alerts, graph)
+    if not missing:
+        n = len(named)
+        return (f"the {n} {'call' if n == 1 else 'calls'} the alerts of the last {hours:g} h name "
+                f"{'is a dependency' if n == 1 else 'are dependencies'} the catalog declares")
+    shown = ", ".join(f"{a} -> {b}" for a, b in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    n = len(missing)
+    return (f"the alerts of the last {hours:g} h name {n} {'call' if n == 1 else 'calls'} the catalog does not "
+            f"declare: {shown}{more}. correlate_alerts reads them from the alerts; blast_radius and the other "
+            "tools go by the catalog: add them to the callers' dependsOn")
 
 
 async def _check(app: App, inst: Instance, budget: float) -> CheckResult:

@@ -11,6 +11,7 @@ import pytest
 
 from opscontext.app import open_app
 from opscontext.cache import MemoryCache
+from opscontext.doctor import run_checks
 from opscontext.queries.blast import blast
 from opscontext.queries.correlate import correlate_alerts
 from opscontext.settings import Settings
@@ -58,3 +59,32 @@ async def test_without_such_a_label_the_two_stay_apart(tmp_path: Path) -> None:
         answer = await correlate_alerts(app)
     assert len(answer.groups) == 2
     assert "catalog lacks" not in answer.explanation
+
+
+async def test_doctor_names_the_calls_the_catalog_does_not_declare(tmp_path: Path) -> None:
+    async with open_app(settings(tmp_path, {"peer_service": "cart"}), cache=MemoryCache(), clock=lambda: NOW) as app:
+        results = await run_checks(app)
+    (row,) = [r for r in results if r.type == "dependencies"]
+    assert row.ok  # advisory: doctor still exits 0
+    assert row.detail.startswith(
+        "the alerts of the last 2 h name 1 call the catalog does not declare: checkout -> cart.")
+    assert "dependsOn" in row.detail
+
+
+async def test_doctor_says_nothing_of_dependencies_when_no_alert_names_a_call(tmp_path: Path) -> None:
+    async with open_app(settings(tmp_path, {}), cache=MemoryCache(), clock=lambda: NOW) as app:
+        results = await run_checks(app)
+    assert not [r for r in results if r.type == "dependencies"]
+    assert [r for r in results if r.type == "identity"]
+
+
+async def test_doctor_counts_the_named_calls_the_catalog_declares(tmp_path: Path) -> None:
+    s = settings(tmp_path, {"peer_service": "cart"})
+    (tmp_path / "catalog.yaml").write_text(CATALOG.replace(
+        "metadata: {name: checkout}\nspec: {type: service, lifecycle: production, owner: team-a}",
+        "metadata: {name: checkout}\nspec: {type: service, lifecycle: production, owner: team-a, "
+        "dependsOn: ['component:default/cart']}"))
+    async with open_app(s, cache=MemoryCache(), clock=lambda: NOW) as app:
+        results = await run_checks(app)
+    (row,) = [r for r in results if r.type == "dependencies"]
+    assert row.detail == "the 1 call the alerts of the last 2 h name is a dependency the catalog declares"

@@ -44,12 +44,23 @@ def observed_calls(alerts: Sequence[Alert], graph: ServiceGraph) -> tuple[tuple[
         last = _LAST.get(graph)
     if last is not None and len(last[0]) == len(given) and all(map(is_, last[0], given)):
         return last[1]
+    succ = adjacency(graph).succ
+    found = {(s, t) for s, t in named_calls(given, graph) if t not in succ[s]}
+    out = tuple(sorted(found)[:MAX_OBSERVED])
+    with _lock:
+        _LAST[graph] = (given, out)
+    return out
+
+
+def named_calls(alerts: Sequence[Alert], graph: ServiceGraph) -> set[tuple[str, str]]:
+    """Every (caller, callee) pair of ``graph``'s services the alerts' call labels name,
+    declared or not."""
     adj = adjacency(graph)
     succ = adj.succ
     read: set[tuple[str, frozenset[tuple[str, str]]]] = set()
     found: set[tuple[str, str]] = set()
     disjoint = CALL_LABELS.isdisjoint
-    for a in given:
+    for a in alerts:
         labels = a.labels
         if disjoint(labels):  # most alerts: one pass over a few label names, no set built
             continue
@@ -60,13 +71,8 @@ def observed_calls(alerts: Sequence[Alert], graph: ServiceGraph) -> tuple[tuple[
         if key in read:
             continue
         read.add(key)
-        for t in called_by(labels, s, lambda: spelling(adj)):
-            if t not in succ[s] and t in succ:
-                found.add((s, t))
-    out = tuple(sorted(found)[:MAX_OBSERVED])
-    with _lock:
-        _LAST[graph] = (given, out)
-    return out
+        found.update((s, t) for t in called_by(labels, s, lambda: spelling(adj)) if t in succ)
+    return found
 
 
 def with_observed(graph: ServiceGraph, pairs: tuple[tuple[str, str], ...]) -> ServiceGraph:
