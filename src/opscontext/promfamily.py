@@ -25,6 +25,13 @@ DEFAULT_SERVICE_LABELS: tuple[str, ...] = (
     "k8s_deployment_name",
     "k8s_statefulset_name",
     "k8s_daemonset_name",
+    # Edge metrics name both ends: the calling side first (Istio's source-reported metrics, the
+    # OpenTelemetry service graph connector's ``client``), else the called one; the called end is
+    # then read as the call's target (engine/correlation/peers.py).
+    "source_workload",
+    "client",
+    "destination_workload",
+    "server",
     "job",
     "container",
 )

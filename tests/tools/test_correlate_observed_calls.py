@@ -88,3 +88,26 @@ async def test_doctor_counts_the_named_calls_the_catalog_declares(tmp_path: Path
         results = await run_checks(app)
     (row,) = [r for r in results if r.type == "dependencies"]
     assert row.detail == "the 1 call the alerts of the last 2 h name is a dependency the catalog declares"
+
+
+async def test_a_service_graph_edge_alert_names_the_quiet_datastore_it_failed_to_reach(tmp_path: Path) -> None:
+    # the OpenTelemetry service graph connector's metrics carry client and server, not service
+    (tmp_path / "catalog.yaml").write_text(CATALOG + (
+        "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: valkey-cart}\n"
+        "spec: {type: database, lifecycle: production, owner: team-a}\n"))
+    edge = {"alertname": "ServiceGraphRequestsFailing", "client": "cart", "server": "valkey-cart",
+            "job": "otel-collector", "connection_type": "database"}
+    (tmp_path / "alerts.json").write_text(json.dumps([
+        alert("fp-edge", 0, edge),
+        alert("fp-cart", 1, {"alertname": "SpanErrorRatioHigh", "service_name": "cart"}),
+    ]))
+    s = Settings(connectors={"catalog": {"type": "backstage", "path": "catalog.yaml"},
+                             "alerts": {"type": "alertmanager", "path": "alerts.json"}}, base_dir=tmp_path)
+    async with open_app(s, cache=MemoryCache(), clock=lambda: NOW) as app:
+        answer = await correlate_alerts(app)
+    (group,) = answer.groups
+    assert group.services == ["cart"]  # the edge alert is cart's: it is the side that saw the failures
+    top = group.candidates[0]
+    assert (top.service, top.alerting) == ("valkey-cart", False)
+    assert "server=valkey-cart" in top.evidence[0]
+    assert "(cart -> valkey-cart) and used as if declared" in answer.explanation

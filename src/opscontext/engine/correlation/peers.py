@@ -32,6 +32,8 @@ PEER_LABELS = frozenset({
     "dst_service", "dst_deployment", "dst_statefulset", "dst_daemonset",
     # Envoy's cluster statistics: the upstream cluster (``outbound|8080||cart.shop.svc...``).
     "envoy_cluster_name",
+    # The OpenTelemetry service graph connector's edges (``client`` calls ``server``).
+    "server",
 })
 # Labels whose value may spell a service its own way (case, separators, a namespace or an
 # operation around it): a client span ``oteldemo.CartService/GetCart``, a gRPC service
