@@ -33,6 +33,7 @@ from evalkit.health import readings
 from evalkit.prom_model import TOML as HEALTH_TOML
 from evalkit.prom_model import PrometheusModel
 from evalkit.report import aggregate
+from evalkit.stale import stale
 from evalkit.topologies import files, real
 from evalkit.world import World
 
@@ -120,11 +121,15 @@ def prediction(answer: dict[str, Any]) -> Prediction:
                        for g in answer.get("groups", [])])
 
 
-async def run_one(task: Task, health: bool = False, webhook: bool = False) -> tuple[Score, Score, float, float]:
+async def run_one(
+    task: Task, health: bool = False, webhook: bool = False, missing: float = 0.0,
+) -> tuple[Score, Score, float, float]:
     """(through the product, engine only, cold call seconds, warm call seconds) for one world;
     ``health``: with the world's modelled health source served over Prometheus' API;
-    ``webhook``: the alerts recorded from webhook notifications (:func:`webhook_recording`)."""
-    world = make_world(task)
+    ``webhook``: the alerts recorded from webhook notifications (:func:`webhook_recording`);
+    ``missing``: that share of its dependencies left out of the catalog written
+    (:func:`evalkit.stale.stale`)."""
+    world = stale(make_world(task), missing)
     prom = PrometheusModel(readings(world)) if health else None
     try:
         with tempfile.TemporaryDirectory(prefix="oc-product-") as tmp:
@@ -147,9 +152,13 @@ def main() -> None:
     p.add_argument("--first-seed", type=int, default=0)
     p.add_argument("--health", action="store_true",
                    help="also serve each world's modelled health source over Prometheus' API (loopback)")
+    p.add_argument("--missing", type=float, default=0.0,
+                   help="leave this share (0-1) of the dependencies out of the catalog written (a stale catalog)")
     p.add_argument("--alerts-as", choices=("api", "webhook"), default="api",
                    help="write alerts as a GET /api/v2/alerts answer (default) or as recorded webhook notifications")
     args = p.parse_args()
+    if not 0 <= args.missing < 1:
+        p.error("--missing takes a share from 0 up to (not including) 1")
     todo = tasks(args.families, args.topologies or [*real(), *files()],
                  range(args.first_seed, args.first_seed + args.seeds), args.cells)
     product: list[Score] = []
@@ -157,7 +166,7 @@ def main() -> None:
     colds: list[float] = []
     warms: list[float] = []
     for task in todo:
-        a, b, cold, warm = asyncio.run(run_one(task, args.health, args.alerts_as == "webhook"))
+        a, b, cold, warm = asyncio.run(run_one(task, args.health, args.alerts_as == "webhook", args.missing))
         product.append(a)
         engine.append(b)
         colds.append(cold)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from evalkit.harness import Task, make_world, ours
 from evalkit.product import ask, export, prediction
+from evalkit.stale import stale
 
 
 def test_the_product_path_reads_every_page_and_every_member_of_a_cut_group(tmp_path: Path) -> None:
@@ -37,3 +38,18 @@ def test_a_world_recorded_as_webhook_notifications_answers_as_the_engine_does(tm
     assert answer["alerts_in"] == len(world.alerts)
     got = {frozenset(fps): c[:1] for fps, c, _ in prediction(answer).groups}
     assert got == {frozenset(fps): c[:1] for fps, c, _ in engine.groups}
+
+
+def test_a_stale_catalog_answers_through_the_product_as_the_engine_does(tmp_path: Path) -> None:
+    # span_traces' client alerts name their callee: with a third of the dependencies left out of
+    # the catalog written, the server reads some back from the alerts, as the engine does.
+    world = stale(make_world(Task("span_traces", "baseline", "real/online_boutique", 0)), 0.35)
+    full = make_world(Task("span_traces", "baseline", "real/online_boutique", 0))
+    assert len(world.edges) < len(full.edges)
+    _, corr = ours(world)
+    assert "the catalog lacks" in corr.explanation
+    export(world, tmp_path)
+    answer, _, _ = asyncio.run(ask(tmp_path / "opscontext.toml", world))
+    assert "the catalog lacks" in answer["explanation"]
+    got = {frozenset(fps): c[:1] for fps, c, _ in prediction(answer).groups}
+    assert got == {frozenset(fps): c[:1] for fps, c, _ in ours(world)[0].groups}
