@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from opscontext.engine.correlation import onsets
 from opscontext.engine.correlation.models import CorrelationOptions
+from opscontext.engine.correlation.observed import observed_calls, with_observed
 from opscontext.engine.correlation.ranking import ChangeIndex
 from opscontext.engine.correlation.topology import adjacency, prepare, spelling
 from opscontext.gcpause import long_lived
@@ -155,7 +156,15 @@ def _resolve(world: World, items: list[object], labels: Sequence[str]) -> None:
         # The alerts in the order a window covering them all gathers them (sources in
         # configuration order): deduplicated, episodes and meeting index ready for the first
         # correlate_alerts over them (engine.correlation.onsets; ~1.3 s at 100k alerts).
-        onsets.prepare(alerts, world.graph, CorrelationOptions())
+        opts = CorrelationOptions()
+        onsets.prepare(alerts, world.graph, opts)
+        # Alerts naming calls the catalog lacks are correlated on a copy of the graph that has
+        # them (engine.correlation.observed): a call over all of them gets that copy, ready too.
+        observed = observed_calls(alerts, world.graph)
+        if observed:
+            graph = with_observed(world.graph, observed)
+            prepare(graph, opts.hub_degree)
+            onsets.prepare(alerts, graph, opts)
 
 
 async def _preload(instances: Iterable[Instance], progress: LoadProgress) -> None:

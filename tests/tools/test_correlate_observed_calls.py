@@ -111,3 +111,26 @@ async def test_a_service_graph_edge_alert_names_the_quiet_datastore_it_failed_to
     assert (top.service, top.alerting) == ("valkey-cart", False)
     assert "server=valkey-cart" in top.evidence[0]
     assert "(cart -> valkey-cart) and used as if declared" in answer.explanation
+
+
+async def test_the_background_load_prepares_the_graph_with_the_calls_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opscontext.engine.correlation import onsets
+    from opscontext.engine.correlation.observed import with_observed
+
+    async with open_app(settings(tmp_path, {"peer_service": "cart"}), cache=MemoryCache(), clock=lambda: NOW,
+                        preload=True) as app:
+        assert app.loading is not None
+        await app.loading
+        world = app.worlds.current()
+        assert world is not None
+        augmented = with_observed(world.graph, (("checkout", "cart"),))
+        assert augmented in onsets._BASE
+        made: list[object] = []
+        real_make = onsets._make
+        monkeypatch.setattr(onsets, "_make", lambda *a, **k: made.append(a) or real_make(*a, **k))
+        answer = await correlate_alerts(app)
+        assert made == []  # the first call found its onsets worked out
+    (group,) = answer.groups
+    assert group.primary_contributor == "cart"
