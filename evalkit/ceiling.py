@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from evalkit.classic.metrics import score
 from evalkit.families import NEVER_FITTED_FAMILIES
 from evalkit.harness import FAMILY_MODULES, Task, make_world, ours, tasks
-from evalkit.topologies import fitting
+from evalkit.topologies import fitting, unreadable
 from evalkit.world import World
 
 DEFAULT_FAMILIES = ("metric_rules", "fault_injection", "request_flow", "cascade")
@@ -121,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         p.error(f"{', '.join(refused)}: nothing may be tuned on it, so it is scored by the report only")
     if args.first_seed < 1000:
         p.error("--first-seed below 1000 reads the report's seeds; diagnostics use spare seeds (1000 on)")
+    bad = unreadable(args.topologies or ())
+    if bad:
+        p.error(bad)
     todo = tasks(args.families, args.topologies or fitting(), range(args.first_seed, args.first_seed + args.seeds))
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(_one, todo, chunksize=4))

@@ -34,7 +34,7 @@ from evalkit.prom_model import TOML as HEALTH_TOML
 from evalkit.prom_model import PrometheusModel
 from evalkit.report import aggregate
 from evalkit.stale import stale
-from evalkit.topologies import files, real
+from evalkit.topologies import files, real, unreadable
 from evalkit.world import World
 
 WINDOW = timedelta(hours=8)
@@ -159,6 +159,9 @@ def main() -> None:
     args = p.parse_args()
     if not 0 <= args.missing < 1:
         p.error("--missing takes a share from 0 up to (not including) 1")
+    bad = unreadable(args.topologies or ())
+    if bad:
+        p.error(bad)
     todo = tasks(args.families, args.topologies or [*real(), *files()],
                  range(args.first_seed, args.first_seed + args.seeds), args.cells)
     product: list[Score] = []

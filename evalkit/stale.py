@@ -27,7 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from evalkit.classic.metrics import score
 from evalkit.harness import FAMILY_MODULES, Task, make_world, ours, tasks
-from evalkit.topologies import files, real
+from evalkit.topologies import files, real, unreadable
 from evalkit.world import World
 from opscontext.engine.correlate import CorrelationOptions
 
@@ -69,8 +69,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = p.parse_args(argv)
     if any(not 0 <= m < 1 for m in args.missing):
         p.error("--missing takes shares from 0 up to (not including) 1")
+    if args.seeds < 1 or args.jobs < 1:
+        p.error("--seeds and --jobs must be at least 1")
     levels = tuple(sorted(set(args.missing)))
     topologies = args.topologies or [*real(), *files()]
+    bad = unreadable(topologies)
+    if bad:
+        p.error(bad)
     calls = not args.no_calls_from_alerts
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     jobs = [(t, levels, calls) for t in tasks(args.families, topologies, seeds)]

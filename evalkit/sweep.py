@@ -32,7 +32,7 @@ from evalkit.classic.metrics import score
 from evalkit.families import NEVER_FITTED_FAMILIES
 from evalkit.harness import FAMILY_MODULES, OURS, Row, Task, make_world, ours, tasks
 from evalkit.report import aggregate
-from evalkit.topologies import fitting
+from evalkit.topologies import fitting, unreadable
 from opscontext.engine.correlate import CorrelationOptions
 
 DEFAULT_FAMILIES = ("metric_rules", "fault_injection", "request_flow", "cascade")
@@ -107,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     variants = {"as is": Variant({}, {})}
     if options or consts:
         variants["changed"] = Variant(options, consts)
+    bad = unreadable(args.topologies or ())
+    if bad:
+        raise SystemExit(f"--topologies: {bad}")
     todo = tasks(args.families, args.topologies or fitting(), range(args.first_seed, args.first_seed + args.seeds))
     results: dict[str, dict[str, list[Row]]] = {}
     with ProcessPoolExecutor(args.jobs) as pool:

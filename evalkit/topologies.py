@@ -3,12 +3,26 @@ topology files) and ``shape/<kind>-<n>`` (synthetic shapes, when :mod:`evalkit.s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
 from evalkit.classic.topologies import BUNDLED_DIR, Topology, load
 
 HERE = Path(__file__).parent / "topologies"
+
+
+def unreadable(names: Iterable[str]) -> str | None:
+    """Why the first of ``names`` that names no topology cannot be read, for a command line's
+    error (None when every one can)."""
+    for name in names:
+        try:
+            topology(name)
+        except (ValueError, OSError) as exc:
+            said = str(exc)
+            return said if said.startswith("unknown topology") else (
+                f"topology {name!r} cannot be read ({said}): use real/<name>, file/<name> or shape/<kind>-<n>")
+    return None
 
 
 @cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from evalkit.ceiling import main as ceiling
 from evalkit.harness import Task, make_world, ours
 from evalkit.stale import main, stale
 
@@ -41,3 +42,17 @@ def test_a_share_of_one_or_more_is_refused(capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit):
         main(["--missing", "1"])
     assert "--missing" in capsys.readouterr().err
+
+
+def test_a_topology_that_cannot_be_read_is_a_usage_error_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    for bad, said in (("bogus", "unknown topology 'bogus'"), ("real/nothere", "'real/nothere' cannot be read"),
+                      ("shape/mesh-abc", "'shape/mesh-abc' cannot be read")):
+        with pytest.raises(SystemExit):
+            main(["--topologies", bad, "--seeds", "1"])
+        assert said in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        ceiling(["--topologies", "bogus"])
+    assert "unknown topology 'bogus'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--seeds", "0"])
+    assert "--seeds" in capsys.readouterr().err
