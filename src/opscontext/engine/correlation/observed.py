@@ -83,9 +83,11 @@ def with_observed(graph: ServiceGraph, pairs: tuple[tuple[str, str], ...]) -> Se
         kept = _GRAPHS.setdefault(graph, {})
         made = kept.get(pairs)
     if made is None:
-        made = graph.with_edges(pairs)
-        with _lock:
-            if len(kept) >= _KEEP:
-                kept.pop(next(iter(kept)))
-            kept[pairs] = made
+        built = graph.with_edges(pairs)
+        with _lock:  # two threads may have built it (a call during the load): the first one kept wins
+            made = kept.get(pairs)
+            if made is None:
+                if len(kept) >= _KEEP:
+                    kept.pop(next(iter(kept)))
+                made = kept[pairs] = built
     return made
