@@ -154,3 +154,26 @@ def test_strands_are_cut_per_named_peer() -> None:
     named = {0: frozenset({"order-service"}), 1: frozenset({"checkout-service"})}
     assert strands(unique, [0, 1], 300.0, lambda u: named[unique.index(u)]) == [[0], [1]]
     assert strands(unique, [0, 1], 300.0) == [[0, 1]]
+
+
+
+def test_a_caller_naming_an_alerting_callee_is_a_symptom_of_that_callee_only() -> None:
+    from opscontext.engine.correlate import _towards
+    from opscontext.engine.correlation.grouping import build_episodes
+    from opscontext.engine.correlation.topology import adjacency
+
+    alerts = [alert("gateway", "UpstreamErrors", 1.0, peer_service="order-service"),
+              alert("web", "RouteErrors", 1.2)]
+    unique = deduplicate(alerts, timedelta(hours=1)).unique
+    eps, _ = build_episodes(unique, 600.0)
+    gw = next(i for i, e in enumerate(eps) if e.service == "gateway")
+    web = next(i for i, e in enumerate(eps) if e.service == "web")
+    adj = adjacency(world())
+    towards = _towards(unique, eps, adj, {"gateway", "web", "order-service", "checkout-service"})
+    assert towards(gw, "order-service", 1)        # the callee it names
+    assert towards(gw, "orders-db", 2)            # below it
+    assert not towards(gw, "checkout-service", 1)  # another dependency: its calls fail elsewhere
+    assert not towards(gw, "payment-service", 2)
+    assert towards(web, "checkout-service", 2)    # names nothing: anything below may explain it
+    quiet = _towards(unique, eps, adj, {"gateway", "web", "checkout-service"})
+    assert quiet(gw, "checkout-service", 1)       # the callee it names raised no alert: no exclusion

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
 from opscontext.engine.correlation import evidence as ev
@@ -49,6 +49,7 @@ from opscontext.engine.correlation.models import (
 )
 from opscontext.engine.correlation.observed import observed_calls, with_observed
 from opscontext.engine.correlation.onsets import onsets
+from opscontext.engine.correlation.peers import called_by
 from opscontext.engine.correlation.ranking import ChangeIndex
 from opscontext.engine.correlation.second_cause import related_in
 from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, spelling
@@ -155,13 +156,55 @@ def _cluster(
     """Alert indices per incident (each list in onset order), from the episodes and their index."""
     window = opts.link_window.total_seconds()
     links = link_by_topology(index, eps, by_service, window, opts.dependency_late.total_seconds(),
-                             opts.caller_late.total_seconds())
+                             opts.caller_late.total_seconds(), _towards(unique, eps, adj, by_service))
     res = resolve(eps, links, related_in(index))
     off_graph = [e for s, ids in by_service.items() if s not in adj.succ for e in ids]
     if off_graph:
         link_by_labels(unique, eps, off_graph, res.uf, opts.label_window.total_seconds(), skip=res.bridges)
     assign(unique, eps, res, opts.link_window.total_seconds(), functools.partial(spelling, adj))
     return clusters(eps, res)
+
+
+_MAX_NAMING_ALERTS = 50  # an episode's alerts read for the callees they name
+
+
+def _towards(
+    unique: list[UniqueAlert], eps: list[Episode], adj: Adjacency, alerting: Collection[str],
+) -> Callable[[int, str, int], bool]:
+    """Whether a caller episode's alerts leave dependency ``m`` (``hops`` away) as their possible
+    cause: yes when they name no ``alerting`` callee; when they do (a client span,
+    ``peer_service``, a mesh destination naming a service that alerts too), only if ``m`` is one
+    of those or lies below one. A caller whose alerts say its calls to a failing cart fail is not
+    a symptom of payment starting to alert minutes later. A named callee that raised no alert
+    excludes nothing: the label may name only some of the calls."""
+    spell = functools.partial(spelling, adj)
+    known: dict[int, frozenset[str]] = {}
+    succ = adj.succ
+
+    def named(e_id: int) -> frozenset[str]:
+        found = known.get(e_id)
+        if found is None:
+            e = eps[e_id]
+            out: set[str] = set()
+            for i in e.members[:_MAX_NAMING_ALERTS]:
+                out |= called_by(unique[i].alert.labels, e.service, spell)
+            found = known[e_id] = frozenset(out)
+        return found
+
+    def towards(caller: int, m: str, hops: int) -> bool:
+        callees = named(caller).intersection(alerting)
+        if not callees or m in callees:
+            return True
+        if hops < 2:
+            return False
+        frontier = set(callees)
+        for _ in range(hops - 1):
+            frontier = {d for n in frontier for d in succ.get(n, ())}
+            if m in frontier:
+                return True
+        return False
+
+    return towards
 
 
 def _changed_below(adj: Adjacency, changes: ChangeIndex, opts: CorrelationOptions) -> Callable[[UniqueAlert], bool]:

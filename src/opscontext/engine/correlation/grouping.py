@@ -230,10 +230,12 @@ def _explains(dep: Episode, e: Episode, window: float, late: float, caller_late:
 
 def link_by_topology(
     index: MeetingIndex, eps: list[Episode], by_service: dict[str, list[int]], window: float, late: float,
-    caller_late: float = 0.0,
+    caller_late: float = 0.0, towards: Callable[[int, str, int], bool] | None = None,
 ) -> Links:
     """Candidate links through every meeting point of the index (nothing is joined yet); ``late``
-    and ``caller_late`` as :func:`_explains` reads them."""
+    and ``caller_late`` as :func:`_explains` reads them. ``towards(caller, m, hops)``: whether
+    caller episode's alerts allow dependency ``m``, ``hops`` away, as their cause (False when
+    they name the callees their failing calls go to and ``m`` is none of them nor below one)."""
     k = index.max_hops
     links = Links()
     down = links.down
@@ -276,6 +278,8 @@ def link_by_topology(
                         ended = eps[dep].ended
                         if ended is not None and firsts[caller] > ended:
                             continue  # resolved before the caller began: not its cause
+                        if towards is not None and not towards(caller, m, b):
+                            continue  # its alerts say its calls fail elsewhere
                         down.setdefault(caller, {})[dep] = b
                         explained.add(caller)
         if hub:
