@@ -16,7 +16,8 @@ from pydantic import BaseModel
 from opscontext.app import App
 from opscontext.capabilities import CAPABILITIES, Checkable
 from opscontext.capability import Ask
-from opscontext.engine.correlation.observed import named_calls, observed_calls
+from opscontext.engine.correlation.observed import named_calls
+from opscontext.engine.correlation.topology import adjacency
 from opscontext.engine.graph import ServiceGraph
 from opscontext.errors import MAX_SOURCE_MESSAGE, SourceError
 from opscontext.models import Alert, SourceState, TimeWindow
@@ -93,7 +94,8 @@ def _declared_calls(alerts: Sequence[Alert], graph: ServiceGraph, hours: float) 
     named = named_calls(alerts, graph)
     if not named:
         return None
-    missing = observed_calls(alerts, graph)
+    declared = adjacency(graph).succ
+    missing = sorted((a, b) for a, b in named if b not in declared[a])
     if not missing:
         n = len(named)
         return (f"the {n} {'call' if n == 1 else 'calls'} the alerts of the last {hours:g} h name "
