@@ -49,7 +49,7 @@ from opscontext.engine.correlation.models import (
 )
 from opscontext.engine.correlation.observed import observed_calls, with_observed
 from opscontext.engine.correlation.onsets import onsets
-from opscontext.engine.correlation.peers import called_by
+from opscontext.engine.correlation.peers import CALL_LABELS, called_by
 from opscontext.engine.correlation.ranking import ChangeIndex
 from opscontext.engine.correlation.second_cause import related_in
 from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, spelling
@@ -170,13 +170,16 @@ _MAX_NAMING_ALERTS = 50  # an episode's alerts read for the callees they name
 
 def _towards(
     unique: list[UniqueAlert], eps: list[Episode], adj: Adjacency, alerting: Collection[str],
-) -> Callable[[int, str, int], bool]:
+) -> Callable[[int, str, int], bool] | None:
     """Whether a caller episode's alerts leave dependency ``m`` (``hops`` away) as their possible
     cause: yes when they name no ``alerting`` callee; when they do (a client span,
     ``peer_service``, a mesh destination naming a service that alerts too), only if ``m`` is one
     of those or lies below one. A caller whose alerts say its calls to a failing cart fail is not
     a symptom of payment starting to alert minutes later. A named callee that raised no alert
-    excludes nothing: the label may name only some of the calls."""
+    excludes nothing: the label may name only some of the calls. None when no alert carries a
+    call label (most estates): nothing to ask."""
+    if all(CALL_LABELS.isdisjoint(u.alert.labels) for u in unique):
+        return None
     spell = functools.partial(spelling, adj)
     known: dict[int, frozenset[str]] = {}
     succ = adj.succ

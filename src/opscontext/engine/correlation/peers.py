@@ -47,6 +47,7 @@ CALL_LABELS = SPELLED_LABELS - {"topic", "queue", "route", "endpoint", "cluster_
 # A request line or a path: it names a page or an API route, not the service behind it.
 ROUTE = re.compile(r"^\s*(?:(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s|/)", re.I)
 MAX_VALUE = 200  # longer values are free text, not a name
+_NONE: frozenset[str] = frozenset()
 
 
 def called(u: UniqueAlert, spelling: Callable[[], NameIndex]) -> frozenset[str]:
@@ -58,9 +59,9 @@ def called(u: UniqueAlert, spelling: Callable[[], NameIndex]) -> frozenset[str]:
 
 def called_by(labels: Mapping[str, str], own: str | None, spelling: Callable[[], NameIndex]) -> frozenset[str]:
     """:func:`called` for an alert's ``labels``, raised on service ``own``."""
+    if CALL_LABELS.isdisjoint(labels):  # most alerts: no set built
+        return _NONE
     keys = CALL_LABELS.intersection(labels)
-    if not keys:
-        return frozenset()
     index = spelling()
     found: set[str] = set()
     for k in keys:
