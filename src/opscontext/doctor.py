@@ -74,6 +74,9 @@ async def _attribution(app: App, budget: float) -> list[CheckResult]:
             detail = f"all {len(raw)} alerts of the last {hours:g} h name a service in the catalog or graph"
         else:
             detail = f"no alerts in the last {hours:g} h to check against the catalog"
+        if world.resolver.prefixes:  # shown so that a wrong one is seen (and fixed by an alias)
+            shown = ", ".join(repr(p) for p in world.resolver.prefixes)
+            detail += f"; workload names read without the release prefix {shown}"
         calls = _declared_calls(resolved, world.graph, hours)
     except TimeoutError:
         detail = f"not checked: reading alerts and the catalog took over {budget:g} s"

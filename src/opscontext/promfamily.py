@@ -32,6 +32,10 @@ DEFAULT_SERVICE_LABELS: tuple[str, ...] = (
     "client",
     "destination_workload",
     "server",
+    # Prometheus keeps a scraped series' own ``job`` as ``exported_job`` when the scrape job's name
+    # wins (scraping an OpenTelemetry collector: job="otel-collector",
+    # exported_job="opentelemetry-demo/checkout"), so the original is the more telling one.
+    "exported_job",
     "job",
     "container",
 )

@@ -56,19 +56,32 @@ class World:
 
     @without_gc  # one model copy per alert renamed: a bulk step (see gcpause)
     def resolve_alerts(self, alerts: Iterable[Alert], labels: Sequence[str]) -> list[Alert]:
-        """Alerts with ``service`` set to a catalog (or graph) name, or None when unknown."""
+        """Alerts with ``service`` set to a catalog (or graph) name, or None when unknown.
+
+        When some name nothing, their spellings are read for a release prefix shared by several
+        services' workload names (:meth:`ServiceResolver.learn_prefixes`); once one is learnt,
+        every alert is resolved again with it (and later calls use it from the start)."""
+        missed: list[str] = []  # spellings of alerts seen for the first time that named nothing
+
         def resolve(a: Alert) -> Alert:
             name = self.resolver.from_labels(a.service, a.labels, labels)
             if name is None and a.service in self.graph:
                 name = a.service
+            if name is None:
+                missed.extend(self.resolver.unresolved_spellings(a.service, a.labels, labels))
             return a if name == a.service else a.model_copy(update={"service": name})
 
-        return [self._once(a, resolve) for a in alerts]
+        given = list(alerts)
+        out = [self._once(a, resolve) for a in given]
+        if missed and self.resolver.learn_prefixes(missed):
+            self._resolved = IdentityMemo()  # what was remembered as unknown may be known now
+            out = [self._once(a, resolve) for a in given]
+        return out
 
     @without_gc
     def resolve_changes(self, changes: Iterable[Change]) -> list[Change]:
         def resolve(c: Change) -> Change:
-            name = self.resolver.match(c.service) or (c.service if c.service in self.graph else None)
+            name = self.resolver.match_learned(c.service) or (c.service if c.service in self.graph else None)
             return c if name == c.service else c.model_copy(update={"service": name})
 
         return [self._once(c, resolve) for c in changes]

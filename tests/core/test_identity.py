@@ -150,3 +150,72 @@ def test_pod_owners_are_remembered_and_the_memory_stays_bounded(
     again = [resolver.from_labels(None, {"pod": p}, ["service"]) for p in pods]
     assert first == again == ["orders-db", "orders-db", None]
     assert len(resolver._pods) <= 2
+
+
+K8S_DEMO = [Service(name=n) for n in ("checkout", "cart", "frontend", "frontend-proxy", "product-catalog",
+                                       "payment", "valkey-cart")]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("opentelemetry-demo/checkout", "checkout"),  # job = service.namespace/service.name
+        ("opentelemetry-demo/productcatalogservice", "product-catalog"),
+        ("shop/prod/frontend-proxy", "frontend-proxy"),
+        ("/api/cart", None),  # a route, not a name
+        ("http://cart", None),
+        ("opentelemetry-demo/", None),
+        ("opentelemetry-demo/quote", None),  # the name after the slash must itself be known
+    ],
+)
+def test_a_namespace_slash_name_resolves_by_its_name(text: str, name: str | None) -> None:
+    assert ServiceResolver(K8S_DEMO).match(text) == name
+
+
+def test_an_opentelemetry_job_behind_a_collector_scrape_resolves_through_exported_job() -> None:
+    # Prometheus scraping the collector keeps the series' own job as exported_job
+    labels = {"alertname": "HighLatency", "job": "otel-collector", "exported_job": "opentelemetry-demo/payment"}
+    assert ServiceResolver(K8S_DEMO).from_labels(None, labels, list(DEFAULT_SERVICE_LABELS)) == "payment"
+
+
+def test_a_release_prefix_shared_by_three_services_is_learnt_and_stripped() -> None:
+    resolver = ServiceResolver(K8S_DEMO)
+    order = list(DEFAULT_SERVICE_LABELS)
+    pod = {"alertname": "KubePodCrashLooping", "job": "kube-state-metrics", "pod": "my-otel-demo-cart-6c8f9b7d54-x2kqz"}
+    assert resolver.from_labels(None, pod, order) is None  # nothing learnt yet
+    learnt = resolver.learn_prefixes(["my-otel-demo-checkout", "my-otel-demo-cart",
+                                      "my-otel-demo-productcatalogservice", "unrelated-thing"])
+    assert learnt and resolver.prefixes == ["my-otel-demo-"]
+    assert resolver.from_labels(None, pod, order) == "cart"  # the pod owner remembered as unknown is read again
+    assert resolver.from_labels(None, {"k8s_deployment_name": "my-otel-demo-frontend-proxy"}, order) == "frontend-proxy"
+    assert resolver.match_learned("my-otel-demo-payment") == "payment"
+    assert resolver.match_learned("other-payment") is None
+    assert resolver.match("my-otel-demo-payment") is None  # what a person types is never guessed at
+    assert not resolver.learn_prefixes(["my-otel-demo-checkout"])  # nothing new
+
+
+def test_evidence_for_a_prefix_adds_up_over_calls_and_each_spelling_is_read_once() -> None:
+    resolver = ServiceResolver(K8S_DEMO)
+    assert not resolver.learn_prefixes(["my-otel-demo-checkout", "my-otel-demo-cart"])
+    assert not resolver.learn_prefixes(["my-otel-demo-checkout", "my-otel-demo-cart"])  # the same two again
+    assert resolver.learn_prefixes(["my-otel-demo-payment"])  # a third service, in a later call
+    assert resolver.prefixes == ["my-otel-demo-"]
+
+
+def test_two_services_are_too_few_for_a_prefix_and_a_service_name_is_never_one() -> None:
+    resolver = ServiceResolver(K8S_DEMO)
+    # a technology word in front of two services is not a release
+    assert not resolver.learn_prefixes(["redis-cart", "redis-payment"])
+    # "frontend" is a service: frontend-checkout, frontend-cart... are not its release's workloads
+    assert not resolver.learn_prefixes(["frontend-checkout", "frontend-cart", "frontend-payment"])
+    assert resolver.prefixes == []
+    assert resolver.from_labels(None, {"app": "redis-cart"}, ["app"]) is None
+
+
+def test_prefix_learning_is_bounded_on_hostile_input() -> None:
+    resolver = ServiceResolver(K8S_DEMO)
+    junk = [f"x{i}-" * 60 for i in range(30_000)] + ["a" * 10_000]
+    assert not resolver.learn_prefixes(junk)
+    releases = [f"rel{i}-{s}" for i in range(40) for s in ("checkout", "cart", "payment")]
+    assert resolver.learn_prefixes(releases)
+    assert len(resolver.prefixes) == 16  # kept bounded

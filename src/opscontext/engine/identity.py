@@ -41,6 +41,13 @@ _SAFE = "bcdfghjklmnpqrstvwxz2456789"
 _POD_SUFFIX = re.compile(f"^[{_SAFE}]{{5}}$")
 _TEMPLATE_HASH = re.compile(f"^[{_SAFE}]{{6,10}}$")
 _MAX_PODS_REMEMBERED = 100_000
+_TOKEN_SEPARATORS = re.compile(r"[\s_\-.]+")
+# A leading part of workload names counts as a release prefix when it leaves this many different
+# catalog services behind; at most this many tokens long, and at most this many are kept.
+MIN_PREFIX_SERVICES = 3
+_MAX_PREFIX_TOKENS = 4
+_MAX_PREFIXES = 16
+_MAX_LEARN_VALUES = 20_000
 
 
 def normalize(text: str) -> str:
@@ -138,7 +145,16 @@ class NameIndex:
                 return hit
         # A spelling two services share shares its bare form too, so this stays ambiguous.
         hit = self._bare.get(bare(norm))
-        return hit if isinstance(hit, str) else None
+        if isinstance(hit, str):
+            return hit
+        # ``namespace/name``: OpenTelemetry's Prometheus exporters set ``job`` to
+        # service.namespace + "/" + service.name (opentelemetry-demo/checkout), and Kubernetes
+        # refers to objects that way. A route ("/api/cart") is not a name.
+        cleaned = text.strip()
+        head, slash, last = cleaned.rpartition("/")
+        if slash and head and last and not cleaned.startswith("/") and "://" not in cleaned:
+            return self.match(last)
+        return None
 
     def suggest(self, text: str, *, limit: int = 3, cutoff: float = 60) -> list[str]:
         choices = {name: name for name in self._exact.values()}
@@ -154,8 +170,20 @@ class NameIndex:
         return out[:limit]
 
 
+def _tokens(text: str) -> list[str]:
+    return [t for t in _TOKEN_SEPARATORS.split(text.strip().lower()) if t]
+
+
 class ServiceResolver:
-    """Resolves user text and alert labels to catalog services."""
+    """Resolves user text and alert labels to catalog services.
+
+    It also learns **release prefixes** (:meth:`learn_prefixes`): Helm names every workload of a
+    release ``<release>-<component>`` (``my-otel-demo-checkout``, and its pods after it), and a
+    catalog lists the components. A leading part that leaves a known service behind in the names
+    of at least :data:`MIN_PREFIX_SERVICES` different services is such a prefix, and is stripped
+    from then on. Two (``redis-cart``, ``redis-session`` beside ``cart`` and ``session``) are too
+    few: a technology word is not a release, and a wrong join pages the wrong team.
+    """
 
     def __init__(self, services: Iterable[Service], teams: Iterable[Team] = ()):
         self.services: dict[str, Service] = {}
@@ -169,6 +197,9 @@ class ServiceResolver:
                 aliases.append(slug.rsplit("/", 1)[1])
             self.index.add(s.name, aliases)
         self._pods: dict[str, str | None] = {}
+        self._prefixes: list[tuple[str, ...]] = []  # learnt release prefixes, longest first
+        self._examined: set[str] = set()  # spellings already read for prefixes (bounded)
+        self._evidence: dict[tuple[str, ...], set[str]] = {}
         self.teams = NameIndex()
         for t in teams:
             self.teams.add(t.name, [t.title or ""])
@@ -211,7 +242,75 @@ class ServiceResolver:
                 hit = self._pod_owner(pod)
                 if hit is not None:
                     return hit
+        if self._prefixes:  # pods went through match_learned above
+            for value in _spellings(raw, labels, label_order, pods=False):
+                hit = self.without_prefix(value)
+                if hit is not None:
+                    return hit
         return None
+
+    @property
+    def prefixes(self) -> list[str]:
+        """The release prefixes learnt so far, as ``my-otel-demo-``."""
+        return ["-".join(p) + "-" for p in self._prefixes]
+
+    def without_prefix(self, text: str | None) -> str | None:
+        """The service ``text`` names once a learnt release prefix is stripped, if any."""
+        if not text or len(text) > MAX_QUERY or not self._prefixes:
+            return None
+        tokens = _tokens(text)
+        for prefix in self._prefixes:
+            n = len(prefix)
+            if len(tokens) > n and tuple(tokens[:n]) == prefix:
+                return self.index.match("-".join(tokens[n:]))
+        return None
+
+    def match_learned(self, text: str | None) -> str | None:
+        """:meth:`match`, then with a learnt release prefix stripped."""
+        return self.index.match(text) or self.without_prefix(text)
+
+    def learn_prefixes(self, values: Iterable[str]) -> bool:
+        """Learn release prefixes from spellings that name no service (alert label values, pod
+        owners): True when a new one was learnt, so what did not resolve may now."""
+        found = self._evidence  # prefix -> services it left behind, over every call so far
+        known = set(self._prefixes)
+        examined = self._examined  # a source re-read hands the same spellings again
+        fresh: set[tuple[str, ...]] = set()
+        n = 0
+        for value in values:
+            if value in examined:
+                continue
+            n += 1
+            if n > _MAX_LEARN_VALUES:
+                break
+            if len(examined) >= _MAX_LEARN_VALUES * 5:
+                examined.clear()
+            examined.add(value)
+            if not value or len(value) > MAX_QUERY:
+                continue
+            tokens = _tokens(value)
+            for k in range(1, min(len(tokens), _MAX_PREFIX_TOKENS + 1)):
+                prefix = tuple(tokens[:k])
+                if prefix in known:
+                    break
+                hit = self.index.match("-".join(tokens[k:]))
+                if hit is not None:
+                    if prefix not in found and len(found) >= _MAX_LEARN_VALUES:
+                        found.clear()
+                    found.setdefault(prefix, set()).add(hit)
+                    fresh.add(prefix)
+                    break  # the shortest prefix that leaves a service
+        new = [p for p in fresh
+               if len(found.get(p, ())) >= MIN_PREFIX_SERVICES and self.index.match("-".join(p)) is None]
+        if not new or len(self._prefixes) >= _MAX_PREFIXES:
+            return False
+        self._prefixes = sorted([*self._prefixes, *new], key=len, reverse=True)[:_MAX_PREFIXES]
+        self._pods.clear()  # owners remembered as unknown may be known now
+        return True
+
+    def unresolved_spellings(self, raw: str | None, labels: Mapping[str, str], label_order: Sequence[str]) -> list[str]:
+        """What an alert that resolved to nothing calls its service: the values to learn from."""
+        return list(_spellings(raw, labels, label_order))
 
     def _pod_owner(self, pod: str) -> str | None:
         """The catalog service owning ``pod``, remembered: an estate's alerts name the same pods
@@ -220,9 +319,26 @@ class ServiceResolver:
             return self._pods[pod]
         if len(self._pods) >= _MAX_PODS_REMEMBERED:
             self._pods.clear()
-        hit = next((h for owner in pod_owners(pod) if (h := self.index.match(owner)) is not None), None)
+        hit = next((h for owner in pod_owners(pod) if (h := self.match_learned(owner)) is not None), None)
         self._pods[pod] = hit
         return hit
 
     def team(self, text: str | None) -> str | None:
         return self.teams.match(text)
+
+
+def _spellings(
+    raw: str | None, labels: Mapping[str, str], label_order: Sequence[str], pods: bool = True,
+) -> Iterable[str]:
+    """The names an alert gives its service, in the order they are tried: its own field, each
+    service label, then (``pods``) the workloads owning the pods it names."""
+    if raw:
+        yield raw
+    for label in label_order:
+        value = labels.get(label)
+        if value:
+            yield value
+    for label in POD_LABELS if pods else ():
+        pod = labels.get(label)
+        if pod and len(pod) <= MAX_QUERY:
+            yield from pod_owners(pod)
