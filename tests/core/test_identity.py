@@ -196,18 +196,22 @@ def test_a_release_prefix_shared_by_three_services_is_learnt_and_stripped() -> N
 
 def test_evidence_for_a_prefix_adds_up_over_calls_and_each_spelling_is_read_once() -> None:
     resolver = ServiceResolver(K8S_DEMO)
-    assert not resolver.learn_prefixes(["my-otel-demo-checkout", "my-otel-demo-cart"])
-    assert not resolver.learn_prefixes(["my-otel-demo-checkout", "my-otel-demo-cart"])  # the same two again
-    assert resolver.learn_prefixes(["my-otel-demo-payment"])  # a third service, in a later call
-    assert resolver.prefixes == ["my-otel-demo-"]
+    assert not resolver.learn_prefixes(["shop-checkout", "shop-cart"])
+    assert not resolver.learn_prefixes(["shop-checkout", "shop-cart"])  # the same two again
+    assert resolver.learn_prefixes(["shop-payment"])  # a third service, in a later call
+    assert resolver.prefixes == ["shop-"]
+    # a prefix of several words is rarer by chance: two services are enough
+    assert resolver.learn_prefixes(["my-otel-demo-checkout", "my-otel-demo-cart"])
+    assert resolver.prefixes == ["my-otel-demo-", "shop-"]
 
 
-def test_two_services_are_too_few_for_a_prefix_and_a_service_name_is_never_one() -> None:
+def test_one_word_before_two_services_is_no_prefix_and_a_service_name_is_never_one() -> None:
     resolver = ServiceResolver(K8S_DEMO)
     # a technology word in front of two services is not a release
     assert not resolver.learn_prefixes(["redis-cart", "redis-payment"])
     # "frontend" is a service: frontend-checkout, frontend-cart... are not its release's workloads
     assert not resolver.learn_prefixes(["frontend-checkout", "frontend-cart", "frontend-payment"])
+    assert not resolver.learn_prefixes(["frontend-proxy-checkout", "frontend-proxy-cart"])
     assert resolver.prefixes == []
     assert resolver.from_labels(None, {"app": "redis-cart"}, ["app"]) is None
 

@@ -43,7 +43,8 @@ _TEMPLATE_HASH = re.compile(f"^[{_SAFE}]{{6,10}}$")
 _MAX_PODS_REMEMBERED = 100_000
 _TOKEN_SEPARATORS = re.compile(r"[\s_\-.]+")
 # A leading part of workload names counts as a release prefix when it leaves this many different
-# catalog services behind; at most this many tokens long, and at most this many are kept.
+# catalog services behind (one fewer for a part of two or more words); at most this many tokens
+# long, and at most this many are kept.
 MIN_PREFIX_SERVICES = 3
 _MAX_PREFIX_TOKENS = 4
 _MAX_PREFIXES = 16
@@ -181,8 +182,9 @@ class ServiceResolver:
     release ``<release>-<component>`` (``my-otel-demo-checkout``, and its pods after it), and a
     catalog lists the components. A leading part that leaves a known service behind in the names
     of at least :data:`MIN_PREFIX_SERVICES` different services is such a prefix, and is stripped
-    from then on. Two (``redis-cart``, ``redis-session`` beside ``cart`` and ``session``) are too
-    few: a technology word is not a release, and a wrong join pages the wrong team.
+    from then on; one of two or more words (``my-otel-demo``) needs one service fewer. One word
+    before two services (``redis-cart``, ``redis-session`` beside ``cart`` and ``session``) is
+    not enough: a technology word is not a release, and a wrong join pages the wrong team.
     """
 
     def __init__(self, services: Iterable[Service], teams: Iterable[Team] = ()):
@@ -301,7 +303,8 @@ class ServiceResolver:
                     fresh.add(prefix)
                     break  # the shortest prefix that leaves a service
         new = [p for p in fresh
-               if len(found.get(p, ())) >= MIN_PREFIX_SERVICES and self.index.match("-".join(p)) is None]
+               if len(found.get(p, ())) >= (MIN_PREFIX_SERVICES if len(p) == 1 else MIN_PREFIX_SERVICES - 1)
+               and self.index.match("-".join(p)) is None]
         if not new or len(self._prefixes) >= _MAX_PREFIXES:
             return False
         self._prefixes = sorted([*self._prefixes, *new], key=len, reverse=True)[:_MAX_PREFIXES]
