@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import sys
 import tempfile
@@ -36,14 +37,60 @@ from evalkit.report import aggregate
 from evalkit.stale import stale
 from evalkit.topologies import files, real, unreadable
 from evalkit.world import World
+from opscontext.engine.identity import POD_LABELS, pod_owners
+from opscontext.promfamily import DEFAULT_SERVICE_LABELS
 
 WINDOW = timedelta(hours=8)
+# How Kubernetes and OpenTelemetry pipelines name an alert's service (``--spell kubernetes``):
+# a Helm release's workloads are ``<release>-<component>`` (the demo's documented install is
+# ``helm install my-otel-demo ...``), OpenTelemetry's Prometheus exporters set ``job`` to
+# ``<service.namespace>/<service.name>``, kept as ``exported_job`` when Prometheus scrapes the
+# collector.
+RELEASE, NAMESPACE = "my-otel-demo", "opentelemetry-demo"
+_SAFE = "bcdfghjklmnpqrstvwxz2456789"
 
 
-def export(world: World, out: Path, health_port: int | None = None, webhook: bool = False) -> None:
+def _generated(seed: str, n: int) -> str:
+    digest = hashlib.sha256(seed.encode()).digest()
+    return "".join(_SAFE[b % len(_SAFE)] for b in digest[:n])
+
+
+def respelled(labels: dict[str, str], fingerprint: str) -> dict[str, str]:
+    """``labels`` with the labels naming the service replaced by one of four ways real pipelines
+    name it, picked by the alert's fingerprint: a kube-state-metrics pod of the release, the
+    release's Deployment, an OpenTelemetry job behind a collector scrape, or a spanmetrics
+    ``service_name`` (kept plain). Pods of the service get the release prefix; every other label
+    (call labels naming other services included) is kept."""
+    key = next((k for k in DEFAULT_SERVICE_LABELS if labels.get(k)), None)
+    if key is None:
+        return labels
+    service = labels[key]
+    # Every label spelling the service goes, and the release's pods carry its prefix too: one
+    # alert names its service one way throughout.
+    out = {k: v for k, v in labels.items() if not (k in DEFAULT_SERVICE_LABELS and v == service)}
+    for k in POD_LABELS:
+        pod = out.get(k)
+        if pod and service.lower() in pod_owners(pod):
+            out[k] = f"{RELEASE}-{pod}"
+    way = int(hashlib.sha256(fingerprint.encode()).hexdigest(), 16) % 4
+    if way == 0:
+        pod = f"{RELEASE}-{service}-{_generated(service, 10)}-{_generated(service + fingerprint, 5)}"
+        out.update(job="kube-state-metrics", namespace="otel-demo", pod=pod)
+    elif way == 1:
+        out.update(job="kube-state-metrics", namespace="otel-demo", deployment=f"{RELEASE}-{service}")
+    elif way == 2:
+        out.update(job="otel-collector", exported_job=f"{NAMESPACE}/{service}")
+    else:
+        out["service_name"] = service
+    return out
+
+
+def export(world: World, out: Path, health_port: int | None = None, webhook: bool = False,
+           spell: str = "generated") -> None:
     """``world`` as a directory a user could point ``opscontext`` at (truth.json beside it);
     ``health_port``: also a ``prometheus`` health source there (:mod:`evalkit.prom_model`);
-    ``webhook``: alerts as a recording of webhook notifications instead of an API answer."""
+    ``webhook``: alerts as a recording of webhook notifications instead of an API answer;
+    ``spell="kubernetes"``: services named in alerts as :func:`respelled` does."""
     for sub in ("catalog", "alerts", "changes"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     t = Topology(world.topology, world.services, world.edges)
@@ -52,8 +99,11 @@ def export(world: World, out: Path, health_port: int | None = None, webhook: boo
         toml += HEALTH_TOML.format(port=health_port)
     (out / "opscontext.toml").write_text(toml, encoding="utf-8")
     (out / "catalog" / "catalog.yaml").write_text(yaml.safe_dump_all(catalog(t), sort_keys=False), encoding="utf-8")
-    alerts = (webhook_recording(world.alerts, world.now) if webhook
-              else [alertmanager_alert(a, world.now) for a in world.alerts])
+    written = world.alerts
+    if spell == "kubernetes":
+        written = [a.model_copy(update={"labels": respelled(a.labels, a.fingerprint)}) for a in written]
+    alerts = (webhook_recording(written, world.now) if webhook
+              else [alertmanager_alert(a, world.now) for a in written])
     (out / "alerts" / "alerts.json").write_text(json.dumps(alerts), encoding="utf-8")
     lines = [json.dumps(cdevent(c)) for c in world.changes]
     (out / "changes" / "changes.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -122,19 +172,19 @@ def prediction(answer: dict[str, Any]) -> Prediction:
 
 
 async def run_one(
-    task: Task, health: bool = False, webhook: bool = False, missing: float = 0.0,
+    task: Task, health: bool = False, webhook: bool = False, missing: float = 0.0, spell: str = "generated",
 ) -> tuple[Score, Score, float, float]:
     """(through the product, engine only, cold call seconds, warm call seconds) for one world;
     ``health``: with the world's modelled health source served over Prometheus' API;
     ``webhook``: the alerts recorded from webhook notifications (:func:`webhook_recording`);
     ``missing``: that share of its dependencies left out of the catalog written
-    (:func:`evalkit.stale.stale`)."""
+    (:func:`evalkit.stale.stale`); ``spell``: see :func:`export`."""
     world = stale(make_world(task), missing)
     prom = PrometheusModel(readings(world)) if health else None
     try:
         with tempfile.TemporaryDirectory(prefix="oc-product-") as tmp:
             out = Path(tmp)
-            export(world, out, prom.port if prom else None, webhook)
+            export(world, out, prom.port if prom else None, webhook, spell)
             answer, cold, warm = await ask(out / "opscontext.toml", world)
     finally:
         if prom is not None:
@@ -156,6 +206,9 @@ def main() -> None:
                    help="leave this share (0-1) of the dependencies out of the catalog written (a stale catalog)")
     p.add_argument("--alerts-as", choices=("api", "webhook"), default="api",
                    help="write alerts as a GET /api/v2/alerts answer (default) or as recorded webhook notifications")
+    p.add_argument("--spell", choices=("generated", "kubernetes"), default="generated",
+                   help="name services in alerts as generated (a service label), or as Kubernetes and "
+                        "OpenTelemetry pipelines do: Helm release pods and Deployments, namespace/name jobs")
     args = p.parse_args()
     if not 0 <= args.missing < 1:
         p.error("--missing takes a share from 0 up to (not including) 1")
@@ -169,7 +222,8 @@ def main() -> None:
     colds: list[float] = []
     warms: list[float] = []
     for task in todo:
-        a, b, cold, warm = asyncio.run(run_one(task, args.health, args.alerts_as == "webhook", args.missing))
+        a, b, cold, warm = asyncio.run(run_one(task, args.health, args.alerts_as == "webhook", args.missing,
+                                               args.spell))
         product.append(a)
         engine.append(b)
         colds.append(cold)

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from evalkit.harness import Task, make_world, ours
-from evalkit.product import ask, export, prediction
+from evalkit.product import ask, export, prediction, respelled
 from evalkit.stale import stale
 
 
@@ -51,5 +51,30 @@ def test_a_stale_catalog_answers_through_the_product_as_the_engine_does(tmp_path
     export(world, tmp_path)
     answer, _, _ = asyncio.run(ask(tmp_path / "opscontext.toml", world))
     assert "the catalog lacks" in answer["explanation"]
+    got = {frozenset(fps): c[:1] for fps, c, _ in prediction(answer).groups}
+    assert got == {frozenset(fps): c[:1] for fps, c, _ in ours(world)[0].groups}
+
+
+def test_respelled_alerts_name_their_service_the_kubernetes_ways_and_keep_every_other_label() -> None:
+    labels = {"alertname": "SpanClientErrorRatioHigh", "service_name": "checkout", "peer_service": "cart"}
+    ways = {next(k for k in ("pod", "deployment", "exported_job", "service_name") if k in out): out
+            for fp in (f"fp-{i}" for i in range(40)) for out in (respelled(labels, fp),)}
+    assert set(ways) == {"pod", "deployment", "exported_job", "service_name"}
+    assert ways["pod"]["pod"].startswith("my-otel-demo-checkout-") and "service_name" not in ways["pod"]
+    assert ways["deployment"]["deployment"] == "my-otel-demo-checkout"
+    assert ways["exported_job"] == {**{k: v for k, v in labels.items() if k != "service_name"},
+                                    "job": "otel-collector", "exported_job": "opentelemetry-demo/checkout"}
+    assert all(out["peer_service"] == "cart" for out in ways.values())
+    assert respelled({"alertname": "Watchdog"}, "fp-1") == {"alertname": "Watchdog"}
+
+
+def test_a_world_spelled_as_kubernetes_names_it_answers_as_the_engine_does(tmp_path: Path) -> None:
+    # Enough services alert for the release prefix to be learnt from the alerts themselves.
+    world = make_world(Task("metric_rules", "noise-0", "real/online_boutique", 1000))
+    export(world, tmp_path, spell="kubernetes")
+    written = (tmp_path / "alerts" / "alerts.json").read_text(encoding="utf-8")
+    assert '"pod": "my-otel-demo-' in written and '"exported_job": "opentelemetry-demo/' in written
+    answer, _, _ = asyncio.run(ask(tmp_path / "opscontext.toml", world))
+    assert answer["ungrouped"].get("no_service", 0) == 0
     got = {frozenset(fps): c[:1] for fps, c, _ in prediction(answer).groups}
     assert got == {frozenset(fps): c[:1] for fps, c, _ in ours(world)[0].groups}
