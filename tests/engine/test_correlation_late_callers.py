@@ -43,8 +43,15 @@ def test_not_once_the_dependency_has_recovered(ends: float) -> None:
     assert _groups(checkout_at=9, payment_ends=ends) == [["checkout"], ["payment"]]
 
 
+def test_a_caller_failing_twelve_minutes_in_joins_it_too_while_the_dependency_is_held_firing() -> None:
+    # an incident unfolding slower than the rules' for: clauses suggest (evalkit.stretch)
+    assert _groups(checkout_at=13) == [["checkout", "payment"]]
+    assert _groups(checkout_at=13, options=CorrelationOptions(caller_late=timedelta(minutes=10))) == [
+        ["checkout"], ["payment"]]
+
+
 def test_nor_past_caller_late() -> None:
-    assert _groups(checkout_at=13) == [["checkout"], ["payment"]]
+    assert _groups(checkout_at=17) == [["checkout"], ["payment"]]
 
 
 def test_a_recorded_run_spread_over_twenty_minutes_with_callers_first_is_one_incident() -> None:
