@@ -42,8 +42,8 @@ def stretch(world: World, k: float) -> World:
     for inc in world.incidents:
         onsets = [a.starts_at for a in world.alerts if a.fingerprint in inc.fingerprints]
         if onsets:
-            t0 = min(onsets)
-            first.update((fp, t0) for fp in inc.fingerprints)
+            start = min(onsets)
+            first.update((fp, start) for fp in inc.fingerprints)
     moved = []
     for a in world.alerts:
         t0 = first.get(a.fingerprint)
