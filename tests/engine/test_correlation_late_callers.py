@@ -68,3 +68,21 @@ def test_a_recorded_run_spread_over_twenty_minutes_with_callers_first_is_one_inc
     assert groups[0].primary_contributor == "payment"
     before = correlate(alerts, graph, [], now=NOW, options=CorrelationOptions(caller_late=timedelta(0))).groups
     assert len(before) == 2  # what the five-minute window alone made of it
+
+
+def _resumed(gap: float, first_ends: float | None = None) -> list[tuple[list[str], int]]:
+    # payment fails for six minutes and checkout with it; checkout alerts again after a pause
+    # longer than the ten-minute episode gap, when payment has recovered: nothing below explains it.
+    alerts = [alert("payment", "HighErrorRate", 0, ends=6), alert("checkout", "HighErrorRate", 1, ends=first_ends),
+              alert("checkout", "HighLatency", 1.5, ends=first_ends),
+              alert("checkout", "SLOBurnSlow", 1.5 + gap), alert("checkout", "Apdex", 2 + gap)]
+    return sorted((g.services, g.alert_count) for g in correlate(alerts, GRAPH, [], now=NOW).groups)
+
+
+def test_a_service_alerting_again_while_its_first_alerts_still_fire_continues_its_incident() -> None:
+    assert _resumed(gap=12) == [(["checkout", "payment"], 5)]
+
+
+def test_but_not_once_its_first_alerts_had_resolved() -> None:
+    # checkout recovered at minute 5: at minute 13.5 it is a new story
+    assert _resumed(gap=12, first_ends=5) == [(["checkout"], 2), (["checkout", "payment"], 3)]

@@ -12,7 +12,8 @@ before their callers):
    Its callers inherit its ambiguity.
 3. Sibling links (a shared dependency that does not explain them itself) join unexplained
    episodes to each other; a lone unexplained episode also joins the one explained component
-   it is a sibling of, when there is exactly one.
+   it is a sibling of, when there is exactly one. An unexplained episode also continues its
+   service's previous one when that was still firing as it began.
 4. Each bridge's alerts are then placed, a strand at a time (same route or alert name), in
    the component that fits best (:mod:`opscontext.engine.correlation.fit`): shared route-like
    words, time since that explanation started, graph distance.
@@ -140,8 +141,26 @@ def _settle(
         else:
             _bridge(res, reach, x, targets, reps)
     _siblings(eps, links, res)
+    _continuations(eps, links, res)
     _join_cycles(cut, res)
     return res
+
+
+def _continuations(eps: list[Episode], links: Links, res: Resolution) -> None:
+    """Join a service's episode that nothing explains to its previous episode when that one was
+    still firing (its ``held`` end) when this one began: the same failure, resumed after a
+    pause longer than ``episode_gap``, not a new one. Slowly unfolding incidents fell apart
+    there, the later alerts in a group of their own. Measured on spare seeds 1000-1019 as
+    generated: request flow AC@1 +0.003, pair F1 +0.009; metric rules and fault injection within
+    0.001; cascade -0.001 / -0.005. Three times slower (``evalkit.stretch``, 1000-1002): pair
+    recall metric rules 0.897 -> 0.916, request flow 0.665 -> 0.722, fault injection 0.889 ->
+    0.928."""
+    uf, bridges = res.uf, res.bridges
+    for x in range(1, len(eps)):  # a service's episodes are consecutive, in onset order
+        e, p = eps[x], eps[x - 1]
+        if e.service == p.service and x not in links.down and x not in bridges and x - 1 not in bridges \
+                and p.held >= e.first:
+            uf.union(x, x - 1)
 
 
 def _reps(targets: dict[int, int], reach: dict[int, set[int]]) -> set[int]:
