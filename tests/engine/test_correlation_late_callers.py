@@ -66,7 +66,8 @@ def test_a_recorded_run_spread_over_twenty_minutes_with_callers_first_is_one_inc
     groups = correlate(alerts, graph, [], now=NOW).groups
     assert [sorted(g.services) for g in groups] == [sorted(chain)]
     assert groups[0].primary_contributor == "payment"
-    before = correlate(alerts, graph, [], now=NOW, options=CorrelationOptions(caller_late=timedelta(0))).groups
+    before = correlate(alerts, graph, [], now=NOW, options=CorrelationOptions(
+        caller_late=timedelta(0), continue_within=timedelta(0))).groups
     assert len(before) == 2  # what the five-minute window alone made of it
 
 
@@ -86,3 +87,12 @@ def test_a_service_alerting_again_while_its_first_alerts_still_fire_continues_it
 def test_but_not_once_its_first_alerts_had_resolved() -> None:
     # checkout recovered at minute 5: at minute 13.5 it is a new story
     assert _resumed(gap=12, first_ends=5) == [(["checkout"], 2), (["checkout", "payment"], 3)]
+
+
+def test_nor_long_after_their_last_onset_and_not_when_turned_off() -> None:
+    assert _resumed(gap=35) == [(["checkout"], 2), (["checkout", "payment"], 3)]
+    off = CorrelationOptions(continue_within=timedelta(0))
+    alerts = [alert("payment", "HighErrorRate", 0, ends=6), alert("checkout", "HighErrorRate", 1),
+              alert("checkout", "SLOBurnSlow", 13.5)]
+    assert len(correlate(alerts, GRAPH, [], now=NOW, options=off).groups) == 2
+    assert len(correlate(alerts, GRAPH, [], now=NOW).groups) == 1

@@ -157,7 +157,7 @@ def _cluster(
     window = opts.link_window.total_seconds()
     links = link_by_topology(index, eps, by_service, window, opts.dependency_late.total_seconds(),
                              opts.caller_late.total_seconds(), _towards(unique, eps, adj, by_service))
-    res = resolve(eps, links, related_in(index))
+    res = resolve(eps, links, related_in(index), opts.continue_within.total_seconds())
     off_graph = [e for s, ids in by_service.items() if s not in adj.succ for e in ids]
     if off_graph:
         link_by_labels(unique, eps, off_graph, res.uf, opts.label_window.total_seconds(), skip=res.bridges)

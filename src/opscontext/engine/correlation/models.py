@@ -55,6 +55,13 @@ class CorrelationOptions(_Frozen):
         description="How much later than a dependency's last onset a dependent may start "
         "alerting and still be linked to it, provided the dependency is still firing then.",
     )
+    # (engine/correlation/bridges.py, _continuations: what it buys and costs.)
+    continue_within: timedelta = Field(
+        default=timedelta(minutes=30),
+        description="A service alerting again after a pause, with nothing below it explaining the new "
+        "alerts, continues the incident its earlier alerts belong to while those still fire, if it "
+        "starts within this of their last onset (0 turns it off).",
+    )
     active_hold: timedelta = Field(
         default=timedelta(minutes=15),
         description="An alert still firing keeps its service's episode open this long past its "
