@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ from opscontext.models import (
 )
 
 T = TypeVar("T")
+_MAX_PAIRED = 2_000  # resolved alerts read per call for a second name of their service
 
 
 @dataclass
@@ -73,10 +74,24 @@ class World:
 
         given = list(alerts)
         out = [self._once(a, resolve) for a in given]
-        if missed and self.resolver.learn_prefixes(missed):
+        if missed and self.resolver.learn_prefixes(missed, self._pairs(given, out, labels)):
             self._resolved = IdentityMemo()  # what was remembered as unknown may be known now
             out = [self._once(a, resolve) for a in given]
         return out
+
+    def _pairs(self, given: list[Alert], out: list[Alert], labels: Sequence[str]) -> Iterator[tuple[str, str]]:
+        """(spelling, service) from alerts that did resolve and name their service another way too
+        (a pod of a release beside ``service_name``): read only when some alerts did not, and
+        from the first ``_MAX_PAIRED`` that resolved (a cold call at 100k alerts must not pay
+        for all of them)."""
+        read = 0
+        for a, r in zip(given, out, strict=True):
+            if r.service is None:
+                continue
+            yield from self.resolver.paired_spellings(r.service, a.labels, labels)
+            read += 1
+            if read >= _MAX_PAIRED:
+                return
 
     @without_gc
     def resolve_changes(self, changes: Iterable[Change]) -> list[Change]:

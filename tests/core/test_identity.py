@@ -223,3 +223,21 @@ def test_prefix_learning_is_bounded_on_hostile_input() -> None:
     releases = [f"rel{i}-{s}" for i in range(40) for s in ("checkout", "cart", "payment")]
     assert resolver.learn_prefixes(releases)
     assert len(resolver.prefixes) == 16  # kept bounded
+
+
+def test_an_alert_naming_its_service_two_ways_is_evidence_for_the_prefix() -> None:
+    resolver = ServiceResolver(K8S_DEMO)
+    order = list(DEFAULT_SERVICE_LABELS)
+    # service_name says cart; its pod says how the release spells cart
+    pairs = resolver.paired_spellings("cart", {"service_name": "cart", "pod": "my-otel-demo-cart-6c8f9b7d54-x2kqz"},
+                                      order)
+    assert pairs == [("my-otel-demo-cart", "cart"), ("my-otel-demo-cart-6c8f9b7d54", "cart")]
+    assert not resolver.learn_prefixes(["my-otel-demo-checkout"])  # one service alone
+    assert resolver.learn_prefixes([], pairs)  # the pair is the second
+    assert resolver.prefixes == ["my-otel-demo-"]
+
+
+def test_a_pair_whose_spelling_leaves_another_service_teaches_nothing() -> None:
+    resolver = ServiceResolver(K8S_DEMO)
+    assert not resolver.learn_prefixes(["shop-checkout", "shop-payment"], [("shop-frontend", "cart")])
+    assert resolver.prefixes == []

@@ -82,3 +82,17 @@ async def test_doctor_counts_release_prefixed_alerts_as_attributed(tmp_path: Pat
     (row,) = [r for r in results if r.type == "identity"]
     assert row.detail == ("all 4 alerts of the last 2 h name a service in the catalog or graph; "
                           "workload names read without the release prefix 'my-otel-demo-'")
+
+
+async def test_a_resolved_alert_s_pod_teaches_the_prefix_a_lone_workload_needs(tmp_path: Path) -> None:
+    # frontend's alert names it by service_name and by its pod; payment's names only its Deployment
+    alerts = [
+        alert("fp-frontend", 0, {"alertname": "HighErrorRate", "service_name": "frontend",
+                                 "pod": "my-otel-demo-frontend-5d8c9f7b6-qwz2x"}),
+        alert("fp-payment", 1, {"alertname": "KubeDeploymentReplicasMismatch", "job": "kube-state-metrics",
+                                "deployment": "my-otel-demo-payment"}),
+    ]
+    async with open_app(settings(tmp_path, alerts), cache=MemoryCache(), clock=lambda: NOW) as app:
+        answer = await correlate_alerts(app)
+    assert answer.ungrouped.get("no_service", 0) == 0
+    assert not any("name no service" in n for n in answer.notes)

@@ -13,6 +13,7 @@ mean"), it never joins silently: a wrong join is worse than no join during an in
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -271,15 +272,18 @@ class ServiceResolver:
         """:meth:`match`, then with a learnt release prefix stripped."""
         return self.index.match(text) or self.without_prefix(text)
 
-    def learn_prefixes(self, values: Iterable[str]) -> bool:
+    def learn_prefixes(self, values: Iterable[str], pairs: Iterable[tuple[str, str]] = ()) -> bool:
         """Learn release prefixes from spellings that name no service (alert label values, pod
-        owners): True when a new one was learnt, so what did not resolve may now."""
+        owners), and from ``pairs``: (another spelling, service) read off alerts that did name
+        their service (``service_name=cart`` beside ``pod=my-otel-demo-cart-...``), where the
+        spelling must leave that very service. True when a new prefix was learnt, so what did
+        not resolve may now."""
         found = self._evidence  # prefix -> services it left behind, over every call so far
         known = set(self._prefixes)
         examined = self._examined  # a source re-read hands the same spellings again
         fresh: set[tuple[str, ...]] = set()
         n = 0
-        for value in values:
+        for value, expected in itertools.chain(((v, None) for v in values), pairs):
             if value in examined:
                 continue
             n += 1
@@ -297,6 +301,8 @@ class ServiceResolver:
                     break
                 hit = self.index.match("-".join(tokens[k:]))
                 if hit is not None:
+                    if expected is not None and hit != expected:
+                        break  # it leaves another service than the alert names: no evidence
                     if prefix not in found and len(found) >= _MAX_LEARN_VALUES:
                         found.clear()
                     found.setdefault(prefix, set()).add(hit)
@@ -314,6 +320,14 @@ class ServiceResolver:
     def unresolved_spellings(self, raw: str | None, labels: Mapping[str, str], label_order: Sequence[str]) -> list[str]:
         """What an alert that resolved to nothing calls its service: the values to learn from."""
         return list(_spellings(raw, labels, label_order))
+
+    def paired_spellings(
+        self, service: str, labels: Mapping[str, str], label_order: Sequence[str],
+    ) -> list[tuple[str, str]]:
+        """The other names an alert resolved to ``service`` gives it (its pods' owners, other
+        service labels) that name nothing as they are: ``(spelling, service)`` pairs to learn from."""
+        return [(v, service) for v in _spellings(None, labels, label_order)
+                if len(v) <= MAX_QUERY and self.index.match(v) is None]
 
     def _pod_owner(self, pod: str) -> str | None:
         """The catalog service owning ``pod``, remembered: an estate's alerts name the same pods
