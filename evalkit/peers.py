@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from evalkit.classic.metrics import Score, score
-from evalkit.harness import FAMILY_MODULES, OURS, Row, Task, make_world, ours, tasks
+from evalkit.cli import add_world_options, world_tasks
+from evalkit.harness import OURS, Row, Task, make_world, ours
 from evalkit.report import aggregate
-from evalkit.topologies import files, real, unreadable
 from evalkit.world import World
 
 
@@ -73,22 +72,9 @@ def _one(task: Task) -> tuple[Task, Score, Score, int]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--families", nargs="+", default=sorted(FAMILY_MODULES), choices=sorted(FAMILY_MODULES))
-    p.add_argument("--topologies", nargs="*", help="default: the real topologies and the topology files")
-    p.add_argument("--cells", nargs="*")
-    p.add_argument("--seeds", type=int, default=4)
-    p.add_argument("--first-seed", type=int, default=0)
-    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    add_world_options(p, cells=True)
     args = p.parse_args(argv)
-    if args.seeds < 1 or args.jobs < 1:
-        p.error("--seeds and --jobs must be at least 1")
-    topologies = args.topologies or [*real(), *files()]
-    bad = unreadable(topologies)
-    if bad:
-        p.error(bad)
-    todo = tasks(args.families, topologies, range(args.first_seed, args.first_seed + args.seeds), args.cells)
-    if not todo:
-        p.error("no family has the cells asked for")
+    todo = world_tasks(p, args)
     rows: dict[tuple[str, str], list[Row]] = {}
     labelled: dict[str, int] = {}
     with ProcessPoolExecutor(args.jobs) as pool:

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import random
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from evalkit.classic.metrics import score
-from evalkit.harness import FAMILY_MODULES, Task, make_world, ours, tasks
-from evalkit.topologies import files, real, unreadable
+from evalkit.cli import add_world_options, world_tasks
+from evalkit.harness import Task, make_world, ours
 from evalkit.world import World
 from opscontext.engine.correlate import CorrelationOptions
 
@@ -57,28 +56,17 @@ def _one(job: tuple[Task, tuple[float, ...], bool]) -> list[tuple[str, float, fl
 
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--families", nargs="+", default=sorted(FAMILY_MODULES), choices=sorted(FAMILY_MODULES))
-    p.add_argument("--topologies", nargs="*", help="default: the real topologies and the topology files")
-    p.add_argument("--seeds", type=int, default=4)
-    p.add_argument("--first-seed", type=int, default=0)
+    add_world_options(p)
     p.add_argument("--missing", nargs="+", type=float, default=list(DEFAULT_MISSING),
                    help="shares of dependencies left out of the graph (0-1)")
     p.add_argument("--no-calls-from-alerts", action="store_true",
                    help="the engine without reading missing dependencies from alerts naming their callee")
-    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     args = p.parse_args(argv)
     if any(not 0 <= m < 1 for m in args.missing):
         p.error("--missing takes shares from 0 up to (not including) 1")
-    if args.seeds < 1 or args.jobs < 1:
-        p.error("--seeds and --jobs must be at least 1")
     levels = tuple(sorted(set(args.missing)))
-    topologies = args.topologies or [*real(), *files()]
-    bad = unreadable(topologies)
-    if bad:
-        p.error(bad)
     calls = not args.no_calls_from_alerts
-    seeds = range(args.first_seed, args.first_seed + args.seeds)
-    jobs = [(t, levels, calls) for t in tasks(args.families, topologies, seeds)]
+    jobs = [(t, levels, calls) for t in world_tasks(p, args)]
     acc: dict[tuple[str, float], list[float]] = {}
     with ProcessPoolExecutor(args.jobs) as pool:
         for rows in pool.map(_one, jobs, chunksize=4):

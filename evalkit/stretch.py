@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 
 from evalkit.classic.metrics import score
-from evalkit.harness import FAMILY_MODULES, Task, make_world, ours, tasks
-from evalkit.topologies import files, real, unreadable
+from evalkit.cli import add_world_options, world_tasks
+from evalkit.harness import Task, make_world, ours
 from evalkit.world import World
 from opscontext.models import AlertState
 
@@ -73,25 +72,14 @@ def _one(job: tuple[Task, tuple[float, ...]]) -> list[tuple[str, float, float, f
 
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--families", nargs="+", default=sorted(FAMILY_MODULES), choices=sorted(FAMILY_MODULES))
-    p.add_argument("--topologies", nargs="*", help="default: the real topologies and the topology files")
-    p.add_argument("--seeds", type=int, default=4)
-    p.add_argument("--first-seed", type=int, default=0)
+    add_world_options(p)
     p.add_argument("--factors", nargs="+", type=float, default=list(DEFAULT_FACTORS),
                    help="how many times slower each incident unfolds (1 = as generated, at most 10)")
-    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     args = p.parse_args(argv)
     if any(not 1 <= k <= 10 for k in args.factors):
         p.error("--factors take values from 1 (as generated) to 10")
-    if args.seeds < 1 or args.jobs < 1:
-        p.error("--seeds and --jobs must be at least 1")
     factors = tuple(sorted(set(args.factors)))
-    topologies = args.topologies or [*real(), *files()]
-    bad = unreadable(topologies)
-    if bad:
-        p.error(bad)
-    seeds = range(args.first_seed, args.first_seed + args.seeds)
-    jobs = [(t, factors) for t in tasks(args.families, topologies, seeds)]
+    jobs = [(t, factors) for t in world_tasks(p, args)]
     acc: dict[tuple[str, float], list[float]] = {}
     with ProcessPoolExecutor(args.jobs) as pool:
         for rows in pool.map(_one, jobs, chunksize=4):
