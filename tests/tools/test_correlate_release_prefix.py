@@ -63,6 +63,8 @@ async def test_workloads_named_after_a_helm_release_land_on_their_catalog_servic
     assert answer.ungrouped.get("no_service", 0) == 0
     assert not any("name no service" in n for n in answer.notes)
     assert [g.services for g in again.groups] == [group.services]
+    assert any(n.startswith("Workload names were read without the release prefix 'my-otel-demo-'")
+               for n in answer.notes)
 
 
 async def test_one_word_before_two_workloads_is_not_enough_to_strip_it(tmp_path: Path) -> None:
@@ -74,6 +76,7 @@ async def test_one_word_before_two_workloads_is_not_enough_to_strip_it(tmp_path:
     assert answer.groups == []
     note = next(n for n in answer.notes if "name no service" in n)
     assert note.startswith("2 of 2 alerts name no service in the catalog or graph")
+    assert not any("release prefix" in n for n in answer.notes)
 
 
 async def test_doctor_counts_release_prefixed_alerts_as_attributed(tmp_path: Path) -> None:
