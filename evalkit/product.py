@@ -37,7 +37,7 @@ from evalkit.report import aggregate
 from evalkit.stale import stale
 from evalkit.topologies import files, real, unreadable
 from evalkit.world import World
-from opscontext.engine.identity import POD_LABELS, pod_owners
+from opscontext.engine.identity import POD_ALPHABET, POD_LABELS, pod_owners
 from opscontext.promfamily import DEFAULT_SERVICE_LABELS
 
 WINDOW = timedelta(hours=8)
@@ -47,12 +47,11 @@ WINDOW = timedelta(hours=8)
 # ``<service.namespace>/<service.name>``, kept as ``exported_job`` when Prometheus scrapes the
 # collector.
 RELEASE, NAMESPACE = "my-otel-demo", "opentelemetry-demo"
-_SAFE = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def _generated(seed: str, n: int) -> str:
     digest = hashlib.sha256(seed.encode()).digest()
-    return "".join(_SAFE[b % len(_SAFE)] for b in digest[:n])
+    return "".join(POD_ALPHABET[b % len(POD_ALPHABET)] for b in digest[:n])
 
 
 def respelled(labels: dict[str, str], fingerprint: str) -> dict[str, str]:

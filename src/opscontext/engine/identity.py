@@ -38,9 +38,9 @@ POD_LABELS = ("pod", "pod_name", "kubernetes_pod_name", "k8s_pod_name")
 # Kubernetes names a controller's pods with generated parts from this alphabet (no vowels, no
 # 0/1/3, so that nothing readable comes out): a 5-character pod suffix after the owner's name,
 # and for a Deployment's pods the ReplicaSet's pod-template-hash (up to 10 characters) before it.
-_SAFE = "bcdfghjklmnpqrstvwxz2456789"
-_POD_SUFFIX = re.compile(f"^[{_SAFE}]{{5}}$")
-_TEMPLATE_HASH = re.compile(f"^[{_SAFE}]{{6,10}}$")
+POD_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_POD_SUFFIX = re.compile(f"^[{POD_ALPHABET}]{{5}}$")
+_TEMPLATE_HASH = re.compile(f"^[{POD_ALPHABET}]{{6,10}}$")
 _MAX_PODS_REMEMBERED = 100_000
 _TOKEN_SEPARATORS = re.compile(r"[\s_\-.]+")
 # A leading part of workload names counts as a release prefix when it leaves this many different
