@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -44,6 +45,9 @@ class World:
     # Sources hand back the same alert/change objects while unchanged; resolve each once, and
     # forget it when the source lets the object go (a weak memo: bounded by what is alive).
     _resolved: IdentityMemo[Any, Any] = field(default_factory=IdentityMemo, repr=False)
+    # The resolved alerts whose service only a learnt release prefix gave, by id (weakly held, as
+    # the memo's values are): what an answer reads to say whether it relied on one.
+    _prefixed: weakref.WeakValueDictionary[int, Alert] = field(default_factory=weakref.WeakValueDictionary, repr=False)
 
     def _once(self, item: T, resolve: Callable[[T], T]) -> T:
         return self._resolved.get(item, resolve)  # type: ignore[no-any-return]
@@ -65,12 +69,17 @@ class World:
         missed: list[str] = []  # spellings of alerts seen for the first time that named nothing
 
         def resolve(a: Alert) -> Alert:
-            name = self.resolver.from_labels(a.service, a.labels, labels)
+            name, prefixed = self.resolver.attribute(a.service, a.labels, labels)
             if name is None and a.service in self.graph:
                 name = a.service
             if name is None:
                 missed.extend(self.resolver.unresolved_spellings(a.service, a.labels, labels))
-            return a if name == a.service else a.model_copy(update={"service": name})
+            if name == a.service:
+                return a
+            out = a.model_copy(update={"service": name})
+            if prefixed:
+                self._prefixed[id(out)] = out
+            return out
 
         given = list(alerts)
         out = [self._once(a, resolve) for a in given]
@@ -78,6 +87,14 @@ class World:
             self._resolved = IdentityMemo()  # what was remembered as unknown may be known now
             out = [self._once(a, resolve) for a in given]
         return out
+
+    def prefixed(self, resolved: Iterable[Alert]) -> int:
+        """How many of ``resolved`` (what :meth:`resolve_alerts` returned) name their service only
+        through a learnt release prefix."""
+        if not self._prefixed:
+            return 0
+        seen = self._prefixed
+        return sum(1 for a in resolved if seen.get(id(a)) is a)
 
     def _pairs(self, given: list[Alert], out: list[Alert], labels: Sequence[str]) -> Iterator[tuple[str, str]]:
         """(spelling, service) from alerts that did resolve and name their service another way too

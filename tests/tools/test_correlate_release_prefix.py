@@ -63,8 +63,26 @@ async def test_workloads_named_after_a_helm_release_land_on_their_catalog_servic
     assert answer.ungrouped.get("no_service", 0) == 0
     assert not any("name no service" in n for n in answer.notes)
     assert [g.services for g in again.groups] == [group.services]
-    assert any(n.startswith("Workload names were read without the release prefix 'my-otel-demo-'")
-               for n in answer.notes)
+    assert any(n.startswith("3 alerts named their service only by a workload name read without the release "
+                            "prefix 'my-otel-demo-'") for n in answer.notes)
+
+
+async def test_the_prefix_note_appears_only_when_an_alert_of_the_window_needed_the_prefix(tmp_path: Path) -> None:
+    def ended(a: dict[str, object], minute: int) -> dict[str, object]:
+        return {**a, "endsAt": (NOW - timedelta(minutes=30 - minute)).isoformat().replace("+00:00", "Z")}
+
+    # The release's pods alert and resolve first; later checkout alerts by exported_job alone.
+    alerts = [ended(ALERTS[0], 3), ended(ALERTS[2], 4), ended(ALERTS[3], 12),
+              alert("fp-checkout-late", 20, {"alertname": "HighErrorRate", "job": "otel-collector",
+                                             "exported_job": "opentelemetry-demo/checkout"})]
+    async with open_app(settings(tmp_path, alerts), cache=MemoryCache(), clock=lambda: NOW) as app:
+        learnt = await correlate_alerts(app)
+        later = await correlate_alerts(app, since=(NOW - timedelta(minutes=15)).isoformat())
+    assert learnt.alerts_in == 4
+    assert any(n.startswith("3 alerts named their service only by a workload name") for n in learnt.notes)
+    assert later.alerts_in == 1
+    assert later.ungrouped.get("no_service", 0) == 0
+    assert not any("release prefix" in n for n in later.notes)
 
 
 async def test_one_word_before_two_workloads_is_not_enough_to_strip_it(tmp_path: Path) -> None:

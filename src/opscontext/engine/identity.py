@@ -199,7 +199,7 @@ class ServiceResolver:
             if "/" in slug:
                 aliases.append(slug.rsplit("/", 1)[1])
             self.index.add(s.name, aliases)
-        self._pods: dict[str, str | None] = {}
+        self._pods: dict[str, tuple[str | None, bool]] = {}  # pod -> (owner, through a prefix)
         self._prefixes: list[tuple[str, ...]] = []  # learnt release prefixes, longest first
         self._examined: set[str] = set()  # spellings already read for prefixes (bounded)
         self._evidence: dict[tuple[str, ...], set[str]] = {}
@@ -232,25 +232,32 @@ class ServiceResolver:
     def from_labels(self, raw: str | None, labels: Mapping[str, str], label_order: Sequence[str]) -> str | None:
         """The catalog service an alert or change is about: its own field first, then labels, then
         the workload owning the pod a label names (:func:`pod_owners`)."""
+        return self.attribute(raw, labels, label_order)[0]
+
+    def attribute(
+        self, raw: str | None, labels: Mapping[str, str], label_order: Sequence[str],
+    ) -> tuple[str | None, bool]:
+        """:meth:`from_labels`, and whether only a learnt release prefix made the match: an
+        answer that relied on one says so, one that did not must not."""
         hit = self.index.match(raw)
         if hit is not None:
-            return hit
+            return hit, False
         for label in label_order:
             hit = self.index.match(labels.get(label))
             if hit is not None:
-                return hit
+                return hit, False
         for label in POD_LABELS:
             pod = labels.get(label)
             if pod and len(pod) <= MAX_QUERY:
-                hit = self._pod_owner(pod)
-                if hit is not None:
-                    return hit
-        if self._prefixes:  # pods went through match_learned above
+                owner = self._pod_owner(pod)
+                if owner[0] is not None:
+                    return owner
+        if self._prefixes:  # pods went through the learnt prefixes above
             for value in _spellings(raw, labels, label_order, pods=False):
                 hit = self.without_prefix(value)
                 if hit is not None:
-                    return hit
-        return None
+                    return hit, True
+        return None, False
 
     @property
     def prefixes(self) -> list[str]:
@@ -329,16 +336,27 @@ class ServiceResolver:
         return [(v, service) for v in _spellings(None, labels, label_order)
                 if len(v) <= MAX_QUERY and self.index.match(v) is None]
 
-    def _pod_owner(self, pod: str) -> str | None:
-        """The catalog service owning ``pod``, remembered: an estate's alerts name the same pods
-        over and over, and most of them name none the catalog knows."""
-        if pod in self._pods:
-            return self._pods[pod]
+    def _pod_owner(self, pod: str) -> tuple[str | None, bool]:
+        """The catalog service owning ``pod`` and whether a learnt prefix was needed, remembered:
+        an estate's alerts name the same pods over and over, and most of them name none the
+        catalog knows."""
+        known = self._pods.get(pod)
+        if known is not None:
+            return known
         if len(self._pods) >= _MAX_PODS_REMEMBERED:
             self._pods.clear()
-        hit = next((h for owner in pod_owners(pod) if (h := self.match_learned(owner)) is not None), None)
-        self._pods[pod] = hit
-        return hit
+        found: tuple[str | None, bool] = (None, False)
+        for owner in pod_owners(pod):
+            hit = self.index.match(owner)
+            if hit is not None:
+                found = (hit, False)
+                break
+            hit = self.without_prefix(owner)
+            if hit is not None:
+                found = (hit, True)
+                break
+        self._pods[pod] = found
+        return found
 
     def team(self, text: str | None) -> str | None:
         return self.teams.match(text)

@@ -159,11 +159,13 @@ async def _answer(app: App, window: TimeWindow, position: dict[str, str], servic
     }
     if result.ungrouped.get("no_service"):  # the engine counted them: only then read every alert again
         base["notes"] += unattributed_notes(raw, resolved, app.settings.identity.service_labels)
-    if world.resolver.prefixes:  # an inferred mapping decided which service some alerts are about: say so
+    prefixed = world.prefixed(resolved) if world.resolver.prefixes else 0
+    if prefixed:  # an inferred mapping decided which service these alerts are about: say so
         prefixes = ", ".join(repr(p) for p in world.resolver.prefixes)
         base["notes"].append(
-            f"Workload names were read without the release prefix {prefixes}, learnt from the alerts (it stands "
-            "before the names of several catalog services). Where that is wrong, a catalog alias wins.")
+            f"{prefixed} alert{'s' if prefixed > 1 else ''} named {'their' if prefixed > 1 else 'its'} service "
+            f"only by a workload name read without the release prefix {prefixes}, learnt from the alerts (it "
+            "stands before the names of several catalog services). Where that is wrong, a catalog alias wins.")
     if not result.alerts_in:
         base["notes"] += held_outside_notes(app, ALERTS, alerts.statuses, window, "alert", alert_window_limit(app))
     shape = functools.partial(page, base, budget or UNBOUNDED, health.verdicts)
