@@ -35,6 +35,7 @@ from evalkit.prom_model import TOML as HEALTH_TOML
 from evalkit.prom_model import PrometheusModel
 from evalkit.report import aggregate
 from evalkit.stale import stale
+from evalkit.stretch import stretch
 from evalkit.topologies import files, real, unreadable
 from evalkit.world import World
 from opscontext.engine.identity import POD_ALPHABET, POD_LABELS, pod_owners
@@ -172,13 +173,15 @@ def prediction(answer: dict[str, Any]) -> Prediction:
 
 async def run_one(
     task: Task, health: bool = False, webhook: bool = False, missing: float = 0.0, spell: str = "generated",
+    slower: float = 1.0,
 ) -> tuple[Score, Score, float, float]:
     """(through the product, engine only, cold call seconds, warm call seconds) for one world;
     ``health``: with the world's modelled health source served over Prometheus' API;
     ``webhook``: the alerts recorded from webhook notifications (:func:`webhook_recording`);
     ``missing``: that share of its dependencies left out of the catalog written
-    (:func:`evalkit.stale.stale`); ``spell``: see :func:`export`."""
-    world = stale(make_world(task), missing)
+    (:func:`evalkit.stale.stale`); ``spell``: see :func:`export`; ``slower``: every incident that
+    many times slower (:func:`evalkit.stretch.stretch`)."""
+    world = stale(stretch(make_world(task), slower), missing)
     prom = PrometheusModel(readings(world)) if health else None
     try:
         with tempfile.TemporaryDirectory(prefix="oc-product-") as tmp:
@@ -208,21 +211,31 @@ def main() -> None:
     p.add_argument("--spell", choices=("generated", "kubernetes"), default="generated",
                    help="name services in alerts as generated (a service label), or as Kubernetes and "
                         "OpenTelemetry pipelines do: Helm release pods and Deployments, namespace/name jobs")
+    p.add_argument("--slower", type=float, default=1.0, metavar="K",
+                   help="replay every incident K times slower (evalkit.stretch) before writing its files")
     args = p.parse_args()
+    if not 1 <= args.slower <= 20:
+        p.error("--slower takes a factor from 1 (as generated) to 20")
     if not 0 <= args.missing < 1:
         p.error("--missing takes a share from 0 up to (not including) 1")
     bad = unreadable(args.topologies or ())
     if bad:
         p.error(bad)
+    unknown = sorted(set(args.cells or ()) - {c for f in args.families for c in FAMILY_MODULES[f].CELLS})
+    if unknown:
+        known = "; ".join(f"{f}: {', '.join(FAMILY_MODULES[f].CELLS)}" for f in args.families)
+        p.error(f"no family chosen has the cell(s) {', '.join(unknown)} (cells: {known})")
     todo = tasks(args.families, args.topologies or [*real(), *files()],
                  range(args.first_seed, args.first_seed + args.seeds), args.cells)
+    if not todo:
+        p.error("no world to run: give --seeds 1 or more")
     product: list[Score] = []
     engine: list[Score] = []
     colds: list[float] = []
     warms: list[float] = []
     for task in todo:
         a, b, cold, warm = asyncio.run(run_one(task, args.health, args.alerts_as == "webhook", args.missing,
-                                               args.spell))
+                                               args.spell, args.slower))
         product.append(a)
         engine.append(b)
         colds.append(cold)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from evalkit.classic.metrics import score
 from evalkit.harness import Task, make_world, ours
-from evalkit.product import ask, export, prediction, respelled
+from evalkit.product import ask, export, prediction, respelled, run_one
 from evalkit.stale import stale
+from evalkit.stretch import stretch
 
 
 def test_the_product_path_reads_every_page_and_every_member_of_a_cut_group(tmp_path: Path) -> None:
@@ -78,3 +80,17 @@ def test_a_world_spelled_as_kubernetes_names_it_answers_as_the_engine_does(tmp_p
     assert answer["ungrouped"].get("no_service", 0) == 0
     got = {frozenset(fps): c[:1] for fps, c, _ in prediction(answer).groups}
     assert got == {frozenset(fps): c[:1] for fps, c, _ in ours(world)[0].groups}
+
+
+def test_a_slowed_world_answers_through_the_product_as_the_engine_does_on_it() -> None:
+    # --slower replays each incident three times slower before its files are written: the server
+    # must read the stretched onsets (and the ends moved past `now` as still firing) as the engine does.
+    task = Task("fault_injection", "mixed", "real/online_boutique", 1002)
+    world = make_world(task)
+    slowed = stretch(world, 3)
+    assert max(a.starts_at for a in slowed.alerts) > max(a.starts_at for a in world.alerts)
+    through, engine, _, _ = asyncio.run(run_one(task, slower=3))
+    pred, corr = ours(slowed)
+    assert engine == score(slowed, pred, corr.alerts_in)
+    assert (through.ac1, through.ac3, through.precision, through.recall) == (
+        engine.ac1, engine.ac3, engine.precision, engine.recall)
