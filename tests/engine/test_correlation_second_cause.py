@@ -49,10 +49,21 @@ def test_a_second_incident_below_an_already_failing_caller_takes_its_later_alert
     assert {a.fingerprint for a in second + LATE_WEB} <= found["search-index"]
 
 
-def test_a_lone_later_alert_below_the_caller_is_no_second_incident() -> None:
-    # One alert on search alone is no incident of its own: web stays whole with orders.
-    found = groups([*FIRST, alert("search", "HighLatency", 4.5), *LATE_WEB])
+def test_a_lone_later_blip_below_the_caller_is_no_second_incident() -> None:
+    # One alert on search that was over within a minute: a blip, not a cause of what web does
+    # after it. web stays whole with orders.
+    blip = alert("search", "HighLatency", 4.5).model_copy(update={"ends_at": T0 + timedelta(minutes=5.2)})
+    found = groups([*FIRST, blip, *LATE_WEB])
     assert {a.fingerprint for a in FIRST + LATE_WEB} <= found["orders-db"]
+    assert blip.fingerprint not in found["orders-db"]
+
+
+def test_a_later_alert_still_firing_below_the_caller_takes_what_the_caller_starts_after_it() -> None:
+    # The same alert on search, still failing: a second cause reaching web, which starts a new
+    # kind of alert right after it. web's earlier alerts stay with orders.
+    found = groups([*FIRST, alert("search", "HighLatency", 4.5), *LATE_WEB])
+    assert {a.fingerprint for a in FIRST} <= found["orders-db"]
+    assert {a.fingerprint for a in LATE_WEB} <= found["search"]
 
 
 def test_the_first_alerting_service_of_an_incident_is_not_split() -> None:
