@@ -2,11 +2,12 @@
 
 Settling keeps only an episode's most telling explanations (:func:`~.bridges.explanations`):
 one alerting right below it beats one two hops down, and one that started before it beats one
-that started minutes later. With one incident at a time that is right: the others are fellow
-victims. With two incidents at once it is how a shared caller (an entry point alerting on
-every route for twenty minutes) joins the first incident whole, carrying the alerts the second
-one caused, and the second incident's largest share of alerts then sits in a group named after
-the first one's root.
+that started minutes later (unless that one still fires, is unrelated to the first and the
+episode went on alerting after it began: then settling keeps it itself). With one incident at a
+time that is right: the others are fellow victims. With two incidents at once it is how a
+shared caller (an entry point alerting on every route for twenty minutes) joins the first
+incident whole, carrying the alerts the second one caused, and the second incident's largest
+share of alerts then sits in a group named after the first one's root.
 
 So the explanations set aside are kept as evidence of a second cause, but only when three
 things hold:
