@@ -47,3 +47,17 @@ def test_a_late_dependency_related_to_the_first_cause_does_not_split_its_caller(
     edges = [("web", "orders"), ("orders", "orders-db"), ("orders", "payments"), ("web", "payments")]
     found = groups(edges, [*first, *later, *late_web])
     assert {a.fingerprint for a in first + late_web} <= found["orders-db"]
+
+
+def test_a_direct_dependency_s_blip_that_ended_does_not_beat_the_failing_database_below() -> None:
+    # front-end calls session-db directly and catalogue-db through a quiet catalogue. A warning
+    # on session-db comes and goes while catalogue-db fails and front-end keeps failing after the
+    # blip is over: the database still failing explains front-end, the blip does not.
+    blip = [alert("session-db", "ReplicationLag", 0.0, ends=3.0, severity="warning"),
+            alert("session-db", "ReplicationLag", 6.0, ends=9.0, severity="warning")]
+    root = [alert("catalogue-db", "ConnectionsSaturated", 0.1)]
+    front = [alert("front-end", "HTTP5xx", 2.5), alert("front-end", "SLOBurn", 3.0),
+             alert("front-end", "SLOBurnSlow", 10.0), alert("front-end", "ApdexLow", 12.0)]
+    edges = [("front-end", "session-db"), ("front-end", "catalogue"), ("catalogue", "catalogue-db")]
+    found = groups(edges, [*blip, *root, *front])
+    assert {a.fingerprint for a in root + front} <= found["catalogue-db"]
