@@ -22,15 +22,21 @@ def add_world_options(p: argparse.ArgumentParser, cells: bool = False) -> None:
 
 
 def world_tasks(p: argparse.ArgumentParser, args: argparse.Namespace) -> list[Task]:
-    """The worlds asked for, or a usage error (``p.error`` exits) naming what is wrong."""
-    if args.seeds < 1 or args.jobs < 1:
-        p.error("--seeds and --jobs must be at least 1")
+    """The worlds asked for, or a usage error (``p.error`` exits) naming what is wrong
+    (``--jobs`` and ``--cells`` are read when the command has them)."""
+    if args.seeds < 1 or getattr(args, "jobs", 1) < 1:
+        p.error(f"--seeds{' and --jobs' if hasattr(args, 'jobs') else ''} must be at least 1")
     topologies = args.topologies or [*real(), *files()]
     bad = unreadable(topologies)
     if bad:
         p.error(bad)
+    cells = getattr(args, "cells", None)
+    unknown = sorted(set(cells or ()) - {c for f in args.families for c in FAMILY_MODULES[f].CELLS})
+    if unknown:
+        known = "; ".join(f"{f}: {', '.join(FAMILY_MODULES[f].CELLS)}" for f in args.families)
+        p.error(f"no family has the cells asked for: {', '.join(unknown)} (cells: {known})")
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    todo = tasks(args.families, topologies, seeds, getattr(args, "cells", None))
+    todo = tasks(args.families, topologies, seeds, cells)
     if not todo:
         p.error("no family has the cells asked for")
     return todo

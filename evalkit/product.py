@@ -29,14 +29,14 @@ from mcp import Client, StdioServerParameters
 from evalkit.classic.export import TOML, _iso, alertmanager_alert, catalog, cdevent, webhook_recording
 from evalkit.classic.metrics import Prediction, Score, score
 from evalkit.classic.topologies import Topology
-from evalkit.harness import FAMILY_MODULES, Task, make_world, ours, tasks
+from evalkit.cli import world_tasks
+from evalkit.harness import FAMILY_MODULES, Task, make_world, ours
 from evalkit.health import readings
 from evalkit.prom_model import TOML as HEALTH_TOML
 from evalkit.prom_model import PrometheusModel
 from evalkit.report import aggregate
 from evalkit.stale import stale
 from evalkit.stretch import stretch
-from evalkit.topologies import files, real, unreadable
 from evalkit.world import World
 from opscontext.engine.identity import POD_ALPHABET, POD_LABELS, pod_owners
 from opscontext.promfamily import DEFAULT_SERVICE_LABELS
@@ -218,17 +218,7 @@ def main() -> None:
         p.error("--slower takes a factor from 1 (as generated) to 20")
     if not 0 <= args.missing < 1:
         p.error("--missing takes a share from 0 up to (not including) 1")
-    bad = unreadable(args.topologies or ())
-    if bad:
-        p.error(bad)
-    unknown = sorted(set(args.cells or ()) - {c for f in args.families for c in FAMILY_MODULES[f].CELLS})
-    if unknown:
-        known = "; ".join(f"{f}: {', '.join(FAMILY_MODULES[f].CELLS)}" for f in args.families)
-        p.error(f"no family chosen has the cell(s) {', '.join(unknown)} (cells: {known})")
-    todo = tasks(args.families, args.topologies or [*real(), *files()],
-                 range(args.first_seed, args.first_seed + args.seeds), args.cells)
-    if not todo:
-        p.error("no world to run: give --seeds 1 or more")
+    todo = world_tasks(p, args)
     product: list[Score] = []
     engine: list[Score] = []
     colds: list[float] = []

@@ -112,19 +112,18 @@ def explanations(
     raw = {t: h for t, h in down.get(x, {}).items() if (x, t) not in cut}
     direct = [t for t, h in raw.items() if h == 1]
     kept = {t: h for t, h in raw.items() if h == 1 or not any(t in down.get(p, ()) for p in direct)}
-    start = eps[x].first
+    start, last = eps[x].first, eps[x].last
     strong = {t: h for t, h in kept.items() if eps[t].first - start <= STRONG_LAG}
     if not strong:
         strong = {t: h for t, h in kept.items() if eps[t].ended is None}
     elif any(eps[t].first <= start for t in kept):
         early = list(strong)
-        strong.update((t, h) for t, h in kept.items() if eps[t].ended is None and eps[t].first < eps[x].last and (
+        strong.update((t, h) for t, h in kept.items() if eps[t].ended is None and eps[t].first < last and (
             related is None or not any(related(eps[t].service, eps[k].service) for k in early)))
     chosen = strong or kept
     # One that stopped failing before x's last onset explains less of x than one still failing
     # then: x went on raising alerts without it (a blip on a direct dependency of a front end
     # beat the database two hops down, with confidence 0.91).
-    last = eps[x].last
     going = {t: h for t, h in chosen.items() if (end := eps[t].ended) is None or end >= last}
     if going:
         chosen = going
