@@ -79,8 +79,9 @@ def section(seeds: int, per_topology: dict[str, dict[str, list[Score]]], synth_s
               "neither and its alerts go, one route at a time, to the incident they fit; an alerting hub "
               "(over 40 dependents) explains its callers only when more of them alert around it than "
               "their own rate over the window makes likely by chance; a lone non-critical "
-              "alert with nothing related around it is reported as isolated noise rather than as an "
-              "incident. Each answer's `explanation` gives these counts for that window.", ""]
+              "alert with nothing related around it is listed after the incidents as a lone warning "
+              "(possible noise) and not counted as one. Each answer's `explanation` gives these counts "
+              "for that window.", ""]
     return "\n".join(lines)
 
 

@@ -101,3 +101,21 @@ def test_brackets_in_user_input_are_printed_as_text_not_markup() -> None:
 def test_an_out_of_range_port_is_a_usage_error() -> None:
     result = runner.invoke(app, ["serve", "--demo", "--transport", "http", "--port", "70000"])
     assert result.exit_code == 2
+
+
+def test_correlate_alerts_counts_incidents_apart_from_the_lone_warnings_it_lists_last() -> None:
+    result = runner.invoke(app, ["correlate-alerts", "--demo", "--json"])
+    assert result.exit_code == 0, result.output
+    answer = page = json.loads(result.output)
+    groups = list(page["groups"])
+    while page.get("next_cursor"):
+        page = json.loads(runner.invoke(app, ["correlate-alerts", "--demo", "--json", "--cursor",
+                                              page["next_cursor"]]).output)
+        groups += page["groups"]
+    flags = [g["lone_warning"] for g in groups]
+    assert len(groups) == answer["groups_out"] and sum(flags) == answer["lone_warnings"] > 0
+    assert flags == sorted(flags), "lone warnings come after every incident"
+    assert all(g["confidence"] < 0.5 for g in groups if g["lone_warning"])
+    text = runner.invoke(app, ["correlate-alerts", "--demo"], terminal_width=200).output
+    incidents = answer["groups_out"] - answer["lone_warnings"]
+    assert f"221 alerts -> {incidents} groups and {answer['lone_warnings']} lone warnings listed last" in text

@@ -138,13 +138,16 @@ def render_runbooks(a: Any, console: Console) -> None:
 
 
 def render_correlation(a: Any, console: Console) -> None:
+    lone = getattr(a, "lone_warnings", 0)
+    last = f" and {count(lone, 'lone warning')} listed last" if lone else ""
     console.print(
-        f"[bold]{count(a.alerts_in, 'alert')} -> {count(a.groups_out, 'group')}[/bold] "
+        f"[bold]{count(a.alerts_in, 'alert')} -> {count(a.groups_out - lone, 'group')}[/bold]{last} "
         f"(noise reduction {a.noise_reduction:.0%}; {count(a.duplicates_removed, 'duplicate')}, "
         f"{len(a.flapping)} flapping)"
     )
     for g in a.groups:
-        console.print(f"\n[bold]{safe(g.id)}[/bold] {count(g.alert_count, 'alert')} since {_t(g.started_at)}")
+        kind = " [dim]lone warning: possibly noise[/dim]" if getattr(g, "lone_warning", False) else ""
+        console.print(f"\n[bold]{safe(g.id)}[/bold] {count(g.alert_count, 'alert')} since {_t(g.started_at)}{kind}")
         console.print(
             f"  primary contributor: [bold red]{safe(g.primary_contributor)}[/bold red] (confidence {g.confidence:.2f})"
         )

@@ -152,11 +152,26 @@ def test_alerts_without_a_service_are_counted_as_ungrouped() -> None:
     assert all(None not in g.services for g in result.groups)
 
 
-def test_a_lone_warning_is_isolated_noise_and_suppressed_alerts_are_left_out() -> None:
+def test_a_lone_warning_is_listed_last_as_possible_noise_and_suppressed_alerts_are_left_out() -> None:
+    lone = alert("redis", "DiskSpaceLow", 0, severity="warning")
+    incident = [alert("payment", "HighErrorRate", 30), alert("checkout", "HighErrorRate", 31)]
+    alerts = [lone, *incident, alert("web", "HighLatency", 0, state=AlertState.SUPPRESSED)]
+    result = correlate(alerts, world(), [], now=NOW)
+    assert [g.lone_warning for g in result.groups] == [False, True]  # after the incident, though it began first
+    flagged = result.groups[1]
+    assert flagged.fingerprints == [lone.fingerprint] and flagged.primary_contributor == "redis"
+    assert flagged.confidence < 0.5 and "noise" in (flagged.uncertain_because or "")
+    assert result.groups_out == 2 and result.lone_warnings == 1
+    assert result.ungrouped == {"suppressed": 1}
+    assert result.noise_reduction == round(1 - 1 / 4, 4)  # one incident to triage out of four alerts
+    assert "1 lone warning" in result.explanation
+
+
+def test_lone_warnings_are_only_counted_when_listing_them_is_turned_off() -> None:
     alerts = [alert("redis", "DiskSpaceLow", 0, severity="warning"),
               alert("web", "HighLatency", 0, state=AlertState.SUPPRESSED)]
-    result = correlate(alerts, world(), [], now=NOW)
-    assert result.groups == []
+    result = correlate(alerts, world(), [], now=NOW, options=CorrelationOptions(list_lone_warnings=False))
+    assert result.groups == [] and result.lone_warnings == 0
     assert result.ungrouped == {"isolated_noise": 1, "suppressed": 1}
 
 

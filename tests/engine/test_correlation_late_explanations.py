@@ -34,7 +34,7 @@ def test_a_caller_alerting_first_joins_the_late_dependency_still_failing_not_the
     root = [alert("payments", "PaymentsDown", 4.0), alert("payments", "HighErrorRate", 4.5)]
     found = groups([("web", "cache"), ("web", "payments")], [*web, blip, *root])
     assert {a.fingerprint for a in web + root} <= found["payments"]
-    assert all(blip.fingerprint not in fps for fps in found.values())
+    assert blip.fingerprint not in found["payments"]  # a lone warning of its own
 
 
 def test_a_late_dependency_related_to_the_first_cause_does_not_split_its_caller() -> None:

@@ -83,9 +83,10 @@ def test_a_lone_warning_right_after_a_change_below_it_is_a_group_not_noise() -> 
     flip = Change(id="f3", service=None, kind="feature-flag", at=T0 - timedelta(minutes=1),
                   summary="flag svcCHighCpu: off -> on")
     quiet = correlate(lone, WIDE, [], now=T0 + timedelta(minutes=30))
-    assert quiet.groups == [] and quiet.ungrouped == {"isolated_noise": 1}
+    assert [(g.primary_contributor, g.lone_warning) for g in quiet.groups] == [("frontend", True)]
+    assert quiet.groups[0].confidence < 0.5
     got = correlate(lone, WIDE, [flip], now=T0 + timedelta(minutes=30))
-    assert [g.primary_contributor for g in got.groups] == ["svc-c"]
+    assert [(g.primary_contributor, g.lone_warning) for g in got.groups] == [("svc-c", False)]
 
 
 def test_the_evidence_says_the_change_was_credited_by_its_name_not_made_on_the_service() -> None:

@@ -153,7 +153,7 @@ async def test_a_quiet_service_gets_owner_and_changes_without_an_incident(at_anc
     a = await brief(at_anchor, {"subject": "wishlist-service"})
     assert a["group"] is None
     assert a["owners"][0]["service"] == "wishlist-service" and a["owners"][0].get("next_in_minutes") is None
-    # Its one alert is isolated noise: said so, never "nothing alerts".
+    # Its one alert is a lone warning, no incident: said so, never "nothing alerts".
     assert a["headline"].startswith("2 alerts on wishlist-service (CertificateExpiringSoon, HighRequestLatency) but in "
                                     "no incident group")
     assert "no SLO or health data covers these services" in a["impact"]["summary"]

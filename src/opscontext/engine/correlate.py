@@ -118,15 +118,18 @@ def correlate_lazy(
     change_index = ChangeIndex(changes, until=now, names=adj.succ.keys(), spelling=spell)
     kept: list[Cluster] = []
     changed_below = _changed_below(adj, change_index, opts)
+    lone = 0
     for idxs in members:
         reason = _drop_reason(idxs, d.unique, opts)
         if reason == "isolated_noise" and changed_below(d.unique[idxs[0]]):
             reason = None  # a lone alert right after a change on it or below it is not noise
-        if reason:
+        listed = reason == "isolated_noise" and opts.list_lone_warnings
+        if reason and not listed:
             ungrouped[reason] += len(idxs)
-        else:  # per-service figures only for the groups kept (two in three clusters are dropped)
+        else:  # per-service figures only for the groups kept
+            lone += listed
             kept.append(Cluster(members=idxs, stats=service_stats(d.unique, idxs), silent={},
-                                source=d.unique, spelling=spell))
+                                source=d.unique, spelling=spell, lone=listed))
     # Services that raise alerts somewhere in the input are monitored: their silence in a group
     # is an observation, not a gap.
     monitored = pre.monitored
@@ -139,11 +142,12 @@ def correlate_lazy(
         duplicates_removed=d.duplicates_removed,
         flapping=d.flapping,
         groups_out=len(kept),
+        lone_warnings=lone,
         ungrouped=counts,
-        noise_reduction=round(1 - len(kept) / n_in, 4) if n_in else 0.0,
+        noise_reduction=round(1 - (len(kept) - lone) / n_in, 4) if n_in else 0.0,
         explanation=ev.explanation(
             n_in, len(d.unique), d.duplicates_removed, d.flapping,
-            sum(len(c.members) for c in kept), len(kept), counts, observed,
+            sum(len(c.members) for c in kept) - lone, len(kept) - lone, counts, observed, lone,
         ),
     )
     return LazyCorrelation(head, kept, d.unique, index, adj, change_index, opts, monitored, health)

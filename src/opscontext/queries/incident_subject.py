@@ -65,11 +65,13 @@ def _involves(group: AlertGroup, name: str) -> bool:
 
 
 def _rank_for(groups: Sequence[AlertGroup], name: str) -> list[AlertGroup]:
+    """The incident groups involving ``name``, best first; a lone warning is no incident (asked
+    for by its group id, it is briefed all the same)."""
     def key(g: AlertGroup) -> tuple[int, int]:
         role = 0 if g.primary_contributor == name else 1 if name in g.services else 2
         return role, -g.alert_count
 
-    return sorted((g for g in groups if _involves(g, name)), key=key)
+    return sorted((g for g in groups if not g.lone_warning and _involves(g, name)), key=key)
 
 
 def _group_list(groups: Sequence[AlertGroup]) -> str:
@@ -112,7 +114,7 @@ def _alone(service: str, firing: list[Alert]) -> str:
     names = ", ".join(sorted({a.alertname for a in firing})[:3])
     return (
         f"{len(firing)} alert{'s' if len(firing) != 1 else ''} on {service} ({names}) but in no incident group "
-        "(isolated, suppressed or flapping)"
+        "(a lone warning, suppressed or flapping)"
     )
 
 
@@ -122,7 +124,7 @@ async def _by_fingerprint(app: App, world: World, corr: CorrelationAnswer, sub: 
     if not alerts:
         raise _unknown(world, sub.text)
     alert = world.resolve_alerts(alerts[:1], app.settings.identity.service_labels)[0]
-    group = next((g for g in corr.groups if alert.fingerprint in g.fingerprints), None)
+    group = next((g for g in corr.groups if not g.lone_warning and alert.fingerprint in g.fingerprints), None)
     if group is not None:
         others = [g for g in _rank_for(corr.groups, group.primary_contributor) if g.id != group.id]
         return Pick(group, group.primary_contributor, alert.service, others)
@@ -132,7 +134,7 @@ async def _by_fingerprint(app: App, world: World, corr: CorrelationAnswer, sub: 
             "service; pass the service it concerns instead."
         )
     alone = f"Alert {alert.fingerprint} ({alert.alertname} on {alert.service}) is in no incident group " \
-        "(isolated, suppressed or flapping)"
+        "(a lone warning, suppressed or flapping)"
     return Pick(None, alert.service, alert.service, _rank_for(corr.groups, alert.service), [], alone, [alert.alertname])
 
 

@@ -57,6 +57,9 @@ class Cluster:
     # The graph's services by spelling (built once per graph, only when a label is read): a
     # label spelling a service its own way (``oteldemo.CartService/GetCart``) names it too.
     spelling: Callable[[], NameIndex] | None = None
+    # A lone warning (one alert below critical, nothing related alerting) listed so nothing is
+    # hidden: after every incident, flagged, never confident.
+    lone: bool = False
 
     def names(self, service: str) -> bool:
         """Whether a label of the group's alerts other than their own service (``db``,

@@ -133,8 +133,9 @@ def summary(entry: str, alertnames: Iterable[str], n_services: int, top: Scored)
 
 def explanation(
     alerts_in: int, unique: int, dupes: int, flapping: Mapping[str, int], grouped: int,
-    groups: int, ungrouped: Mapping[str, int], observed: Sequence[tuple[str, str]] = (),
+    groups: int, ungrouped: Mapping[str, int], observed: Sequence[tuple[str, str]] = (), lone: int = 0,
 ) -> str:
+    """``grouped`` and ``groups`` count incident groups only; ``lone``: lone warnings listed after them."""
     if alerts_in == 0:
         return "No alerts in the window."
     folded = sum(flapping.values()) - len(flapping)
@@ -152,8 +153,15 @@ def explanation(
         f"{grouped} of those fall into {groups} incident groups by onset time and shared dependencies"
         f"{'; left out: ' + left if left else ''}. "
         f"Noise reduction {1 - groups / alerts_in:.1%}: {alerts_in} alerts to read become {groups} "
-        f"incidents to triage.{seen}"
+        f"incidents to triage{_lone(lone)}.{seen}"
     )
+
+
+def _lone(n: int) -> str:
+    if not n:
+        return ""
+    what = "1 lone warning" if n == 1 else f"{n} lone warnings"
+    return f", and {what} (one alert below critical, nothing related alerting) listed after them as possible noise"
 
 
 def stamp(t: datetime) -> str:

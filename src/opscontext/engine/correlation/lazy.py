@@ -184,16 +184,18 @@ class LazyCorrelation:
             gid = self._ids[k] = group_id(self._clusters[k], self._unique)
         return gid
 
-    def _engine_key(self, k: int) -> tuple[int, int, float]:
-        """Worst severity among the listed alerts, size, start (as epoch seconds: the same
-        order as the datetimes); ties go by group id (:func:`_ordered`)."""
-        members = self._clusters[k].members
+    def _engine_key(self, k: int) -> tuple[bool, int, int, float]:
+        """Lone warnings after every incident, then worst severity among the listed alerts,
+        size, start (as epoch seconds: the same order as the datetimes); ties go by group id
+        (:func:`_ordered`)."""
+        cluster = self._clusters[k]
+        members = cluster.members
         listed = members[: self._opts.max_alerts_listed]
         worst = max((severity_rank(self._unique[i].severity) for i in listed), default=0)
-        return (-worst, -len(members), self._unique[members[0]].ts)
+        return (cluster.lone, -worst, -len(members), self._unique[members[0]].ts)
 
 
-def _ordered(n: int, key: Callable[[int], tuple[int, int, float]], gid: Callable[[int], str]) -> list[int]:
+def _ordered(n: int, key: Callable[[int], tuple[bool, int, int, float]], gid: Callable[[int], str]) -> list[int]:
     """Cluster positions ``0 .. n - 1`` sorted by ``(key, gid)``, with ``gid`` (a hash) made
     only for clusters whose ``key`` ties with another's: most keys are distinct."""
     keys = [key(k) for k in range(n)]

@@ -91,7 +91,13 @@ class CorrelationOptions(_Frozen):
         description="A change this long after the first alert still counts (clocks disagree).",
     )
     min_group_alerts: int = Field(
-        default=2, ge=1, description="A lone alert below critical is reported as isolated noise."
+        default=2, ge=1, description="A group with fewer alerts than this, none critical, is a lone warning: "
+        "nothing related alerts near it, so it is as likely noise as the start of an incident.",
+    )
+    list_lone_warnings: bool = Field(
+        default=True,
+        description="List lone warnings as groups of their own, after every other group, flagged "
+        "`lone_warning` with a confidence below one half (False: only count them as isolated noise).",
     )
     calls_from_alerts: bool = Field(
         default=True,
@@ -128,6 +134,11 @@ class AlertGroup(_Frozen):
         description="Why the primary may be wrong (confidence < 0.5).",
     )
     candidates: list[Candidate]
+    lone_warning: bool = Field(
+        default=False,
+        description="One alert below critical with nothing related alerting near it, listed after the incidents "
+        "so that nothing is hidden: as likely noise as the start of an incident.",
+    )
     fingerprints: list[str]
     alerts: list[AlertBrief]
     alert_count: int
@@ -144,6 +155,7 @@ class Correlation(_Frozen):
     duplicates_removed: int
     flapping: dict[str, int] = Field(description="Fingerprint -> firings folded into one alert.")
     groups_out: int
+    lone_warnings: int = Field(default=0, description="Of groups_out: lone warnings, listed after the incidents.")
     ungrouped: dict[str, int] = Field(description="Unique alerts left out of every group, by reason.")
-    noise_reduction: float = Field(description="1 - groups_out / alerts_in.")
+    noise_reduction: float = Field(description="1 - incident groups (groups_out less lone_warnings) / alerts_in.")
     explanation: str
