@@ -259,8 +259,8 @@ def _register(server: MCPServer[App]) -> None:
         cursor: Cursor = None,
     ) -> CorrelationAnswer:
         """Group a window's alerts (default: last 2 h) into incidents, largest first: primary
-        contributor, confidence, ranked candidates with evidence, counts. group_id pages one
-        group's members."""
+        contributor, confidence, ranked candidates with evidence, counts; lone warnings (possible
+        noise) last. group_id pages one group's members."""
         app = _app(ctx)
         return await correlate_alerts(app, since, until, service, progress=step_reporter(ctx.report_progress),
                                       group_id=group_id, cursor=cursor, budget=app.settings.limits.answer_tokens)

@@ -200,3 +200,11 @@ def test_options_bound_the_listed_alerts_and_candidates() -> None:
     assert group.alert_count == 6
     assert len(group.fingerprints) == 6
     assert len(group.candidates) == 1
+
+
+def test_with_min_group_alerts_raised_a_pair_of_warnings_is_listed_as_lone_and_says_how_many() -> None:
+    alerts = [alert("redis", "DiskSpaceLow", 0, severity="warning"), alert("redis", "SlowOps", 1, severity="warning")]
+    (group,) = correlate(alerts, world(), [], now=NOW, options=CorrelationOptions(min_group_alerts=3)).groups
+    assert group.lone_warning and group.alert_count == 2
+    why = group.uncertain_because or ""
+    assert why.startswith("2 alerts, none critical, with nothing related alerting near them")

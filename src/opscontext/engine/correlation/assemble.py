@@ -29,7 +29,9 @@ def build_group(
     conf, why = confidence(ranked, len(cluster.stats), nearby, quiet)
     if cluster.lone:
         conf = min(conf, LONE_CONFIDENCE)
-        why = [LONE_WHY, *why]
+        n = len(cluster.members)  # one, unless min_group_alerts was raised
+        what, it = (f"{n} alerts, none critical,", "them") if n > 1 else ("one warning", "it")
+        why = [LONE_WHY.format(what=what, it=it), *why]
     first = unique[cluster.members[0]].starts_at
     members = [unique[i] for i in cluster.members]
     entry = max(ranked, key=lambda c: (c.alerting, c.deps, -c.onset_s)).service
@@ -64,7 +66,7 @@ def build_group(
 # flow, where sparse rules leave incidents a single alert) and 57 named the incident's root. So
 # its confidence never reaches one half.
 LONE_CONFIDENCE = 0.2
-LONE_WHY = "one warning with nothing related alerting near it: as likely noise as the start of an incident"
+LONE_WHY = "{what} with nothing related alerting near {it}: as likely noise as the start of an incident"
 
 
 # Where a neighbouring group's primary goes in the candidate list: after the group's own two
