@@ -409,11 +409,11 @@ def _cycle_depends(
 
     Without it, the first member of a cycle that reached a failing database only through
     another member stayed "deepest" beside the database. Spare seeds 1000-1005 on two meshes the
-    report does not use (shape/mesh-150, mesh-250; the four fitting topologies and four other
-    shapes, without such cycles, are unchanged), AC@1: metric rules 0.256 -> 0.284, fault injection 0.621 -> 0.667,
-    request flow unchanged, cascade 0.331 -> 0.327; seeds 1020-1025 with mesh-100 too: +0.017,
-    +0.046, +0.003, -0.011. Only earlier dependencies: metric rules +0.028, fault injection 0;
-    any dependency at all: fault injection +0.053, cascade -0.051."""
+    report does not use (shape/mesh-150, mesh-250), AC@1: metric rules 0.256 -> 0.284, fault
+    injection 0.621 -> 0.667, request flow unchanged, cascade 0.331 -> 0.327; seeds 1020-1025
+    with mesh-100 too: +0.017, +0.046, +0.003, -0.011. The four fitting topologies and four other
+    shapes, without such cycles, are unchanged. Only earlier dependencies: metric rules +0.028,
+    fault injection 0; any dependency at all: fault injection +0.053, cascade -0.051."""
     lead: set[int] = set()
     for _, s, m in pairs:
         c = part[s]
