@@ -78,7 +78,7 @@ def ours(
     opts = (options or CorrelationOptions()).model_copy(update={"max_candidates": ANSWER_OPTIONS.max_candidates})
     corr = correlate(world.alerts, graph, world.changes, now=world.now, options=opts, health=verdicts)
     groups = [(g.fingerprints, [c.service for c in g.candidates], g.confidence) for g in corr.groups]
-    return Prediction(groups), corr
+    return Prediction(groups, corr.lone_warnings), corr
 
 
 def run_task(task: Task) -> list[Row]:

@@ -168,7 +168,7 @@ async def _whole(client: Client, args: dict[str, Any], first: dict[str, Any]) ->
 
 def prediction(answer: dict[str, Any]) -> Prediction:
     return Prediction([(g["fingerprints"], [c["service"] for c in g["candidates"]], g["confidence"])
-                       for g in answer.get("groups", [])])
+                       for g in answer.get("groups", [])], int(answer.get("lone_warnings", 0)))
 
 
 async def run_one(

@@ -29,7 +29,7 @@ def ours(scenario: Scenario, options: CorrelationOptions | None = None) -> tuple
     graph = ServiceGraph.build(t.services, t.edges)
     corr = correlate(scenario.alerts, graph, scenario.changes, now=scenario.now, options=options)
     groups = [(g.fingerprints, [c.service for c in g.candidates], g.confidence) for g in corr.groups]
-    return Prediction(groups), corr
+    return Prediction(groups, corr.lone_warnings), corr
 
 
 def _first_seen(alerts: Sequence[Alert]) -> dict[str, Alert]:
@@ -47,7 +47,8 @@ def _by_onset(fps: Sequence[str], first: dict[str, Alert]) -> list[str]:
 
 def earliest(scenario: Scenario, corr: Correlation) -> Prediction:
     first = _first_seen(scenario.alerts)
-    return Prediction([(g.fingerprints, _by_onset(g.fingerprints, first), 0.0) for g in corr.groups])
+    return Prediction([(g.fingerprints, _by_onset(g.fingerprints, first), 0.0) for g in corr.groups],
+                      corr.lone_warnings)
 
 
 def random_root(scenario: Scenario, corr: Correlation) -> Prediction:
@@ -57,7 +58,7 @@ def random_root(scenario: Scenario, corr: Correlation) -> Prediction:
         ranked = list(g.services)
         rng.shuffle(ranked)
         out.append((g.fingerprints, ranked, 0.0))
-    return Prediction(out)
+    return Prediction(out, corr.lone_warnings)
 
 
 def alertmanager(scenario: Scenario, label: str) -> Prediction:

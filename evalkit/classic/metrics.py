@@ -38,6 +38,9 @@ class Prediction:
     """What any method (ours or a baseline) says: groups of fingerprints and ranked roots."""
 
     groups: Sequence[tuple[Sequence[str], Sequence[str], float]]  # (fingerprints, ranked, conf)
+    # Of ``groups``: those listed apart from the incidents (lone warnings: possible noise), which
+    # noise reduction does not count as things to triage, as the answer's own figure does not.
+    apart: int = 0
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ def score(scenario: GroundTruth, pred: Prediction, alerts_in: int) -> Score:
         hits3 += inc.root in ranked[:3]
         conf.append((c, bool(ranked) and ranked[0] == inc.root))
     n = len(scenario.incidents)
-    nr = 1 - len(pred.groups) / alerts_in if alerts_in else 0.0
+    nr = 1 - (len(pred.groups) - pred.apart) / alerts_in if alerts_in else 0.0
     return Score(hits1 / n if n else 1.0, hits3 / n if n else 1.0, p, r, f1, nr, n, tuple(conf))
 
 

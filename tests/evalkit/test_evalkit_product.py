@@ -94,3 +94,19 @@ def test_a_slowed_world_answers_through_the_product_as_the_engine_does_on_it() -
     assert engine == score(slowed, pred, corr.alerts_in)
     assert (through.ac1, through.ac3, through.precision, through.recall) == (
         engine.ac1, engine.ac3, engine.precision, engine.recall)
+
+
+def test_lone_warnings_reach_the_score_apart_from_the_incidents_through_the_product(tmp_path: Path) -> None:
+    # Noisy metric-rules worlds leave lone warnings: listed groups that the answer's own noise
+    # reduction does not count as things to triage, and neither may the score.
+    world = make_world(Task("metric_rules", "noise-40", "real/online_boutique", 1001))
+    engine, corr = ours(world)
+    assert engine.apart == corr.lone_warnings > 0
+    export(world, tmp_path)
+    answer, _, _ = asyncio.run(ask(tmp_path / "opscontext.toml", world))
+    through = prediction(answer)
+    assert through.apart == engine.apart and len(through.groups) == len(engine.groups)
+    n = len(world.alerts)
+    assert score(world, through, n).noise_reduction == 1 - (len(through.groups) - through.apart) / n
+    assert corr.noise_reduction == answer["noise_reduction"]  # the answer's figure, rounded to 4 places
+    assert abs(score(world, through, n).noise_reduction - corr.noise_reduction) < 1e-4
