@@ -55,3 +55,12 @@ def test_a_neighbour_already_listed_or_silent_is_not_listed_again() -> None:
     assert [c.service for c in shown(own, 3, ("grp-x", _scored("b", 0.7)))] == ["a", "b"]
     assert [c.service for c in shown(own, 3, ("grp-x", _scored("q", 0.7, alerting=False)))] == ["a", "b"]
     assert [c.service for c in shown(own[:1], 3, ("grp-x", _scored("z", 0.7)))] == ["a", "z"]
+
+
+def test_a_lone_warning_next_to_a_group_is_no_alternative_to_send_the_responder_to() -> None:
+    alerts = [*_split(10)[:3], alert("cart", "CartLatency", 10, severity="warning")]
+    groups = correlate(alerts, graph(), [], now=NOW).groups
+    payment, lone = groups
+    assert lone.lone_warning and lone.primary_contributor == "cart"
+    assert "cart" not in [c.service for c in payment.candidates]
+    assert "payment" in [c.service for c in lone.candidates]  # the incident beside it is worth checking
