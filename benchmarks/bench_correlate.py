@@ -123,8 +123,7 @@ def run_one(n_services: int, n_alerts: int, seed: int, repeat: int) -> dict[str,
         timings.append(time.perf_counter() - t)
     assert result is not None
     corr_delta = _status_mib("VmHWM") - setup_rss if exact else float("nan")
-    pred = Prediction([(g.fingerprints, [c.service for c in g.candidates], g.confidence)
-                       for g in result.groups], result.lone_warnings)
+    pred = Prediction.of(result)
     s = score(scenario, pred, result.alerts_in)
     return {
         "requested": n_services, "services": len(graph), "edges": graph.edge_count, "alerts": len(scenario.alerts),

@@ -77,8 +77,7 @@ def ours(
     verdicts = health_verdicts(world) if health else None
     opts = (options or CorrelationOptions()).model_copy(update={"max_candidates": ANSWER_OPTIONS.max_candidates})
     corr = correlate(world.alerts, graph, world.changes, now=world.now, options=opts, health=verdicts)
-    groups = [(g.fingerprints, [c.service for c in g.candidates], g.confidence) for g in corr.groups]
-    return Prediction(groups, corr.lone_warnings), corr
+    return Prediction.of(corr), corr
 
 
 def run_task(task: Task) -> list[Row]:

@@ -28,8 +28,7 @@ def ours(scenario: Scenario, options: CorrelationOptions | None = None) -> tuple
     t = scenario.topology
     graph = ServiceGraph.build(t.services, t.edges)
     corr = correlate(scenario.alerts, graph, scenario.changes, now=scenario.now, options=options)
-    groups = [(g.fingerprints, [c.service for c in g.candidates], g.confidence) for g in corr.groups]
-    return Prediction(groups, corr.lone_warnings), corr
+    return Prediction.of(corr), corr
 
 
 def _first_seen(alerts: Sequence[Alert]) -> dict[str, Alert]:

@@ -72,8 +72,7 @@ def demo_truth(path: Path) -> Truth:
 
 
 def prediction(answer: CorrelationAnswer) -> Prediction:
-    return Prediction([(g.fingerprints, [c.service for c in g.candidates], g.confidence) for g in answer.groups],
-                      answer.lone_warnings)
+    return Prediction.of(answer)
 
 
 async def ask(toml: Path, since: datetime | None = None, until: datetime | None = None) -> CorrelationAnswer:

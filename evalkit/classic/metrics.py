@@ -17,6 +17,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from opscontext.engine.correlate import Correlation
+
 
 class TrueIncident(Protocol):
     @property
@@ -41,6 +43,12 @@ class Prediction:
     # Of ``groups``: those listed apart from the incidents (lone warnings: possible noise), which
     # noise reduction does not count as things to triage, as the answer's own figure does not.
     apart: int = 0
+
+    @classmethod
+    def of(cls, corr: Correlation) -> Prediction:
+        """The engine's answer (or the tool's, which extends it) as a prediction."""
+        return cls([(g.fingerprints, [c.service for c in g.candidates], g.confidence) for g in corr.groups],
+                   corr.lone_warnings)
 
 
 @dataclass(frozen=True)
