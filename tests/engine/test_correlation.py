@@ -204,7 +204,9 @@ def test_options_bound_the_listed_alerts_and_candidates() -> None:
 
 def test_with_min_group_alerts_raised_a_pair_of_warnings_is_listed_as_lone_and_says_how_many() -> None:
     alerts = [alert("redis", "DiskSpaceLow", 0, severity="warning"), alert("redis", "SlowOps", 1, severity="warning")]
-    (group,) = correlate(alerts, world(), [], now=NOW, options=CorrelationOptions(min_group_alerts=3)).groups
+    result = correlate(alerts, world(), [], now=NOW, options=CorrelationOptions(min_group_alerts=3))
+    (group,) = result.groups
     assert group.lone_warning and group.alert_count == 2
+    assert "0 of those fall into 0 incident groups" in result.explanation
     why = group.uncertain_because or ""
     assert why.startswith("2 alerts, none critical, with nothing related alerting near them")

@@ -147,7 +147,7 @@ def correlate_lazy(
         noise_reduction=round(1 - (len(kept) - lone) / n_in, 4) if n_in else 0.0,
         explanation=ev.explanation(
             n_in, len(d.unique), d.duplicates_removed, d.flapping,
-            sum(len(c.members) for c in kept) - lone, len(kept) - lone, counts, observed, lone,
+            sum(len(c.members) for c in kept if not c.lone), len(kept) - lone, counts, observed, lone,
         ),
     )
     return LazyCorrelation(head, kept, d.unique, index, adj, change_index, opts, monitored, health)
