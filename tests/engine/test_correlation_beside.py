@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from test_generalization import NOW, alert, graph  # the same twelve-service estate
 
 from opscontext.engine.correlate import correlate
-from opscontext.engine.correlation.assemble import BESIDE_AT, shown
+from opscontext.engine.correlation import lazy
+from opscontext.engine.correlation.assemble import BESIDE_AT, Beside, shown
 from opscontext.engine.correlation.ranking import Scored
-from opscontext.models import Alert
+from opscontext.engine.graph import ServiceGraph
+from opscontext.models import Alert, DependencyEdge, Service
 
 
 def _split(cart_minute: float) -> list[Alert]:
@@ -44,7 +47,7 @@ def _scored(service: str, score: float, alerting: bool = True) -> Scored:
 
 def test_the_neighbour_is_capped_below_the_one_before_it_and_pushes_out_the_last() -> None:
     own = [_scored("a", 0.9), _scored("b", 0.5), _scored("c", 0.4)]
-    out = shown(own, 3, ("grp-x", _scored("z", 0.95)))
+    out = shown(own, 3, Beside("grp-x", _scored("z", 0.95)))
     assert [c.service for c in out] == ["a", "b", "z"]
     assert out[2].score == 0.5
     assert out[2].evidence[1] == "z evidence"
@@ -52,9 +55,9 @@ def test_the_neighbour_is_capped_below_the_one_before_it_and_pushes_out_the_last
 
 def test_a_neighbour_already_listed_or_silent_is_not_listed_again() -> None:
     own = [_scored("a", 0.9), _scored("b", 0.5)]
-    assert [c.service for c in shown(own, 3, ("grp-x", _scored("b", 0.7)))] == ["a", "b"]
-    assert [c.service for c in shown(own, 3, ("grp-x", _scored("q", 0.7, alerting=False)))] == ["a", "b"]
-    assert [c.service for c in shown(own[:1], 3, ("grp-x", _scored("z", 0.7)))] == ["a", "z"]
+    assert [c.service for c in shown(own, 3, Beside("grp-x", _scored("b", 0.7)))] == ["a", "b"]
+    assert [c.service for c in shown(own, 3, Beside("grp-x", _scored("q", 0.7, alerting=False)))] == ["a", "b"]
+    assert [c.service for c in shown(own[:1], 3, Beside("grp-x", _scored("z", 0.7)))] == ["a", "z"]
 
 
 def test_a_lone_warning_next_to_a_group_is_no_alternative_to_send_the_responder_to() -> None:
@@ -64,3 +67,36 @@ def test_a_lone_warning_next_to_a_group_is_no_alternative_to_send_the_responder_
     assert lone.lone_warning and lone.primary_contributor == "cart"
     assert "cart" not in [c.service for c in payment.candidates]
     assert "payment" in [c.service for c in lone.candidates]  # the incident beside it is worth checking
+
+
+def _front_end() -> ServiceGraph:
+    edges = [("web", "checkout"), ("checkout", "payment"), ("web", "cart"), ("cart", "cart-db")]
+    names = sorted({n for e in edges for n in e})
+    return ServiceGraph.build([Service(name=n) for n in names],
+                              [DependencyEdge(dependent=a, dependency=b) for a, b in edges])
+
+
+def test_a_group_alerting_two_hops_below_through_a_quiet_service_is_listed_too() -> None:
+    # payment fails, then cart, then the front end above both. The front end's alerts go with
+    # cart (an alerting direct dependency beats one two hops down), so payment's incident is a
+    # group of its own, two hops below web through quiet checkout: not next to web's group,
+    # but the responder reading it should see payment among the alternatives.
+    alerts = [alert("payment", "HighErrorRate", 0), alert("cart", "CartErrors", 1),
+              alert("web", "HighErrorRate", 2), alert("web", "HighLatency", 3)]
+    groups = {g.primary_contributor: g for g in correlate(alerts, _front_end(), [], now=NOW).groups}
+    web, payment = groups["cart"], groups["payment"]
+    assert web.services == ["cart", "web"] and payment.services == ["payment"]
+    listed = {c.service: c for c in web.candidates}
+    assert [c.service for c in web.candidates][BESIDE_AT] == "payment"
+    assert listed["payment"].evidence[0].startswith(
+        f"primary contributor of {payment.id}, alerting below this group's services at the same time")
+    # what is below names nothing above it: payment's own group lists only its own candidates
+    assert [c.service for c in payment.candidates] == ["payment"]
+
+
+def test_with_one_hop_only_the_group_below_is_not_listed(monkeypatch: pytest.MonkeyPatch) -> None:
+    alerts = [alert("payment", "HighErrorRate", 0), alert("cart", "CartErrors", 1),
+              alert("web", "HighErrorRate", 2), alert("web", "HighLatency", 3)]
+    monkeypatch.setattr(lazy, "BESIDE_HOPS", 1)
+    groups = {g.primary_contributor: g for g in correlate(alerts, _front_end(), [], now=NOW).groups}
+    assert "payment" not in [c.service for c in groups["cart"].candidates]

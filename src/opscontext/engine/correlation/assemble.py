@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from opscontext.engine.correlation import evidence as ev
 from opscontext.engine.correlation.calibration import confidence, quiet_below
@@ -18,7 +18,7 @@ from opscontext.engine.correlation.topology import Adjacency, dependents_within
 def build_group(
     cluster: Cluster, ranked: list[Scored], unique: Sequence[UniqueAlert], adj: Adjacency,
     opts: CorrelationOptions, nearby: Sequence[str] = (), gid: str | None = None,
-    beside: tuple[str, Scored] | None = None,
+    beside: Beside | None = None,
 ) -> AlertGroup:
     """``nearby``: primary contributors of other groups alerting at the same time next to this
     one in the graph (see :mod:`~opscontext.engine.correlation.nearby`). ``gid``: the group's
@@ -75,11 +75,22 @@ LONE_WHY = "{what} with nothing related alerting near {it}: as likely noise as t
 # than never. Spare seeds 1000-1009 / 1020-1029, 9 topologies: AC@3 +0.018 / +0.016 metric
 # rules, +0.019 / +0.017 fault injection, +0.009 / +0.007 cascade; first place and confidence
 # unchanged (both come from the group's own ranking). Two neighbours listed bought less (the
-# second pushes out the group's own third), second place no more.
+# second pushes out the group's own third), second place no more. The groups next to one are
+# those alerting one hop from it (:mod:`.nearby`) and those whose primary alerts up to two hops
+# below one of its services (:data:`.lazy.BESIDE_HOPS`).
 BESIDE_AT = 2
 
 
-def shown(ranked: Sequence[Scored], most: int, beside: tuple[str, Scored] | None) -> list[Candidate]:
+class Beside(NamedTuple):
+    """Another group's primary an answer lists among a group's candidates: that group's id, its
+    primary as ranked there, and where it alerts from this group's point of view."""
+
+    gid: str
+    primary: Scored
+    where: str = "next to this group"
+
+
+def shown(ranked: Sequence[Scored], most: int, beside: Beside | None) -> list[Candidate]:
     """The candidates an answer lists: the group's own best, and a neighbouring group's primary
     (alerting, not already listed) at :data:`BESIDE_AT`. Its score is the one it has in its own
     group, capped at the score listed before it so that the list reads in order."""
@@ -88,12 +99,12 @@ def shown(ranked: Sequence[Scored], most: int, beside: tuple[str, Scored] | None
            for c in ranked[:most]]
     if beside is None:
         return out
-    gid, other = beside
+    gid, other, where = beside
     if not other.alerting or any(c.service == other.service for c in ranked[:most]):
         return out
     at = min(BESIDE_AT, len(out))
     cap = out[at - 1].score if at else 1.0
-    why = f"primary contributor of {gid}, alerting next to this group at the same time: the two may be one incident"
+    why = f"primary contributor of {gid}, alerting {where} at the same time: the two may be one incident"
     extra = _made(Candidate, {"service": other.service, "score": min(round(other.score, 4), cap), "alerting": True,
                               "evidence": [why, *other.evidence]})
     return [*out[:at], extra, *out[at:]][:most]
