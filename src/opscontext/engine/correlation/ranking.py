@@ -339,6 +339,7 @@ def score(
     silent_onset: datetime | None = None,
     support: float = 1.0,
     health: HealthVerdict | None = None,
+    onset_from: datetime | None = None,
 ) -> Scored:
     """Score one candidate; a silent one (``stats`` None) takes the onset of its earliest
     alerting dependent, since a fault there must have started before they noticed.
@@ -346,12 +347,17 @@ def score(
     ``support`` (0..1) weighs a silent candidate by its own evidence (see
     :func:`silent_support`); alerting candidates have their alerts as evidence and ignore it.
     ``health``: a silent candidate's verdict from a health source (:mod:`.health`): degraded
-    is full support (and, with ``deps`` 0, :data:`HEALTH_RELIEF`), serving leaves only the floor."""
+    is full support (and, with ``deps`` 0, :data:`HEALTH_RELIEF`), serving leaves only the floor.
+    ``onset_from``: where the onset weight counts from, when not ``group_first`` (starting
+    before it counts as starting with it); ``onset_s`` stays measured from ``group_first``."""
     cover = min(explains / max(n_alerting, 1), 1.0)
     deepest = 1.0 if deps == 0 else 0.0
     started = stats.first if stats else silent_onset
     onset_s = (started - group_first).total_seconds() if started else 1e9
-    onset = 1.0 / (1.0 + onset_s / 60.0)
+    if onset_from is not None and started is not None:
+        onset = 1.0 / (1.0 + max(0.0, (started - onset_from).total_seconds()) / 60.0)
+    else:
+        onset = 1.0 / (1.0 + onset_s / 60.0)
     severity = min(severity_rank(stats.severity), 3) / 3.0 if stats else 0.0
     ch = change[1] if change else 0.0
     raw = W_COVER * cover + W_DEEPEST * deepest + W_ONSET * onset + W_SEVERITY * severity + W_CHANGE * ch
