@@ -101,11 +101,13 @@ class LazyCorrelation:
         clusters = self._clusters
         wanted = {k for k in range(len(clusters)) if not near.isdisjoint(clusters[k].stats)}
         alerting_on = [k for k in wanted if service in clusters[k].stats]
-        above = _reach(pred, {service}, BESIDE_HOPS) - {service} if BESIDE_HOPS > 1 else set()
         for k in alerting_on:
             wanted.update(self._nearby().of(k))
-            # groups alerting above it at the same time, which may list it as a group's below theirs
-            wanted.update(j for j in self._nearby().owning(k, above) if len(clusters[j].stats) <= BELOW_MAX_SERVICES)
+        if BESIDE_HOPS > 1 and alerting_on:
+            # groups alerting above it meanwhile, which may list it as the primary of a group below
+            above = _reach(pred, {service}, BESIDE_HOPS) - {service}
+            wanted.update(j for j in self._nearby().owning_during(alerting_on, above)
+                          if len(clusters[j].stats) <= BELOW_MAX_SERVICES)
         return [pos for pos, k in enumerate(self._order) if k in wanted]
 
     def position(self, gid: str) -> int | None:

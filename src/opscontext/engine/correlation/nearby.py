@@ -12,7 +12,7 @@ over its services. No pairwise comparison of groups.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from opscontext.engine.correlation.candidates import Cluster
 from opscontext.engine.correlation.dedup import UniqueAlert
@@ -139,11 +139,24 @@ class Nearby:
 
     def owning(self, k: int, services: Iterable[str]) -> list[int]:
         """The clusters overlapping cluster ``k`` in time that alert on one of ``services``."""
+        return self._overlapping(k, self._owning(services))
+
+    def owning_during(self, ks: Collection[int], services: Iterable[str]) -> set[int]:
+        """The clusters other than ``ks`` alerting on one of ``services`` during the span from the
+        first of ``ks`` to the last: a superset of those overlapping one of ``ks``, found in one
+        pass over ``services`` (the two hops above a hub can be most of the estate)."""
+        if not ks:
+            return set()
+        spans = self._spans
+        lo, hi = min(spans[k][0] for k in ks), max(spans[k][1] for k in ks)
+        return {j for j in self._owning(services) if j not in ks and spans[j][0] <= hi and lo <= spans[j][1]}
+
+    def _owning(self, services: Iterable[str]) -> set[int]:
         owners = self._owners
         theirs: set[int] = set()
         for n in services:
             theirs.update(owners.get(n, ()))
-        return self._overlapping(k, theirs)
+        return theirs
 
     def _overlapping(self, k: int, theirs: set[int]) -> list[int]:
         """Those of ``theirs`` (other than ``k``) whose span overlaps cluster ``k``'s, sorted."""
