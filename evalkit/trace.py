@@ -7,9 +7,9 @@
 One world: every episode (a service's run of alerts) with the incidents its alerts belong to,
 the dependency episodes that may explain it and those settling kept, whether it became a bridge,
 and the component it ended in; then the sibling pairs, each bridge's alerts and where they went
-(``--bridge-alerts``), and the groups with their top candidates. It runs the grouping stages the
-engine runs (:func:`opscontext.engine.correlate._cluster`), step by step, so each can be read;
-the groups it prints are the engine's (a test holds them equal).
+(``--bridge-alerts``), and the groups with their top candidates. It runs the engine's own grouping
+stages (:func:`opscontext.engine.correlate.group_stages`) and keeps what each produced; the groups
+it prints are the engine's (a test holds them equal).
 
 ``--tally``: over many worlds, every link that ended inside one group, by kind (a kept
 explanation, a sibling pair, a cut cycle, a service continuing its own earlier episode), counted
@@ -21,7 +21,6 @@ families nothing may be tuned on are refused, as :mod:`evalkit.sweep` does.
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -32,21 +31,13 @@ from evalkit.families import NEVER_FITTED_FAMILIES
 from evalkit.harness import FAMILY_MODULES, Task, make_world
 from evalkit.topologies import fitting
 from evalkit.world import World
-from opscontext.engine.correlate import CorrelationOptions, _towards, correlate
-from opscontext.engine.correlation.bridges import (
-    Resolution,
-    assign,
-    clusters,
-    explanations,
-    resolve,
-    settle_order,
-)
+from opscontext.engine.correlate import CorrelationOptions, correlate, group_stages
+from opscontext.engine.correlation.bridges import Resolution, clusters, explanations, settle_order
 from opscontext.engine.correlation.dedup import UniqueAlert
-from opscontext.engine.correlation.grouping import Episode, Links, link_by_labels, link_by_topology
+from opscontext.engine.correlation.grouping import Episode, Links
 from opscontext.engine.correlation.observed import observed_calls, with_observed
 from opscontext.engine.correlation.onsets import onsets
-from opscontext.engine.correlation.second_cause import related_in
-from opscontext.engine.correlation.topology import adjacency, spelling
+from opscontext.engine.correlation.topology import adjacency
 from opscontext.engine.graph import ServiceGraph
 
 NOISE = "noise"
@@ -84,17 +75,7 @@ def trace(world: World, options: CorrelationOptions | None = None) -> Trace:
     pre = onsets(world.alerts, graph, opts)
     unique = pre.deduped.unique
     eps = pre.episodes(world.now.timestamp())
-    adj = adjacency(graph)
-    index = pre.index
-    window = opts.link_window.total_seconds()
-    links = link_by_topology(index, eps, pre.by_service, window, opts.dependency_late.total_seconds(),
-                             opts.caller_late.total_seconds(), _towards(unique, eps, adj, pre.by_service))
-    related = related_in(index)
-    res = resolve(eps, links, related, opts.continue_within.total_seconds())
-    off_graph = [e for s, ids in pre.by_service.items() if s not in adj.succ for e in ids]
-    if off_graph:
-        link_by_labels(unique, eps, off_graph, res.uf, opts.label_window.total_seconds(), skip=res.bridges)
-    assign(unique, eps, res, window, functools.partial(spelling, adj))
+    links, res, related = group_stages(unique, eps, pre.by_service, pre.index, adjacency(graph), opts)
     order, cut = settle_order(len(eps), links.down, eps)
     kept = {x: explanations(x, links.down, cut, eps, related) for x in order if x in links.down}
     return Trace(world, unique, eps, links, res, kept, cut, clusters(eps, res), labels(world))

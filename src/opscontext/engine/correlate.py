@@ -34,10 +34,10 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
 from opscontext.engine.correlation import evidence as ev
-from opscontext.engine.correlation.bridges import assign, clusters, resolve
+from opscontext.engine.correlation.bridges import Resolution, assign, clusters, resolve
 from opscontext.engine.correlation.candidates import Cluster, service_stats
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
-from opscontext.engine.correlation.grouping import Episode, link_by_labels, link_by_topology
+from opscontext.engine.correlation.grouping import Episode, Links, link_by_labels, link_by_topology
 from opscontext.engine.correlation.health import HealthAt
 from opscontext.engine.correlation.lazy import LazyCorrelation
 from opscontext.engine.correlation.models import (
@@ -51,7 +51,7 @@ from opscontext.engine.correlation.observed import observed_calls, with_observed
 from opscontext.engine.correlation.onsets import onsets
 from opscontext.engine.correlation.peers import CALL_LABELS, called_by
 from opscontext.engine.correlation.ranking import ChangeIndex
-from opscontext.engine.correlation.second_cause import related_in
+from opscontext.engine.correlation.second_cause import Related, related_in
 from opscontext.engine.correlation.topology import Adjacency, MeetingIndex, adjacency, spelling
 from opscontext.engine.graph import ServiceGraph
 from opscontext.gcpause import long_lived, without_gc
@@ -158,15 +158,27 @@ def _cluster(
     adj: Adjacency, opts: CorrelationOptions,
 ) -> list[list[int]]:
     """Alert indices per incident (each list in onset order), from the episodes and their index."""
+    _, res, _ = group_stages(unique, eps, by_service, index, adj, opts)
+    return clusters(eps, res)
+
+
+def group_stages(
+    unique: list[UniqueAlert], eps: list[Episode], by_service: dict[str, list[int]], index: MeetingIndex,
+    adj: Adjacency, opts: CorrelationOptions,
+) -> tuple[Links, Resolution, Related]:
+    """The grouping stages in order: the candidate links, their settling into incidents and
+    bridges with every bridge alert placed, and the graph relation settling used (returned for
+    tools that show how a grouping came about, such as ``evalkit.trace``)."""
     window = opts.link_window.total_seconds()
     links = link_by_topology(index, eps, by_service, window, opts.dependency_late.total_seconds(),
                              opts.caller_late.total_seconds(), _towards(unique, eps, adj, by_service))
-    res = resolve(eps, links, related_in(index), opts.continue_within.total_seconds())
+    related = related_in(index)
+    res = resolve(eps, links, related, opts.continue_within.total_seconds())
     off_graph = [e for s, ids in by_service.items() if s not in adj.succ for e in ids]
     if off_graph:
         link_by_labels(unique, eps, off_graph, res.uf, opts.label_window.total_seconds(), skip=res.bridges)
-    assign(unique, eps, res, opts.link_window.total_seconds(), functools.partial(spelling, adj))
-    return clusters(eps, res)
+    assign(unique, eps, res, window, functools.partial(spelling, adj))
+    return links, res, related
 
 
 _MAX_NAMING_ALERTS = 50  # an episode's alerts read for the callees they name
