@@ -155,6 +155,26 @@ def test_groups_the_graph_rules_out_for_a_service_never_name_it(seed: int, max_h
     assert not lazy._ranked  # asking ranked nothing
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_the_groups_involving_a_service_are_those_whose_answer_names_it(seed: int) -> None:
+    """involving() decides most groups from their own ranking; it must find exactly the groups
+    whose assembled answer names the service, including those naming it only as the primary of
+    a group beside them (counted, so that the case is really met)."""
+    graph, scenario = _world(seed)
+    eager = correlate(scenario.alerts, graph, scenario.changes, now=scenario.now, options=OPTIONS).groups
+    lazy = correlate_lazy(scenario.alerts, graph, scenario.changes, now=scenario.now, options=OPTIONS)
+    named = {s for g in eager for s in (*g.services, *g.impacted_services, *(c.service for c in g.candidates))}
+    others = random.Random(seed).sample(sorted(graph.index.names), 30)
+    beside = 0
+    for service in sorted(named | set(others)):
+        naming = [pos for pos, g in enumerate(eager) if g in _answer_order([g], service)]
+        assert lazy.involving(service) == naming, service
+        beside += sum(1 for g in eager for c in g.candidates if c.service == service
+                      and service not in g.services and any("primary contributor of" in e for e in c.evidence))
+    assert beside > 0
+    assert len(lazy._made) < len(eager)  # most groups were decided without being assembled
+
+
 def test_a_filtered_listing_ranks_only_the_groups_it_cannot_rule_out() -> None:
     eager = _eager(1).groups
     service = eager[len(eager) // 2].primary_contributor

@@ -5,8 +5,8 @@ The answer lists groups largest first and, among groups of one size, the most co
 not: a page ranks only the groups of the sizes it shows (a page boundary inside a run of
 equal-sized groups ranks that whole run, so the page is the one sorting every group gives).
 A ``service`` filter reads each group's candidates and impacted services, and so ranks the
-groups the graph cannot rule out (:meth:`LazyCorrelation.could_involve`) whose alerting services
-do not already name the service.
+groups the graph cannot rule out whose alerting services do not already name the service
+(:meth:`LazyCorrelation.involving`).
 
 With a health source's verdicts on quiet candidates (:mod:`.correlate_health`), the groups a
 page may show (:meth:`Listing.span`) are ranked again with them for that page alone
@@ -33,8 +33,7 @@ class Listing:
     def __init__(self, corr: LazyCorrelation, service: str | None = None,
                  led: dict[str, AlertGroup] | None = None) -> None:
         self._corr, self._led = corr, led or {}
-        shown = range(len(corr)) if service is None else [
-            p for p in corr.could_involve(service) if _involves(corr, p, service)]
+        shown = range(len(corr)) if service is None else corr.involving(service)
         self._by_size = sorted(shown, key=lambda p: -corr.alert_count(p))  # stable: engine order within a size
 
     def __len__(self) -> int:
@@ -97,10 +96,3 @@ def led_again(led: AlertGroup | None, kept: AlertGroup, made: AlertGroup) -> Ale
 def largest(corr: LazyCorrelation, n: int) -> list[AlertGroup]:
     """The ``n`` largest groups, ties in the engine's order (as a stable sort by size gives)."""
     return [corr.group(p) for p in heapq.nsmallest(n, range(len(corr)), key=lambda p: (-corr.alert_count(p), p))]
-
-
-def _involves(corr: LazyCorrelation, pos: int, service: str) -> bool:
-    if service in corr.services(pos):
-        return True  # known without ranking the group
-    g = corr.group(pos)
-    return service in g.impacted_services or any(c.service == service for c in g.candidates)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from opscontext.engine.correlation import evidence as ev
@@ -35,10 +35,7 @@ def build_group(
     first = unique[cluster.members[0]].starts_at
     members = [unique[i] for i in cluster.members]
     entry = max(ranked, key=lambda c: (c.alerting, c.deps, -c.onset_s)).service
-    if top.service in adj.pred:
-        impacted = dependents_within(adj, top.service, opts.max_hops + 1, 50)
-    else:
-        impacted = sorted(s for s in cluster.stats if s != top.service)
+    impacted = impacted_by(top.service, cluster.stats, adj, opts)
     return _made(AlertGroup, {
         "id": gid or group_id(cluster, unique),
         "primary_contributor": top.service,
@@ -58,6 +55,14 @@ def build_group(
         "started_at": first,
         "summary": ev.summary(entry, {u.alert.alertname for u in members[:200]}, len(cluster.stats), top),
     })
+
+
+def impacted_by(top: str, services: Collection[str], adj: Adjacency, opts: CorrelationOptions) -> list[str]:
+    """A group's ``impacted_services`` when ``top`` is its primary: its dependents within
+    ``max_hops + 1`` hops (at most 50), or, off the graph, the group's other services."""
+    if top in adj.pred:
+        return dependents_within(adj, top, opts.max_hops + 1, 50)
+    return sorted(s for s in services if s != top)
 
 
 # A lone warning is listed so that nothing is hidden, not because anything says it began an

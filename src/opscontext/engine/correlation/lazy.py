@@ -20,7 +20,7 @@ import gc
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 
-from opscontext.engine.correlation.assemble import Beside, build_group, group_id
+from opscontext.engine.correlation.assemble import Beside, build_group, group_id, impacted_by
 from opscontext.engine.correlation.candidates import Cluster, attach_silent, rank
 from opscontext.engine.correlation.dedup import UniqueAlert, severity_rank
 from opscontext.engine.correlation.health import HealthAt, HealthMap
@@ -109,6 +109,46 @@ class LazyCorrelation:
             wanted.update(j for j in self._nearby().owning_during(alerting_on, above)
                           if len(clusters[j].stats) <= BELOW_MAX_SERVICES)
         return [pos for pos, k in enumerate(self._order) if k in wanted]
+
+    def involving(self, service: str) -> list[int]:
+        """Positions (in order) of the groups whose answer names ``service`` (alerts on it, lists
+        it as a candidate or as an impacted service): the groups :meth:`could_involve` leaves,
+        each read as assembled, but most of them decided from their own ranking alone. A group's
+        own ranking settles its candidates and impacted services; what it may add is the primary
+        of one group next to or below it (:meth:`_assemble`), which can be ``service`` only if
+        that group alerts on it. Assembling every group here ranked the groups around each:
+        above a hub at 50k services that was most of a filtered page's cost."""
+        clusters, most = self._clusters, self._opts.max_candidates
+        out: list[int] = []
+        for pos in self.could_involve(service):
+            k = self._order[pos]
+            cluster = clusters[k]
+            if service in cluster.stats:
+                out.append(pos)
+                continue
+            ranked = self._rank(k)
+            listed = [c.service for c in ranked[:most]]
+            # the alternative listed beside goes in before the last of ``most``, pushing it out
+            if service in listed[: most - 1] or service in impacted_by(ranked[0].service, cluster.stats,
+                                                                         self._adj, self._opts):
+                out.append(pos)
+            elif (service in listed or self._may_list(k, service)) and any(
+                    c.service == service for c in self.group(pos).candidates):
+                out.append(pos)
+        return out
+
+    def _may_list(self, k: int, service: str) -> bool:
+        """Whether a group whose primary cluster ``k``'s answer may list beside its own
+        candidates (:meth:`_assemble`) has ``service`` as its alerting primary."""
+        next_to = self._all_near[k] if self._all_near is not None else self._nearby().of(k)
+        lower = self._nearby().below(k, BESIDE_HOPS)[0] if BESIDE_HOPS > 1 else []
+        for j in (*next_to, *lower):
+            cluster = self._clusters[j]
+            if service in cluster.stats and not cluster.lone:
+                top = self._rank(j)[0]
+                if top.service == service and top.alerting:
+                    return True
+        return False
 
     def position(self, gid: str) -> int | None:
         """Where the group with id ``gid`` is in the engine's order, or None."""
