@@ -35,15 +35,16 @@ ALERTS = [alert("config-db", 0.0), alert("svc-0", 0.5), alert("svc-1", 0.7), ale
           alert("svc-2", 1.2), alert("svc-5", 1.5), alert("svc-3", 3.5), alert("svc-4", 4.0)]
 
 
-def change(summary: str, kind: str = "deployment") -> list[Change]:
-    return [Change(id="c1", service="svc-4", kind=kind, summary=summary, at=T0 + timedelta(minutes=1, seconds=30))]
+# svc-4's deploy, a minute and a half after config-db's first alert
+DEPLOY = [Change(id="c1", service="svc-4", kind="deployment", summary="Deploy svc-4 2.1.0",
+                 at=T0 + timedelta(minutes=1, seconds=30))]
 
 
 def test_a_deploy_on_a_member_that_began_late_does_not_outrank_the_database_below_the_cycle() -> None:
     # svc-4 was deployed a minute and a half after config-db began failing and alerted two
     # and a half minutes later: through the ring it reaches every member, but most had begun
     # before it. Counted as explaining the whole cycle, its deploy put it first.
-    (group,) = correlate(ALERTS, graph(), change("Deploy svc-4 2.1.0"), now=NOW).groups
+    (group,) = correlate(ALERTS, graph(), DEPLOY, now=NOW).groups
     assert group.primary_contributor == "config-db"
     ranked = {c.service: c for c in group.candidates}
     assert "svc-4" in ranked and ranked["svc-4"].score < ranked["config-db"].score
