@@ -133,25 +133,32 @@ def test_the_engine_order_hashes_only_tied_keys_and_equals_sorting_by_key_then_i
     assert set(hashed) == tied
 
 
+def _naming(seed: int, options: CorrelationOptions) -> tuple[list[AlertGroup], LazyCorrelation, dict[str, list[int]]]:
+    """Both engines on world ``seed``, and for every service a group names (alerting, candidate,
+    impacted) and 30 that may name none, the positions of the groups whose answer names it."""
+    graph, scenario = _world(seed)
+    eager = correlate(scenario.alerts, graph, scenario.changes, now=scenario.now, options=options).groups
+    lazy = correlate_lazy(scenario.alerts, graph, scenario.changes, now=scenario.now, options=options)
+    named = {s for g in eager for s in (*g.services, *g.impacted_services, *(c.service for c in g.candidates))}
+    others = random.Random(seed).sample(sorted(graph.index.names), 30)
+    return eager, lazy, {service: [pos for pos, g in enumerate(eager) if g in _answer_order([g], service)]
+                         for service in sorted(named | set(others))}
+
+
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("max_hops", [2, 3])
 def test_groups_the_graph_rules_out_for_a_service_never_name_it(seed: int, max_hops: int) -> None:
     """could_involve is a superset of the groups naming a service, for every service any group
     names (alerting, candidate, impacted) and for some that none does: a ranking rule that finds
     candidates further away than it allows fails here."""
-    graph, scenario = _world(seed)
-    options = OPTIONS.model_copy(update={"max_hops": max_hops})
-    eager = correlate(scenario.alerts, graph, scenario.changes, now=scenario.now, options=options).groups
-    lazy = correlate_lazy(scenario.alerts, graph, scenario.changes, now=scenario.now, options=options)
-    named = {s for g in eager for s in (*g.services, *g.impacted_services, *(c.service for c in g.candidates))}
-    others = random.Random(seed).sample(sorted(graph.index.names), 30)
+    eager, lazy, naming = _naming(seed, OPTIONS.model_copy(update={"max_hops": max_hops}))
     narrowed = 0
-    for service in sorted(named | set(others)):
-        naming = [pos for pos, g in enumerate(eager) if g in _answer_order([g], service)]
+    for service, positions in naming.items():
         could = lazy.could_involve(service)
-        assert set(naming) <= set(could) and could == sorted(could), service
+        assert set(positions) <= set(could) and could == sorted(could), service
         narrowed += len(could) < len(eager)
-    assert narrowed > len(named) // 2  # it does rule groups out, or it would save nothing
+    named = sum(1 for positions in naming.values() if positions)
+    assert narrowed > named // 2  # it does rule groups out, or it would save nothing
     assert not lazy._ranked  # asking ranked nothing
 
 
@@ -160,15 +167,10 @@ def test_the_groups_involving_a_service_are_those_whose_answer_names_it(seed: in
     """involving() decides most groups from their own ranking; it must find exactly the groups
     whose assembled answer names the service, including those naming it only as the primary of
     a group beside them (counted, so that the case is really met)."""
-    graph, scenario = _world(seed)
-    eager = correlate(scenario.alerts, graph, scenario.changes, now=scenario.now, options=OPTIONS).groups
-    lazy = correlate_lazy(scenario.alerts, graph, scenario.changes, now=scenario.now, options=OPTIONS)
-    named = {s for g in eager for s in (*g.services, *g.impacted_services, *(c.service for c in g.candidates))}
-    others = random.Random(seed).sample(sorted(graph.index.names), 30)
+    eager, lazy, naming = _naming(seed, OPTIONS)
     beside = 0
-    for service in sorted(named | set(others)):
-        naming = [pos for pos, g in enumerate(eager) if g in _answer_order([g], service)]
-        assert lazy.involving(service) == naming, service
+    for service, positions in naming.items():
+        assert lazy.involving(service) == positions, service
         beside += sum(1 for g in eager for c in g.candidates if c.service == service
                       and service not in g.services and any("primary contributor of" in e for e in c.evidence))
     assert beside > 0
