@@ -266,7 +266,7 @@ def _rank_many(
     sinks = [s for s in stats if deps[s] == 0]
     closure_for = set(sorted(sinks, key=lambda m: -len(up.get(m, ())))[:_MAX_CLOSURE])
     closure_for |= set(sorted(up, key=lambda m: -len(up[m]))[:_MAX_CLOSURE])
-    shared: dict[int, tuple[int, list[float]]] = {}
+    shared: dict[int, list[float]] = {}  # cycle -> onsets of what it explains, sorted
     # Quiet services an alert names come first: a server asks its health source about this
     # shortlist only, and an alert naming one is already what it would have said.
     shortlist = heapq.nsmallest(_MAX_SILENT, pool.items(),
@@ -290,8 +290,8 @@ def _rank_many(
             known = shared.get(part[s])
             if known is None:
                 reach = _closure(up, {s}, up.get(s, set()))
-                known = shared[part[s]] = (len(reach), sorted(stats[d].first.timestamp() for d in reach))
-            explained = known[0]
+                known = shared[part[s]] = sorted(stats[d].first.timestamp() for d in reach)
+            explained = len(known)
             t = st.first.timestamp()
             if t - start[part[s]] > CYCLE_GRACE_S and not _named(change(s), s):
                 # Began late in the cycle: time is the cycle's only direction (_later_in_cycle), so
@@ -306,7 +306,7 @@ def _rank_many(
                 # request flow 0.406 -> 0.397; seeds 1020-1029 with hub, layered, flat and deep
                 # shapes too: +0.009, +0.017, 0.000, +0.001. The four fitting topologies, without
                 # such cycles, are unchanged.
-                explained = len(known[1]) - bisect_left(known[1], t - CYCLE_GRACE_S)
+                explained -= bisect_left(known, t - CYCLE_GRACE_S)
         elif s in closure_for:
             explained = len(_closure(up, {s}, up.get(s, set())))
         else:

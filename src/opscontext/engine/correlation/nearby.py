@@ -135,11 +135,7 @@ class Nearby:
             for level in walks.get(s, ())[:hops]:
                 found.update(n for n in map(names.__getitem__, level) if n in owners)
         found.difference_update(services)
-        return self.owning(k, found), found
-
-    def owning(self, k: int, services: Iterable[str]) -> list[int]:
-        """The clusters overlapping cluster ``k`` in time that alert on one of ``services``."""
-        return self._overlapping(k, self._owning(services))
+        return self._overlapping(k, self._owning(found)), found
 
     def owning_during(self, ks: Collection[int], services: Iterable[str]) -> set[int]:
         """The clusters other than ``ks`` alerting on one of ``services`` during the span from the
