@@ -61,7 +61,7 @@ def doubted_samples(
                   gid: str | None = None, beside: Any = None) -> Any:
         group = original(cluster, ranked, unique, adj, opts, nearby, gid=gid, beside=beside)
         quiet = quiet_below(ranked[0].service, cluster.stats, adj)
-        seen[group.id] = (features(ranked, nearby, quiet), bool(doubts(ranked)))
+        seen[group.id] = (features(ranked, nearby, len(quiet)), bool(doubts(ranked)))
         return group
 
     setattr(correlate_module, "build_group", recording)  # noqa: B010 (a module attribute mypy cannot see)

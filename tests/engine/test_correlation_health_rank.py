@@ -99,3 +99,18 @@ def test_group_with_ranks_one_group_with_a_call_s_verdicts_and_keeps_the_plain_o
     assert seen.primary_contributor == "cart-cache"
     assert lazy.group(0).primary_contributor == "cart"  # the kept group is of the alerts, not of the moment
     assert lazy.group_with(0, {"email": DEGRADED}) is lazy.group(0)
+
+
+def test_an_unsure_answer_names_the_quiet_private_dependency_to_check_unless_seen_serving() -> None:
+    # payment alerts with its callers; payment-db, called by payment alone, raised nothing. The
+    # alerts cannot tell the two apart, so the doubt says which service to look at.
+    alerts_on = ["payment", "checkout", "web"]
+    plain = _group(graph(), alerts_on)
+    assert plain.primary_contributor == "payment" and plain.confidence < 0.5
+    assert "payment depends on payment-db, which raised no alert" in (plain.uncertain_because or "")
+    serving = _group(graph(), alerts_on, {"payment-db": SERVING})
+    assert "payment-db" not in (serving.uncertain_because or "")
+    # Alerting itself, the database is no quiet dependency to point at.
+    loud = _group(graph(), ["payment-db", *alerts_on])
+    assert loud.primary_contributor == "payment-db"
+    assert "raised no alert" not in (loud.uncertain_because or "")

@@ -112,12 +112,12 @@ def features(ranked: Sequence[Scored], nearby: Sequence[str] = (), silent_below:
     )
 
 
-def quiet_below(top: str, alerting: Collection[str], adj: Adjacency) -> int:
-    """``top``'s direct dependencies that raised no alert although every caller they have did:
-    a fault there would look exactly like ``top`` failing (a datastore killed behind its only
-    caller). Shared dependencies with quiet callers elsewhere are not counted."""
+def quiet_below(top: str, alerting: Collection[str], adj: Adjacency) -> list[str]:
+    """``top``'s direct dependencies that raised no alert although every caller they have did,
+    by name: a fault there would look exactly like ``top`` failing (a datastore killed behind its
+    only caller). Shared dependencies with quiet callers elsewhere are not counted."""
     pred, within = adj.pred, alerting.__contains__
-    return sum(1 for d in adj.succ.get(top, ()) if d not in alerting and all(map(within, pred.get(d, ()))))
+    return sorted(d for d in adj.succ.get(top, ()) if d not in alerting and all(map(within, pred.get(d, ()))))
 
 
 def doubts(ranked: Sequence[Scored]) -> list[str]:
@@ -166,26 +166,35 @@ def restate(p: float, knots: Sequence[tuple[float, float]] = RESTATED) -> float:
 
 
 def confidence(
-    ranked: Sequence[Scored], n_services: int, nearby: Sequence[str] = (), silent_below: int = 0,
+    ranked: Sequence[Scored], n_services: int, nearby: Sequence[str] = (), silent_below: Sequence[str] = (),
 ) -> tuple[float, list[str]]:
     """The calibrated chance the top candidate is right; below one half when the curves or the
-    doubts say it may well be wrong.
+    doubts say it may well be wrong. ``silent_below``: :func:`quiet_below` of the top candidate.
 
     Below one half, the answer always says why: the doubts, or else what pulled it down."""
-    p = lowest(CURVES.values(), features(ranked, nearby, silent_below))
+    p = lowest(CURVES.values(), features(ranked, nearby, len(silent_below)))
     why = doubts(ranked)
     if why:
         p = min(p, UNSURE_CAP)
     elif p < 0.5:
-        why = [_weakest(ranked, n_services, nearby)]
+        why = [_weakest(ranked, n_services, nearby, silent_below)]
     return restate(p), why
 
 
-def _weakest(ranked: Sequence[Scored], n_services: int, nearby: Sequence[str]) -> str:
+def _weakest(ranked: Sequence[Scored], n_services: int, nearby: Sequence[str], quiet: Sequence[str] = ()) -> str:
     top = ranked[0]
     if nearby:
         names = ", ".join(sorted(set(nearby))[:2])
         return f"another group alerting at the same time next to it (primary {names}) may be the same incident"
+    # What the responder can check: nothing in the alerts tells top failing from a quiet
+    # dependency only it calls failing (a killed datastore behind its one caller). One a health
+    # source saw serving normally is not worth the look.
+    serving = {c.service for c in ranked if not c.alerting and c.health is not None and not is_degraded(c.health)}
+    quiet = [q for q in quiet if q not in serving]
+    if top.alerting and quiet:
+        names = " or ".join(quiet[:2]) + (f" (or {len(quiet) - 2} more)" if len(quiet) > 2 else "")
+        return (f"{top.service} depends on {names}, which raised no alert: a failure there would look "
+                f"the same, so check {'it' if len(quiet) == 1 else 'them'}")
     if top.explains < top.n_alerting:
         return f"{top.service} explains {top.explains} of the {top.n_alerting} alerting services in the group"
     return f"little evidence beyond the graph for {top.service} among {n_services} alerting services"
