@@ -16,7 +16,7 @@ from opscontext.engine.correlate import correlate
 from opscontext.engine.correlation.health import Health, HealthVerdict
 from opscontext.engine.correlation.models import AlertGroup
 from opscontext.engine.graph import ServiceGraph
-from opscontext.models import Alert, DependencyEdge, Service
+from opscontext.models import Alert, Change, DependencyEdge, Service
 
 T0 = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
 # frontend and checkout both call cart and accounts, both quiet: by the graph alone either could
@@ -90,3 +90,21 @@ def test_a_health_source_measuring_it_serving_outweighs_an_alert_naming_it() -> 
     serving = {"cart": HealthVerdict(Health.SERVING, "error ratio 0.1% -> 0.1% (prom)")}
     group = _group({"span_name": "oteldemo.CartService/{op}"}, health=serving)
     assert group.primary_contributor == "checkout"
+
+
+def test_a_quiet_dependency_its_caller_names_as_failing_outweighs_the_callers_old_deploy() -> None:
+    # cart's client alerts name cart-cache as the peer its calls fail on; cart was deployed half
+    # an hour ago. The calls failing now say where: cart-cache, as if it had alerted itself.
+    graph = ServiceGraph.build([Service(name=n) for n in ("web", "cart", "cart-cache", "cart-db")],
+                               [DependencyEdge(dependent=a, dependency=b)
+                                for a, b in [("web", "cart"), ("cart", "cart-cache"), ("cart", "cart-db")]])
+    alerts = [Alert(fingerprint="c1", alertname="ClientErrorRatioHigh", service="cart", severity="critical",
+                    starts_at=T0, labels={"service": "cart", "peer_service": "cart-cache"})]
+    deploy = Change(id="d1", service="cart", kind="deployment", summary="cart v2", at=T0 - timedelta(minutes=30))
+    (group,) = correlate(alerts, graph, [deploy], now=T0 + timedelta(hours=1)).groups
+    assert group.primary_contributor == "cart-cache"
+    assert [c.service for c in group.candidates[:2]] == ["cart-cache", "cart"]
+    # Without the label nothing points below cart: its own deploy leads.
+    bare = [alerts[0].model_copy(update={"labels": {"service": "cart"}})]
+    (plain,) = correlate(bare, graph, [deploy], now=T0 + timedelta(hours=1)).groups
+    assert plain.primary_contributor == "cart"

@@ -173,10 +173,12 @@ class _Reported(Mapping[str, HealthVerdict]):
     """``health``, and for a quiet service it has no verdict on, "degraded" when an alert of the
     group names it as the peer its failing calls go to (:meth:`Cluster.naming`): a caller's
     client span to ``cart`` erroring is cart seen failing from outside, what a health source
-    would have measured. It counts exactly as a measured degradation: full support, and with
-    nothing alerting below it, the deepest failing service. None of the evaluation families'
-    alerts carry such a label, so their figures are unchanged; OpenTelemetry span metrics and
-    service-mesh metrics do (tests/engine/test_correlation_reported.py)."""
+    would have measured. It counts as a measured degradation (full support, and with nothing
+    alerting below it, the deepest failing service) and, being what this incident's own failing
+    calls say, pays no silence penalty there (``ranking.REPORTED_RELIEF``). Of the evaluation
+    families only span_traces' client alerts carry such a label (``evalkit.peers`` adds one to
+    the others); OpenTelemetry span metrics and service-mesh metrics do
+    (tests/engine/test_correlation_reported.py)."""
 
     def __init__(self, cluster: Cluster, health: HealthMap) -> None:
         self._cluster, self._health = cluster, health
