@@ -181,7 +181,7 @@ def confidence(
     return restate(p), why
 
 
-def _weakest(ranked: Sequence[Scored], n_services: int, nearby: Sequence[str], quiet: Sequence[str] = ()) -> str:
+def _weakest(ranked: Sequence[Scored], n_services: int, nearby: Sequence[str], quiet: Sequence[str]) -> str:
     top = ranked[0]
     if nearby:
         names = ", ".join(sorted(set(nearby))[:2])

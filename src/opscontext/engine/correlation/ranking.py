@@ -357,7 +357,8 @@ def score(
     ``support`` (0..1) weighs a silent candidate by its own evidence (see
     :func:`silent_support`); alerting candidates have their alerts as evidence and ignore it.
     ``health``: a silent candidate's verdict from a health source (:mod:`.health`): degraded
-    is full support (and, with ``deps`` 0, :data:`HEALTH_RELIEF`), serving leaves only the floor.
+    is full support (and, with ``deps`` 0, :data:`HEALTH_RELIEF`, or :data:`REPORTED_RELIEF` when
+    the group's own alerts named it), serving leaves only the floor.
     ``onset_from``: where the onset weight counts from, when not ``group_first`` (starting
     before it counts as starting with it); ``onset_s`` stays measured from ``group_first``."""
     cover = min(explains / max(n_alerting, 1), 1.0)
@@ -378,8 +379,8 @@ def score(
             # Degraded with nothing alerting below: the deepest failing service, alert or not.
             # Degraded between alerting ones: on the fault's path, which says nothing more.
             deep = degraded and deps == 0
-            full = REPORTED_RELIEF if health.reported else HEALTH_RELIEF
-            support, relief = (1.0, max(relief, full if deep else 0.0)) if degraded else (0.0, relief)
+            seen_relief = REPORTED_RELIEF if health.reported else HEALTH_RELIEF
+            support, relief = (1.0, max(relief, seen_relief if deep else 0.0)) if degraded else (0.0, relief)
         raw = raw * (SILENT_FLOOR + (1.0 - SILENT_FLOOR) * support) - SILENT_PENALTY * (1.0 - relief)
     lag = (group_first - change[0].at).total_seconds() / 60.0 if change else 0.0
     return Scored(
