@@ -353,27 +353,27 @@ def labels(
     return out
 
 
+# The description annotation per rule kind, as a templated rule would print it (never naming
+# another service): {pct} the measured share, {where} namespace/pod (or /service), {name} the
+# service, {ns} its namespace, {window} the rate window in minutes.
+_DESCRIPTIONS: dict[str, str] = {
+    LATENCY: "{pct} of requests served by {where} are slower than the objective.",
+    ERRORS: "{pct} of requests served by {where} returned errors over the last {window}m.",
+    TIMEOUTS: "{pct} of outbound calls made by {where} exceeded their deadline.",
+    LAG: "Messages are waiting longer than usual before {name} consumes them.",
+    RESTARTS: "Pod {where} ({name}) is in waiting state (reason: \"CrashLoopBackOff\").",
+    UNAVAILABLE: "{pct} of the {name} targets in {ns} are not ready or not reachable.",
+    SATURATION: "CPU of container {name} in {where} is saturated or throttled.",
+    MEMORY: "Memory working set of {name} in {where} is close to its limit.",
+}
+_OOM_DESCRIPTION = "Container {name} in pod {where} was terminated (reason: OOMKilled)."
+
+
 def describe(rule: Rule, prof: Profile, pod: int | None, x: float) -> str:
-    """The description annotation: what a templated rule would print (never names another service)."""
-    where = f"{prof.namespace}/{prof.pods[pod]}" if pod is not None else f"{prof.namespace}/{prof.name}"
-    pct = f"{min(100.0, 100 * x):.1f}%"
-    kind = rule.kind
+    """The description annotation of ``rule`` firing on ``prof`` (``pod``) at measured share ``x``."""
     if rule.source == "slo":
         return f"{prof.name} {rule.slo} objective: 1h burn-rate {x / max(1e-6, rule.thr / 14.4):.1f}x."
-    if kind == LATENCY:
-        return f"{pct} of requests served by {where} are slower than the objective."
-    if kind == ERRORS:
-        return f"{pct} of requests served by {where} returned errors over the last {rule.window_s // 60 or 1}m."
-    if kind == TIMEOUTS:
-        return f"{pct} of outbound calls made by {where} exceeded their deadline."
-    if kind == LAG:
-        return f"Messages are waiting longer than usual before {prof.name} consumes them."
-    if kind == RESTARTS:
-        return f"Pod {where} ({prof.name}) is in waiting state (reason: \"CrashLoopBackOff\")."
-    if kind == UNAVAILABLE:
-        return f"{pct} of the {prof.name} targets in {prof.namespace} are not ready or not reachable."
-    if kind == SATURATION:
-        return f"CPU of container {prof.name} in {where} is saturated or throttled."
-    if kind == MEMORY:
-        return f"Memory working set of {prof.name} in {where} is close to its limit."
-    return f"Container {prof.name} in pod {where} was terminated (reason: OOMKilled)."
+    where = f"{prof.namespace}/{prof.pods[pod]}" if pod is not None else f"{prof.namespace}/{prof.name}"
+    template = _DESCRIPTIONS.get(rule.kind, _OOM_DESCRIPTION)
+    return template.format(pct=f"{min(100.0, 100 * x):.1f}%", where=where, name=prof.name, ns=prof.namespace,
+                           window=rule.window_s // 60 or 1)

@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 import pytest
+from test_evalkit_shapes import _has_cycle
 
 from evalkit.classic.topologies import Topology
 from evalkit.families import chaos_bench as cb
@@ -22,28 +23,6 @@ _UNAVAILABLE_RULES = {"KubePodNotReady", "TargetDown", "KubeDeploymentReplicasMi
 
 def _worlds(cell: str, tops: list[Topology], seeds: range) -> list[World]:
     return [cb.generate(tops[s % len(tops)], s, cb.CELLS[cell], cell) for s in seeds]
-
-
-def _has_cycle(top: Topology) -> bool:
-    g = Graph.of(top)
-    state: dict[str, int] = {}
-    for start in g.names:
-        if start in state:
-            continue
-        stack = [(start, iter(g.callees[start]))]
-        state[start] = 1
-        while stack:
-            node, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                state[node] = 2
-                stack.pop()
-            elif state.get(nxt) == 1:
-                return True
-            elif nxt not in state:
-                state[nxt] = 1
-                stack.append((nxt, iter(g.callees[nxt])))
-    return False
 
 
 def test_the_same_seed_gives_the_same_world_and_another_seed_another(topologies: list[Topology]) -> None:
