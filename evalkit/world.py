@@ -190,15 +190,15 @@ class Graph:
 # Alerts and changes
 
 
-_POD_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' safe alphabet for generated names
+POD_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' safe alphabet for generated names
 
 
 def pod_suffix(rng: random.Random) -> str:
-    return "".join(rng.choice(_POD_CHARS) for _ in range(5))
+    return "".join(rng.choice(POD_CHARS) for _ in range(5))
 
 
 def replicaset_hash(rng: random.Random) -> str:
-    return "".join(rng.choice(_POD_CHARS) for _ in range(9))
+    return "".join(rng.choice(POD_CHARS) for _ in range(9))
 
 
 class AlertBook:

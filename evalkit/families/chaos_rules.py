@@ -32,7 +32,7 @@ import random
 import re
 from dataclasses import dataclass, replace
 
-from evalkit.world import SERVICE_LABELS, Graph
+from evalkit.world import POD_CHARS, SERVICE_LABELS, Graph
 
 # Signal kinds: what a fault does to a service, as a rule can measure it.
 LATENCY, ERRORS, TIMEOUTS, LAG = "latency", "errors", "timeouts", "lag"
@@ -50,13 +50,10 @@ def units(n: int, *parts: object) -> list[float]:
     return [int.from_bytes(h[8 * i:8 * i + 8], "big") / 2.0**64 for i in range(n)]
 
 
-_POD_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' safe alphabet for generated names
-
-
 def _names(key: str, n: int) -> tuple[str, list[str]]:
     """A ReplicaSet hash and ``n`` pod suffixes, from one digest (Kubernetes' alphabet)."""
     raw = hashlib.blake2b(key.encode(), digest_size=9 + 5 * n).digest()
-    text = "".join(_POD_CHARS[b % len(_POD_CHARS)] for b in raw)
+    text = "".join(POD_CHARS[b % len(POD_CHARS)] for b in raw)
     return text[:9], [text[9 + 5 * i:14 + 5 * i] for i in range(n)]
 
 

@@ -189,12 +189,12 @@ def _weakest(ranked: Sequence[Scored], n_services: int, nearby: Sequence[str], q
     # What the responder can check: nothing in the alerts tells top failing from a quiet
     # dependency only it calls failing (a killed datastore behind its one caller). One a health
     # source saw serving normally is not worth the look.
-    serving = {c.service for c in ranked if not c.alerting and c.health is not None and not is_degraded(c.health)}
-    quiet = [q for q in quiet if q not in serving]
     if top.alerting and quiet:
-        names = " or ".join(quiet[:2]) + (f" (or {len(quiet) - 2} more)" if len(quiet) > 2 else "")
-        return (f"{top.service} depends on {names}, which raised no alert: a failure there would look "
-                f"the same, so check {'it' if len(quiet) == 1 else 'them'}")
+        serving = {c.service for c in ranked if not c.alerting and c.health is not None and not is_degraded(c.health)}
+        if unseen := [q for q in quiet if q not in serving]:
+            names = " or ".join(unseen[:2]) + (f" (or {len(unseen) - 2} more)" if len(unseen) > 2 else "")
+            return (f"{top.service} depends on {names}, which raised no alert: a failure there would look "
+                    f"the same, so check {'it' if len(unseen) == 1 else 'them'}")
     if top.explains < top.n_alerting:
         return f"{top.service} explains {top.explains} of the {top.n_alerting} alerting services in the group"
     return f"little evidence beyond the graph for {top.service} among {n_services} alerting services"
