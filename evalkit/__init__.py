@@ -7,5 +7,6 @@ Scenario families written from assumptions independent of ``evalkit.classic.scen
 * :mod:`evalkit.families.request_flow` — rules evaluated over simulated request traffic and metrics.
 * :mod:`evalkit.families.span_traces` — requests as traces; rules over OpenTelemetry span metrics.
 * :mod:`evalkit.families.chaos_bench` — Chaos Mesh experiments of public RCA benchmarks, written blind to the engine.
+* :mod:`evalkit.families.outage_replay` — production outages as postmortems tell them, written blind to the engine.
 * :mod:`evalkit.shapes` — synthetic topology shapes (flat, deep, hub, mesh, layered).
 """

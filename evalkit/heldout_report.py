@@ -15,7 +15,7 @@ from evalkit.classic.metrics import calibration_table
 from evalkit.harness import OURS, OURS_HEALTH, Row
 
 HEADING = "## Held-out correlation accuracy"
-HELD_OUT = ("metric_rules", "fault_injection", "request_flow", "span_traces", "chaos_bench")
+HELD_OUT = ("metric_rules", "fault_injection", "request_flow", "span_traces", "chaos_bench", "outage_replay")
 ROLE = {
     "cascade": "tuning family (hand-tuned ranking)",
     "metric_rules": ("held out; two grouping rules, the onset weight and the late-caller link checked on "
@@ -26,6 +26,7 @@ ROLE = {
                      "1000-1005), one of the three confidence curves fitted on its seeds 1000-1019"),
     "span_traces": "held out; never tuned, fitted or calibrated on",
     "chaos_bench": "held out; never tuned, fitted or calibrated on; written blind to the engine",
+    "outage_replay": "held out; never tuned, fitted or calibrated on; written blind to the engine",
 }
 
 
@@ -79,11 +80,16 @@ def section(rows: Sequence[Row], before: Sequence[Row] | None, ablation: dict[st
              "saturation; noise and ground truth by counterfactual runs; `evalkit/families/request_flow.py`), "
              "**span_traces** (requests as traces through per-endpoint call trees, alert rules over spanmetrics "
              "call/error/duration series, client alerts naming their callee; truth by counterfactual runs; "
-             "`evalkit/families/span_traces.py`) and **chaos_bench** (Chaos Mesh / LitmusChaos experiments of the "
+             "`evalkit/families/span_traces.py`), **chaos_bench** (Chaos Mesh / LitmusChaos experiments of the "
              "public RCA benchmarks, each fault type showing its own way: cpu and memory stress, network delay and "
              "loss outside the root's process, pod kills, http aborts and bad deploys, disk stress on datastores; "
              "kube-prometheus-stack, RED and SLO rules per service, per-edge timeouts, retries and graceful "
-             "fallbacks; written blind to the engine, `evalkit/families/chaos_bench.py`). "
+             "fallbacks; written blind to the engine, `evalkit/families/chaos_bench.py`) and **outage_replay** "
+             "(production outages as public postmortems tell them: bad deploys, config and flag pushes, expired "
+             "certificates and credentials, database saturation, slow leaks, retry storms, broker backlogs and "
+             "third-party outages, paged over 1-20 minutes by a mixed Prometheus, Datadog, CloudWatch and Grafana "
+             "estate with quiet roots and hops, storms, host-only alerts and chronic noise; written blind to the "
+             "engine, `evalkit/families/outage_replay.py`). "
              "Each is swept over "
              "its own cells (`python -m evalkit.families.describe` prints what each cell realises). Topologies: the "
              "three real ones in `shared/topologies`, an OpenTelemetry demo topology from its public architecture, "

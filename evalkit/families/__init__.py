@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from evalkit.families import chaos_bench, fault_injection, metric_rules, request_flow, span_traces
+from evalkit.families import chaos_bench, fault_injection, metric_rules, outage_replay, request_flow, span_traces
 
 FAMILIES: dict[str, ModuleType] = {
     "metric_rules": metric_rules, "fault_injection": fault_injection, "request_flow": request_flow,
-    "span_traces": span_traces, "chaos_bench": chaos_bench,
+    "span_traces": span_traces, "chaos_bench": chaos_bench, "outage_replay": outage_replay,
 }
 
 # Families nothing may be fitted or tuned on (evalkit.calibrate refuses them): their figures are the
 # only ones nobody has looked at.
-NEVER_FITTED_FAMILIES: tuple[str, ...] = ("span_traces", "chaos_bench")
+NEVER_FITTED_FAMILIES: tuple[str, ...] = ("span_traces", "chaos_bench", "outage_replay")
