@@ -35,7 +35,7 @@ from evalkit.report import aggregate
 from evalkit.topologies import fitting, unreadable
 from opscontext.engine.correlate import CorrelationOptions
 
-DEFAULT_FAMILIES = ("metric_rules", "fault_injection", "request_flow", "cascade")
+DEFAULT_FAMILIES = ("metric_rules", "fault_injection", "request_flow", "cascade", "chaos_bench")
 ENGINE = "opscontext.engine.correlation."
 
 

@@ -13,4 +13,6 @@ FAMILIES: dict[str, ModuleType] = {
 
 # Families nothing may be fitted or tuned on (evalkit.calibrate refuses them): their figures are the
 # only ones nobody has looked at.
-NEVER_FITTED_FAMILIES: tuple[str, ...] = ("span_traces", "chaos_bench", "outage_replay")
+# chaos_bench was one until its spare seeds' misses were inspected (round nineteen); outage_replay,
+# written blind like it, took its place.
+NEVER_FITTED_FAMILIES: tuple[str, ...] = ("span_traces", "outage_replay")
