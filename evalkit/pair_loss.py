@@ -9,6 +9,8 @@ grouped, in different groups) and pairs with an alert **left ungrouped** (droppe
 below severity). Lost precision is split into predicted pairs joining **two incidents**, an
 **incident and noise**, and **noise with noise** (the truth counts every noise alert alone).
 Each share is a mean over worlds, as the report's pair figures are, per cell and overall.
+Families nothing may be tuned on (:data:`evalkit.families.NEVER_FITTED_FAMILIES`) are refused,
+as :mod:`evalkit.sweep` does.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from evalkit.classic.metrics import pair_count
+from evalkit.families import NEVER_FITTED_FAMILIES
 from evalkit.harness import FAMILY_MODULES, Task, make_world, ours, tasks
 from evalkit.topologies import fitting
 from evalkit.world import World
@@ -88,7 +91,7 @@ def table(results: Sequence[tuple[str, Loss]]) -> list[str]:
     return lines
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--family", required=True, choices=sorted(FAMILY_MODULES))
     p.add_argument("--topologies", nargs="*", help="default: the real topologies and the OpenTelemetry demo file")
@@ -96,7 +99,9 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=2)
     p.add_argument("--first-seed", type=int, default=1000)
     p.add_argument("--jobs", type=int, default=2)
-    args = p.parse_args()
+    args = p.parse_args(argv)
+    if args.family in NEVER_FITTED_FAMILIES:
+        p.error(f"{args.family} is scored by the report only; nothing is tuned on it, so its losses are not inspected")
     if args.seeds < 1 or args.jobs < 1:
         p.error("--seeds and --jobs must be at least 1")
     unknown = set(args.cells or ()) - set(FAMILY_MODULES[args.family].CELLS)
