@@ -168,7 +168,9 @@ class Build:
     forced: list[Forced]
 
 
-def generate(topology: Topology, seed: int, params: OutageCell, cell: str) -> World:
+def generate(topology: Topology, seed: int, params: OutageCell, cell: str = "") -> World:
+    """One world. ``cell``: the cell's name (the harness passes only its parameters; the name is
+    then looked up, so both calls give the same world)."""
     return build(topology, seed, params, cell).world
 
 
@@ -176,7 +178,8 @@ def _service(labels: Mapping[str, str]) -> str:
     return next((labels[k] for k in SERVICE_LABELS if labels.get(k)), "")
 
 
-def build(topology: Topology, seed: int, params: OutageCell, cell: str) -> Build:
+def build(topology: Topology, seed: int, params: OutageCell, cell: str = "") -> Build:
+    cell = cell or next((name for name, p in CELLS.items() if p == params), "")
     rng = random.Random(f"{FAMILY}|{cell}|{topology.name}|{seed}")
     g = Graph.of(topology)
     hubs = shared_hubs(g)

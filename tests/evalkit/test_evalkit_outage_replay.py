@@ -260,3 +260,13 @@ def test_synthetic_shapes_generate_for_every_cell(spec: str) -> None:
         assert w.incidents and all(inc.fingerprints for inc in w.incidents)
         assert len({inc.root for inc in w.incidents}) == len(w.incidents)
         assert set(w.truth()) == {a.fingerprint for a in w.alerts}
+
+
+def test_the_harness_call_without_the_cell_name_gives_the_same_world(topologies: list[Topology]) -> None:
+    from evalkit.harness import Task, make_world
+
+    top = topologies[0]
+    for cell in ("baseline", "slow_burn"):
+        via_harness = make_world(Task("outage_replay", cell, f"real/{top.name}", 5))
+        direct = outage_replay.generate(top, 5, outage_replay.CELLS[cell], cell)
+        assert via_harness == direct
