@@ -48,12 +48,3 @@ def test_the_parts_add_up_to_what_pair_precision_and_recall_lose(family: str, ce
     rows = table([(cell, loss), (cell, loss)])
     assert rows[-1].startswith("| all | 2 |") and rows[-2].startswith(f"| {cell} | 2 |")
 
-
-@pytest.mark.parametrize("family", ["span_traces", "outage_replay"])
-def test_families_nothing_is_tuned_on_are_refused(family: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from evalkit.pair_loss import main
-
-    with pytest.raises(SystemExit) as stop:
-        main(["--family", family])
-    assert stop.value.code == 2
-    assert "scored by the report only" in capsys.readouterr().err
