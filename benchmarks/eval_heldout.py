@@ -8,7 +8,8 @@ our AC@1 over the best baseline). ``--all`` runs every family over the real topo
 OpenTelemetry demo and the synthetic shapes, plus the ablations on the held-out families;
 ``--write`` replaces the ``## Held-out correlation accuracy`` section of benchmarks/RESULTS.md.
 ``--dump FILE`` keeps the rows (pickle) and ``--before FILE`` adds a dumped run, e.g. of an
-earlier engine, as the "before" line.
+earlier engine, as the "before" line. ``--rows FILE`` scores a dumped run of the same engine
+instead of running it again (with ``--all``, the ablations still run).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from machine import machine
 from evalkit import report
 from evalkit.ablations import ABLATIONS
 from evalkit.classic.report import replace_section
-from evalkit.harness import FAMILY_MODULES, OURS, Row, run, tasks
+from evalkit.harness import FAMILY_MODULES, OURS, Row, Task, run, tasks
 from evalkit.heldout_report import HEADING, HELD_OUT, section
 from evalkit.topologies import files, real
 
@@ -61,6 +62,7 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--grid", action="store_true", help="also print every family x cell x topology line")
     p.add_argument("--dump", type=Path, help="write the rows here (pickle)")
+    p.add_argument("--rows", type=Path, help="score these rows (from --dump) instead of running the worlds again")
     p.add_argument("--before", type=Path, help="rows of an earlier run (from --dump) shown as 'before'")
     p.add_argument("--write", action="store_true", help="replace the held-out section of benchmarks/RESULTS.md")
     args = p.parse_args()
@@ -69,8 +71,12 @@ def main() -> None:
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     t0 = time.perf_counter()
     todo = tasks(families, topologies, seeds, args.cells)
-    rows = run(todo, args.jobs)
-    print(f"{len(todo)} worlds in {time.perf_counter() - t0:.1f} s\n")
+    if args.rows:
+        rows = _dumped(args.rows, todo)
+        print(f"{len(todo)} worlds read from {args.rows}\n")
+    else:
+        rows = run(todo, args.jobs)
+        print(f"{len(todo)} worlds in {time.perf_counter() - t0:.1f} s\n")
     if args.dump:
         args.dump.write_bytes(pickle.dumps(rows))
     for title, key in (("family", report.by_family), ("cell", report.by_cell), ("topology", report.by_topology)):
@@ -97,6 +103,18 @@ def main() -> None:
         text = keep_reading(RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "", text)
         replace_section(RESULTS, HEADING, text)
         print(f"wrote {HEADING!r} in {RESULTS}")
+
+
+def _dumped(path: Path, todo: list[Task]) -> list[Row]:
+    """The rows of ``path`` (from ``--dump``), which must cover exactly the worlds asked for."""
+    try:
+        rows: list[Row] = pickle.loads(path.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError) as e:
+        raise SystemExit(f"--rows {path}: cannot read a dumped run ({e})") from None
+    if {r.task for r in rows} != set(todo):
+        raise SystemExit(f"--rows {path}: its worlds are not the ones these options ask for (other families, "
+                         "topologies, cells or seeds)")
+    return rows
 
 
 if __name__ == "__main__":
