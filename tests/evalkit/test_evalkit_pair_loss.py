@@ -47,4 +47,3 @@ def test_the_parts_add_up_to_what_pair_precision_and_recall_lose(family: str, ce
     assert sum(loss.precision.values()) > 0  # these cells do lose pairs
     rows = table([(cell, loss), (cell, loss)])
     assert rows[-1].startswith("| all | 2 |") and rows[-2].startswith(f"| {cell} | 2 |")
-
