@@ -196,7 +196,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--families", nargs="+", required=True,
                    choices=sorted(f for f in FAMILY_MODULES if f not in NEVER_FITTED_FAMILIES),
-                   help="never span_traces: held out, nothing is fitted on it")
+                   help="never " + " or ".join(NEVER_FITTED_FAMILIES) + ": held out, nothing is fitted on them")
     p.add_argument("--topologies", nargs="*", help="default: the real topologies and the topology files, "
                    "less those never fitted on (evalkit.topologies.NEVER_FITTED)")
     p.add_argument("--seeds", type=int, default=30)

@@ -29,7 +29,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from evalkit.classic.metrics import score
-from evalkit.families import NEVER_FITTED_FAMILIES
+from evalkit.families import refuse_never_fitted
 from evalkit.harness import FAMILY_MODULES, Task, make_world, ours, tasks
 from evalkit.topologies import fitting, unreadable
 from evalkit.world import World
@@ -116,9 +116,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = p.parse_args(argv)
     if args.seeds < 1 or args.jobs < 1:
         p.error("--seeds and --jobs must be at least 1")
-    refused = sorted(set(args.families) & set(NEVER_FITTED_FAMILIES))
-    if refused:
-        p.error(f"{', '.join(refused)}: nothing may be tuned on it, so it is scored by the report only")
+    refuse_never_fitted(p, args.families)
     if args.first_seed < 1000:
         p.error("--first-seed below 1000 reads the report's seeds; diagnostics use spare seeds (1000 on)")
     bad = unreadable(args.topologies or ())

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from evalkit.baselines import _below, _succ, first_alerts
-from evalkit.families import NEVER_FITTED_FAMILIES
+from evalkit.families import refuse_never_fitted
 from evalkit.harness import FAMILY_MODULES, Task, make_world, ours
 from evalkit.world import World
 from opscontext.engine.correlate import Correlation
@@ -67,8 +67,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--first-seed", type=int, default=1000, help="default 1000 (spare: the report uses 0-19)")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
-    if args.family in NEVER_FITTED_FAMILIES:
-        p.error(f"{args.family} is scored by the report only; nothing is tuned on it, so its misses are not inspected")
+    refuse_never_fitted(p, [args.family])
     from evalkit.harness import family
 
     tally: Counter[str] = Counter()

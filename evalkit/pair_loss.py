@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from evalkit.classic.metrics import pair_count
-from evalkit.families import NEVER_FITTED_FAMILIES
+from evalkit.families import refuse_never_fitted
 from evalkit.harness import FAMILY_MODULES, Task, make_world, ours, tasks
 from evalkit.topologies import fitting
 from evalkit.world import World
@@ -100,8 +100,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--first-seed", type=int, default=1000)
     p.add_argument("--jobs", type=int, default=2)
     args = p.parse_args(argv)
-    if args.family in NEVER_FITTED_FAMILIES:
-        p.error(f"{args.family} is scored by the report only; nothing is tuned on it, so its losses are not inspected")
+    refuse_never_fitted(p, [args.family])
     if args.seeds < 1 or args.jobs < 1:
         p.error("--seeds and --jobs must be at least 1")
     unknown = set(args.cells or ()) - set(FAMILY_MODULES[args.family].CELLS)

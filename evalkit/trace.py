@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from evalkit.families import NEVER_FITTED_FAMILIES
+from evalkit.families import refuse_never_fitted
 from evalkit.harness import FAMILY_MODULES, Task, make_world
 from evalkit.topologies import fitting
 from evalkit.world import World
@@ -189,8 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = p.parse_args(argv)
     mod = FAMILY_MODULES[a.family]
     if a.tally:
-        if a.family in NEVER_FITTED_FAMILIES:
-            p.error(f"{a.family} is scored by the report only; nothing is tuned on it")
+        refuse_never_fitted(p, [a.family])
         cells = a.cells or list(mod.CELLS)
         unknown = [c for c in cells if c not in mod.CELLS]
         if unknown:

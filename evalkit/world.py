@@ -201,6 +201,11 @@ def replicaset_hash(rng: random.Random) -> str:
     return "".join(rng.choice(POD_CHARS) for _ in range(9))
 
 
+def labelled_service(labels: Mapping[str, str]) -> str | None:
+    """The service an alert's labels name, read as the Alertmanager connector reads it."""
+    return next((labels[k] for k in SERVICE_LABELS if labels.get(k)), None)
+
+
 class AlertBook:
     """Collects alerts of one world: Alertmanager-like label sets, one fingerprint per series."""
 
@@ -234,7 +239,7 @@ class AlertBook:
             annotations["description"] = description
         if runbook:
             annotations["runbook_url"] = f"https://runbooks.example.internal/alerts/{labels['alertname'].lower()}"
-        service = next((labels[k] for k in SERVICE_LABELS if labels.get(k)), None)
+        service = labelled_service(labels)
         self.alerts.append(
             Alert(
                 fingerprint=fp,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Iterable
 from types import ModuleType
 
 from evalkit.families import chaos_bench, fault_injection, metric_rules, outage_replay, request_flow, span_traces
@@ -16,3 +18,12 @@ FAMILIES: dict[str, ModuleType] = {
 # chaos_bench was one until its spare seeds' misses were inspected (round nineteen); outage_replay,
 # written blind like it, took its place.
 NEVER_FITTED_FAMILIES: tuple[str, ...] = ("span_traces", "outage_replay")
+
+
+def refuse_never_fitted(parser: argparse.ArgumentParser, families: Iterable[str]) -> None:
+    """Exit through ``parser`` (status 2) when a tool that tunes or looks at misses is asked about
+    a family in :data:`NEVER_FITTED_FAMILIES`."""
+    refused = sorted(set(families) & set(NEVER_FITTED_FAMILIES))
+    if refused:
+        parser.error(f"{', '.join(refused)}: nothing is tuned on it and its misses are not looked at, "
+                     "so it is scored by the report only")

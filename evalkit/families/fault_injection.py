@@ -38,7 +38,6 @@ from datetime import datetime, timedelta
 from evalkit.classic.topologies import Topology
 from evalkit.world import (
     EPOCH,
-    SERVICE_LABELS,
     AlertBook,
     ChangeBook,
     Degraded,
@@ -47,6 +46,7 @@ from evalkit.world import (
     World,
     align,
     claim,
+    labelled_service,
     note_degraded,
     pod_suffix,
     replicaset_hash,
@@ -287,7 +287,7 @@ def generate(topology: Topology, seed: int, params: Params, cell: str = "") -> W
 
 
 def _svc_of(labels: Mapping[str, str]) -> str:
-    return next((labels[k] for k in SERVICE_LABELS if labels.get(k)), "")
+    return labelled_service(labels) or ""
 
 
 def _affected(g: Graph, fault: Fault, rng: random.Random) -> dict[str, tuple[float, set[str]]]:

@@ -131,7 +131,6 @@ from evalkit.families.outage_spread import Outage, choose_root, shared_hubs, spr
 from evalkit.families.outage_timeline import Forced, pages
 from evalkit.world import (
     EPOCH,
-    SERVICE_LABELS,
     AlertBook,
     ChangeBook,
     Degraded,
@@ -139,6 +138,7 @@ from evalkit.world import (
     TrueIncident,
     World,
     background_changes,
+    labelled_service,
     rescue,
 )
 from opscontext.fingerprint import fingerprint as book_fp
@@ -175,7 +175,7 @@ def generate(topology: Topology, seed: int, params: OutageCell, cell: str = "") 
 
 
 def _service(labels: Mapping[str, str]) -> str:
-    return next((labels[k] for k in SERVICE_LABELS if labels.get(k)), "")
+    return labelled_service(labels) or ""
 
 
 def build(topology: Topology, seed: int, params: OutageCell, cell: str = "") -> Build:
