@@ -15,6 +15,7 @@ import pytest
 from opscontext.app import open_app
 from opscontext.cache import MemoryCache
 from opscontext.engine.correlation.topology import _ADJACENCY
+from opscontext.files import Reloading
 from opscontext.gcpause import long_lived
 from opscontext.models import SourceState, TimeWindow
 from opscontext.settings import Settings, load
@@ -39,6 +40,30 @@ async def test_a_server_parses_the_catalog_alerts_and_changes_before_anyone_asks
         # ...and the engine's per-graph indexes over it are built already, not in that call.
         adj = _ADJACENCY.get(app.worlds._last.graph)
         assert adj is not None and adj.spellings and adj.hubs
+
+
+def _reloading(obj: object, depth: int = 3) -> list[Reloading[object]]:
+    """The file readers a connector holds: itself, or through the objects it keeps (the demo's
+    time-shifting wrapper, a reader of its own), a few levels down."""
+    if isinstance(obj, Reloading):
+        return [obj]
+    if depth == 0 or not hasattr(obj, "__dict__"):
+        return []
+    return [r for value in vars(obj).values() for r in _reloading(value, depth - 1)]
+
+
+async def test_every_file_source_of_the_demo_is_parsed_at_start_not_by_the_first_call() -> None:
+    # On-call calendars, escalation policies, SLOs, runbooks and the recorded metrics were read
+    # by the first call that needed them: half a second of the first correlate_alerts (the
+    # metrics recording) and of the first incident_context.
+    async with open_app(load(DEMO), cache=MemoryCache(), preload=True) as app:
+        assert app.loading is not None
+        await app.loading
+        readers = {i.spec.type: _reloading(i.connector) for i in app.registry.instances}
+        assert {"ical", "escalation", "openslo", "runbooks", "openmetrics"} <= {t for t, r in readers.items() if r}
+        for type_name, found in readers.items():
+            for reader in found:
+                assert reader._state is not None, f"{type_name} was not read at start"
 
 
 async def test_without_preload_nothing_is_read_until_a_call() -> None:

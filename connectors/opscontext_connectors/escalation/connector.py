@@ -22,6 +22,10 @@ class EscalationConnector(EscalationSource):
         """Policy files left out of the last load (the hub reports them)."""
         return self._reader.problems()
 
+    async def preload(self) -> None:
+        """Parse the files at server start (``opscontext.warm``), not at the first call."""
+        await self._reader.get()
+
     async def escalation_policies(self) -> list[EscalationPolicy]:
         return list(await self._reader.get())
 

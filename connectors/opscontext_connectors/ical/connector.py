@@ -27,6 +27,10 @@ class IcalConnector(OnCallSource):
         """Calendars left out of the last load (the hub reports them)."""
         return self._reader.problems()
 
+    async def preload(self) -> None:
+        """Parse the files at server start (``opscontext.warm``), not at the first call."""
+        await self._reader.get()
+
     async def on_call(self, at: datetime) -> list[OnCallShift]:
         calendars = await self._reader.get()
         # Expansion is CPU work on parsed data; keep it off the event loop.

@@ -46,6 +46,10 @@ class OpenMetricsRecording(SliSource):
         """Recording files left out of the last load (the hub reports them)."""
         return self._files.problems()
 
+    async def preload(self) -> None:
+        """Parse the files at server start (``opscontext.warm``), not at the first call."""
+        await self._files.get()
+
     async def sli_ratios(self, requests: Sequence[SliRequest], at: datetime) -> list[SliReading]:
         recording = await self._files.get()
 

@@ -21,6 +21,10 @@ class OpenSlo(SloSource):
         """Files left out and SLOs dropped in the last load (the hub reports them)."""
         return self._reader.problems()
 
+    async def preload(self) -> None:
+        """Parse the files at server start (``opscontext.warm``), not at the first call."""
+        await self._reader.get()
+
     async def slos(self) -> list[Slo]:
         return list(await self._reader.get())
 

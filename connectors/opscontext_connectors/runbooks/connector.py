@@ -40,6 +40,10 @@ class Runbooks(RunbookSource):
         """Runbook files left out of the last load (the hub reports them)."""
         return self._files.problems()
 
+    async def preload(self) -> None:
+        """Parse the files at server start (``opscontext.warm``), not at the first call."""
+        await self._files.get()
+
     async def runbooks(self) -> list[Runbook]:
         return list((await self._files.get()).runbooks)
 
