@@ -85,6 +85,21 @@ def test_a_recording_sums_matching_series_over_the_range() -> None:
     assert recording.evaluate(parse('sum(increase(req_total{job="a"}[5m]))'), AT + timedelta(hours=1)) is None
 
 
+def test_a_query_evaluated_before_more_series_arrive_sees_them_after() -> None:
+    # A query's series are remembered from its first evaluation; series added later must not be
+    # hidden behind that memory.
+    recording = Recording()
+    read_file(recording, counters({'job="a",code="503"': [(-270, 100), (-30, 140)]}))
+    query = parse('sum(increase(req_total{code=~"5.."}[5m]))')
+    assert recording.evaluate(query, AT) == pytest.approx(50)
+    later = Recording()
+    read_file(later, counters({'job="b",code="503"': [(-270, 100), (-30, 340)]}))
+    recording.merge(later)
+    assert recording.evaluate(query, AT) == pytest.approx(350)
+    read_file(recording, counters({'job="c",code="500"': [(-270, 100), (-30, 124)]}))
+    assert recording.evaluate(query, AT) == pytest.approx(380)
+
+
 async def test_the_connector_answers_error_ratios_and_refuses_what_it_cannot_evaluate(tmp_path: Path) -> None:
     (tmp_path / "r.om").write_text(counters({
         'code="200"': [(-270, 1000), (-30, 1960)], 'code="503"': [(-270, 100), (-30, 140)]}))

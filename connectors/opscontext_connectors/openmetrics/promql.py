@@ -13,6 +13,7 @@ refused with :class:`Unsupported`, never guessed at.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ class Query:
         return all(m(labels) for m in self.matchers)
 
 
+@functools.lru_cache(maxsize=1024)  # an SLO's query text is parsed once, not on every evaluation
 def parse(text: str) -> Query:
     """The query's shape, or :class:`Unsupported` saying what a recording can evaluate."""
     outer = None

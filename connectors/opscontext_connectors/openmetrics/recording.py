@@ -9,7 +9,6 @@ OpenMetrics parser (strict: a malformed file is reported, not half-read).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -40,8 +39,13 @@ class Recording:
     series: dict[SeriesKey, Series] = field(default_factory=dict)
     first_ms: int | None = None
     last_ms: int | None = None
+    # The series each query selects, worked out on its first evaluation: the same SLO queries are
+    # evaluated on every call that weighs impact, and scanning every series for each was most of
+    # correlate_alerts' time on the demo. Emptied whenever series are added.
+    _selected: dict[Query, list[Series]] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, name: str, labels: dict[str, str], at_ms: int, value: float) -> None:
+        self._selected.clear()
         full = {"__name__": name, **labels}
         key = tuple(sorted(full.items()))
         series = self.series.get(key)
@@ -56,6 +60,7 @@ class Recording:
 
     def merge(self, other: Recording) -> None:
         """Adds every series of ``other``; refuses (adding nothing) when one would go back in time."""
+        self._selected.clear()
         for key, series in other.series.items():
             mine = self.series.get(key)
             if mine is not None and mine.times and series.times and series.times[0] <= mine.times[-1]:
@@ -69,8 +74,11 @@ class Recording:
                 self.first_ms = edge if self.first_ms is None else min(self.first_ms, edge)
                 self.last_ms = edge if self.last_ms is None else max(self.last_ms, edge)
 
-    def matching(self, query: Query) -> Iterator[Series]:
-        return (s for s in self.series.values() if query.selects(s.labels))
+    def matching(self, query: Query) -> list[Series]:
+        found = self._selected.get(query)
+        if found is None:
+            found = self._selected[query] = [s for s in self.series.values() if query.selects(s.labels)]
+        return found
 
     def evaluate(self, query: Query, at: datetime) -> float | None:
         """The query's value at ``at``: its series combined by the outer aggregation; None if empty."""
