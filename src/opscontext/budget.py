@@ -99,21 +99,26 @@ def answer_tokens(answer: BaseModel) -> int:
 M = TypeVar("M", bound=BaseModel)
 
 
-def largest_fitting(build: Callable[[int], M], most: int, budget: int, least: int = 0) -> tuple[M, int]:
+def largest_fitting(
+    build: Callable[[int], M], most: int, budget: int, least: int = 0,
+    measure: Callable[[M], int] = answer_tokens,
+) -> tuple[M, int]:
     """``build(n)`` for the largest ``n`` in ``least..most`` whose answer fits ``budget``, and
     that ``n``; ``build(least)`` when none does. ``build`` must grow with ``n`` (a list's prefix).
+    ``measure``: the answer's tokens (a caller that has sized some answers already passes its
+    own memory of them).
 
     Bisection: at most about log2(most) builds, each estimated once.
     """
     best = build(most)
-    if most <= least or answer_tokens(best) <= budget:
+    if most <= least or measure(best) <= budget:
         return best, most
     low, high = least, most - 1  # the answer at `high + 1` is known not to fit
     best = build(low)
     while low < high:
         mid = (low + high + 1) // 2
         candidate = build(mid)
-        if answer_tokens(candidate) <= budget:
+        if measure(candidate) <= budget:
             low, best = mid, candidate
         else:
             high = mid - 1

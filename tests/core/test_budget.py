@@ -15,6 +15,7 @@ from opscontext.engine.correlation.models import AlertBrief, AlertGroup, Candida
 from opscontext.errors import InputError
 from opscontext.models import TimeWindow
 from opscontext.queries.correlate_fit import fit_groups, fit_page
+from opscontext.queries.correlate_view import FULL as FULL_DETAIL
 from opscontext.queries.correlate_view import Detail, GroupView, members
 
 T0 = datetime(2026, 3, 10, 13, 0, tzinfo=UTC)
@@ -104,6 +105,41 @@ def test_when_fingerprints_must_go_small_groups_stay_whole_and_big_ones_say_how_
     assert small.fingerprints_omitted == 0 and len(small.fingerprints) == 4
     assert 0 < len(big.fingerprints) < 300 and len(big.fingerprints) + big.fingerprints_omitted == 300
     assert [c.service for c in big.candidates] == ["a-svc0", "a-svc1", "a-svc2"], "candidates are never cut"
+
+
+def _ladder(groups: list[AlertGroup], budget: int) -> Answer:
+    """The cutting order of ``correlate_fit`` written plainly: every step tried, every try sized
+    anew. The tool now skips tries that cannot fit and sizes each once; it must choose the same."""
+    from opscontext.queries.correlate_fit import FLOOR
+    from opscontext.queries.correlate_view import BARE, BRIEF, FULL, SUMMARY, view
+
+    def at(detail: Detail, k: int) -> Answer:
+        return make([view(g, detail) for g in groups[:k]], detail)
+
+    def fits(answer: Answer) -> bool:
+        return answer_tokens(answer) <= budget
+
+    n, most = len(groups), budget // 2
+    if sum(len(g.fingerprints) for g in groups) <= most:
+        for detail in (FULL, SUMMARY, BRIEF, BARE):
+            if fits(at(detail, n)):
+                return at(detail, n)
+    longest = min(max((len(g.fingerprints) for g in groups), default=0), most)
+    floor = min(FLOOR, longest)
+    for detail in (SUMMARY, BRIEF, BARE):
+        if fits(at(detail.capped(floor), n)):
+            return largest_fitting(lambda cap, d=detail: at(d.capped(cap), n), longest, budget, least=floor)[0]
+    _, k = largest_fitting(lambda count: at(BARE.capped(floor), count), n, budget, least=min(1, n))
+    least = floor if fits(at(BARE.capped(floor), k)) else 0
+    return largest_fitting(lambda cap: at(BARE.capped(cap), k), longest, budget, least=least)[0]
+
+
+@pytest.mark.parametrize("sizes", [(40, 30), (300, 4), (1, 1, 1), (12, 9, 7, 5, 3, 2, 2, 1), (120,) * 6, (2,) * 20])
+def test_the_fitted_answer_is_the_one_every_step_tried_in_order_would_give(sizes: tuple[int, ...]) -> None:
+    groups = [group(f"g{i}", size, services=2 + i % 5) for i, size in enumerate(sizes)]
+    whole = answer_tokens(make([], FULL_DETAIL))
+    for budget in (whole + 40, 150, 300, 600, 900, 1_200, 2_000, 3_000, 5_000, 8_000, 20_000, 100_000):
+        assert fit_groups(groups, make, budget).model_dump() == _ladder(groups, budget).model_dump(), budget
 
 
 def test_a_members_page_walks_fingerprints_then_services_then_impacted() -> None:
