@@ -20,8 +20,10 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import os
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -157,6 +159,41 @@ class Load:
         return out
 
 
+@dataclass
+class _Look:
+    """The file sources one tool call has checked for edits, each with the load it found current."""
+
+    open: bool = True
+    seen: dict[Reloading[Any], _State[Any]] = field(default_factory=dict)
+
+
+_look: ContextVar[_Look | None] = ContextVar("opscontext_files_look", default=None)
+
+
+@contextmanager
+def one_look() -> Iterator[None]:
+    """Within one tool call, check each file source for edits once.
+
+    A source's files are walked and stat-ed on every read so an edit is picked up by the next
+    call, and one call reads the same source many times (incident_context asks the catalog eight
+    times through its parts: 26 directory walks a call, a third of its time on the demo). Inside
+    this block a source whose current load was checked already is not walked again; the next call
+    opens a new block and walks again, so an edit is still seen by the next call. A task the call
+    started that outlives it (a background refresh) walks as before: the block is closed then.
+    A call nested in another shares the outer block.
+    """
+    if _look.get() is not None:
+        yield
+        return
+    look = _Look()
+    token = _look.set(look)
+    try:
+        yield
+    finally:
+        look.open = False
+        _look.reset(token)
+
+
 @dataclass(frozen=True)
 class _State(Generic[T]):
     signature: Signature
@@ -246,16 +283,28 @@ class Reloading(Generic[T]):
         return value
 
     async def get(self) -> T:
-        """The parsed value, re-read off the event loop when the files changed."""
+        """The parsed value, re-read off the event loop when the files changed (checked once per
+        tool call: :func:`one_look`)."""
+        look = _look.get()
+        if look is not None and not look.open:
+            look = None
         async with self._lock:
             state = self._state
+            checked = look is not None and look.seen.get(self) is state
+            if state is not None and checked:
+                return state.value
             if state is not None and len(state.signature[0]) <= INLINE_SCAN_FILES:
                 # A few stat calls are cheaper than a thread hop; parse only when something changed.
                 scanned = self._scan()
                 if scanned.signature == state.signature:
-                    return state.value
-                return await asyncio.to_thread(self._load_sync, scanned)
-            return await asyncio.to_thread(self._load_sync)
+                    value = state.value
+                else:
+                    value = await asyncio.to_thread(self._load_sync, scanned)
+            else:
+                value = await asyncio.to_thread(self._load_sync)
+            if look is not None and self._state is not None:
+                look.seen[self] = self._state
+            return value
 
 
 def _unusable(report: LoadReport, instance: str) -> SourceDataError:

@@ -14,6 +14,7 @@ from opscontext.capability import Capability
 from opscontext.deadline import call_deadline
 from opscontext.engine.identity import MAX_QUERY
 from opscontext.errors import InputError, preview
+from opscontext.files import one_look
 from opscontext.models import Alert, Service, SourceState, SourceStatus, TimeWindow
 from opscontext.queries import NoSourceError
 from opscontext.world import World
@@ -26,12 +27,13 @@ def one_deadline(query: Callable[Concatenate[App, P], Awaitable[R]]) -> Callable
     """Run a tool's query under one deadline for the whole call (``limits.call_timeout_seconds``).
 
     Every fan-out the query makes waits only for what is left of it, and a source that timed out
-    once is not waited on again in the call. Both front ends (MCP and CLI) reach the tools here.
+    once is not waited on again in the call; each file source is checked for edits once in the
+    call (:func:`~opscontext.files.one_look`). Both front ends (MCP and CLI) reach the tools here.
     """
 
     @functools.wraps(query)
     async def run(app: App, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with call_deadline(app.settings.limits.call_seconds()):
+        with call_deadline(app.settings.limits.call_seconds()), one_look():
             return await query(app, *args, **kwargs)
 
     return run
