@@ -2,7 +2,7 @@
 
 :class:`Reloading` re-parses a file or directory only when something in it changed (path set,
 sizes or modification times), so edits are picked up without a restart and unchanged files cost
-one ``stat`` per file per call. With ``per_file=True`` a change re-reads only the files that
+one ``stat`` per file per call (once per tool call however often it reads the source: :func:`one_look`). With ``per_file=True`` a change re-reads only the files that
 changed: what :meth:`Load.each` made of each other file last time is used again (for connectors
 whose per-file result depends on that file alone and is kept in the value anyway, so the reuse
 costs no memory). Every file is vetted first (:mod:`opscontext.contained`): only
