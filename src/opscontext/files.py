@@ -2,17 +2,18 @@
 
 :class:`Reloading` re-parses a file or directory only when something in it changed (path set,
 sizes or modification times), so edits are picked up without a restart and unchanged files cost
-one ``stat`` per file per call (once per tool call however often it reads the source: :func:`one_look`). With ``per_file=True`` a change re-reads only the files that
-changed: what :meth:`Load.each` made of each other file last time is used again (for connectors
-whose per-file result depends on that file alone and is kept in the value anyway, so the reuse
-costs no memory). Every file is vetted first (:mod:`opscontext.contained`): only
-regular files inside the configured path, under the instance's ``max_file_mb``, are read.
+one ``stat`` per file per call (once per tool call however often it reads the source:
+:func:`one_look`). With ``per_file=True`` a change re-reads only the files that changed: what
+:meth:`Load.each` made of each other file last time is used again (for connectors whose per-file
+result depends on that file alone and is kept in the value anyway, so the reuse costs no memory).
+Every file is vetted first (:mod:`opscontext.contained`): only regular files inside the configured
+path, under the instance's ``max_file_mb``, are read.
 
 Nothing is dropped silently. A refused file, an unreadable directory, a file the connector could
 not parse (:meth:`Load.each`) or entries it dropped (:meth:`Load.dropped`) become problems of the
-load; the connector hands them to the hub (``problems()``), which reports the source
-``degraded``. When files were found but none could be used, the load fails with
-``SourceDataError`` naming them; a missing path raises ``SourceUnavailableError``.
+load; the connector hands them to the hub (``problems()``), which reports the source ``degraded``.
+When files were found but none could be used, the load fails with ``SourceDataError`` naming them;
+a missing path raises ``SourceUnavailableError``.
 """
 
 from __future__ import annotations
