@@ -11,9 +11,9 @@ from opscontext.cache import MemoryCache
 from opscontext.config import ConnectorConfig
 from opscontext.hub import MAX_REMEMBERED, Hub
 from opscontext.memo import IdentityMemo, LruDict
-from opscontext.models import Alert, OnCallShift, TimeWindow
+from opscontext.models import Alert, OnCallShift, Runbook, TimeWindow
 from opscontext.registry import ConnectorContext, ConnectorSpec, Registry
-from opscontext.replay import Replayed, replay
+from opscontext.replay import Replayed, replay, replayed
 from opscontext.sanitize import Sanitizer
 from opscontext.settings import Settings
 
@@ -70,6 +70,28 @@ async def test_the_hubs_memory_of_windowed_answers_is_bounded() -> None:
         at = NOW + timedelta(minutes=i)  # a new cache bucket every call
         await hub.on_call(at)
     assert hub.memo_sizes()["memory"] <= MAX_REMEMBERED
+
+
+class Runbooks:
+    """A file source handing over its parse in a fresh list on every call."""
+
+    def __init__(self) -> None:
+        self.parsed = [Runbook(title=f"rb{i}", location=f"rb{i}.md", services=("svc",)) for i in range(3)]
+
+    async def runbooks(self) -> list[Runbook]:
+        return list(self.parsed)
+
+
+async def test_a_fresh_list_of_the_same_items_is_shifted_once_and_a_changed_list_again() -> None:
+    source = Runbooks()
+    wrapper = replayed(source, timedelta(days=30))
+    first = await wrapper.runbooks()
+    assert await wrapper.runbooks() is first  # same items: the same shifted answer, nothing copied
+    source.parsed = [*source.parsed[:2], Runbook(title="rb9", location="rb9.md")]
+    changed = await wrapper.runbooks()
+    assert changed is not first and [r.title for r in changed] == ["rb0", "rb1", "rb9"]
+    source.parsed = source.parsed[:2]
+    assert [r.title for r in await wrapper.runbooks()] == ["rb0", "rb1"]
 
 
 def test_an_identity_memo_forgets_an_object_when_it_is_collected() -> None:
