@@ -43,7 +43,7 @@ def fit_groups(groups: list[AlertGroup], make: Make[A], budget: int) -> A:
 
     Each try is built and sized once (the same try recurs between steps), and the richer details
     of a step are tried only when its barest one fits: an answer holding more of the same groups
-    is no smaller. Sizing was most of a warm call on the demo world (21 estimates of up to 11k
+    is no smaller. Sizing was most of a warm call on the demo world (20 estimates of up to 11k
     tokens each); it now takes 13, and the answer chosen is the same."""
     made: dict[tuple[Detail, int], A] = {}
     sized: dict[int, int] = {}  # id of a made answer -> its tokens (the answers stay in ``made``)
