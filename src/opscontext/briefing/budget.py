@@ -142,8 +142,16 @@ def fit(answer: IncidentContext, max_tokens: int) -> IncidentContext:
     states = [answer.model_copy(update={"tokens": 10 * max_tokens})]
     for step in STEPS:
         states.append(step(states[-1]))
-    fitted, _ = largest_fitting(lambda kept: states[len(STEPS) - kept], len(STEPS), max_tokens)
-    size = answer_tokens(fitted)
+    sized: dict[int, int] = {}  # id of a state -> its tokens (every state stays in ``states``)
+
+    def tokens(state: IncidentContext) -> int:
+        n = sized.get(id(state))
+        if n is None:
+            n = sized[id(state)] = answer_tokens(state)
+        return n
+
+    fitted, _ = largest_fitting(lambda kept: states[len(STEPS) - kept], len(STEPS), max_tokens, measure=tokens)
+    size = tokens(fitted)  # most often sized already by the search
     if size > max_tokens:
         note = f"Over budget: even cut to its essentials this briefing takes about {size} tokens (asked: {max_tokens})."
         fitted = fitted.model_copy(update={"notes": [*fitted.notes, note]})
