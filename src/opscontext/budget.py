@@ -96,6 +96,21 @@ def answer_tokens(answer: BaseModel) -> int:
     return estimate(answer.model_dump_json())
 
 
+def remembered_sizes() -> Callable[[BaseModel], int]:
+    """:func:`answer_tokens`, remembered per answer object: for one fitting, where the same try
+    is asked about more than once. Each sized answer is kept alive with its size, so an id is
+    never reused while it is remembered."""
+    known: dict[int, tuple[BaseModel, int]] = {}
+
+    def measure(answer: BaseModel) -> int:
+        hit = known.get(id(answer))
+        if hit is None or hit[0] is not answer:
+            hit = known[id(answer)] = (answer, answer_tokens(answer))
+        return hit[1]
+
+    return measure
+
+
 M = TypeVar("M", bound=BaseModel)
 
 

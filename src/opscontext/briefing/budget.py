@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from opscontext.briefing.models import IncidentContext
-from opscontext.budget import answer_tokens, largest_fitting
+from opscontext.budget import answer_tokens, largest_fitting, remembered_sizes
 from opscontext.models import SourceState
 from opscontext.textcut import shorten
 
@@ -142,14 +142,7 @@ def fit(answer: IncidentContext, max_tokens: int) -> IncidentContext:
     states = [answer.model_copy(update={"tokens": 10 * max_tokens})]
     for step in STEPS:
         states.append(step(states[-1]))
-    sized: dict[int, int] = {}  # id of a state -> its tokens (every state stays in ``states``)
-
-    def tokens(state: IncidentContext) -> int:
-        n = sized.get(id(state))
-        if n is None:
-            n = sized[id(state)] = answer_tokens(state)
-        return n
-
+    tokens = remembered_sizes()
     fitted, _ = largest_fitting(lambda kept: states[len(STEPS) - kept], len(STEPS), max_tokens, measure=tokens)
     size = tokens(fitted)  # most often sized already by the search
     if size > max_tokens:

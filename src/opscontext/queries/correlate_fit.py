@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from opscontext.budget import answer_tokens, largest_fitting
+from opscontext.budget import largest_fitting, remembered_sizes
 from opscontext.engine.correlation.models import AlertGroup
 from opscontext.queries.correlate_view import BARE, BRIEF, FULL, SUMMARY, Detail, GroupView, members, page, view
 
@@ -46,19 +46,13 @@ def fit_groups(groups: list[AlertGroup], make: Make[A], budget: int) -> A:
     is no smaller. Sizing was most of a warm call on the demo world (20 estimates of up to 11k
     tokens each); it now takes 13, and the answer chosen is the same."""
     made: dict[tuple[Detail, int], A] = {}
-    sized: dict[int, int] = {}  # id of a made answer -> its tokens (the answers stay in ``made``)
+    tokens = remembered_sizes()
 
     def at(detail: Detail, k: int) -> A:
         answer = made.get((detail, k))
         if answer is None:
             answer = made[(detail, k)] = make([view(g, detail) for g in groups[:k]], detail)
         return answer
-
-    def tokens(answer: A) -> int:
-        n = sized.get(id(answer))
-        if n is None:
-            n = sized[id(answer)] = answer_tokens(answer)
-        return n
 
     def fits(answer: A) -> bool:
         return tokens(answer) <= budget
