@@ -27,6 +27,33 @@ def test_the_one_service_a_change_key_names(text: str, want: str | None) -> None
     assert NameIndex(NAMES).named(text) == want
 
 
+OTEL = ["frontend", "frontend-proxy", "image-provider", "flagd", "flagd-ui", "ad", "load-generator", "payment"]
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # No name spelled out whole: the key's first word begins one service's name.
+    ("flag imageSlowLoad: defaultVariant off -> on", "image-provider"),
+    ("image-slow-load enabled", "image-provider"),
+    # Spelled out whole wins over any prefix reading ("flag" would begin flagd and flagd-ui).
+    ("flag adHighCpu: defaultVariant off -> on", "ad"),
+    # A first word that begins two names says nothing.
+    ("frontSlowness on", None),
+    # Only keys are read: a lone word, or a first part shorter than four letters, is not a name.
+    ("image rebuilt", None),
+    ("paySlow on", None),
+    ("llmRateLimitError on", None),
+])
+def test_a_key_naming_its_service_by_the_start_of_its_name(text: str, want: str | None) -> None:
+    assert NameIndex(OTEL).named(text, keys=True) == want
+
+
+def test_alert_labels_are_not_read_by_the_start_of_a_name() -> None:
+    index = NameIndex(OTEL)
+    assert index.named("imageSlowLoad") is None
+    assert index.named("imageSlowLoad", keys=True) == "image-provider"
+    assert index.named("imageSlowLoad") is None  # each reading remembered apart
+
+
 def test_services_that_read_alike_are_ambiguous() -> None:
     assert NameIndex(["orders-db", "ordersdb"]).named("ordersDbFailover") is None
 
@@ -96,3 +123,15 @@ def test_the_evidence_says_the_change_was_credited_by_its_name_not_made_on_the_s
     assert top.service == "checkoutservice"
     assert top.evidence[0] == (
         "feature-flag change that names it (recorded on flagd) 4 min before the first alert (change id f4)")
+
+
+def test_a_quiet_service_a_flag_key_names_by_the_start_of_its_name_is_the_primary_contributor() -> None:
+    graph = ServiceGraph.build(
+        [Service(name=n) for n in ("frontend", "image-provider", "flagd")],
+        [DependencyEdge(dependent="frontend", dependency=d) for d in ("image-provider", "flagd")],
+    )
+    flip = Change(id="f3", service="flagd", kind="feature-flag", at=T0 - timedelta(minutes=3),
+                  summary="flag imageSlowLoad: defaultVariant off -> on")
+    assert correlate(ALERTS, graph, [flip], now=T0 + timedelta(minutes=30)).groups[0].primary_contributor == (
+        "image-provider")
+    assert correlate(ALERTS, graph, [], now=T0 + timedelta(minutes=30)).groups[0].primary_contributor == "frontend"

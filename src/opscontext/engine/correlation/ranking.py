@@ -149,7 +149,7 @@ class ChangeIndex:
                 continue
             if names and (service is None or service not in names or c.kind in CONFIG_KINDS):
                 index = index or (spelling() if spelling is not None else NameIndex(names))
-                named = index.named(c.summary)
+                named = index.named(c.summary, keys=True)
                 if named is not None and named != service:
                     raw.setdefault(named, []).append((at, c))
                     if c.kind in CONFIG_KINDS:
