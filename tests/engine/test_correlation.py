@@ -167,6 +167,12 @@ def test_a_lone_warning_is_listed_last_as_possible_noise_and_suppressed_alerts_a
     assert "1 lone warning" in result.explanation
 
 
+def test_a_lone_alert_paging_in_another_tool_s_words_is_an_incident_not_a_lone_warning() -> None:
+    for paging, lone in (("SEV-1", False), ("P1", False), ("disaster", False), ("P4", True), ("minor", True)):
+        result = correlate([alert("redis", "DiskFull", 0, severity=paging)], world(), [], now=NOW)
+        assert [g.lone_warning for g in result.groups] == [lone], paging
+
+
 def test_lone_warnings_are_only_counted_when_listing_them_is_turned_off() -> None:
     alerts = [alert("redis", "DiskSpaceLow", 0, severity="warning"),
               alert("web", "HighLatency", 0, state=AlertState.SUPPRESSED)]

@@ -140,7 +140,8 @@ def test_dedup_folds_flaps_keeps_the_worst_severity_and_splits_after_a_quiet_spe
 
 
 def test_remembered_severity_ranks_match_the_table_for_any_spelling() -> None:
-    for raw, want in (("Critical", 3), ("PAGE", 3), ("warn", 1), ("", 0), (None, 0), ("odd", 0)):
+    for raw, want in (("Critical", 3), ("PAGE", 3), ("warn", 1), ("", 0), (None, 0), ("odd", 0), ("SEV-1", 3),
+                      ("P2", 2), ("disaster", 3), ("Average", 1), ("sev_3", 1), ("info", 0), ("P4", 0)):
         assert severity_rank(raw) == want
         assert severity_rank(raw) == want  # second call answers from memory
 

@@ -16,7 +16,17 @@ from operator import attrgetter
 
 from opscontext.models import Alert, AlertState
 
-SEVERITY_RANK = {"critical": 3, "page": 3, "error": 2, "high": 2, "warning": 1, "warn": 1}
+# Severity words in the conventions alert sources use, on one scale (3 pages someone, 1 is worth
+# a look, 0 is informational): Prometheus rules (critical / warning / info, page / ticket),
+# PagerDuty (critical / error / warning / info), Zabbix (disaster / high / average / warning /
+# information), Opsgenie priorities (P1-P5) and incident levels (SEV1-SEV4). Matched without
+# case, spaces, dashes or underscores ("SEV-1", "p_1"). An unknown word ranks 0, as none does.
+SEVERITY_RANK = {
+    "critical": 3, "page": 3, "emergency": 3, "fatal": 3, "disaster": 3, "p1": 3, "sev1": 3, "sev0": 3,
+    "error": 2, "high": 2, "major": 2, "p2": 2, "sev2": 2,
+    "warning": 1, "warn": 1, "average": 1, "medium": 1, "moderate": 1, "minor": 1, "ticket": 1, "p3": 1, "sev3": 1,
+}
+_SPELLING = str.maketrans("", "", " -_")
 
 
 # Severities are a handful of distinct strings; remembering each one's rank saves a lower()
@@ -27,7 +37,7 @@ _RANK_MEMO: dict[str | None, int] = {}
 def severity_rank(severity: str | None) -> int:
     rank = _RANK_MEMO.get(severity)
     if rank is None:
-        rank = SEVERITY_RANK.get((severity or "").lower(), 0)
+        rank = SEVERITY_RANK.get((severity or "").lower().translate(_SPELLING), 0)
         if len(_RANK_MEMO) < 1024:  # free-text severities must not grow it without bound
             _RANK_MEMO[severity] = rank
     return rank
