@@ -71,9 +71,51 @@ def _piece(piece: str) -> float:
     return _PUNCT[marks] if marks < len(_PUNCT) else marks / 2
 
 
+# Where a JSON text may be cut without changing its pieces: right after a letter or digit that a
+# closing quote, brace or bracket and then a comma follow (the end of a value inside a list or an
+# object). A letter's or digit's piece always ends at such a character, and the regex starts the
+# next piece there whether or not the text before it is present; so the pieces of the whole are the
+# pieces of its parts (a test holds the two counts equal on every answer shape).
+_CUT = re.compile(r"[A-Za-z0-9]\"?[}\]]+,")  # the cut falls after the match's first character
+_CHUNKED_FROM = 512  # characters; shorter texts are counted whole
+
+
+def _units(text: str) -> int:
+    """``text``'s pieces summed, in hundredths of a token (exact: every piece's charge is)."""
+    return sum(map(_hundredths, _PIECE.findall(text)))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _hundredths(piece: str) -> int:
+    return round(_piece(piece) * 100)
+
+
+@functools.lru_cache(maxsize=1 << 13)
+def _chunk_units(chunk: str) -> int:
+    return _units(chunk)
+
+
 def estimate(text: str) -> int:
-    """A cautious estimate of o200k tokens in ``text`` (see the module docstring)."""
-    return int(sum(map(_piece, _PIECE.findall(text))) * MARGIN) + 1
+    """A cautious estimate of o200k tokens in ``text`` (see the module docstring).
+
+    Fitting an answer to a budget sizes several tries that share most of their text (the same
+    groups at more or less detail), and warm calls size the same answers again: the text is cut
+    where its pieces allow (:data:`_CUT`, one object of a list after another) and each part's
+    count is remembered, so only the parts that differ are read again."""
+    if len(text) < _CHUNKED_FROM:
+        return int(_units(text) * MARGIN / 100) + 1
+    return _chunked(text)
+
+
+@functools.lru_cache(maxsize=256)  # whole answers: a warm call often sizes the very same text
+def _chunked(text: str) -> int:
+    total, start = 0, 0
+    for m in _CUT.finditer(text):
+        cut = m.start() + 1
+        total += _chunk_units(text[start:cut])
+        start = cut
+    total += _chunk_units(text[start:])
+    return int(total * MARGIN / 100) + 1
 
 
 def omitted() -> int:

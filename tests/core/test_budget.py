@@ -3,6 +3,8 @@ which correlate_alerts cuts (fingerprints last, before whole groups)."""
 
 from __future__ import annotations
 
+import json
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +12,7 @@ from pydantic import BaseModel
 
 from evalkit.tokens import count
 from opscontext import cursor
-from opscontext.budget import answer_tokens, estimate, largest_fitting
+from opscontext.budget import _CUT, MARGIN, _units, answer_tokens, estimate, largest_fitting
 from opscontext.engine.correlation.models import AlertBrief, AlertGroup, Candidate
 from opscontext.errors import InputError
 from opscontext.models import TimeWindow
@@ -30,6 +32,34 @@ T0 = datetime(2026, 3, 10, 13, 0, tzinfo=UTC)
 ])
 def test_the_estimate_is_never_below_o200k_on_the_kinds_of_text_answers_carry(text: str) -> None:
     assert count(text) <= estimate(text) <= 2 * count(text) + 5
+
+
+def _random_json(rng: random.Random, depth: int = 0) -> object:
+    """Nested lists and objects of strings and numbers drawn from what answers hold and worse:
+    case changes, digit runs, non-Latin script, underscores, slashes, newlines, quotes."""
+    alphabet = "abcXYZ019_-/ .:\"\n\rüé支付ш{}[],"
+    kind = rng.random()
+    if depth < 4 and kind < 0.3:
+        return [_random_json(rng, depth + 1) for _ in range(rng.randint(0, 6))]
+    if depth < 4 and kind < 0.6:
+        return {"".join(rng.choices(alphabet, k=rng.randint(1, 8))): _random_json(rng, depth + 1)
+                for _ in range(rng.randint(0, 6))}
+    if kind < 0.75:
+        return rng.choice([rng.randint(-10**6, 10**6), round(rng.random(), 4), True, None])
+    return "".join(rng.choices(alphabet, k=rng.randint(0, 40)))
+
+
+def test_the_estimate_counted_in_remembered_parts_equals_the_count_of_the_whole() -> None:
+    rng = random.Random(7)
+    cut = 0
+    for _ in range(800):
+        text = json.dumps(_random_json(rng), separators=(",", ":"), ensure_ascii=rng.random() < 0.5)
+        text = text * rng.randint(1, 20)  # long enough to be cut
+        whole = int(_units(text) * MARGIN / 100) + 1
+        assert estimate(text) == whole, text
+        assert estimate(text) == whole  # again, from the remembered parts
+        cut += len(text) >= 512 and _CUT.search(text) is not None
+    assert cut > 200  # the parts were exercised, not only whole texts
 
 
 class Listing(BaseModel):
