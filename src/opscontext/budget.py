@@ -78,6 +78,10 @@ def _piece(piece: str) -> float:
 # pieces of its parts (a test holds the two counts equal on every answer shape).
 _CUT = re.compile(r"[A-Za-z0-9]\"?[}\]]+,")  # the cut falls after the match's first character
 _CHUNKED_FROM = 512  # characters; shorter texts are counted whole
+# Longer texts and parts are counted without being remembered: the memory holds answers sized for
+# a model (a few KB each), not a whole correlation asked for from Python.
+_WHOLE_KEPT_UP_TO = 1 << 16
+_PART_KEPT_UP_TO = 1 << 12
 
 
 def _units(text: str) -> int:
@@ -104,18 +108,28 @@ def estimate(text: str) -> int:
     count is remembered, so only the parts that differ are read again."""
     if len(text) < _CHUNKED_FROM:
         return int(_units(text) * MARGIN / 100) + 1
+    if len(text) <= _WHOLE_KEPT_UP_TO:
+        return _kept(text)
     return _chunked(text)
 
 
 @functools.lru_cache(maxsize=256)  # whole answers: a warm call often sizes the very same text
+def _kept(text: str) -> int:
+    return _chunked(text)
+
+
 def _chunked(text: str) -> int:
     total, start = 0, 0
     for m in _CUT.finditer(text):
         cut = m.start() + 1
-        total += _chunk_units(text[start:cut])
+        total += _part(text[start:cut])
         start = cut
-    total += _chunk_units(text[start:])
+    total += _part(text[start:])
     return int(total * MARGIN / 100) + 1
+
+
+def _part(chunk: str) -> int:
+    return _chunk_units(chunk) if len(chunk) <= _PART_KEPT_UP_TO else _units(chunk)
 
 
 def omitted() -> int:

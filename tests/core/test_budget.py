@@ -3,6 +3,7 @@ which correlate_alerts cuts (fingerprints last, before whole groups)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from evalkit.tokens import count
+from opscontext import budget as token_budget
 from opscontext import cursor
 from opscontext.budget import _CUT, MARGIN, _units, answer_tokens, estimate, largest_fitting
 from opscontext.engine.correlation.models import AlertBrief, AlertGroup, Candidate
@@ -60,6 +62,20 @@ def test_the_estimate_counted_in_remembered_parts_equals_the_count_of_the_whole(
         assert estimate(text) == whole  # again, from the remembered parts
         cut += len(text) >= 512 and _CUT.search(text) is not None
     assert cut > 200  # the parts were exercised, not only whole texts
+
+
+def test_a_text_too_long_to_remember_is_counted_the_same_and_not_kept() -> None:
+    item = '{"service":"payment-service","evidence":["deployed 2.14.0 6 min before"],"score":0.7423},'
+    text = "[" + item * 2000 + '"' + "x" * 10_000 + '"]'  # 190 KB; its last part is 10 KB
+    token_budget._kept.cache_clear()
+    token_budget._chunk_units.cache_clear()
+    assert estimate(text) == int(_units(text) * MARGIN / 100) + 1
+    cuts = [0, *(m.start() + 1 for m in _CUT.finditer(text)), len(text)]
+    parts = {text[a:b] for a, b in itertools.pairwise(cuts)}
+    small = {p for p in parts if len(p) <= token_budget._PART_KEPT_UP_TO}
+    assert len(small) < len(parts)  # the 10 KB part is there
+    assert token_budget._chunk_units.cache_info().currsize == len(small)  # and only the small ones kept
+    assert token_budget._kept.cache_info().currsize == 0  # nor the whole text
 
 
 class Listing(BaseModel):
