@@ -57,7 +57,6 @@ def _word(piece: str) -> float:
     return table[-1] + (letters - len(table) + 1) * PER_LETTER_BEYOND
 
 
-@functools.lru_cache(maxsize=1 << 16)  # answers repeat their keys, words and punctuation runs
 def _piece(piece: str) -> float:
     if piece.isspace():
         return 1.0
@@ -89,7 +88,7 @@ def _units(text: str) -> int:
     return sum(map(_hundredths, _PIECE.findall(text)))
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 16)  # answers repeat their keys, words and punctuation runs
 def _hundredths(piece: str) -> int:
     return round(_piece(piece) * 100)
 
