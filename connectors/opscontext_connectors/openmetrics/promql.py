@@ -115,18 +115,27 @@ def extrapolated(times: Sequence[int], values: Sequence[float], start: int, end:
     """Prometheus' extrapolatedRate for a counter (times in ms); None with fewer than two samples."""
     if len(values) < 2:
         return None
-    result = values[-1] - values[0]
+    resets = 0.0
     last = values[0]
     for value in values:
         if value < last:
-            result += last  # a reset: the counter started again from zero
+            resets += last  # a reset: the counter started again from zero
         last = value
-    sampled = (times[-1] - times[0]) / 1000
-    to_start = (times[0] - start) / 1000
-    to_end = (end - times[-1]) / 1000
-    average = sampled / (len(values) - 1)
-    if result > 0 and values[0] >= 0:
-        to_start = min(to_start, sampled * (values[0] / result))  # a counter does not go below zero
+    return to_edges(times[0], times[-1], values[0], values[-1] - values[0] + resets, len(values), start, end, rate=rate)
+
+
+def to_edges(
+    first_ms: int, last_ms: int, first: float, result: float, samples: int, start: int, end: int, *, rate: bool
+) -> float:
+    """The increase ``result`` seen between a window's first and last of ``samples`` samples (at
+    ``first_ms`` and ``last_ms``, the first worth ``first``), extrapolated to the window
+    ``(start, end]`` as Prometheus does; per second with ``rate``. Needs two samples or more."""
+    sampled = (last_ms - first_ms) / 1000
+    to_start = (first_ms - start) / 1000
+    to_end = (end - last_ms) / 1000
+    average = sampled / (samples - 1)
+    if result > 0 and first >= 0:
+        to_start = min(to_start, sampled * (first / result))  # a counter does not go below zero
     threshold = average * 1.1
     interval = sampled + (to_start if to_start < threshold else average / 2)
     interval += to_end if to_end < threshold else average / 2

@@ -16,7 +16,7 @@ from pathlib import Path
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from opscontext.files import Load
-from opscontext_connectors.openmetrics.promql import COMBINE, Query, window_value
+from opscontext_connectors.openmetrics.promql import COMBINE, Query, to_edges, window_value
 
 SeriesKey = tuple[tuple[str, str], ...]
 
@@ -26,12 +26,40 @@ class Series:
     labels: dict[str, str]
     times: list[int] = field(default_factory=list)  # ms, ascending
     values: list[float] = field(default_factory=list)
+    # What counter resets added up to by each sample (the value before each drop to a lower one),
+    # so the increase over any window is two lookups rather than a pass over its samples. Worked
+    # out on first use; emptied whenever samples are added.
+    _resets: list[float] | None = field(default=None, repr=False, compare=False)
 
     def cut(self, start: int, end: int) -> tuple[list[int], list[float]]:
         """Samples in ``(start, end]``."""
         low = bisect.bisect_right(self.times, start)
         high = bisect.bisect_right(self.times, end)
         return self.times[low:high], self.values[low:high]
+
+    def added(self) -> None:
+        """Samples were appended: what was worked out from the old ones no longer holds."""
+        self._resets = None
+
+    def counter(self, start: int, end: int, *, rate: bool) -> float | None:
+        """``increase`` (or ``rate``) over ``(start, end]``, as :func:`~.promql.extrapolated`
+        gives from the cut samples; None with fewer than two of them."""
+        times, values = self.times, self.values
+        low = bisect.bisect_right(times, start)
+        high = bisect.bisect_right(times, end)
+        if high - low < 2:
+            return None
+        resets = self._resets
+        if resets is None:
+            resets, total, last = [], 0.0, values[0] if values else 0.0
+            for value in values:
+                if value < last:
+                    total += last
+                resets.append(total)
+                last = value
+            self._resets = resets
+        result = values[high - 1] - values[low] + (resets[high - 1] - resets[low])
+        return to_edges(times[low], times[high - 1], values[low], result, high - low, start, end, rate=rate)
 
 
 @dataclass
@@ -55,6 +83,7 @@ class Recording:
             raise ValueError(f"samples of {name}{labels} are not in increasing time order")
         series.times.append(at_ms)
         series.values.append(value)
+        series.added()
         self.first_ms = at_ms if self.first_ms is None else min(self.first_ms, at_ms)
         self.last_ms = at_ms if self.last_ms is None else max(self.last_ms, at_ms)
 
@@ -69,6 +98,7 @@ class Recording:
             mine = self.series.setdefault(key, Series(series.labels))
             mine.times.extend(series.times)
             mine.values.extend(series.values)
+            mine.added()
         for edge in (other.first_ms, other.last_ms):
             if edge is not None:
                 self.first_ms = edge if self.first_ms is None else min(self.first_ms, edge)
@@ -85,8 +115,12 @@ class Recording:
         end = int(at.timestamp() * 1000)
         start = end - query.range_ms
         values = []
+        counter = query.function in ("rate", "increase")
         for series in self.matching(query):
-            value = window_value(query.function, *series.cut(start, end), start, end)
+            if counter:
+                value = series.counter(start, end, rate=query.function == "rate")
+            else:
+                value = window_value(query.function, *series.cut(start, end), start, end)
             if value is not None:
                 values.append(value)
         return COMBINE[query.outer](values) if values else None
