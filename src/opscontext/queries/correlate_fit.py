@@ -46,12 +46,21 @@ def fit_groups(groups: list[AlertGroup], make: Make[A], budget: int) -> A:
     is no smaller. Sizing was most of a warm call on the demo world (20 estimates of up to 11k
     tokens each); it now takes 13, and the answer chosen is the same."""
     made: dict[tuple[Detail, int], A] = {}
+    # A group's view at one detail is the same in every try that lists it (tries differ in how
+    # many groups they list): made once per call.
+    views: dict[tuple[int, Detail], GroupView] = {}
     tokens = remembered_sizes()
+
+    def one(i: int, detail: Detail) -> GroupView:
+        shown = views.get((i, detail))
+        if shown is None:
+            shown = views[(i, detail)] = view(groups[i], detail)
+        return shown
 
     def at(detail: Detail, k: int) -> A:
         answer = made.get((detail, k))
         if answer is None:
-            answer = made[(detail, k)] = make([view(g, detail) for g in groups[:k]], detail)
+            answer = made[(detail, k)] = make([one(i, detail) for i in range(min(k, len(groups)))], detail)
         return answer
 
     def fits(answer: A) -> bool:
