@@ -38,16 +38,26 @@ def test_counts_are_whole_incidents_and_top1_never_beats_top3() -> None:
     assert h.incidents == 4
     for m in MODES:
         assert 0 <= h.top1[m] <= h.top3[m] <= h.incidents
+    assert 0 <= h.rule[0] <= h.rule[1] <= h.incidents
+
+
+def test_the_rule_beside_the_engine_is_the_reports_deepest_baseline() -> None:
+    from evalkit.baselines import deepest
+    from evalkit.classic.metrics import score
+
+    world = make_world(Task("metric_rules", "concurrent-2", "real/sock_shop", 1003))
+    s = score(world, deepest(world), len(world.alerts))
+    assert hits(world).rule == (round(s.ac1 * len(world.incidents)), round(s.ac3 * len(world.incidents)))
 
 
 def test_totals_sum_per_family_and_cell_and_the_table_shows_shares() -> None:
-    a = Hits(2, dict(zip(MODES, (1, 2, 2), strict=True)), dict(zip(MODES, (2, 2, 2), strict=True)))
-    b = Hits(2, dict(zip(MODES, (0, 1, 2), strict=True)), dict(zip(MODES, (1, 1, 2), strict=True)))
+    a = Hits(2, dict(zip(MODES, (1, 2, 2), strict=True)), dict(zip(MODES, (2, 2, 2), strict=True)), (2, 2))
+    b = Hits(2, dict(zip(MODES, (0, 1, 2), strict=True)), dict(zip(MODES, (1, 1, 2), strict=True)), (1, 2))
     rows = totals([("fam", "x", a), ("fam", "y", b)], by_cell=True)
     assert [label for label, _ in rows] == ["fam", "fam/x", "fam/y"]
     fam = rows[0][1]
-    assert fam.incidents == 4 and fam.top1 == dict(zip(MODES, (1, 3, 4), strict=True))
-    assert table(rows)[2] == "| fam | 4 | 0.250 | 0.750 | 1.000 | 0.750 | 0.750 | 1.000 |"
+    assert fam.incidents == 4 and fam.top1 == dict(zip(MODES, (1, 3, 4), strict=True)) and fam.rule == (3, 4)
+    assert table(rows)[2] == "| fam | 4 | 0.250 | 0.750 | 1.000 | 0.750 | 0.750 | 0.750 | 1.000 | 1.000 |"
     assert [label for label, _ in totals([("fam", "x", a)], by_cell=False)] == ["fam"]
 
 
