@@ -230,3 +230,34 @@ def test_a_flag_switched_off_is_half_the_evidence_of_one_switched_on() -> None:
     catalog_off = next(c for c in ranked_off if c.service == "catalog")
     catalog_on = next(c for c in ranked_on if c.service == "catalog")
     assert catalog_off.score < catalog_on.score
+
+
+# frontend -> checkout -> shipping and payment; frontend also calls shipping. checkout alerts
+# first, frontend after it; shipping is quiet and had its config changed 5 min before.
+QUIET_DEP = ServiceGraph.build(
+    [Service(name=n) for n in ("frontend", "checkout", "shipping", "payment")],
+    [DependencyEdge(dependent=a, dependency=b) for a, b in
+     (("frontend", "checkout"), ("checkout", "shipping"), ("checkout", "payment"), ("frontend", "shipping"))],
+)
+QUIET_DEP_ALERTS = [
+    Alert(fingerprint="c1", alertname="HighLatencyP99", service="checkout", severity="warning", starts_at=T0),
+    Alert(fingerprint="c2", alertname="HighErrorRate", service="checkout", severity="warning",
+          starts_at=T0 + timedelta(seconds=30)),
+    Alert(fingerprint="f1", alertname="FrontendLatencyP95", service="frontend", severity="warning",
+          starts_at=T0 + timedelta(minutes=1)),
+]
+
+
+def test_a_quiet_service_ranked_first_on_its_own_change_says_which_alerting_service_to_check() -> None:
+    config = Change(id="chg-7", service="shipping", kind="config", at=T0 - timedelta(minutes=5),
+                    summary="Update shipping config: pool size")
+    group = correlate(QUIET_DEP_ALERTS, QUIET_DEP, [config], now=NOW).groups[0]
+    assert group.candidates[0].service == "shipping" and group.confidence < 0.5
+    why = group.uncertain_because or ""
+    assert "shipping raised no alert and leads only on a change to it (config, change id chg-7)" in why
+    assert "checkout alerted with nothing alerting below it, so check it too" in why
+    assert "little evidence beyond the graph" not in why
+    # Without the change the quiet service is no longer first, and nothing speaks of a change.
+    plain = correlate(QUIET_DEP_ALERTS, QUIET_DEP, [], now=NOW).groups[0]
+    assert plain.candidates[0].service == "checkout"
+    assert "change to it" not in (plain.uncertain_because or "")
