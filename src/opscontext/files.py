@@ -3,7 +3,8 @@
 :class:`Reloading` re-parses a file or directory only when something in it changed (path set,
 sizes or modification times), so edits are picked up without a restart and unchanged files cost
 one ``stat`` per file per call (once per tool call however often it reads the source:
-:func:`one_look`). With ``per_file=True`` a change re-reads only the files that changed: what
+:func:`one_look`), and the directories one ``stat`` each: they are walked again only when one
+changed (:class:`Listing`). With ``per_file=True`` a change re-reads only the files that changed: what
 :meth:`Load.each` made of each other file last time is used again (for connectors whose per-file
 result depends on that file alone and is kept in the value anyway, so the reuse costs no memory).
 Every file is vetted first (:mod:`opscontext.contained`): only regular files inside the configured
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -43,9 +45,12 @@ Signature = tuple[tuple[tuple[str, int, int], ...], tuple[Problem, ...]]
 FileKey = tuple[str, int, int, object]  # path, size, mtime, the reader: one file's one read
 
 
-def walk(boundary: Boundary, patterns: Iterable[str]) -> tuple[list[Path], list[Problem]]:
+def walk(
+    boundary: Boundary, patterns: Iterable[str], listed: list[str] | None = None,
+) -> tuple[list[Path], list[Problem]]:
     """Files under the root (or the root itself) matching a glob pattern, sorted, hidden skipped,
-    and the directories that could not be listed or lead outside the root.
+    and the directories that could not be listed or lead outside the root. ``listed`` collects
+    the directories walked.
 
     One ``os.walk`` with name matching: several times cheaper than ``rglob`` per pattern, which
     matters because this runs on every call to notice edits. Directory symlinks are never
@@ -62,6 +67,8 @@ def walk(boundary: Boundary, patterns: Iterable[str]) -> tuple[list[Path], list[
         problems.append(Problem(boundary.name(exc.filename or root) + "/", reason_of(exc)))
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
+        if listed is not None:
+            listed.append(dirpath)
         kept = []
         for d in dirnames:
             full = Path(dirpath, d)
@@ -78,6 +85,50 @@ def walk(boundary: Boundary, patterns: Iterable[str]) -> tuple[list[Path], list[
             if not name.startswith(".") and any(fnmatch.fnmatch(name, p) for p in pats):
                 found.append(Path(dirpath, name))
     return sorted(found), problems
+
+
+# A directory changed less than this before a walk began may change again within the same tick of
+# its timestamp; such a walk's listing is not reused (the same care git takes with its index).
+RACY_S = 2.0
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What one walk found, with each directory's change times at the end of it: while no
+    directory's changes, no file was added, removed or renamed, and no permission changed, so
+    the next check stats the directories instead of walking them (the files are still vetted
+    one by one, which is what notices an edit)."""
+
+    stamps: tuple[tuple[str, int, int], ...]  # directory, st_mtime_ns, st_ctime_ns
+    files: tuple[Path, ...]
+    problems: tuple[Problem, ...]
+
+    @classmethod
+    def taken(cls, dirs: list[str], files: list[Path], problems: list[Problem], began: float) -> Listing | None:
+        """The listing of a walk that began at ``began`` (epoch s), or None when it cannot be
+        trusted later: a directory vanished, or changed within ``RACY_S`` of the walk."""
+        stamps = []
+        limit = int((began - RACY_S) * 1e9)
+        for d in dirs:
+            try:
+                st = os.stat(d)
+            except OSError:
+                return None
+            if max(st.st_mtime_ns, st.st_ctime_ns) >= limit:
+                return None
+            stamps.append((d, st.st_mtime_ns, st.st_ctime_ns))
+        return cls(tuple(stamps), tuple(files), tuple(problems)) if stamps else None
+
+    def holds(self) -> bool:
+        """Whether every directory is as it was when the listing was taken."""
+        for d, mtime, ctime in self.stamps:
+            try:
+                st = os.stat(d)
+            except OSError:
+                return False
+            if st.st_mtime_ns != mtime or st.st_ctime_ns != ctime:
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -225,6 +276,8 @@ class Reloading(Generic[T]):
         self._state: _State[T] | None = None
         self._reads: dict[FileKey, Any] = {}  # per file: what the last good load made of it
         self.parsed = 0  # files the last load read (in a per-file source, the changed ones)
+        self._listing: Listing | None = None  # the last walk, while its directories are unchanged
+        self.walks = 0  # directory walks made (the rest were answered by the listing)
         self._lock = asyncio.Lock()
 
     def problems(self) -> LoadReport:
@@ -236,10 +289,19 @@ class Reloading(Generic[T]):
             raise SourceUnavailableError(
                 f"{self.root} does not exist; check `path` in the config", instance=self.instance
             )
-        try:
-            files, problems = walk(self.boundary, self.patterns)
-        except OSError as exc:
-            raise SourceUnavailableError(f"cannot read {self.root}: {exc.strerror}", instance=self.instance) from None
+        listing = self._listing
+        if listing is not None and listing.holds():
+            files, problems = list(listing.files), list(listing.problems)
+        else:
+            began = time.time()
+            listed: list[str] = []
+            try:
+                files, problems = walk(self.boundary, self.patterns, listed)
+            except OSError as exc:
+                raise SourceUnavailableError(
+                    f"cannot read {self.root}: {exc.strerror}", instance=self.instance) from None
+            self.walks += 1
+            self._listing = Listing.taken(listed, files, problems, began)
         if len(files) > MAX_FILES:
             raise SourceDataError(f"{self.root} holds {len(files)} files (limit {MAX_FILES})", instance=self.instance)
         if not files and not problems:
