@@ -59,8 +59,9 @@ class OpenMetricsRecording(SliSource):
             except Unsupported as exc:
                 raise SourceDataError(str(exc), instance=self.ctx.name) from None
 
-        # Each query is a few bisects over a few series: cheap enough for the event loop.
-        return await evaluate(requests, at, instance=self.ctx.name, value_of=value_of)
+        # Each query is a few bisects over a few series: cheap enough for the event loop, and
+        # nothing to overlap (local: one after another, no task per query).
+        return await evaluate(requests, at, instance=self.ctx.name, value_of=value_of, local=True)
 
     async def check(self) -> str:
         recording = await self._files.get()
