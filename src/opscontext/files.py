@@ -4,11 +4,11 @@
 sizes or modification times), so edits are picked up without a restart and unchanged files cost
 one ``stat`` per file per call (once per tool call however often it reads the source:
 :func:`one_look`), and the directories one ``stat`` each: they are walked again only when one
-changed (:class:`Listing`). With ``per_file=True`` a change re-reads only the files that changed: what
-:meth:`Load.each` made of each other file last time is used again (for connectors whose per-file
-result depends on that file alone and is kept in the value anyway, so the reuse costs no memory).
-Every file is vetted first (:mod:`opscontext.contained`): only regular files inside the configured
-path, under the instance's ``max_file_mb``, are read.
+changed (:class:`Listing`). With ``per_file=True`` a change re-reads only the files that
+changed: what :meth:`Load.each` made of each other file last time is used again (for connectors
+whose per-file result depends on that file alone and is kept in the value anyway, so the reuse
+costs no memory). Every file is vetted first (:mod:`opscontext.contained`): only regular files
+inside the configured path, under the instance's ``max_file_mb``, are read.
 
 Nothing is dropped silently. A refused file, an unreadable directory, a file the connector could
 not parse (:meth:`Load.each`) or entries it dropped (:meth:`Load.dropped`) become problems of the
@@ -94,10 +94,10 @@ RACY_S = 2.0
 
 @dataclass(frozen=True)
 class Listing:
-    """What one walk found, with each directory's change times at the end of it: while no
-    directory's changes, no file was added, removed or renamed, and no permission changed, so
-    the next check stats the directories instead of walking them (the files are still vetted
-    one by one, which is what notices an edit)."""
+    """What one walk found, with each directory's change times at the end of it. While none of
+    those times moves, no file was added, removed or renamed and no permission changed, so the
+    next check stats the directories instead of walking them (the files are still vetted one by
+    one, which is what notices an edit)."""
 
     stamps: tuple[tuple[str, int, int], ...]  # directory, st_mtime_ns, st_ctime_ns
     files: tuple[Path, ...]

@@ -51,7 +51,7 @@ class Series:
             return None
         resets = self._resets
         if resets is None:
-            resets, total, last = [], 0.0, values[0] if values else 0.0
+            resets, total, last = [], 0.0, values[0]
             for value in values:
                 if value < last:
                     total += last
