@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from opscontext.memo import IdentityMemo
 from opscontext.models import Runbook, RunbookSection
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -74,7 +75,7 @@ def rank(
 ) -> list[Ranked]:
     """Runbooks scoring above zero, best first. ``resolve`` maps declared service names to canonical."""
     query_terms = tokens(" ".join(filter(None, [query, split_camel(alert) if alert else None])))
-    bm25 = _Bm25([tokens(_doc_text(rb)) for rb in runbooks])
+    bm25 = _Bm25([_DOC_TOKENS.get(rb, _doc_tokens) for rb in runbooks])
     out: list[Ranked] = []
     for i, rb in enumerate(runbooks):
         r = Ranked(rb, 0.0)
@@ -104,12 +105,28 @@ def best_section(rb: Runbook, query_terms: Sequence[str], alert: str | None) -> 
             if alert.lower() in (s.heading + " " + s.body).lower():
                 return s
     if query_terms:
-        bm25 = _Bm25([tokens(s.heading + " " + s.heading + " " + s.body) for s in rb.sections])
+        bm25 = _SECTIONS.get(rb, _sections_index)
         scores = [bm25.score(i, query_terms) for i in range(len(rb.sections))]
         best = max(range(len(scores)), key=lambda i: scores[i])
         if scores[best] > 0:
             return rb.sections[best]
     return rb.sections[0]
+
+
+# A file source hands back the same runbook objects while its files are unchanged, and every
+# get_runbook or incident_context call ranks all of them: each runbook's words are read, and its
+# sections indexed, once.
+_DOC_TOKENS: IdentityMemo[Runbook, list[str]] = IdentityMemo()
+_SECTIONS: IdentityMemo[Runbook, _Bm25] = IdentityMemo()
+
+
+def _doc_tokens(rb: Runbook) -> list[str]:
+    return tokens(_doc_text(rb))
+
+
+def _sections_index(rb: Runbook) -> _Bm25:
+    """BM25 over one runbook's sections (each heading counted twice)."""
+    return _Bm25([tokens(s.heading + " " + s.heading + " " + s.body) for s in rb.sections])
 
 
 def _doc_text(rb: Runbook) -> str:
