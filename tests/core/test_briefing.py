@@ -210,3 +210,25 @@ def test_tool_profiles_select_core_all_or_names_and_refuse_unknown_ones() -> Non
 )
 def test_text_is_cut_at_a_word_boundary_with_an_ellipsis(text: str, limit: int, expected: str) -> None:
     assert shorten(text, limit) == expected and len(shorten(text, limit)) <= limit
+
+
+def test_the_briefing_dump_leaves_out_optional_nulls_at_every_depth_and_keeps_required_ones() -> None:
+    from pydantic import BaseModel
+
+    from opscontext.briefing.models import lean
+
+    class Inner(BaseModel):
+        must: str | None  # required, even when null
+        maybe: str | None = None
+
+    class Outer(BaseModel):
+        title: str
+        note: str | None = None
+        one: Inner
+        many: list[Inner]
+        empty: list[Inner] = []
+
+    model = Outer(title="t", one=Inner(must=None), many=[Inner(must="a", maybe="b"), Inner(must=None, maybe=None)])
+    assert lean(model, model.model_dump()) == {
+        "title": "t", "one": {"must": None}, "many": [{"must": "a", "maybe": "b"}, {"must": None}], "empty": [],
+    }
