@@ -132,6 +132,19 @@ def redact_query(url: str) -> str:
     return _QUERY.sub(lambda m: m.group(1) + MASK, url)
 
 
+# A key ending in "tokens" with a whole number is a count (``max_tokens=600``, ``total_tokens: 1975``
+# in an audit line or an LLM client's log), not a credential; the singular ``token=123456`` is
+# still masked (a one-time code looks just like that).
+_COUNT_KEY = re.compile(r"(?i)tokens[\"']?\s*[=:]\s*$")
+
+
+def _assigned(m: re.Match[str]) -> str:
+    key, value = m.group(1), m.group(2)
+    if value == MASK or (value.isdigit() and len(value) <= 9 and _COUNT_KEY.search(key)):
+        return m.group(0)
+    return key + MASK
+
+
 def redact(text: str | None) -> str | None:
     """``text`` with every secret shape masked; None and clean text come back as they are."""
     if not text or not needs_redaction(text):
@@ -139,7 +152,7 @@ def redact(text: str | None) -> str | None:
     text = _TOKENS.sub(MASK, text)
     text = redact_query(text)
     text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
-    text = _ASSIGN.sub(lambda m: m.group(1) + MASK if m.group(2) != MASK else m.group(0), text)
+    text = _ASSIGN.sub(_assigned, text)
     text = _CARD.sub(_card, text)
     return _B64.sub(_b64, text)
 

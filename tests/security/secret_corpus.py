@@ -91,6 +91,7 @@ NEGATIVES = [
     "https://grafana.larkspur.example/d/payment-service/overview?orgId=1&from=now-1h",
     "Roll back payment-service 2.14.0 -> 2.13.2 and watch p99 latency on 10.0.0.12:8080",
     "Author: Marcus Webb; escalate to the Paystream vendor bridge after 45 minutes",
+    'asked max_tokens=600; the briefing took "total_tokens": 1975',
 ]
 
 URL_KINDS = [k for k, (text, _) in KINDS.items() if "://" in text and " " not in text]
