@@ -140,7 +140,8 @@ _COUNT_KEY = re.compile(r"(?i)tokens[\"']?\s*[=:]\s*$")
 
 def _assigned(m: re.Match[str]) -> str:
     key, value = m.group(1), m.group(2)
-    if value == MASK or (value.isdigit() and len(value) <= 9 and _COUNT_KEY.search(key)):
+    count = value.strip("\"'")  # the audit line quotes every argument's value
+    if value == MASK or (count.isdigit() and len(count) <= 9 and _COUNT_KEY.search(key)):
         return m.group(0)
     return key + MASK
 

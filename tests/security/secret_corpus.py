@@ -92,6 +92,7 @@ NEGATIVES = [
     "Roll back payment-service 2.14.0 -> 2.13.2 and watch p99 latency on 10.0.0.12:8080",
     "Author: Marcus Webb; escalate to the Paystream vendor bridge after 45 minutes",
     'asked max_tokens=600; the briefing took "total_tokens": 1975',
+    'tool=incident_context args={"subject": "payment-service", "max_tokens": "1500"}',
 ]
 
 URL_KINDS = [k for k, (text, _) in KINDS.items() if "://" in text and " " not in text]

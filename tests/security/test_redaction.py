@@ -166,3 +166,23 @@ def test_log_records_are_masked_whoever_logs_them_and_httpx_is_quiet() -> None:
     assert [k for k in KINDS if leaked(k, text)] == []
     assert "LogUs3rPass" not in text and "LogT0ken1" not in text and "TraceS3cret" not in text
     assert "HTTP Request" not in text
+
+
+def test_the_audit_line_keeps_a_budget_and_masks_a_credential_argument() -> None:
+    # The line as the audit middleware writes it: every value quoted by capped_arguments.
+    from opscontext.audit import audit_log, capped_arguments
+
+    logsafe.install()
+    captured = _Capture()
+    audit_log.addHandler(captured)
+    old = audit_log.level
+    audit_log.setLevel(logging.INFO)
+    try:
+        args = capped_arguments({"subject": "payment-service", "max_tokens": 1500, "api_token": "Z9y8X7w6V5u4"})
+        audit_log.info("tool=%s args=%s", "incident_context", json.dumps(args))
+    finally:
+        audit_log.removeHandler(captured)
+        audit_log.setLevel(old)
+    line = "\n".join(captured.lines)
+    assert '"max_tokens": "1500"' in line
+    assert "Z9y8X7w6V5u4" not in line and MASK in line
