@@ -84,19 +84,17 @@ _SHAPES = re.compile(r"[2-6]\d{3}(?:[ -]?\d){9,15}|[A-Za-z0-9+/]{10}={1,2}|[SA][
 
 def needs_redaction(text: str) -> bool:
     """False when :func:`redact` would return ``text`` unchanged (a cheap pre-check)."""
-    if len(text) <= _REMEMBERED_LEN:
-        return _needs(text)
+    return _remembered(text) if len(text) <= _REMEMBERED_LEN else _needs(text)
+
+
+def _needs(text: str) -> bool:
     return _TRIGGER.search(text.lower()) is not None or _SHAPES.search(text) is not None
 
 
 # Every answer's texts are checked before they leave, and the same names, summaries and labels
 # come back call after call (a correlate_alerts page checks about 170): short ones are remembered.
 _REMEMBERED_LEN = 512
-
-
-@functools.lru_cache(maxsize=4096)
-def _needs(text: str) -> bool:
-    return _TRIGGER.search(text.lower()) is not None or _SHAPES.search(text) is not None
+_remembered = functools.lru_cache(maxsize=4096)(_needs)
 
 
 def luhn_ok(digits: str) -> bool:

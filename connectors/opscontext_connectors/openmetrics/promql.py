@@ -115,13 +115,21 @@ def extrapolated(times: Sequence[int], values: Sequence[float], start: int, end:
     """Prometheus' extrapolatedRate for a counter (times in ms); None with fewer than two samples."""
     if len(values) < 2:
         return None
-    resets = 0.0
-    last = values[0]
+    resets = running_resets(values)[-1]
+    return to_edges(times[0], times[-1], values[0], values[-1] - values[0] + resets, len(values), start, end, rate=rate)
+
+
+def running_resets(values: Sequence[float]) -> list[float]:
+    """What a counter's resets add up to by each sample: at each drop to a lower value the counter
+    started again from zero, so the value before the drop is added back."""
+    out: list[float] = []
+    total, last = 0.0, values[0] if values else 0.0
     for value in values:
         if value < last:
-            resets += last  # a reset: the counter started again from zero
+            total += last
+        out.append(total)
         last = value
-    return to_edges(times[0], times[-1], values[0], values[-1] - values[0] + resets, len(values), start, end, rate=rate)
+    return out
 
 
 def to_edges(

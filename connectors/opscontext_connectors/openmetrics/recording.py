@@ -16,7 +16,7 @@ from pathlib import Path
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from opscontext.files import Load
-from opscontext_connectors.openmetrics.promql import COMBINE, Query, to_edges, window_value
+from opscontext_connectors.openmetrics.promql import COMBINE, Query, running_resets, to_edges, window_value
 
 SeriesKey = tuple[tuple[str, str], ...]
 
@@ -51,13 +51,7 @@ class Series:
             return None
         resets = self._resets
         if resets is None:
-            resets, total, last = [], 0.0, values[0]
-            for value in values:
-                if value < last:
-                    total += last
-                resets.append(total)
-                last = value
-            self._resets = resets
+            resets = self._resets = running_resets(values)
         result = values[high - 1] - values[low] + (resets[high - 1] - resets[low])
         return to_edges(times[low], times[high - 1], values[low], result, high - low, start, end, rate=rate)
 
