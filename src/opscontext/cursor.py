@@ -5,17 +5,19 @@ A cursor is opaque to the caller and short (it is paid for in tokens):
 ``<tool>|<since>|<until>|<key><value>|...`` with the window in whole epoch seconds (widened
 outwards to them) and each position field one letter plus its URL-quoted value. It carries no
 secret and grants nothing: a forged one can only ask for a page the caller could ask for with
-plain arguments.
+plain arguments (its window is held to the limits of ``since``/``until``, its offsets are plain
+ASCII digits).
 """
 
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, unquote
 
 from opscontext.errors import InputError
 from opscontext.models import TimeWindow
+from opscontext.timeparse import check_window
 
 MAX_CURSOR = 400  # characters; the cursors made here are well under 100
 
@@ -36,8 +38,9 @@ def encode(kind: str, window: TimeWindow, **position: str | int) -> str:
     return "|".join([kind, str(since), str(until), *fields])
 
 
-def decode(cursor: str, kind: str) -> tuple[TimeWindow, dict[str, str]]:
-    """The window and position of a cursor made by :func:`encode` for ``kind``.
+def decode(cursor: str, kind: str, *, now: datetime, max_window: timedelta) -> tuple[TimeWindow, dict[str, str]]:
+    """The window and position of a cursor made by :func:`encode` for ``kind``; the window is
+    checked as ``since``/``until`` would be (:func:`~opscontext.timeparse.check_window`).
 
     Raises ``InputError`` for anything else: a cursor from another tool, a truncated or edited one.
     """
@@ -53,12 +56,23 @@ def decode(cursor: str, kind: str) -> tuple[TimeWindow, dict[str, str]]:
         raise bad from None
     if since > until or any(not p for p in parts[3:]):
         raise bad
-    return window, {p[0]: unquote(p[1:]) for p in parts[3:]}
+    return check_window(window, now=now, max_window=max_window), {p[0]: unquote(p[1:]) for p in parts[3:]}
 
 
-def offset(position: dict[str, str], key: str) -> int:
-    """A non-negative integer field of a decoded position (0 when absent)."""
-    value = position.get(key, "0")
-    if not value.isdigit() or len(value) > 9:
+def offset(position: dict[str, str], key: str, default: int = 0) -> int:
+    """A non-negative integer field of a decoded position (``default`` when absent)."""
+    value = position.get(key, str(default))
+    # isdigit alone lets through digits int() refuses ("²") or reads ("٣"): ASCII only.
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         raise InputError("`cursor` is damaged: pass an answer's `next_cursor` back unchanged.")
     return int(value)
+
+
+def past_end(start: int, total: int, what: str) -> str | None:
+    """A note for a page that starts at or after the end of its list (``None`` otherwise): the
+    list shrank since the cursor was handed out (a source's data changed), or the cursor was
+    edited. Said plainly, instead of "items 1000-999 of 23"."""
+    if start == 0 or start < total:
+        return None
+    return (f"This cursor starts at {what} {start + 1}, past the end: there are {total} now (fewer than when "
+            "it was handed out, or the cursor was edited). Leave `cursor` out for the first page.")

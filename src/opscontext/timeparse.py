@@ -95,12 +95,22 @@ def parse_window(
         raise InputError(
             f"`since` ({start:%Y-%m-%dT%H:%M:%SZ}) is after `until` ({end:%Y-%m-%dT%H:%M:%SZ}); swap them."
         )
+    return check_window(TimeWindow(since=start, until=end), now=now, max_window=max_window)
+
+
+def check_window(window: TimeWindow, *, now: datetime, max_window: timedelta) -> TimeWindow:
+    """``window`` if a caller may ask for it: no longer than ``max_window``, within the years a
+    time argument may name, not wholly in the future. A paging cursor carries its window, so it
+    is held to the same limits as ``since``/``until`` (a forged one asked for 1970-9999)."""
+    start, end = window.since, window.until
+    if start.year < EARLIEST_YEAR or end.year > now.year + 1:
+        raise InputError(f"The window reaches outside {EARLIEST_YEAR}..{now.year + 1}; check `since`/`until`.")
     if end - start > max_window:
         days = max_window.total_seconds() / 86400
         raise InputError(f"The window is longer than the limit of {days:g} days; narrow `since`/`until`.")
     if start > now + timedelta(days=1):
         raise InputError("The window lies entirely in the future; nothing has happened there yet.")
-    return TimeWindow(since=start, until=end)
+    return window
 
 
 def humanize(delta: timedelta) -> str:

@@ -100,16 +100,34 @@ def test_largest_fitting_finds_the_longest_prefix_within_budget() -> None:
 def test_a_cursor_round_trips_its_window_and_position_and_rejects_anything_else() -> None:
     window = TimeWindow(since=T0 + timedelta(microseconds=500), until=T0 + timedelta(hours=2, microseconds=1))
     made = cursor.encode("correlate_alerts", window, g="grp-abc", m=40, v="a|b c")
-    got, position = cursor.decode(made, "correlate_alerts")
+    now, limit = T0 + timedelta(hours=3), timedelta(days=31)
+    got, position = cursor.decode(made, "correlate_alerts", now=now, max_window=limit)
     assert got == TimeWindow(since=T0, until=T0 + timedelta(hours=2, seconds=1)), "widened to whole seconds"
     assert position == {"g": "grp-abc", "m": "40", "v": "a|b c"}
     assert cursor.offset(position, "m") == 40 and cursor.offset(position, "o") == 0
     for bad in ("", "x" * 500, made.replace("correlate_alerts", "what_changed"), "correlate_alerts|zz|1",
                 "correlate_alerts|20|10", "correlate_alerts|1|2|"):
         with pytest.raises(InputError, match="next_cursor"):
-            cursor.decode(bad, "correlate_alerts")
-    with pytest.raises(InputError, match="damaged"):
-        cursor.offset({"m": "-3"}, "m")
+            cursor.decode(bad, "correlate_alerts", now=now, max_window=limit)
+    for value in ("-3", "²", "٣", "1e3", " 4"):  # "²".isdigit() holds, int() refuses it; "٣" reads as 3
+        with pytest.raises(InputError, match="damaged"):
+            cursor.offset({"m": value}, "m")
+
+
+def test_a_cursor_window_is_held_to_the_limits_of_since_and_until() -> None:
+    """A forged cursor asked for 1970-9999: an overflow in the engine, unbounded vendor queries."""
+    now, limit = T0, timedelta(days=31)
+    for since, until, why in ((0, 253402300799, "outside 1970"), (-62135596800, 253402300799, "outside 1970"),
+                              (int(T0.timestamp()) - 40 * 86400, int(T0.timestamp()), "longer than the limit of 31"),
+                              (int(T0.timestamp()) + 5 * 86400, int(T0.timestamp()) + 6 * 86400, "in the future")):
+        with pytest.raises(InputError, match=why):
+            cursor.decode(f"what_changed|{since}|{until}|o0", "what_changed", now=now, max_window=limit)
+
+
+def test_a_page_past_the_end_of_its_list_says_so() -> None:
+    assert cursor.past_end(0, 0, "change") is None and cursor.past_end(22, 23, "change") is None
+    note = cursor.past_end(999_999_999, 23, "change")
+    assert note is not None and "past the end: there are 23 now" in note and "Leave `cursor` out" in note
 
 
 def group(gid: str, size: int, services: int = 3) -> AlertGroup:

@@ -171,6 +171,24 @@ async def test_blast_radius_and_runbooks_take_an_explicit_limit_past_the_budget(
     assert any("raise `limit`" in n for n in one["notes"])
 
 
+async def test_a_forged_cursor_asks_for_no_more_than_since_and_until_may(demo: Client) -> None:
+    for tool in ("correlate_alerts", "what_changed"):
+        for cursor in (f"{tool}|-62135596800|253402300799|o0", f"{tool}|0|253402300799|o0"):
+            result = await demo.call_tool(tool, {"cursor": cursor})
+            text = " ".join(getattr(c, "text", "") for c in result.content)
+            assert result.is_error and "outside 1970" in text and "internal error" not in text
+        result = await demo.call_tool(tool, {"cursor": f"{tool}|1773140000|1773150000|o²"})
+        assert result.is_error and "damaged" in " ".join(getattr(c, "text", "") for c in result.content)
+
+
+async def test_a_cursor_past_the_end_says_so_instead_of_numbering_nothing(demo: Client) -> None:
+    first = await ok(demo, "what_changed", {"since": "7d"})
+    late = first["next_cursor"].rsplit("|o", 1)[0] + "|o999999999"
+    answer = await ok(demo, "what_changed", {"cursor": late})
+    assert answer["changes"] == [] and not any("1000000000-" in n for n in answer["notes"])
+    assert any(f"past the end: there are {first['total']} now" in n for n in answer["notes"])
+
+
 @pytest.mark.parametrize(("args", "needle"), [
     ({"cursor": "garbage"}, "pass an answer's `next_cursor` back unchanged"),
     ({"cursor": "what_changed|1|2|o3"}, "not one correlate_alerts handed out"),

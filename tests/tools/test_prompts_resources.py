@@ -68,6 +68,29 @@ async def test_a_prompt_for_an_unknown_service_is_an_actionable_error(at_anchor:
         await at_anchor.get_prompt("open_incident", {"subject": "paymnt-service"})
 
 
+@pytest.mark.parametrize(("name", "args", "needle"), [
+    ("open_incident", {}, "open_incident needs `subject`: The service, or a group id"),
+    ("status_update", {"audience": "board"}, "status_update needs `subject`"),
+    ("open_incident", {"subject": "payment-service", "extra": "1"}, "has no argument 'extra'; it takes `subject`"),
+    ("no_such_prompt", {"subject": "x"}, "No prompt 'no_such_prompt'; this server has: open_incident, status_update"),
+])
+async def test_a_prompt_asked_for_wrongly_says_what_to_fix_not_internal_error(
+    at_anchor: Client, name: str, args: dict[str, str], needle: str,
+) -> None:
+    """The SDK answers these with a bare "Internal server error" and logs a traceback."""
+    with pytest.raises(MCPError) as caught:
+        await at_anchor.get_prompt(name, args)
+    assert needle in str(caught.value) and "internal" not in str(caught.value).lower()
+    assert caught.value.error.code == -32602  # invalid params
+
+
+async def test_control_characters_in_an_audience_do_not_reach_the_prompt_text(at_anchor: Client) -> None:
+    args = {"subject": "payment-service", "audience": "ops\x00\x1b[31m team"}
+    prompt = await at_anchor.get_prompt("status_update", args)
+    text = prompt.messages[0].content.text  # type: ignore[union-attr]
+    assert text.startswith("Draft a status update for ops [31m team") and "\x00" not in text and "\x1b" not in text
+
+
 async def test_resource_templates_are_listed(at_anchor: Client) -> None:
     templates = (await at_anchor.list_resource_templates()).resource_templates
     assert {t.uri_template for t in templates} == {"opscontext://service/{name}", "opscontext://runbook/{id}"}

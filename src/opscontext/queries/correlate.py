@@ -177,7 +177,7 @@ async def _answer(app: App, window: TimeWindow, position: dict[str, str], servic
 def _window(app: App, since: str | None, until: str | None, cursor: str | None) -> tuple[TimeWindow, dict[str, str]]:
     """The cursor's window and position, or the window the arguments name (a cursor wins)."""
     if cursor is not None and cursor.strip():
-        return cursors.decode(cursor, TOOL)
+        return cursors.decode(cursor, TOOL, now=app.now(), max_window=alert_window_limit(app))
     window = parse_window(since, until, now=app.now(), default=DEFAULT_WINDOW, max_window=alert_window_limit(app))
     return cursors.whole_seconds(window), {}
 
@@ -232,7 +232,8 @@ def _groups_page(lazy: LazyCorrelation, groups: Listing, svc: Service | None, st
 def _group_notes(views: list[GroupView], start: int, total: int, more: bool, window: TimeWindow) -> list[str]:
     notes = []
     if start or more:
-        notes.append(f"Groups {start + 1}-{start + len(views)} of {total}, largest first"
+        notes.append(cursors.past_end(start, total, "group")
+                     or f"Groups {start + 1}-{start + len(views)} of {total}, largest first"
                      + ("; the rest: correlate_alerts(cursor=next_cursor)." if more else "."))
     cut = [v.id for v in views if v.fingerprints_omitted or v.services_omitted or v.impacted_services_omitted]
     if cut:
@@ -255,9 +256,9 @@ def _member_page(lazy: LazyCorrelation, group_id: str, start: int, window: TimeW
     def make(view: GroupView) -> CorrelationAnswer:
         shown = len(view.fingerprints) + len(view.services) + len(view.impacted_services)
         more = start + shown < total
-        note = (f"Group {group_id}: members {start + 1}-{start + shown} of {total} (fingerprints, then services, "
-                "then impacted services)" + ("; the rest: pass cursor=next_cursor with this group_id." if more
-                                             else "."))
+        note = cursors.past_end(start, total, f"member of group {group_id}") or (
+            f"Group {group_id}: members {start + 1}-{start + shown} of {total} (fingerprints, then services, "
+            "then impacted services)" + ("; the rest: pass cursor=next_cursor with this group_id." if more else "."))
         return CorrelationAnswer(
             **{**base, "notes": [*base["notes"], note]}, groups=[view], flapping={},
             flapping_omitted=len(lazy.head.flapping), groups_omitted=len(lazy) - 1,

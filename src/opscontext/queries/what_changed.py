@@ -49,8 +49,8 @@ async def what_changed(
     start = 0
     longest = timedelta(days=app.settings.limits.max_window_days)
     if cursor is not None and cursor.strip():
-        window, position = cursors.decode(cursor, TOOL)
-        service, include_dependencies = position.get("v"), position.get("d", "1") == "1"
+        window, position = cursors.decode(cursor, TOOL, now=app.now(), max_window=longest)
+        service, include_dependencies = position.get("v"), cursors.offset(position, "d", default=1) == 1
         start = cursors.offset(position, "o")
     else:
         window = cursors.whole_seconds(parse_window(
@@ -92,7 +92,8 @@ async def what_changed(
                                                        if service else {})}
         extra = []
         if start or more:
-            extra.append(f"Changes {start + 1}-{after} of {len(merged)}, newest first"
+            extra.append(cursors.past_end(start, len(merged), "change")
+                         or f"Changes {start + 1}-{after} of {len(merged)}, newest first"
                          + ("; older ones: what_changed(cursor=next_cursor), or name a service or narrow the "
                             "window." if more else "."))
         return WhatChangedAnswer(
