@@ -77,6 +77,15 @@ def test_doctor_fails_with_exit_1_when_a_source_is_broken(tmp_path: Path) -> Non
     assert not check["ok"] and "does not exist" in check["detail"]
 
 
+def test_correlate_alerts_leads_with_a_failed_alert_source_not_with_zero_groups(tmp_path: Path) -> None:
+    cfg = tmp_path / "opscontext.toml"
+    cfg.write_text('[connectors.alerts]\ntype = "alertmanager"\npath = "missing-dir"\n')
+    result = runner.invoke(app, ["correlate-alerts", "--config", str(cfg)])
+    first = " ".join(result.output.split())
+    assert first.startswith("Alert source 'alerts' (alertmanager) failed")
+    assert "not evidence there are none" in first.split("0 alerts -> 0 groups")[0]
+
+
 @pytest.mark.parametrize(
     "args",
     [

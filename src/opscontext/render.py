@@ -140,6 +140,10 @@ def render_runbooks(a: Any, console: Console) -> None:
 def render_correlation(a: Any, console: Console) -> None:
     lone = getattr(a, "lone_warnings", 0)
     last = f" and {count(lone, 'lone warning')} listed last" if lone else ""
+    if any(s.capability == "alerts" and s.state is not SourceState.OK for s in a.sources):
+        # The answer's explanation leads with what the failed or partial alert source means for
+        # it; without it "0 alerts -> 0 groups" reads as a quiet estate.
+        console.print(f"[yellow]{safe(a.explanation)}[/yellow]")
     console.print(
         f"[bold]{count(a.alerts_in, 'alert')} -> {count(a.groups_out - lone, 'group')}[/bold]{last} "
         f"(noise reduction {a.noise_reduction:.0%}; {count(a.duplicates_removed, 'duplicate')}, "

@@ -39,6 +39,20 @@ async def test_deleted_alerts_degrade_correlation_to_a_named_failed_source(
         assert not owner.is_error
 
 
+async def test_a_briefing_on_a_quiet_service_never_says_no_alert_fires_when_alerts_were_not_read(
+    world: Path, client_for: Callable[[Settings], Client]
+) -> None:
+    for f in (world / "alerts").iterdir():
+        f.write_text(f.read_text()[:200])  # truncated mid-file: the alert source fails
+    async with client_for(load(world / "opscontext.toml")) as client:
+        result = await client.call_tool("incident_context", {"subject": "payment-service"})
+        assert not result.is_error
+        headline = (result.structured_content or {})["headline"]
+        assert "No alert fires" not in headline
+        assert headline.startswith("No alert on payment-service could be read in the window (alert source 'alerts'")
+        assert "whether one fires is unknown" in headline
+
+
 async def test_corrupt_changes_file_is_reported_and_other_tools_still_answer(
     world: Path, client_for: Callable[[Settings], Client]
 ) -> None:

@@ -17,7 +17,7 @@ from opscontext.app import App
 from opscontext.engine.correlation.models import AlertGroup
 from opscontext.errors import InputError, preview
 from opscontext.models import Alert, AlertState, TimeWindow
-from opscontext.queries.common import find_service
+from opscontext.queries.common import find_service, unhealthy
 from opscontext.queries.correlate import CorrelationAnswer
 from opscontext.world import World
 
@@ -95,26 +95,36 @@ async def choose(app: App, world: World, corr: CorrelationAnswer, sub: Subject) 
         assert sub.service is not None
         ranked = _rank_for(corr.groups, sub.service)
         if not ranked:
-            firing = await _firing_on(app, world, corr, sub.service)
+            firing, why = await _firing_on(app, world, corr, sub.service)
             names = sorted({a.alertname for a in firing})
-            return Pick(None, sub.service, sub.service, [], [], _alone(sub.service, firing), names)
+            return Pick(None, sub.service, sub.service, [], [], _alone(sub.service, firing, why), names)
         return Pick(ranked[0], ranked[0].primary_contributor, sub.service, ranked[1:])
     return await _by_fingerprint(app, world, corr, sub)
 
 
-async def _firing_on(app: App, world: World, corr: CorrelationAnswer, service: str) -> list[Alert]:
+async def _firing_on(
+    app: App, world: World, corr: CorrelationAnswer, service: str,
+) -> tuple[list[Alert], str | None]:
+    """The alerts firing on ``service``, and why the alert sources may have missed some (None
+    when every one answered in full)."""
     got = await app.hub.alerts(TimeWindow(since=corr.since, until=corr.until))
     resolved = world.resolve_alerts(got.items(), app.settings.identity.service_labels)
-    return [a for a in resolved if a.service == service and a.state is not AlertState.RESOLVED]
+    firing = [a for a in resolved if a.service == service and a.state is not AlertState.RESOLVED]
+    return firing, unhealthy(got.statuses, "alerts")
 
 
-def _alone(service: str, firing: list[Alert]) -> str:
+def _alone(service: str, firing: list[Alert], why: str | None = None) -> str:
+    """The headline for a service in no incident group. "No alert fires" only when every alert
+    source answered: from a failed one, no alert read is no evidence of none firing."""
     if not firing:
+        if why is not None:
+            return f"No alert on {service} could be read in the window ({why}), so whether one fires is unknown"
         return f"No alert fires on {service} in the window"
     names = ", ".join(sorted({a.alertname for a in firing})[:3])
+    partial = f"; the alerts were read only in part ({why})" if why is not None else ""
     return (
         f"{len(firing)} alert{'s' if len(firing) != 1 else ''} on {service} ({names}) but in no incident group "
-        "(a lone warning, suppressed or flapping)"
+        f"(a lone warning, suppressed or flapping){partial}"
     )
 
 
