@@ -56,6 +56,18 @@ def test_misspelt_field_in_config_exits_2_naming_instance_and_field(tmp_path: Pa
     assert "connectors.alerts" in result.output
 
 
+@pytest.mark.parametrize("path", ['""', '"  "'])
+def test_a_blank_path_is_a_config_error_not_the_config_folder(tmp_path: Path, path: str) -> None:
+    """Path("") is "."; a blank path read every file beside the config, ground truth included."""
+    cfg = tmp_path / "opscontext.toml"
+    cfg.write_text(f'[connectors.alerts]\ntype = "alertmanager"\npath = {path}\n')
+    result = runner.invoke(app, ["doctor", "--config", str(cfg)])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "connectors.alerts.path: is empty: name the file or directory to read" in text
+    assert "Value error" not in text
+
+
 def test_doctor_on_the_demo_world_passes_and_names_each_instance() -> None:
     result = runner.invoke(app, ["doctor", "--demo", "--json"])
     assert result.exit_code == 0, result.output

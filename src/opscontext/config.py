@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
 
 
 class ConnectorConfig(BaseModel):
@@ -31,6 +31,14 @@ class FileConnectorConfig(ConnectorConfig):
         le=10_000,
         description="Refuse (and report) files larger than this many megabytes; protects memory.",
     )
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _not_blank(cls, value: object) -> object:
+        # Path("") is ".": a blank path read the whole config folder (ground truth included).
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty: name the file or directory to read (relative to the config file)")
+        return value
 
 
 class HttpConnectorConfig(ConnectorConfig):

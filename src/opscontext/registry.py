@@ -162,9 +162,15 @@ def validate_config(name: str, raw: dict[str, Any], specs: dict[str, ConnectorSp
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         first = errors[0]
         loc = ".".join(str(p) for p in first["loc"]) or None
-        more = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[1:3]]
-        message = first["msg"] + (f" (also {'; '.join(more)})" if more else "")
+        more = [f"{'.'.join(str(p) for p in e['loc'])}: {_msg(e['msg'])}" for e in errors[1:3]]
+        message = _msg(first["msg"]) + (f" (also {'; '.join(more)})" if more else "")
         raise ConfigError(message, instance=name, field=loc) from None
+
+
+def _msg(text: str) -> str:
+    """A validation message as a person reads it: our own validators' words, without pydantic's
+    "Value error, " in front."""
+    return text.removeprefix("Value error, ")
 
 
 def build_http_client(
