@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -149,10 +150,16 @@ POLICY_HEAD = "policies:\n  - name: payments-default\n    team: payments\n    st
 async def test_invalid_step_is_reported_with_file_policy_and_step(
     tmp_path: Path, steps: str, expected: str
 ) -> None:
-    path = write(tmp_path, POLICY_HEAD + steps)
-    with pytest.raises(SourceDataError, match=expected) as info:
-        await connector(path).escalation_policies()
-    assert str(info.value).startswith(f"policies: {path.name}: ")  # named as a person finds it
+    path = write(tmp_path, POLICY_HEAD + steps + GOOD_POLICY)
+    source = connector(path)
+    # One bad policy is left out alone: the other teams keep their escalation.
+    assert set(by_name(await source.escalation_policies())) == {"orders-default"}
+    (problem,) = source.problems().problems
+    assert problem.where == path.name and not problem.skipped  # named as a person finds it
+    assert re.match(expected, problem.reason) and problem.reason.endswith("; this policy is left out")
+
+
+GOOD_POLICY = "  - name: orders-default\n    team: orders\n    steps:\n      - after: 0m\n        target: o\n"
 
 
 @pytest.mark.parametrize(
@@ -163,12 +170,39 @@ async def test_invalid_step_is_reported_with_file_policy_and_step(
         ("policies:\n  - name: empty\n    team: t\n    steps: []\n", r"policy 'empty': steps: "),
         ("policies:\n  - team: t\n    steps:\n      - after: 0m\n        target: a\n",
          r"policy #1: name: missing"),
+    ],
+    ids=["unscoped", "no-steps", "unnamed"],
+)
+async def test_an_invalid_policy_is_left_out_and_reported_the_rest_kept(
+    tmp_path: Path, body: str, expected: str
+) -> None:
+    path = write(tmp_path, body + GOOD_POLICY)
+    source = connector(path)
+    assert set(by_name(await source.escalation_policies())) == {"orders-default"}
+    assert [bool(re.match(expected, p.reason)) for p in source.problems().problems] == [True]
+
+
+async def test_a_left_out_policy_is_still_reported_when_its_file_is_reused(tmp_path: Path) -> None:
+    """Per-file reads are kept for unchanged files; what they left out must be reported again."""
+    bad = write(tmp_path, POLICY_HEAD + "      - target: a\n", name="a.yaml")
+    write(tmp_path, "policies:\n" + GOOD_POLICY, name="b.yaml")
+    source = connector(tmp_path)
+    await source.escalation_policies()
+    (tmp_path / "b.yaml").write_text("policies:\n" + GOOD_POLICY.replace("orders", "shipping"))
+    os.utime(tmp_path / "b.yaml", (1, 1))  # a new stamp, whatever the clock's resolution
+    assert set(by_name(await source.escalation_policies())) == {"shipping-default"}
+    assert [p.where.rsplit("/", 1)[-1] for p in source.problems().problems] == [bad.name]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
         ("apiVersion: opscontext.io/v2\npolicies: []\n",
          r"apiVersion: apiVersion 'opscontext.io/v2' is not supported"),
         ("- just\n- a list\n", r"expected a mapping with `policies`, found list"),
         ("policies: [\n", r"not valid YAML"),
     ],
-    ids=["unscoped", "no-steps", "unnamed", "wrong-version", "not-a-mapping", "bad-yaml"],
+    ids=["wrong-version", "not-a-mapping", "bad-yaml"],
 )
 async def test_invalid_file_is_a_data_error_naming_the_file(
     tmp_path: Path, body: str, expected: str

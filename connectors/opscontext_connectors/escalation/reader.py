@@ -19,7 +19,7 @@ from opscontext.files import DEFAULT_MAX_FILE_MB, Load, Reloading
 from opscontext.models import EscalationPolicy
 from opscontext.problems import LoadReport, reason_of
 from opscontext_connectors.escalation.mapping import to_policy
-from opscontext_connectors.escalation.wire import PolicyListDoc
+from opscontext_connectors.escalation.wire import PolicyDoc, PolicyListDoc
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,9 @@ def _where(raw: Any, loc: tuple[int | str, ...]) -> tuple[list[str], list[str]]:
     return labels, [str(p) for p in rest]
 
 
-def _describe(path: Path, raw: Any, errors: list[ErrorDetails]) -> str:
+def _describe(path: Path | None, raw: Any, errors: list[ErrorDetails]) -> str:
+    """Where and what, e.g. ``policy 'payments': step 2: contact: ...``; led by ``path`` when
+    given (a problem reported per entry is already listed under its file's name)."""
     first = errors[0]
     labels, field = _where(raw, tuple(first["loc"]))
     message = first["msg"].removeprefix("Value error, ")
@@ -54,13 +56,16 @@ def _describe(path: Path, raw: Any, errors: list[ErrorDetails]) -> str:
         message = "unknown key (see FORMAT.md for the fields this format has)"
     elif first["type"] == "missing":
         message = "missing"
-    head = ": ".join([str(path), *labels, *([".".join(field)] if field else [])])
+    head = ": ".join([*([str(path)] if path is not None else []), *labels, *([".".join(field)] if field else [])])
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     return f"{head}: {message}{more}"
 
 
-def parse_file(path: Path, text: str, *, instance: str) -> list[EscalationPolicy]:
-    """Every policy in one file's text (several YAML documents allowed), validated."""
+def parse_file(path: Path, text: str, *, instance: str) -> tuple[list[EscalationPolicy], list[str]]:
+    """Every valid policy in one file's text (several YAML documents allowed), and why each
+    invalid one was left out. A wrong envelope (apiVersion, kind, no list of policies) fails the
+    file; one bad policy is left out alone, so one team's typo does not take every team's
+    escalation down."""
     try:
         documents = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
@@ -68,18 +73,27 @@ def parse_file(path: Path, text: str, *, instance: str) -> list[EscalationPolicy
     except UnicodeDecodeError:
         raise SourceDataError(f"{path}: not UTF-8 text", instance=instance) from None
     policies: list[EscalationPolicy] = []
+    left_out: list[str] = []
     for raw in documents:
         if raw is None:
             continue  # an empty document (or file) declares nothing
         if not isinstance(raw, dict):
             message = f"{path}: expected a mapping with `policies`, found {type(raw).__name__}"
             raise SourceDataError(message, instance=instance)
-        try:
-            doc = PolicyListDoc.model_validate(raw)
+        entries = raw.get("policies")
+        try:  # the envelope alone when the policies are a list: each policy is checked by itself
+            PolicyListDoc.model_validate({**raw, "policies": []} if isinstance(entries, list) else raw)
         except ValidationError as exc:
             raise SourceDataError(_describe(path, raw, exc.errors()), instance=instance) from None
-        policies.extend(to_policy(p, source=instance) for p in doc.policies)
-    return policies
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            try:
+                doc = PolicyDoc.model_validate(entry)
+            except ValidationError as exc:
+                errors = [{**e, "loc": ("policies", index, *e["loc"])} for e in exc.errors()]
+                left_out.append(_describe(None, raw, errors) + "; this policy is left out")  # type: ignore[arg-type]
+                continue
+            policies.append(to_policy(doc, source=instance))
+    return policies, left_out
 
 
 def merge(load: Load, *, instance: str) -> list[EscalationPolicy]:
@@ -87,7 +101,9 @@ def merge(load: Load, *, instance: str) -> list[EscalationPolicy]:
     a name defined twice is an error naming both files."""
     seen: dict[str, Path] = {}
     merged: list[EscalationPolicy] = []
-    for path, policies in load.each(lambda p: parse_file(p, load.read_text(p), instance=instance)):
+    for path, (policies, left_out) in load.each(lambda p: parse_file(p, load.read_text(p), instance=instance)):
+        for reason in left_out:  # reported on every load: an unchanged file's result is reused
+            load.dropped(path, reason)
         for policy in policies:
             first = seen.get(policy.name)
             if first is not None:
