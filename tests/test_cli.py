@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,19 @@ def test_misspelt_field_in_config_exits_2_naming_instance_and_field(tmp_path: Pa
     result = runner.invoke(app, ["doctor", "--config", str(cfg)])
     assert result.exit_code == 2
     assert "connectors.alerts" in result.output
+
+
+def test_doctor_still_checks_alert_attribution_against_a_degraded_catalog(tmp_path: Path) -> None:
+    world = tmp_path / "demo"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "demo", world)
+    (world / "catalog" / "typo.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Componnet\nmetadata: {name: extra}\nspec: {owner: payments}\n")
+    result = runner.invoke(app, ["doctor", "--config", str(world / "opscontext.toml"), "--json"])
+    assert result.exit_code == 1
+    checks = {c["instance"]: c for c in json.loads(result.output)}
+    assert checks["catalog"]["state"] == "degraded"
+    assert "unknown kind 'Componnet'; did you mean Component?" in checks["catalog"]["detail"]
+    assert checks["alerts -> services"]["ok"], "a degraded catalog still answers: its attribution is checked"
 
 
 @pytest.mark.parametrize("path", ['""', '"  "'])

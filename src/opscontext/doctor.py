@@ -43,8 +43,11 @@ class CheckResult(BaseModel):
 async def run_checks(app: App) -> list[CheckResult]:
     timeout = app.settings.limits.source_timeout_seconds
     results = list(await asyncio.gather(*(_check(app, inst, timeout) for inst in app.registry.instances)))
-    alerts_ok = any("alerts" in r.capabilities and r.ok for r in results)
-    services = any(("catalog" in r.capabilities or "topology" in r.capabilities) and r.ok for r in results)
+    # A degraded source still answers (the files that were read): the attribution rows say what
+    # its answer does with the alerts, which matters most while its files are being fixed.
+    alerts_ok = any("alerts" in r.capabilities and r.state is not SourceState.FAILED for r in results)
+    services = any(("catalog" in r.capabilities or "topology" in r.capabilities)
+                   and r.state is not SourceState.FAILED for r in results)
     if alerts_ok and services:
         results.extend(await _attribution(app, timeout))
     return results

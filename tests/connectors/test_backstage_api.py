@@ -13,6 +13,7 @@ import respx
 import opscontext_connectors.backstage as backstage
 from opscontext.capabilities import capabilities_of
 from opscontext.errors import SourceAuthError, SourceDataError, SourceUnavailableError
+from opscontext.problems import take_reported
 from opscontext.registry import ConnectorContext, build_http_client
 from opscontext_connectors.backstage.connector import (
     BackstageApi,
@@ -190,6 +191,44 @@ async def test_a_malformed_entity_is_skipped_not_fatal(make: Callable[..., Any])
     got = {s.name for s in snapshot.services} | {t.name for t in snapshot.teams}
     got |= {p.name for p in snapshot.people}
     assert got == expected
+    # Was: logged only; the answer is partial, so the call reports it (the hub: degraded).
+    (found,) = take_reported()
+    assert "document 3 (Component without a name) left out: malformed (metadata: Field required)" in found.summary()
+
+
+@respx.mock
+async def test_one_name_in_two_namespaces_is_one_service_and_the_second_is_reported(
+    make: Callable[..., Any],
+) -> None:
+    body = page(3) | {"pageInfo": {}}
+    service = next(e for e in body["items"] if e["kind"] == "Component")
+    other = json.loads(json.dumps(service))
+    other["metadata"] |= {"namespace": "payments", "annotations": {}}
+    other["spec"]["owner"] = "group:payments/orders"
+    body["items"] = [*body["items"], other]
+    respx.get(QUERY).mock(return_value=httpx.Response(200, json=body))
+    snapshot = await make().catalog()
+    assert [(s.name, s.owner) for s in snapshot.services] == [("payment-service", "payments-team")]
+    (found,) = take_reported()
+    assert "Component 'payments/payment-service' left out: it and Component 'payment-service' (in " in found.summary()
+
+
+@respx.mock
+async def test_a_page_boundary_repeating_an_entity_is_not_a_second_definition(make: Callable[..., Any]) -> None:
+    body = page(3) | {"pageInfo": {}}
+    body["items"] = [*body["items"], *body["items"]]
+    respx.get(QUERY).mock(return_value=httpx.Response(200, json=body))
+    snapshot = await make().catalog()
+    assert [s.name for s in snapshot.services] == ["payment-service"]
+    assert take_reported() == ()
+
+
+@respx.mock
+async def test_a_catalog_without_services_is_reported_not_ok(make: Callable[..., Any]) -> None:
+    respx.get(QUERY).mock(return_value=httpx.Response(200, json={"items": [], "totalItems": 0, "pageInfo": {}}))
+    assert (await make().catalog()).services == ()
+    (found,) = take_reported()
+    assert "the catalog holds no services the token can see" in found.summary()
 
 
 @respx.mock

@@ -214,8 +214,11 @@ async def test_malformed_entities_are_skipped_and_counted(tmp_path: Path) -> Non
     )
     connector = make(tmp_path)
     assert [s.name for s in (await connector.catalog()).services] == ["ok"]
-    assert "skipped 1 malformed entities" in await connector.check()
-    assert "c.yaml: 1 malformed entity left out" in connector.problems().summary()
+    assert "left out 1 entry" in await connector.check()
+    assert (
+        "c.yaml: document 1 (Component without a name) left out: malformed (metadata.name: Field required)"
+        in connector.problems().summary()
+    )
 
 
 async def test_unquoted_yaml_scalars_in_labels_and_annotations_are_read_as_strings(
@@ -252,3 +255,143 @@ async def test_an_unquoted_date_in_an_annotation_is_kept_as_written_not_a_malfor
 async def test_check_reports_counts() -> None:
     line = await make(DATA).check()
     assert line == "4 files: 5 services, 3 teams, 2 people, 5 edges"
+
+
+COMPONENT = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{name: {name}}}\nspec: {{owner: {owner}}}\n"
+
+
+async def test_an_entity_of_a_misspelt_kind_is_reported_with_the_kind_it_likely_meant(catalog_dir: Path) -> None:
+    # Was: read past as "not a kind we map"; payment-service vanished and the source stayed ok.
+    info = catalog_dir / "payments" / "catalog-info.yaml"
+    good = "kind: Component\nmetadata:\n  name: payment-service"
+    info.write_text(info.read_text().replace(good, good.replace("Component", "Componnet")))
+    connector = make(catalog_dir)
+    assert "payment-service" not in by_name((await connector.catalog()).services)
+    assert (
+        "catalog/payments/catalog-info.yaml: Componnet 'payment-service' left out: unknown kind 'Componnet'; "
+        "did you mean Component?" in connector.problems().summary()
+    )
+    assert "left out 1 entry" in await connector.check()
+
+
+async def test_a_catalog_of_nothing_but_other_yaml_fails_saying_it_held_no_services(tmp_path: Path) -> None:
+    # Was: "ok, 0 services"; every alert then looked unattributed, blamed on the label setting.
+    (tmp_path / "junk.yaml").write_text("hello world\n")
+    with pytest.raises(SourceDataError) as info:
+        await make(tmp_path, name="bs").catalog()
+    assert "the file held no services, teams or people" in str(info.value)
+
+
+async def test_other_yaml_beside_the_descriptors_is_read_past_and_entity_mistakes_reported(tmp_path: Path) -> None:
+    # A directory is searched recursively: a CI workflow, an OpenAPI document or a Helm chart
+    # beside catalog-info.yaml is no fault of the catalog. What was meant as an entity is.
+    (tmp_path / "a.yaml").write_text(COMPONENT.format(name="api", owner="team-a"))
+    (tmp_path / "ci.yml").write_text("on: push\njobs: {build: {runs-on: ubuntu-latest}}\n")
+    (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: api\nversion: 1.0.0\n")
+    (tmp_path / "hosts.yaml").write_text("- 10.0.0.1\n- 10.0.0.2\n")
+    (tmp_path / "meant.yaml").write_text(
+        "kind: Component\nmetadata: {name: web}\n---\n"
+        "- " + COMPONENT.format(name="cart", owner="team-a").replace("\n", "\n  ")
+    )
+    connector = make(tmp_path)
+    assert [s.name for s in (await connector.catalog()).services] == ["api"]
+    problems = connector.problems().problems
+    assert [p.where.rsplit("/", 1)[-1] for p in problems] == ["meant.yaml", "meant.yaml"]
+    summary = connector.problems().summary()
+    assert "Component 'web' left out: no apiVersion; entities declare apiVersion: backstage.io/v1alpha1" in summary
+    assert "document 2 left out: a list of entities; write each entity as its own YAML document" in summary
+
+
+async def test_a_misspelt_api_version_is_reported_not_taken_for_another_api(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        COMPONENT.format(name="api", owner="team-a") + "---\n"
+        + COMPONENT.format(name="web", owner="team-a").replace("backstage.io/", "backstge.io/")
+    )
+    connector = make(tmp_path)
+    assert [s.name for s in (await connector.catalog()).services] == ["api"]
+    assert "Component 'web' left out: apiVersion 'backstge.io/v1alpha1' is not Backstage's" in (
+        connector.problems().summary()
+    )
+
+
+async def test_known_kinds_opscontext_does_not_use_and_other_apis_objects_leave_the_source_ok(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "all.yaml").write_text(
+        COMPONENT.format(name="api", owner="team-a") + "---\n"
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: all}\n"
+        "spec: {targets: [./a.yaml]}\n---\n"
+        "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata: {name: new-service}\n"
+        "spec: {type: service, steps: []}\n---\n"
+        "apiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata: {name: commerce}\n"
+        "spec: {owner: team-a}\n---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec: {replicas: 1}\n---\n"
+        "apiVersion: backstage.example.com/v1\nkind: Pipeline\nmetadata: {name: build}\n---\n"
+    )
+    connector = make(tmp_path)
+    assert [s.name for s in (await connector.catalog()).services] == ["api"]
+    assert connector.problems().problems == ()
+    assert await connector.check() == "1 files: 1 services, 0 teams, 0 people, 0 edges"
+
+
+async def test_the_example_catalog_reads_without_a_problem() -> None:
+    connector = make(DATA)
+    await connector.catalog()
+    assert connector.problems().problems == ()
+
+
+async def test_a_service_defined_twice_keeps_the_first_and_names_both_files_and_owners(
+    catalog_dir: Path,
+) -> None:
+    # Was: the file that sorted last won silently (here: the owner changed to orders, "ok").
+    (catalog_dir / "zzz.yaml").write_text(COMPONENT.format(name="Payment-Service", owner="group:default/orders"))
+    connector = make(catalog_dir)
+    assert by_name((await connector.catalog()).services)["payment-service"].owner == "payments-team"
+    assert (
+        "catalog/zzz.yaml: Component 'Payment-Service' left out: defined again "
+        "(first in catalog/payments/catalog-info.yaml, used); the owners disagree: payments-team there, orders here"
+    ) in connector.problems().summary()
+
+
+async def test_the_first_definition_in_path_order_is_used_whichever_file_it_is(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(COMPONENT.format(name="api", owner="team-a"))
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "api.yaml").write_text(COMPONENT.format(name="api", owner="team-a"))
+    connector = make(tmp_path)
+    assert [s.owner for s in (await connector.catalog()).services] == ["team-a"]
+    summary = connector.problems().summary()
+    here, first = f"{tmp_path.name}/b/api.yaml", f"{tmp_path.name}/a.yaml"
+    assert f"{here}: Component 'api' left out: defined again (first in {first}, used)" in summary
+    assert "owners disagree" not in summary  # the same owner: a duplicate all the same
+
+
+async def test_a_component_and_a_resource_of_one_name_are_one_service_and_reported(tmp_path: Path) -> None:
+    # Backstage tells component:db and resource:db apart; opscontext's services are named alone.
+    (tmp_path / "a.yaml").write_text(
+        COMPONENT.format(name="db", owner="team-a") + "---\n"
+        + COMPONENT.format(name="db", owner="team-b").replace("Component", "Resource")
+    )
+    connector = make(tmp_path)
+    services = (await connector.catalog()).services
+    assert [(s.name, s.kind, s.owner) for s in services] == [("db", "component", "team-a")]
+    assert "Resource 'db' left out: it and Component 'db' (in " in connector.problems().summary()
+
+
+async def test_a_catalog_of_teams_without_services_serves_them_degraded() -> None:
+    connector = make(DATA / "org.yaml")
+    snapshot = await connector.catalog()
+    assert snapshot.services == () and len(snapshot.teams) == 3
+    assert "org.yaml: the file held no services (no Component or Resource entity)" in (
+        connector.problems().summary()
+    )
+
+
+async def test_only_the_first_few_documents_left_out_of_a_file_are_named(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(COMPONENT.format(name="api", owner="team-a"))
+    (tmp_path / "junk.yaml").write_text("---\n".join(f"kind: Component\nmetadata: {{name: c{i}}}\n" for i in range(8)))
+    connector = make(tmp_path)
+    await connector.catalog()
+    problems = connector.problems().problems
+    assert [p.reason for p in problems][-1] == "3 more documents left out"
+    assert len(problems) == 6
+    assert "left out 8 entries" in await connector.check()

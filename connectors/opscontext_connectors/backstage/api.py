@@ -5,7 +5,8 @@ later requests carry only ``cursor`` (and limit), because the cursor already enc
 and the server ignores a filter sent beside it. Filter sets in separate ``filter`` parameters
 are OR-ed, which is how one query asks for several kinds. The catalog is one cursor-paged list
 (no per-entity requests), so a failure fails the call; a list cut at ``max_pages`` is served and
-reported partial.
+reported partial, and so is one from which entities were left out (malformed, or two entities
+opscontext would take for one: :mod:`~opscontext_connectors.backstage.identity`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from pydantic import ValidationError
 
 from opscontext.errors import SourceDataError
 from opscontext.http import JsonClient
-from opscontext.problems import report_cut
-from opscontext_connectors.backstage.wire import KNOWN_KINDS, Entity, QueryResponse, entities_from
+from opscontext.problems import LoadReport, Problem, report, report_cut
+from opscontext_connectors.backstage.identity import first_definitions
+from opscontext_connectors.backstage.wire import MAPPED_KINDS, Entity, QueryResponse, Triaged
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ class BackstageClient:
         self.instance = instance
 
     def _first_params(self, limit: int) -> dict[str, Any]:
-        return {"filter": [f"kind={kind.lower()}" for kind in KNOWN_KINDS], "limit": limit}
+        return {"filter": [f"kind={kind.lower()}" for kind in MAPPED_KINDS], "limit": limit}
 
     async def page(self, params: dict[str, Any]) -> QueryResponse:
         body = await self.json.get_json(QUERY_PATH, params)
@@ -73,7 +75,22 @@ class BackstageClient:
                 self.max_pages,
             )
             report_cut(QUERY_PATH, f"more than max_pages={self.max_pages} pages; raise max_pages")
-        entities, bad = entities_from(raw)
-        if bad:
-            log.warning("%s: skipped %d malformed entities", self.instance, bad)
+        return self._usable(raw)
+
+    def _usable(self, raw: list[Any]) -> list[Entity]:
+        """The entities opscontext can use, each once; the others reported (the answer is partial)."""
+        found = Triaged().add(raw)
+        # The catalog holds one entity per ref; a repeat from the same place is a page boundary
+        # that moved while paging, not a second definition.
+        entities, dups = first_definitions((_location(e), [e]) for e in found.entities)
+        reasons = [*found.left_out, *(d.reason for d in dups if d.where != d.first_where)]
+        if reasons:
+            log.warning("%s: left out %d entities: %s", self.instance, len(reasons), reasons[0])
+            problems = tuple(Problem(QUERY_PATH, r, skipped=False) for r in reasons)
+            report(LoadReport(1, problems, noun="lists", partly="entities left out"))
         return entities
+
+
+def _location(entity: Entity) -> str:
+    """Where the catalog read the entity from, as it records it."""
+    return entity.metadata.annotations.get("backstage.io/managed-by-location") or "the catalog"

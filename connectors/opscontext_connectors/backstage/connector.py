@@ -10,13 +10,14 @@ from dataclasses import dataclass
 
 from opscontext.capabilities import ServiceCatalog, TopologySource
 from opscontext.config import FileConnectorConfig, HttpConnectorConfig
+from opscontext.errors import SourceDataError
 from opscontext.files import Load, Reloading
 from opscontext.http import JsonClient
 from opscontext.models import CatalogSnapshot, DependencyEdge
-from opscontext.problems import LoadReport
+from opscontext.problems import LoadReport, Problem, report
 from opscontext.registry import ConnectorContext
-from opscontext_connectors.backstage.api import BackstageClient
-from opscontext_connectors.backstage.files import PATTERNS, read_entity_files
+from opscontext_connectors.backstage.api import QUERY_PATH, BackstageClient
+from opscontext_connectors.backstage.files import PATTERNS, EntityFiles, read_entity_files
 from opscontext_connectors.backstage.mapping import build_catalog, build_edges
 
 
@@ -36,7 +37,7 @@ class _Mapped:
     catalog: CatalogSnapshot
     edges: list[DependencyEdge]
     files: int
-    bad_entities: int
+    left_out: int
 
 
 class BackstageFiles(ServiceCatalog, TopologySource):
@@ -57,9 +58,22 @@ class BackstageFiles(ServiceCatalog, TopologySource):
     def _parse(self, load: Load) -> _Mapped:
         read = read_entity_files(load)
         catalog = build_catalog(read.entities, source=self.name)
+        if not catalog.services and read.files:
+            self._no_services(load, read, catalog)
         names = {s.name: s.name for s in catalog.services}  # edges share the services' name strings
         edges = build_edges(read.entities, source=self.name, names=names)
-        return _Mapped(catalog, edges, read.files, read.bad_entities)
+        return _Mapped(catalog, edges, read.files, read.left_out)
+
+    def _no_services(self, load: Load, read: EntityFiles, catalog: CatalogSnapshot) -> None:
+        """A catalog without services answers nothing anyone asks it: never ``ok``. With teams or
+        people it still serves those (degraded); with nothing at all it has failed."""
+        files = "the file" if read.files == 1 else f"the {read.files} files"
+        if catalog.teams or catalog.people:
+            load.dropped(load.boundary.root, f"{files} held no services (no Component or Resource entity)")
+            return
+        why = f": {LoadReport(len(load.files), tuple(load.problems)).summary()}" if load.problems else ""
+        held = "no services, teams or people (no Component, Resource, Group or User entity)"
+        raise SourceDataError(f"{files} held {held}{why}", instance=self.name)
 
     async def preload(self) -> None:
         """Parse and map the files at server start (``opscontext.warm``), not at the first call."""
@@ -82,8 +96,8 @@ class BackstageFiles(ServiceCatalog, TopologySource):
             f"{read.files} files: {len(snap.services)} services, {len(snap.teams)} teams, "
             f"{len(snap.people)} people, {len(edges)} edges"
         )
-        if read.bad_entities:
-            line += f"; skipped {read.bad_entities} malformed entities"
+        if read.left_out:
+            line += f"; left out {read.left_out} {'entry' if read.left_out == 1 else 'entries'}"
         return line
 
 
@@ -99,7 +113,11 @@ class BackstageApi(ServiceCatalog, TopologySource):
         )
 
     async def catalog(self) -> CatalogSnapshot:
-        return build_catalog(await self.client.entities(), source=self.name)
+        snapshot = build_catalog(await self.client.entities(), source=self.name)
+        if not snapshot.services:  # answers nothing anyone asks a catalog: never ok
+            why = "the catalog holds no services the token can see (no Component or Resource entity)"
+            report(LoadReport(1, (Problem(QUERY_PATH, why, skipped=False),), noun="lists", partly="nothing to serve"))
+        return snapshot
 
     async def edges(self) -> list[DependencyEdge]:
         return build_edges(await self.client.entities(), source=self.name)

@@ -3,12 +3,19 @@
 Only the fields opscontext reads are modelled; everything else a catalog carries (``relations``,
 ``status``, ``metadata.uid``, plugin-specific spec fields) is ignored. The same models read
 ``catalog-info.yaml`` files and API responses, which is what lets one mapping serve both.
+
+:func:`triage` decides what each document is. Nothing is dropped without a word: a document is
+either an entity opscontext maps, read past because it says it is something else (an entity of a
+documented kind opscontext does not use, or an object of another API such as a Kubernetes
+manifest), or left out with a reason naming it (not an entity, an unknown kind, malformed).
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -16,8 +23,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 log = logging.getLogger(__name__)
 
-# Kinds opscontext maps; Location, Domain, Template and others are read past without complaint.
-KNOWN_KINDS = ("Component", "Resource", "System", "API", "Group", "User")
+# Kinds opscontext maps (and asks the catalog API for).
+MAPPED_KINDS = ("Component", "Resource", "System", "API", "Group", "User")
+# Backstage's documented kinds (descriptor format, "Kind: ..." sections). The others are read past
+# without complaint: a Location or Template is as valid as a Component, opscontext just has no use
+# for it. Any other kind under a backstage.io apiVersion is reported: most likely a typo.
+DOCUMENTED_KINDS = (*MAPPED_KINDS, "Domain", "Location", "Template")
+BACKSTAGE_GROUP = "backstage.io"  # apiVersion backstage.io/v1alpha1; Template's is scaffolder.backstage.io/...
+_MAPPED = {k.lower(): k for k in MAPPED_KINDS}
+_DOCUMENTED = {k.lower(): k for k in DOCUMENTED_KINDS}
+SHOWN = 60  # characters of a name or kind quoted from the file
 
 
 class Wire(BaseModel):
@@ -123,18 +138,6 @@ class Entity(Wire):
         return {} if value is None else value
 
 
-def is_backstage_entity(doc: Any) -> bool:
-    """True for a mapping that declares a backstage.io apiVersion and a kind we map."""
-    if not isinstance(doc, dict):
-        return False
-    api_version = doc.get("apiVersion")
-    return (
-        isinstance(api_version, str)
-        and api_version.startswith("backstage.io/")
-        and str(doc.get("kind", "")).lower() in {k.lower() for k in KNOWN_KINDS}
-    )
-
-
 class PageInfo(Wire):
     next_cursor: str | None = Field(default=None, alias="nextCursor")
     prev_cursor: str | None = Field(default=None, alias="prevCursor")
@@ -148,27 +151,114 @@ class QueryResponse(Wire):
     page_info: PageInfo = Field(default_factory=PageInfo, alias="pageInfo")
 
 
-def entities_from(docs: Iterable[Any]) -> tuple[list[Entity], int]:
-    """Valid entities of the kinds we map, and how many Backstage entities were malformed.
+def _clipped(value: Any) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
 
-    Documents that are not Backstage entities at all, or are of kinds we do not map, are
-    neither returned nor counted: a catalog directory legitimately holds other YAML.
-    """
-    entities: list[Entity] = []
-    bad = 0
-    for doc in docs:
-        if not is_backstage_entity(doc):
-            continue
+
+def quoted(value: Any) -> str:
+    """A value read from the catalog, quoted for a message and clipped to ``SHOWN`` characters."""
+    return repr(_clipped(value))
+
+
+def _label(doc: dict[str, Any], position: int) -> str:
+    """How a person finds the document: its kind and name, else its place in the file."""
+    raw_kind, meta = doc.get("kind"), doc.get("metadata")
+    kind = _clipped(raw_kind) if isinstance(raw_kind, str) and raw_kind.strip() else None
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if isinstance(name, str) and name.strip():
+        return f"{kind or 'entity'} {quoted(name)}"
+    return f"document {position}" + (f" ({kind} without a name)" if kind else "")
+
+
+def _nearest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The choice a typo most likely meant, if any is close."""
+    choices = tuple(choices)
+    found = difflib.get_close_matches(word.lower(), [c.lower() for c in choices], n=1, cutoff=cutoff)
+    return next((c for c in choices if found and c.lower() == found[0]), None)
+
+
+def _is_backstage(api_version: str) -> bool:
+    group = api_version.partition("/")[0].strip().lower()
+    return group == BACKSTAGE_GROUP or group.endswith("." + BACKSTAGE_GROUP)
+
+
+def _invalid(exc: ValidationError) -> str:
+    # msg only: pydantic's input_value may quote a secret someone pasted into the file.
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    more = f" and {len(exc.errors()) - 1} more" if len(exc.errors()) > 1 else ""
+    return f"malformed ({where}: {first['msg']}{more})"
+
+
+def _looks_like_entity(doc: Any) -> bool:
+    api_version = doc.get("apiVersion") if isinstance(doc, dict) else None
+    return isinstance(api_version, str) and _is_backstage(api_version)
+
+
+def triage(doc: Any, position: int = 1) -> Entity | str | None:
+    """An entity opscontext maps; None for a document read past on purpose (empty, a documented
+    kind opscontext does not use, another API's object, other YAML a repository holds: a
+    directory of descriptors is searched recursively, and a CI workflow or an OpenAPI document
+    beside them is no fault of the catalog); else why it was left out, naming it (``position``
+    counts documents in the file, from 1, for those without a name). What is reported is what
+    looks meant as an entity and cannot be used: a kind without an apiVersion, a Backstage
+    apiVersion without a kind or with an unknown kind, a misspelt apiVersion, a malformed one."""
+    if doc is None:
+        return None  # an empty document: a stray `---`
+    if not isinstance(doc, dict):
+        if isinstance(doc, list) and any(_looks_like_entity(d) for d in doc):
+            return (f"document {position} left out: a list of entities; write each entity as its own "
+                    "YAML document, separated by ---")
+        return None  # other YAML in the repository (a playbook, a list of hosts): not ours to judge
+    left = f"{_label(doc, position)} left out"
+    api_version, kind = doc.get("apiVersion"), doc.get("kind")
+    has_kind = isinstance(kind, str) and bool(kind.strip())
+    if not isinstance(api_version, str) or not api_version.strip():
+        if not has_kind:
+            return None  # a CI workflow, mkdocs.yml, an OpenAPI document: no entity, no typo
+        return f"{left}: no apiVersion; entities declare apiVersion: backstage.io/v1alpha1"
+    if not _is_backstage(api_version):
+        group = api_version.partition("/")[0].strip().lower()
+        if _nearest(group, [BACKSTAGE_GROUP], cutoff=0.85) is not None:  # not backstage.example.com
+            return f"{left}: apiVersion {quoted(api_version)} is not Backstage's; did you mean backstage.io/...?"
+        return None  # another API's object (a Kubernetes manifest, a Helm Chart.yaml beside the descriptors)
+    if not isinstance(kind, str) or not kind.strip():
+        return f"{left}: no kind"
+    if kind.lower() in _MAPPED:
         try:
-            entities.append(Entity.model_validate(doc))
+            return Entity.model_validate(doc)
         except ValidationError as exc:
-            bad += 1
-            name = (
-                doc.get("metadata", {}).get("name")
-                if isinstance(doc.get("metadata"), dict)
-                else None
-            )
-            log.warning(
-                "skipping malformed %s entity %r: %s", doc.get("kind"), name, exc.errors()[0]["msg"]
-            )
-    return entities, bad
+            return f"{left}: {_invalid(exc)}"
+    if kind.lower() in _DOCUMENTED:
+        return None
+    guess = _nearest(kind, DOCUMENTED_KINDS)
+    hint = f"did you mean {guess}?" if guess else f"Backstage's kinds are {', '.join(DOCUMENTED_KINDS)}"
+    return f"{left}: unknown kind {quoted(kind)}; {hint}"
+
+
+@dataclass
+class Triaged:
+    """What a run of documents held: the entities opscontext maps, and why the others were left out."""
+
+    entities: list[Entity] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+
+    def add(self, docs: Iterable[Any]) -> Triaged:
+        for position, doc in enumerate(docs, 1):
+            found = triage(doc, position)
+            if isinstance(found, Entity):
+                self.entities.append(found)
+            elif found is not None:
+                self.left_out.append(found)
+        return self
+
+
+def entities_from(docs: Iterable[Any]) -> tuple[list[Entity], int]:
+    """Valid entities of the kinds we map, and how many documents were left out (their reasons:
+    :class:`Triaged`). Read past uncounted: empty documents, entities of documented kinds we do
+    not map, and other APIs' objects."""
+    found = Triaged().add(docs)
+    for reason in found.left_out:
+        log.warning("%s", reason)
+    return found.entities, len(found.left_out)
