@@ -2,9 +2,9 @@
 
 A file that is not valid YAML is skipped and reported (the source is then degraded, naming it)
 so one bad commit does not blank the whole catalog; only when no file at all can be read is the
-source reported failed. Inside a readable file, a document that is not an entity opscontext can
-use (not an entity at all, an unknown kind, malformed) is left out and reported with its file
-and name (:func:`~opscontext_connectors.backstage.wire.triage`), and so is a second definition of
+source reported failed. Inside a readable file, a document meant as an entity that opscontext
+cannot use (an unknown kind, a misspelt apiVersion, malformed) is left out and reported with its
+file and name (:func:`~opscontext_connectors.backstage.wire.triage`), and so is a second definition of
 an entity (:mod:`~opscontext_connectors.backstage.identity`): files are read in path order and
 the first definition is used.
 """

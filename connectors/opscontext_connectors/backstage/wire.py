@@ -4,10 +4,11 @@ Only the fields opscontext reads are modelled; everything else a catalog carries
 ``status``, ``metadata.uid``, plugin-specific spec fields) is ignored. The same models read
 ``catalog-info.yaml`` files and API responses, which is what lets one mapping serve both.
 
-:func:`triage` decides what each document is. Nothing is dropped without a word: a document is
-either an entity opscontext maps, read past because it says it is something else (an entity of a
-documented kind opscontext does not use, or an object of another API such as a Kubernetes
-manifest), or left out with a reason naming it (not an entity, an unknown kind, malformed).
+:func:`triage` decides what each document is: an entity opscontext maps; read past, because it
+is something else (an entity of a documented kind opscontext does not use, another API's object
+such as a Kubernetes manifest, or other YAML a repository holds, with neither apiVersion nor
+kind); or left out with a reason naming it, because it was meant as an entity and cannot be used
+(an unknown kind, a misspelt apiVersion, a kind without an apiVersion, malformed).
 """
 
 from __future__ import annotations
