@@ -18,11 +18,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from pydantic import ValidationError
+
 from opscontext.models import SourceState, SourceStatus
+from opscontext.redact import redact
 
 MAX_REASON = 200
 MAX_DETAIL = 600
 LISTED = 3
+MAX_FIELD = 60  # a location part in a reason: a mapping key there is the data's, not the model's
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class LoadReport:
         skipped = [p for p in self.problems if p.skipped]
         dropped = [p for p in self.problems if not p.skipped]
         if self.files == 1 and len(skipped) == 1 and not dropped and self.noun == "files":
-            return _clip(f"{skipped[0].where}: {skipped[0].reason}", MAX_DETAIL)  # one file: no counts
+            return _clip(f"{skipped[0].where}: {_masked(skipped[0].reason)}", MAX_DETAIL)  # one file: no counts
         parts = []
         if skipped:
             parts.append(f"{self.skipped} of {self.files} {self.noun} failed: {_listing(skipped)}")
@@ -140,9 +144,13 @@ def settle(value: Any, status: SourceStatus) -> tuple[Any, SourceStatus]:
 
 
 def reason_of(exc: BaseException, *, names: tuple[str, ...] = ()) -> str:
-    """A short, one-line reason for a parse or read error: YAML and JSON errors with their line."""
+    """A short, one-line reason for a parse or read error: YAML and JSON errors with their line,
+    validation errors with the field and what it should be. Never the data itself: secret shapes
+    in what is left are masked (:func:`opscontext.redact.redact`)."""
     mark = getattr(exc, "problem_mark", None)  # yaml.MarkedYAMLError, without importing yaml here
-    if mark is not None:
+    if isinstance(exc, ValidationError):
+        text = invalid(exc)
+    elif mark is not None:
         text = f"line {mark.line + 1}: {getattr(exc, 'problem', None) or type(exc).__name__}"
     elif hasattr(exc, "lineno") and hasattr(exc, "msg"):  # json.JSONDecodeError
         text = f"line {exc.lineno}: {exc.msg}"
@@ -156,15 +164,40 @@ def reason_of(exc: BaseException, *, names: tuple[str, ...] = ()) -> str:
         text = text.removeprefix(f"{instance}: ") if instance else text
     for name in names:  # the caller names the file already; a message repeating it is trimmed
         text = text.removeprefix(f"{name}: ").removeprefix(f"{name} ")
-    return _clip(" ".join(text.split()), MAX_REASON)
+    return _clip(redact(" ".join(text.split())) or "", MAX_REASON)
+
+
+def invalid(exc: ValidationError) -> str:
+    """The first error of a validation: the field's path in backticks, what was expected, and
+    how many more errors there are.
+
+    Built from pydantic's error list without its input: ``str(exc)`` quotes the input value
+    (a secret in a mapping, or, for a value full of YAML aliases, a rendering of gigabytes)
+    and a documentation link a person fixing a file does not need. The backticks keep the
+    masking of secrets from reading ``design: Field required`` as a ``sig`` key's value."""
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    if not errors:
+        return f"invalid {exc.title}"
+    first = errors[0]
+    where = ".".join(_clip(str(part), MAX_FIELD) for part in first["loc"])
+    what = first["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    more = len(errors) - 1
+    text = f"`{where}`: {what}" if where else what
+    return f"{text} (and {more} more)" if more else text
 
 
 def _listing(problems: list[Problem]) -> str:
     # Each part gets its share of the budget, so the count of the rest always survives clipping.
-    shown = "; ".join(f"{p.where}: {p.reason}" for p in problems[:LISTED])
+    shown = "; ".join(f"{p.where}: {_masked(p.reason)}" for p in problems[:LISTED])
     rest = len(problems) - LISTED
     shown = _clip(shown, MAX_DETAIL // 2 - 20)
     return f"{shown} (and {rest} more)" if rest > 0 else shown
+
+
+def _masked(reason: str) -> str:
+    # A connector's own reason may quote its data (a field's value, an unknown apiVersion): the
+    # detail reaches answers and doctor, so secret shapes are masked here for every source.
+    return redact(reason) or reason
 
 
 def _clip(text: str, limit: int) -> str:

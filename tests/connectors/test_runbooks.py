@@ -175,3 +175,57 @@ def test_anchors_follow_github_rules_for_punctuation_code_and_links() -> None:
 def test_tilde_fences_also_hide_headings() -> None:
     doc = split("## One\n~~~\n## not a section\n~~~\n## Two\n")
     assert [s.heading for s in doc.sections] == ["One", "Two"]
+
+
+# "Billion laughs": nine anchors, each a list of nine aliases of the one before; ~600 bytes of
+# YAML that stand for 9^9 strings once the aliases are expanded.
+BOMB = "".join(
+    f"x{i}: &{i} [{', '.join(['lol'] * 9) if i == 'a' else ', '.join([f'*{p}'] * 9)}]\n"
+    for p, i in zip(" abcdefgh", "abcdefghi", strict=True)
+)
+
+
+@pytest.mark.parametrize("field", ["services", "title", "tags"])
+async def test_an_alias_bomb_in_front_matter_is_refused_and_the_other_runbooks_still_load(
+    books_dir: Path, field: str
+) -> None:
+    (books_dir / "bomb.md").write_text(f"---\n{BOMB}{field}: *i\n---\n# Bomb\n## Steps\nx\n")
+    connector = make(books_dir)
+    assert sorted(await by_location(connector)) == [
+        "checkout-latency.md", "db-failover.md", "payments/card-auth-failures.md"]
+    summary = connector.problems().summary()
+    assert summary.startswith("1 of 4 files failed: runbooks/bomb.md: line ")
+    assert "expands to more than 10,000 values, each alias (*name) counted in full" in summary
+    assert "lol" not in summary
+
+
+def test_the_front_matter_budget_counts_expanded_aliases_not_text() -> None:
+    from opscontext_connectors.runbooks.frontyaml import FrontMatterTooBig, parse
+
+    # Five levels of nine stand for 9^5 = 59,049 values in a few lines: over the budget.
+    small_bomb = "".join(BOMB.splitlines(keepends=True)[:5]) + "services: *e\n"
+    with pytest.raises(FrontMatterTooBig):
+        parse(f"---\n{small_bomb}---\nbody\n")
+    with pytest.raises(FrontMatterTooBig, match="inside itself"):
+        parse("---\nservices: &s [a, *s]\n---\nbody\n")
+    # Aliases that repeat a little are ordinary YAML and still read.
+    meta, body = parse("---\nservices: &s [a, b]\nalerts: *s\n---\nbody\n")
+    assert (meta, body) == ({"services": ["a", "b"], "alerts": ["a", "b"]}, "body")
+
+
+@pytest.mark.parametrize(
+    ("front", "reason"),
+    [
+        ("title: {token: x}", "`title`: expected one line of text, found a mapping"),
+        ("services: {a: 1}", "`services`: expected a list of names or one comma-separated string, found a mapping"),
+        ("alerts: [A, [B, C]]", "`alerts`: expected a list of names, found a list as item 2"),
+    ],
+)
+async def test_a_front_matter_field_of_the_wrong_shape_names_the_field_not_the_value(
+    books_dir: Path, front: str, reason: str
+) -> None:
+    (books_dir / "odd.md").write_text(f"---\n{front}\n---\n# Odd\n")
+    connector = make(books_dir)
+    assert len(await connector.runbooks()) == 3
+    summary = connector.problems().summary()
+    assert summary == f"1 of 4 files failed: runbooks/odd.md: {reason}"

@@ -9,8 +9,10 @@ Front matter (all optional)::
     tags: [payments, tier-1]
     ---
 
-A file whose front matter is not valid YAML, or is not UTF-8, is skipped and reported (the
-source is then degraded, naming it); only when every file is unreadable is the source failed.
+A file whose front matter is not valid YAML, is not UTF-8, expands through aliases past a
+budget (see :mod:`.frontyaml`) or gives a field the wrong shape is skipped and reported (the
+source is then degraded, naming it and what is wrong); only when every file is unreadable is the
+source failed.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import frontmatter
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from opscontext.files import Load
 from opscontext.models import Runbook, RunbookSection
+from opscontext_connectors.runbooks import frontyaml
 from opscontext_connectors.runbooks.markdown import split
 
 PATTERNS = ("*.md", "*.markdown")
@@ -43,7 +45,11 @@ class FrontMatter(BaseModel):
     @field_validator("title", mode="before")
     @classmethod
     def _title(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int | float) else value
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, int | float):
+            return str(value)
+        raise ValueError(f"expected one line of text, found {_kind(value)}")
 
     @field_validator("services", "alerts", "tags", mode="before")
     @classmethod
@@ -53,8 +59,23 @@ class FrontMatter(BaseModel):
             return ()
         items = value.split(",") if isinstance(value, str) else value
         if not isinstance(items, list | tuple):
-            return value  # let validation reject it
+            raise ValueError(f"expected a list of names or one comma-separated string, found {_kind(value)}")
+        # Only scalars are turned into names: str() of a nested list would render all of it.
+        for n, item in enumerate(items, 1):
+            if item is not None and not isinstance(item, str | int | float):
+                raise ValueError(f"expected a list of names, found {_kind(item)} as item {n}")
         return tuple(str(i).strip() for i in items if i is not None and str(i).strip())
+
+
+def _kind(value: Any) -> str:
+    """What a YAML value is, as a person writing front matter calls it (never the value itself)."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    return f"a {type(value).__name__}"  # a date, or bytes from !!binary
 
 
 @dataclass(frozen=True)
@@ -83,7 +104,7 @@ class Locator:
 
 def to_runbook(path: Path, text: str, *, locate: Locator, source: str) -> Runbook:
     """One runbook from a file's text; YAML or validation errors of its front matter propagate."""
-    meta, body = frontmatter.parse(text)
+    meta, body = frontyaml.parse(text)
     front = FrontMatter.model_validate(meta)
     doc = split(body)
     return Runbook(
