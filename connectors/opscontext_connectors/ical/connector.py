@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime
 
 from opscontext.capabilities import OnCallSource
 from opscontext.models import OnCallShift
-from opscontext.problems import LoadReport
+from opscontext.problems import LoadReport, Problem
 from opscontext.registry import ConnectorContext
 from opscontext_connectors.ical.config import IcalConfig
 from opscontext_connectors.ical.mapping import shifts_at
@@ -22,10 +23,15 @@ class IcalConnector(OnCallSource):
         self.config = ctx.config
         root = ctx.resolve_path(ctx.config.path)
         self._reader = CalendarReader(root, ctx.config, instance=ctx.name)
+        self._left_out: tuple[Problem, ...] = ()  # series the last answer could not expand
 
     def problems(self) -> LoadReport:
-        """Calendars left out of the last load (the hub reports them)."""
-        return self._reader.problems()
+        """Calendars and events left out of the last load, and series left out of the last
+        answer (the hub and doctor ask right after a call, with no await in between)."""
+        loaded = self._reader.problems()
+        if not self._left_out:
+            return loaded
+        return replace(loaded, problems=(*loaded.problems, *self._left_out))
 
     async def preload(self) -> None:
         """Parse the files at server start (``opscontext.warm``), not at the first call."""
@@ -33,8 +39,11 @@ class IcalConnector(OnCallSource):
 
     async def on_call(self, at: datetime) -> list[OnCallShift]:
         calendars = await self._reader.get()
-        # Expansion is CPU work on parsed data; keep it off the event loop.
-        return await asyncio.to_thread(shifts_at, calendars, at, self.ctx.name)
+        # Expansion is CPU work on parsed data; keep it off the event loop. Every series' cost is
+        # bounded before it is expanded, so the thread ends soon even when the caller gave up.
+        shifts, left_out = await asyncio.to_thread(shifts_at, calendars, at, self.ctx.name)
+        self._left_out = tuple(left_out)
+        return shifts
 
     async def check(self) -> str:
         calendars = await self._reader.get()

@@ -2,7 +2,8 @@
 
 Parsing and building the recurrence index is the expensive part, so it happens only when a file
 changed (``Reloading``); each ``on_call`` then asks the index for the few occurrences around one
-instant instead of expanding the calendar's whole history.
+instant instead of expanding the calendar's whole history. An event that cannot be expanded
+safely is left out at parse time and named (:mod:`.series`); the source is then degraded.
 """
 
 from __future__ import annotations
@@ -10,16 +11,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import icalendar
-import recurring_ical_events
 
 from opscontext.errors import SourceDataError
 from opscontext.files import Load, Reloading
 from opscontext.problems import LoadReport
 from opscontext_connectors.ical.config import IcalConfig
 from opscontext_connectors.ical.schedules import Schedule, describe
+from opscontext_connectors.ical.series import LeftOut, Series, left_out, split
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +28,16 @@ PATTERNS = ("*.ics",)
 
 @dataclass(frozen=True)
 class LoadedCalendar:
-    """One parsed calendar file: the schedule it describes and a query for its expanded events."""
+    """One parsed calendar file: the schedule it describes, its series, and the events left out."""
 
     path: Path
+    where: str  # how a person finds the file: relative to the configured path's directory
     schedule: Schedule
-    query: Any  # recurring_ical_events.CalendarQuery (the library ships no type hints)
+    series: tuple[Series, ...]
+    dropped: tuple[LeftOut, ...]  # events or series left out, each with its reason
 
 
-def _parse_one(path: Path, data: bytes, config: IcalConfig, instance: str) -> LoadedCalendar:
+def _parse_one(path: Path, where: str, data: bytes, config: IcalConfig, instance: str) -> LoadedCalendar:
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except ValueError as exc:
@@ -44,13 +46,11 @@ def _parse_one(path: Path, data: bytes, config: IcalConfig, instance: str) -> Lo
     if getattr(calendar, "name", None) != "VCALENDAR":
         raise SourceDataError(f"{path} holds no VCALENDAR", instance=instance)
     schedule = describe(calendar, path, config)
-    try:
-        # Series with a broken RRULE or an end before their start are skipped, not fatal: one bad
-        # event must not hide the rest of the rotation.
-        query = recurring_ical_events.of(calendar, skip_bad_series=True)
-    except Exception as exc:  # its own errors and icalendar's: all mean "bad file"
-        raise SourceDataError(f"{path} cannot be expanded: {exc}", instance=instance) from None
-    return LoadedCalendar(path=path, schedule=schedule, query=query)
+    # One bad event must not hide the rest of the rotation: it is left out, and named.
+    series, dropped = split(calendar, schedule.tz)
+    for name, why in dropped:
+        log.warning("%s: %s: event %s left out: %s", instance, where, name, why)
+    return LoadedCalendar(path, where, schedule, tuple(series), tuple(dropped))
 
 
 class CalendarReader:
@@ -70,8 +70,11 @@ class CalendarReader:
 
     def _parse(self, load: Load) -> list[LoadedCalendar]:
         # A broken calendar is left out and reported; the other rotations still answer.
-        read = load.each(lambda f: _parse_one(f, load.read_bytes(f), self.config, self.instance))
+        read = load.each(lambda f: _parse_one(f, load.name(f), load.read_bytes(f), self.config, self.instance))
         loaded = [cal for _path, cal in read]
+        for cal in loaded:  # reported on every load: an unchanged file's earlier parse is reused
+            if cal.dropped:
+                load.dropped(cal.path, left_out(list(cal.dropped)))
         log.debug("%s: loaded %d calendars", self.instance, len(loaded))
         return loaded
 
