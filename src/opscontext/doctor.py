@@ -21,7 +21,7 @@ from opscontext.engine.correlation.topology import adjacency
 from opscontext.engine.graph import ServiceGraph
 from opscontext.errors import MAX_SOURCE_MESSAGE, SourceError
 from opscontext.models import Alert, SourceState, TimeWindow
-from opscontext.problems import ReportsProblems
+from opscontext.problems import ReportsProblems, reason_of
 from opscontext.queries.common import unattributed_notes
 from opscontext.queries.correlate import DEFAULT_WINDOW
 from opscontext.registry import Instance
@@ -129,7 +129,7 @@ async def _check(app: App, inst: Instance, budget: float) -> CheckResult:
     except SourceError as exc:
         ok, detail = False, (str(exc).removeprefix(f"{inst.name}: ") or type(exc).__name__) + _asking(exc)
     except Exception as exc:  # doctor reports connector bugs rather than dying on them
-        ok, detail = False, f"connector bug: {type(exc).__name__}: {exc}{_asking(exc)}"
+        ok, detail = False, f"connector bug: {type(exc).__name__}: {reason_of(exc)}{_asking(exc)}"
     return CheckResult(
         instance=inst.name,
         type=inst.spec.type,

@@ -336,7 +336,8 @@ class Reloading(Generic[T]):
         except (RefusedFile, OSError) as exc:
             raise SourceUnavailableError(f"cannot read {self.root}: {reason_of(exc)}", instance=self.instance) from None
         except Exception as exc:  # parse errors of any library become data errors naming the path
-            raise SourceDataError(f"cannot parse {self.root}: {exc}", instance=self.instance) from None
+            # reason_of: a validation error's str() quotes the data (a secret, a rendered alias bomb)
+            raise SourceDataError(f"cannot parse {self.root}: {reason_of(exc)}", instance=self.instance) from None
         report = LoadReport(scan.found, tuple(load.problems))
         if not report.usable:
             raise _unusable(report, self.instance)

@@ -11,6 +11,8 @@ import pytest
 from pydantic import BaseModel, ValidationError, field_validator
 
 from opscontext.doctor import run_checks
+from opscontext.errors import SourceDataError
+from opscontext.files import Load, Reloading
 from opscontext.models import SourceState, SourceStatus
 from opscontext.problems import LoadReport, Problem, reason_of
 from opscontext.queries.get_runbook import get_runbook
@@ -111,3 +113,22 @@ async def test_an_alias_bomb_in_one_runbook_leaves_the_others_served_and_the_sou
     assert status.detail is not None and "runbooks/bomb.md: line " in status.detail
     assert "expands to more than 10,000 values, each alias (*name) counted in full" in status.detail
     assert any("runbooks/bomb.md" in note for note in answer.notes)
+
+
+async def test_a_validation_error_escaping_a_whole_source_parse_does_not_quote_its_data(tmp_path: Path) -> None:
+    """Reloading turns any parse error into a data error naming the path: from str(exc), a
+    pydantic error quoted the input (here a token) into every answer and doctor."""
+    class Strict(BaseModel):
+        port: int
+
+    (tmp_path / "a.txt").write_text("x\n")
+
+    def parse(load: Load) -> Strict:
+        return Strict.model_validate({"port": {"api_token": "tok_live_8f3a9c2e7b1d4f6a"}})
+
+    source = Reloading(tmp_path, parse, instance="t", patterns=("*.txt",))
+    with pytest.raises(SourceDataError) as info:
+        await source.get()
+    message = str(info.value)
+    assert "`port`: Input should be a valid integer" in message
+    assert "tok_live" not in message and "input_value" not in message and "pydantic.dev" not in message
