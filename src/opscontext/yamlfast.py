@@ -34,6 +34,8 @@ from typing import Any
 
 import yaml
 
+from opscontext.yamlbound import load_all
+
 log = logging.getLogger(__name__)
 
 _SAFE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -236,7 +238,7 @@ def load_documents(text: str, *, fast: FastParse | None = fast_documents) -> Ite
     ``fast=None`` forces PyYAML (tests, and the floor the benchmarks measure)."""
     docs = fast(text) if fast is not None else None
     if docs is None:
-        return (d for d in yaml.load_all(text, Loader=_SAFE_LOADER) if d is not None)
+        return (d for d in load_all(text) if d is not None)  # each document measured for aliases first
     return _drain(docs)
 
 

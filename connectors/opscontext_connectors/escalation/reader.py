@@ -18,6 +18,7 @@ from opscontext.errors import SourceDataError
 from opscontext.files import DEFAULT_MAX_FILE_MB, Load, Reloading
 from opscontext.models import EscalationPolicy
 from opscontext.problems import LoadReport, reason_of
+from opscontext.yamlbound import TooBig, load_all
 from opscontext_connectors.escalation.mapping import to_policy
 from opscontext_connectors.escalation.wire import PolicyDoc, PolicyListDoc
 
@@ -67,9 +68,11 @@ def parse_file(path: Path, text: str, *, instance: str) -> tuple[list[Escalation
     file; one bad policy is left out alone, so one team's typo does not take every team's
     escalation down."""
     try:
-        documents = list(yaml.safe_load_all(text))
+        documents = list(load_all(text))
     except yaml.YAMLError as exc:
         raise SourceDataError(f"{path}: not valid YAML: {reason_of(exc)}", instance=instance) from None
+    except TooBig as exc:
+        raise SourceDataError(f"{path}: {exc}", instance=instance) from None
     except UnicodeDecodeError:
         raise SourceDataError(f"{path}: not UTF-8 text", instance=instance) from None
     policies: list[EscalationPolicy] = []

@@ -12,12 +12,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from opscontext.files import Load, Reloading
 from opscontext.models import Slo
 from opscontext.problems import LoadReport
+from opscontext.yamlbound import load_all
 from opscontext_connectors.openslo.config import OpenSloConfig
 from opscontext_connectors.openslo.mapping import SloRefused, to_slos
 from opscontext_connectors.openslo.wire import API_VERSION, KINDS, DataSourceObject, Indicator, SloObject
@@ -31,7 +31,7 @@ Raw = dict[str, Any]
 def objects(text: str) -> list[Raw]:
     """Every object in a file: one per YAML document, or the items of a document that is a list."""
     found: list[Raw] = []
-    for doc in yaml.safe_load_all(text):
+    for doc in load_all(text):  # each document measured for aliases first (yamlbound)
         items = doc if isinstance(doc, list) else [doc]
         for item in items:
             if item is None:
