@@ -3,17 +3,24 @@
 Connectors own their paging and wire models; this module owns what must be identical everywhere:
 retry on 429/5xx/network errors with exponential backoff, jitter and ``Retry-After``; never retry
 401/403; refuse oversized or non-JSON bodies; and never log a secret.
+
+One GET, retries included, gets ``timeout_seconds`` in all: httpx's own timeouts are per read, so
+a server trickling a byte every few seconds (or a Retry-After of a day) would otherwise hold a
+request, and the background load behind it, forever.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import anyio
 import httpx
+from pydantic import SecretStr
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from opscontext import __version__
@@ -60,20 +67,24 @@ class _Retriable(SourceUnavailableError):
         self.retry_after = retry_after
 
 
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+def parse_retry_after(
+    value: str | None, *, now: datetime | None = None, cap: float = MAX_RETRY_AFTER_SECONDS
+) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), capped."""
     if not value:
         return None
     value = value.strip()
     try:
         seconds = float(value)
+        if math.isnan(seconds):
+            return None
     except ValueError:
         try:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
         seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    return max(0.0, min(seconds, MAX_RETRY_AFTER_SECONDS))
+    return max(0.0, min(seconds, cap))
 
 
 class _Wait:
@@ -89,6 +100,10 @@ class _Wait:
         return float(self._fallback(state))
 
 
+def _failure(state: RetryCallState) -> BaseException | None:
+    return state.outcome.exception() if state.outcome else None
+
+
 def _conditional(headers: dict[str, str] | None) -> bool:
     """Whether a request carries a validator, so that 304 Not Modified is an answer."""
     names = {k.lower() for k in headers or {}}
@@ -100,6 +115,20 @@ def _content_length(response: httpx.Response) -> int:
         return max(0, int(response.headers.get("Content-Length") or 0))
     except ValueError:
         return 0  # a nonsense header is ignored; the streamed size is still capped
+
+
+MIN_SECRET_CHARS = 6  # shorter "secrets" would mask ordinary words in a message
+
+
+def _longest(timeout: httpx.Timeout) -> float | None:
+    values = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t is not None]
+    return max(values) if values else None
+
+
+def _secrets_of(config: HttpConnectorConfig) -> tuple[str, ...]:
+    """The credential values an instance's config holds (every SecretStr field, any name)."""
+    found = [getattr(config, name) for name in type(config).model_fields]
+    return tuple(v.get_secret_value() for v in found if isinstance(v, SecretStr))
 
 
 class JsonClient:
@@ -114,17 +143,36 @@ class JsonClient:
         max_bytes: int = 20_000_000,
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
+        deadline: float | None = None,
+        secrets: tuple[str, ...] = (),
     ):
         self.http = http
         self.instance = instance
         self.max_retries = max_retries
         self.max_bytes = max_bytes
         self._wait = _Wait(backoff_base, backoff_cap)
+        # Seconds one get() may take, retries included; by default the client's own timeout.
+        self.deadline = deadline if deadline is not None else _longest(http.timeout)
+        self._secrets = tuple(s for s in secrets if len(s) >= MIN_SECRET_CHARS)
 
     @classmethod
     def configured(cls, http: httpx.AsyncClient, config: HttpConnectorConfig, *, instance: str) -> JsonClient:
-        """A client with the retry and size policy an instance's config asks for."""
-        return cls(http, instance=instance, max_retries=config.max_retries, max_bytes=config.max_response_bytes)
+        """A client with the retry, size and time policy an instance's config asks for."""
+        return cls(
+            http,
+            instance=instance,
+            max_retries=config.max_retries,
+            max_bytes=config.max_response_bytes,
+            deadline=config.timeout_seconds,
+            secrets=_secrets_of(config),
+        )
+
+    def scrub(self, text: str) -> str:
+        """``text`` from the vendor (an error message in a 200 answer) with the instance's own
+        credentials masked: a server may echo what it was sent, in shapes no pattern knows."""
+        for secret in self._secrets:
+            text = text.replace(secret, "[REDACTED]")
+        return text
 
     async def get(
         self, path: str, params: dict[str, Any] | None = None, *, headers: dict[str, str] | None = None
@@ -135,16 +183,21 @@ class JsonClient:
         (``If-None-Match``/``If-Modified-Since``) may come back ``304 Not Modified``, which is
         then returned like a success, with an empty body, for the caller to answer from its copy.
         """
+        failed: list[BaseException | None] = []  # the last retriable failure, for a deadline's message
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_retries + 1),
             wait=self._wait,
             retry=retry_if_exception(lambda e: isinstance(e, _Retriable)),
+            before_sleep=lambda state: failed.append(_failure(state)),
             reraise=True,
         )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._once(path, params, headers)
+            with anyio.move_on_after(self.deadline) as scope:
+                async for attempt in retrying:
+                    with attempt:
+                        return await self._once(path, params, headers)
+            if scope.cancelled_caught:
+                raise self._too_slow(path, params, failed[-1] if failed else None)
         except _Retriable as exc:
             tries = self.max_retries + 1
             error = SourceUnavailableError(
@@ -153,6 +206,21 @@ class JsonClient:
             error.status = exc.status  # 429 or 5xx; None for a timeout or a refused connection
             raise error from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _too_slow(self, path: str, params: dict[str, Any] | None, last: BaseException | None) -> SourceError:
+        """The deadline passed: a trickling answer, or retries that did not fit in it."""
+        limit = f"timeout_seconds={self.deadline:g}"
+        if isinstance(last, _Retriable):
+            error = SourceUnavailableError(
+                f"{last.args[0]}; gave up retrying when {limit} ran out", instance=self.instance
+            )
+            error.status = last.status
+            return error
+        return SourceUnavailableError(
+            f"no complete answer from {self.url_of(path, params)} within {limit}; the source is slow or "
+            "sends its answer in a trickle (raise timeout_seconds if it is only slow)",
+            instance=self.instance,
+        )
 
     def url_of(self, path: str, params: dict[str, Any] | None = None) -> str:
         """The full URL a GET of ``path`` goes to (base path kept), safe to show in a message."""
@@ -198,7 +266,7 @@ class JsonClient:
             raise error_for_status(response.status_code, instance=self.instance, url=url)
         if 300 <= response.status_code < 400:
             # Redirects are not followed (credentials must not travel); say where it points.
-            where = redact_url(response.headers.get("Location", "nowhere"))
+            where = self.scrub(redact_url(response.headers.get("Location", "nowhere")))
             raise SourceDataError(
                 f"HTTP {response.status_code} from {url} redirects to {where}; set `url` to the API's "
                 "real address (a login page means the token or URL is wrong)",
@@ -215,7 +283,7 @@ class JsonClient:
         response._content = bytes(body)  # keep the bytes for .json()/.headers users
         return response
 
-    def _retriable(self, response: httpx.Response, url: str) -> _Retriable:
+    def _retriable(self, response: httpx.Response, url: str) -> SourceError:
         """A 429 or 5xx: retried after the server's Retry-After (or a 429's RateLimit-Reset,
         the delta-seconds header PagerDuty and the IETF draft send), else with backoff."""
         header = "Retry-After"
@@ -224,10 +292,19 @@ class JsonClient:
             header, asked = "RateLimit-Reset", response.headers["RateLimit-Reset"]
         why = "rate limited" if response.status_code == 429 else "the service is failing"
         hint = f"; {header}: {asked.strip()[:40]}" if asked else ""
+        wait = parse_retry_after(asked, cap=math.inf)
+        longest = min(MAX_RETRY_AFTER_SECONDS, self.deadline if self.deadline is not None else math.inf)
+        if wait is not None and wait > longest:
+            # Waiting cannot end inside this call's budget: say so now instead of sleeping it out.
+            refused = SourceUnavailableError(
+                f"HTTP {response.status_code} from {url}: {why}{hint} (asks to wait longer than the "
+                f"{longest:g} s this call may wait); try again later",
+                instance=self.instance,
+            )
+            refused.status = response.status_code
+            return refused
         error = _Retriable(
-            f"HTTP {response.status_code} from {url}: {why}{hint}",
-            instance=self.instance,
-            retry_after=parse_retry_after(asked),
+            f"HTTP {response.status_code} from {url}: {why}{hint}", instance=self.instance, retry_after=wait
         )
         error.status = response.status_code
         return error

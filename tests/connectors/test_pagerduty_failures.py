@@ -159,7 +159,15 @@ async def test_a_malformed_record_is_skipped_and_the_rest_kept(pd, api) -> None:
 async def test_paging_stops_at_max_pages_even_if_more_stays_true(api) -> None:
     config = PagerDutyConfig(type="pagerduty", token=TOKEN, page_size=1, max_pages=3)
     page = payload("escalation_policies_page1.json")  # says more=true forever
-    route = api.get("/escalation_policies").respond(200, json=page)
+
+    def next_policy(request: httpx.Request) -> httpx.Response:
+        # A new policy at every offset: a list longer than max_pages, not one page repeated
+        # (a repeated page is read once: test_hostile_vendors).
+        offset = request.url.params["offset"]
+        policies = [{**p, "id": f"{p['id']}-{offset}"} for p in page["escalation_policies"]]
+        return httpx.Response(200, json={**page, "escalation_policies": policies})
+
+    route = api.get("/escalation_policies").mock(side_effect=next_policy)
     async with build_http_client(config) as http:
         connector = PagerDutyConnector(ConnectorContext(name="pd", config=config, http=http))
         policies = await connector.escalation_policies()

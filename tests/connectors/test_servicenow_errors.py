@@ -184,18 +184,34 @@ async def test_an_oversized_answer_is_refused(make: Callable[..., Any]) -> None:
 async def test_paging_stops_at_max_pages_even_if_the_instance_never_ends(
     make: Callable[..., Any],
 ) -> None:
-    one = incidents()["result"][:1]
-    route = respx.get(INCIDENTS).respond(200, json={"result": one})
+    route = respx.get(INCIDENTS).mock(side_effect=one_new_incident_per_offset())
     await make(page_size=1, max_pages=3).alerts(WINDOW)
     assert route.call_count == 3
+
+
+def one_new_incident_per_offset(
+    headers: dict[str, str] | None = None,
+) -> Callable[[httpx.Request], httpx.Response]:
+    """A page of one incident, another one at every offset (a page repeating earlier records
+    ends paging: test_hostile_vendors)."""
+    record = incidents()["result"][0]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        offset = request.url.params["sysparm_offset"]
+        sys_id = record["sys_id"]
+        if isinstance(sys_id, dict):
+            renamed: Any = {**sys_id, "value": f"{sys_id['value']}-{offset}"}
+        else:
+            renamed = f"{sys_id}-{offset}"
+        return httpx.Response(200, json={"result": [{**record, "sys_id": renamed}]}, headers=headers)
+
+    return answer
 
 
 @respx.mock
 async def test_a_link_header_pointing_backwards_does_not_loop(make: Callable[..., Any]) -> None:
     back = f'<{BASE}/api/now/table/incident?sysparm_offset=0&sysparm_limit=1>;rel="next"'
-    route = respx.get(INCIDENTS).respond(
-        200, json={"result": incidents()["result"][:1]}, headers={"Link": back}
-    )
+    route = respx.get(INCIDENTS).mock(side_effect=one_new_incident_per_offset({"Link": back}))
     await make(page_size=1, max_pages=3).alerts(WINDOW)
     offsets = [c.request.url.params["sysparm_offset"] for c in route.calls]
     assert offsets == ["0", "1", "2"]

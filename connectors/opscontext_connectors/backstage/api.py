@@ -64,7 +64,12 @@ class BackstageClient:
             response = await self.page(params)
             raw.extend(response.items)
             cursor = response.page_info.next_cursor
-            if not cursor or not response.items or cursor in seen_cursors:
+            if not cursor or not response.items:
+                break
+            if cursor in seen_cursors:  # pointing back: the server says there is more, we cannot reach it
+                log.warning("%s: the catalog repeated a cursor; stopped paging", self.instance)
+                report_cut(QUERY_PATH, "the catalog repeated an earlier cursor; stopped paging, the list may be "
+                           "incomplete")
                 break
             seen_cursors.add(cursor)
             params = {"cursor": cursor, "limit": self.page_size}

@@ -36,12 +36,20 @@ class DynatraceClient:
         """Every record of a cursor-paged endpoint, up to `max_pages` pages."""
         records: list[Record] = []
         query: dict[str, Any] = {**params, "pageSize": self.page_size}
+        cursors: set[str] = set()
         for _ in range(self.max_pages):
             body = await self.json.get_json(path, query)
             records.extend(self.records(body, key, path))
             cursor = body.get("nextPageKey")
             if not isinstance(cursor, str) or not cursor:
                 return records
+            if cursor in cursors:  # a cursor pointing back: following it would only repeat pages
+                log.warning("%s: %s sent a nextPageKey it had sent before; stopped paging", self.instance, path)
+                report_cut(
+                    path, "Dynatrace repeated an earlier nextPageKey; stopped paging, the list may be incomplete"
+                )
+                return records
+            cursors.add(cursor)
             query = {"nextPageKey": cursor}
         log.warning(
             "%s: %s still had a nextPageKey after max_pages=%d; answer is partial",

@@ -119,7 +119,9 @@ class GitHubClient:
         items: list[Any] = []
         target: str = path
         query: dict[str, Any] | None = params
+        visited: set[str] = set()
         for _ in range(self.max_pages):
+            visited.add(str(self.json.http.build_request("GET", target, params=query).url))
             found = await self.page(target, query, trim=trim)
             if not isinstance(found.body, list):
                 url = redact_url(self.json.http.build_request("GET", target, params=query).url)
@@ -131,6 +133,13 @@ class GitHubClient:
             # The client carries the token: only follow links back to the configured API.
             if (link.scheme, link.host, link.port) != self._origin:
                 log.warning("%s: ignored a next link to another host", self.instance)
+                report_cut(path, f"the next page is on another host ({redact_url(link)}); not followed, so the "
+                           "token stays with the configured API; check `url`")
+                return items
+            if str(self.json.http.build_request("GET", str(link)).url) in visited:
+                log.warning("%s: %s links back to a page already read; stopped paging", self.instance, path)
+                report_cut(path, "the next link points back to a page already read; stopped paging, the list "
+                           "may be incomplete")
                 return items
             target, query = str(link), None
         log.warning("%s: %s has more than %d pages; stopped paging", self.instance, path, self.max_pages)

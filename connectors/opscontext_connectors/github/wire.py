@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+
+def _utc(value: datetime) -> datetime:
+    # GitHub sends `...Z`; a server (or proxy) that drops the offset must not make a naive time,
+    # which cannot be compared with the window's and failed the whole call.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+Time = Annotated[datetime, AfterValidator(_utc)]
 
 
 class Wire(BaseModel):
@@ -25,15 +34,15 @@ class Deployment(Wire):
     environment: str = ""
     description: str | None = None
     creator: SimpleUser | None = None
-    created_at: datetime
-    updated_at: datetime | None = None
+    created_at: Time
+    updated_at: Time | None = None
     production_environment: bool | None = None
 
 
 class DeploymentStatus(Wire):
     # error | failure | inactive | in_progress | queued | pending | success
     state: str
-    created_at: datetime | None = None
+    created_at: Time | None = None
     description: str | None = None
     environment_url: str | None = None
     log_url: str | None = None
@@ -46,8 +55,8 @@ class Release(Wire):
     name: str | None = None
     draft: bool = False
     prerelease: bool = False
-    created_at: datetime
-    published_at: datetime | None = None
+    created_at: Time
+    published_at: Time | None = None
     author: SimpleUser | None = None
     html_url: str | None = None
 

@@ -42,6 +42,7 @@ class PagerDutyClient:
     async def list_all(self, path: str, key: str, params: Params | None = None) -> list[Record]:
         """Every record of a paged list endpoint, following `more` up to `max_pages`."""
         records: list[Record] = []
+        seen: set[str] = set()  # ids already listed: a server that ignores `offset` repeats them
         offset = 0
         for _ in range(self.max_pages):
             if offset + self.limit > MAX_POSITION:
@@ -50,8 +51,15 @@ class PagerDutyClient:
             query = {**(params or {}), "limit": self.limit, "offset": offset}
             body = await self.json.get_json(path, query)
             batch = self.records(body, key, path)
-            records.extend(batch)
-            if not (isinstance(body, dict) and body.get("more") is True) or not batch:
+            fresh = [r for r in batch if not _repeated(r, seen)]
+            records.extend(fresh)
+            more = isinstance(body, dict) and body.get("more") is True
+            if more and batch and not fresh:
+                log.warning("%s: %s answered the same records again at offset %d", self.instance, path, offset)
+                report_cut(path, f"PagerDuty repeated the records of an earlier page at offset {offset} (more: true); "
+                           "stopped paging, the list may be incomplete")
+                return records
+            if not more or not batch:
                 return records
             offset += len(batch)
         log.warning("%s: %s still had more pages after max_pages=%d", self.instance, path, self.max_pages)
@@ -70,3 +78,14 @@ class PagerDutyClient:
                 instance=self.instance,
             )
         return [item for item in body[key] if isinstance(item, dict)]
+
+
+def _repeated(record: Record, seen: set[str]) -> bool:
+    """Whether ``record`` was listed before (noting it when not); records without an id never are."""
+    ident = record.get("id")
+    if not isinstance(ident, str):
+        return False
+    if ident in seen:
+        return True
+    seen.add(ident)
+    return False

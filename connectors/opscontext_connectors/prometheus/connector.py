@@ -42,8 +42,10 @@ class Prometheus(AlertSource, TopologySource, HealthSource, SliSource):
         except ValidationError:
             raise self._fail(f"{self.client.url_of(path)} did not answer in Prometheus' API format") from None
         if envelope.status != "success":
-            kind = envelope.error_type or "error"
-            raise self._fail(f"Prometheus {self.client.url_of(path)} failed: {kind}: {envelope.error or 'no detail'}")
+            # The vendor's own words help (a PromQL parse error), but a server may echo credentials.
+            kind = self.client.scrub(envelope.error_type or "error")
+            detail = self.client.scrub(envelope.error or "no detail")
+            raise self._fail(f"Prometheus {self.client.url_of(path)} failed: {kind}: {detail}")
         return envelope.data
 
     async def alerts(self, window: TimeWindow) -> list[Alert]:

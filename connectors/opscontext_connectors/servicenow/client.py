@@ -64,10 +64,19 @@ class ServiceNowClient:
         if query:
             params["sysparm_query"] = query
         out: list[R] = []
+        seen: set[str] = set()  # sys_ids already read: an instance that ignores the offset repeats them
         for _ in range(self.max_pages):
             response = await self.json.get(f"/api/now/table/{table}", params)
             rows = self._rows(response)
-            out.extend(self._parse(rows, model, table))
+            parsed = self._parse(rows, model, table)
+            fresh = [r for r in parsed if not r.sys_id.value or r.sys_id.value not in seen]
+            seen.update(r.sys_id.value for r in fresh)
+            out.extend(fresh)
+            if parsed and not fresh:
+                log.warning("%s: %s answered only records it had sent before; stopped paging", self.instance, table)
+                report_cut(table, f"the page at sysparm_offset={params['sysparm_offset']} repeated earlier records; "
+                           "stopped paging, the list may be incomplete")
+                return out
             step = self._next(response, len(rows), params["sysparm_offset"] + len(rows))
             if step is None:
                 return out
