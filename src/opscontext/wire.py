@@ -1,5 +1,6 @@
 """Helpers for connectors' wire models (vendor JSON -> pydantic), shared so every vendor is
-equally tolerant: one malformed record is skipped and logged, never fatal to the page."""
+equally tolerant: one malformed record is skipped, logged and reported (the source degraded),
+never fatal to the page."""
 
 from __future__ import annotations
 
@@ -9,13 +10,20 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from opscontext.problems import LoadReport, Problem, invalid, report
+
 log = logging.getLogger("opscontext.wire")
 W = TypeVar("W", bound=BaseModel)
 
 
 def parse_each(model: type[W], records: Iterable[Any], *, instance: str, id_field: str = "id") -> list[W]:
-    """Validate records one by one; a malformed record is skipped with a warning naming its id."""
+    """Validate records one by one; a malformed record is skipped with a warning naming its id,
+    and the answer is reported partial (:func:`opscontext.problems.report`): a vendor record
+    dropped for bad data leaves the source degraded, never ``ok``. Call it from the task that
+    runs the capability call, as ``report`` requires."""
     parsed: list[W] = []
+    bad = 0
+    first = ""
     for record in records:
         try:
             parsed.append(model.model_validate(record))
@@ -25,4 +33,10 @@ def parse_each(model: type[W], records: Iterable[Any], *, instance: str, id_fiel
                 "%s: skipped a malformed %s (%s=%s): %d field error(s)",
                 instance, model.__name__, id_field, ident, exc.error_count(),
             )
+            bad += 1
+            first = first or f"{id_field}={str(ident)[:60]}: {invalid(exc)}"
+    if bad:
+        what = f"{bad} malformed {model.__name__} record{'s' if bad > 1 else ''} left out (first: {first})"
+        report(LoadReport(1, (Problem(model.__name__, what, skipped=False),), noun="lists",
+                          partly="records dropped for bad data"))
     return parsed

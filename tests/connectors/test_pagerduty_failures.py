@@ -20,6 +20,7 @@ from opscontext.errors import (
     SourceUnavailableError,
 )
 from opscontext.models import TimeWindow
+from opscontext.problems import take_reported
 from opscontext.registry import ConnectorContext, build_http_client
 from opscontext_connectors.pagerduty import PagerDutyConfig, PagerDutyConnector
 
@@ -154,6 +155,9 @@ async def test_a_malformed_record_is_skipped_and_the_rest_kept(pd, api) -> None:
     api.get("/users").respond(200, json={"users": [], "more": False})
     snapshot = await pd.catalog()
     assert [s.name for s in snapshot.services] == ["ledger-db"]
+    # ...and the answer says it is partial: a dropped record never leaves the source "ok".
+    (reported,) = take_reported()
+    assert "1 malformed PDService record left out (first: id=PBROKEN: `name`: Field required)" in reported.summary()
 
 
 async def test_paging_stops_at_max_pages_even_if_more_stays_true(api) -> None:
