@@ -35,8 +35,17 @@ def parse_each(model: type[W], records: Iterable[Any], *, instance: str, id_fiel
             )
             bad += 1
             first = first or f"{id_field}={str(ident)[:60]}: {invalid(exc)}"
-    if bad:
-        what = f"{bad} malformed {model.__name__} record{'s' if bad > 1 else ''} left out (first: {first})"
-        report(LoadReport(1, (Problem(model.__name__, what, skipped=False),), noun="lists",
-                          partly="records dropped for bad data"))
+    report_dropped(model.__name__, bad, first)
     return parsed
+
+
+def report_dropped(what: str, count: int, first: str = "", where: str | None = None) -> None:
+    """From inside a capability call: ``count`` records of ``what`` were left out for bad data,
+    so the answer is partial and the source degraded (nothing when ``count`` is 0). ``first``
+    says which and why, without quoting a value."""
+    if count <= 0:
+        return
+    detail = f" (first: {first})" if first else ""
+    reason = f"{count} malformed {what} record{'s' if count > 1 else ''} left out{detail}"
+    report(LoadReport(1, (Problem(where or what, reason, skipped=False),), noun="lists",
+                      partly="records dropped for bad data"))

@@ -14,6 +14,7 @@ import respx
 
 from opscontext.errors import SourceAuthError, SourceDataError, SourceUnavailableError
 from opscontext.models import AlertState, TimeWindow
+from opscontext.problems import take_reported
 from opscontext.registry import ConnectorContext, build_http_client
 from opscontext_connectors.alertmanager import AlertmanagerApi
 from opscontext_connectors.alertmanager.config import AlertmanagerApiConfig
@@ -202,3 +203,6 @@ async def test_malformed_entries_are_skipped(
 ) -> None:
     am_mock.get("/api/v2/alerts").respond(json=[{"labels": {}}, 17, *payload("alerts.json")[:1]])
     assert [a.alertname for a in await am.alerts(WINDOW)] == ["HighErrorRate"]
+    # Left out, and said so: the answer is partial, the source degraded, never "ok".
+    (reported,) = take_reported()
+    assert "/api/v2/alerts: 2 malformed alert records left out" in reported.summary()

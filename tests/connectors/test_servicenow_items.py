@@ -86,7 +86,10 @@ async def test_a_failed_chunk_of_user_look_ups_leaves_those_people_out_and_says_
     snapshot, detail = await with_detail(make().catalog())
     assert snapshot.services and snapshot.teams and not snapshot.people
     assert detail is not None
-    assert detail.startswith("1 of 1 sys_user look-ups failed: sys_user by sys_id, ids 1-4 of 4: HTTP 500 from ")
+    assert "1 of 1 sys_user look-ups failed: sys_user by sys_id, ids 1-4 of 4: HTTP 500 from " in detail
+    # The recorded table holds two applications without a name: left out, and said so too.
+    assert detail.startswith("records dropped for bad data: cmdb_ci_appl: 2 malformed cmdb_ci_appl records left "
+                             "out (first: `name`: Field required)")
 
 
 @respx.mock

@@ -16,6 +16,7 @@ from opscontext.errors import SourceDataError
 from opscontext.http import JsonClient
 from opscontext.models import Alert, TimeWindow
 from opscontext.registry import ConnectorContext
+from opscontext.wire import report_dropped
 from opscontext_connectors.alertmanager.config import AlertmanagerApiConfig
 from opscontext_connectors.alertmanager.mapping import parse_alerts, to_alert
 from opscontext_connectors.alertmanager.wire import AlertGroup as WireGroup
@@ -63,21 +64,28 @@ class AlertmanagerApi(AlertSource):
 
     async def alerts(self, window: TimeWindow) -> list[Alert]:
         raw = await self._get_array("/api/v2/alerts", {**self._params(), "unprocessed": "true"})
-        alerts = self._map(parse_alerts(raw, where="/api/v2/alerts"))
+        parsed = parse_alerts(raw, where="/api/v2/alerts")
+        report_dropped("alert", len(raw) - len(parsed), where="/api/v2/alerts")  # logged one by one
+        alerts = self._map(parsed)
         return [a for a in alerts if a.active_during(window)]
 
     async def groups(self) -> list[AlertGroup]:
         """Alertmanager's own grouping (``/api/v2/alerts/groups``): what paged together."""
         groups: list[AlertGroup] = []
+        bad = 0
         for item in await self._get_array("/api/v2/alerts/groups", self._params()):
             try:
                 wire = WireGroup.model_validate(item)
             except ValidationError:
+                bad += 1
                 continue  # a malformed group must not hide the others
-            alerts = self._map(parse_alerts(wire.alerts, where="/api/v2/alerts/groups"))
+            parsed = parse_alerts(wire.alerts, where="/api/v2/alerts/groups")
+            bad += len(wire.alerts) - len(parsed)
+            alerts = self._map(parsed)
             groups.append(
                 AlertGroup(labels=wire.labels, receiver=wire.receiver.name, alerts=tuple(alerts))
             )
+        report_dropped("alert group or alert", bad, where="/api/v2/alerts/groups")
         return groups
 
     async def check(self) -> str:

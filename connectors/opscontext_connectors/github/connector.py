@@ -23,7 +23,9 @@ from opscontext.capabilities import ChangeSource
 from opscontext.errors import SourceDataError, SourceError
 from opscontext.items import read_each
 from opscontext.models import Change, TimeWindow
+from opscontext.problems import invalid
 from opscontext.registry import ConnectorContext
+from opscontext.wire import report_dropped
 from opscontext_connectors.github import mapping
 from opscontext_connectors.github.client import GitHubClient
 from opscontext_connectors.github.config import GitHubConfig
@@ -175,6 +177,7 @@ class GitHubConnector(ChangeSource):
 
     def _parse(self, raw: list[Any], model: type[M], repo: str) -> list[M]:
         out: list[M] = []
+        bad, first = 0, ""
         for item in raw:
             try:
                 out.append(model.model_validate(item))
@@ -186,6 +189,8 @@ class GitHubConnector(ChangeSource):
                     repo,
                     exc.error_count(),
                 )
+                bad, first = bad + 1, first or invalid(exc)
+        report_dropped(model.__name__, bad, first, where=repo)
         return out
 
 

@@ -21,7 +21,8 @@ from pydantic import ValidationError
 from opscontext.errors import SourceDataError, SourceError
 from opscontext.http import JsonClient, redact_url
 from opscontext.items import read_each
-from opscontext.problems import report_cut
+from opscontext.problems import invalid, report_cut
+from opscontext.wire import report_dropped
 from opscontext_connectors.servicenow.config import ServiceNowConfig
 from opscontext_connectors.servicenow.wire import DATE_FORMAT, OnCallEntry, Record, fields_of
 
@@ -124,11 +125,14 @@ class ServiceNowClient:
         params = {"group_ids": ",".join(group_ids), "date_time": at.strftime(DATE_FORMAT)}
         response = await self.json.get("/api/now/on_call_rota/whoisoncall", params)
         out: list[OnCallEntry] = []
+        bad = 0
         for row in self._rows(response):
             try:
                 out.append(OnCallEntry.model_validate(row))
             except ValidationError:
                 log.warning("%s: skipped an unreadable on-call entry", self.instance)
+                bad += 1
+        report_dropped("on-call", bad, where="/api/now/on_call_rota/whoisoncall")
         return out
 
     async def count(self, table: str) -> int | None:
@@ -152,6 +156,7 @@ class ServiceNowClient:
 
     def _parse(self, rows: list[Any], model: type[R], table: str) -> list[R]:
         out: list[R] = []
+        bad, first = 0, ""
         for row in rows:
             try:
                 out.append(model.model_validate(row))
@@ -160,6 +165,8 @@ class ServiceNowClient:
                 log.warning(
                     "%s: skipped a %s record (%d problems)", self.instance, table, exc.error_count()
                 )
+                bad, first = bad + 1, first or invalid(exc)
+        report_dropped(table, bad, first)
         return out
 
     def _next(self, response: httpx.Response, got: int, offset: int) -> int | None:
