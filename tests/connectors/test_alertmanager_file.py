@@ -329,3 +329,19 @@ async def test_a_prometheus_answer_that_is_no_alert_list_is_refused_with_what_it
     with pytest.raises((SourceDataError, SourceUnavailableError)) as info:
         await connector.alerts(WHOLE_DAY)
     assert says in str(info.value)
+
+
+async def test_a_numeric_start_is_malformed_and_a_time_without_offset_is_utc(tmp_path: Path) -> None:
+    """12345 read as seconds since 1970 made an alert no window held; the same alert written
+    with and without Z was two alerts."""
+    base = {"labels": {"alertname": "HighErrorRate", "service": "api"}, "status": {"state": "active"}}
+    entries = [
+        {**base, "startsAt": 12345},
+        {**base, "startsAt": "2025-03-14T10:00:00Z", "updatedAt": "2025-03-14T10:01:00Z"},
+        {**base, "startsAt": "2025-03-14T10:00:00", "updatedAt": "2025-03-14T10:02:00"},
+    ]
+    (tmp_path / "a.json").write_text(json.dumps(entries))
+    connector = build(tmp_path)
+    alerts = await connector.alerts(WHOLE_DAY)
+    assert [(a.alertname, a.starts_at) for a in alerts] == [("HighErrorRate", at("10:00"))]
+    assert "1 of 3 alert entries malformed and left out" in connector.problems().summary()

@@ -7,7 +7,7 @@ fields default to empty so a hand-written snapshot file need not carry every fie
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -56,6 +56,22 @@ class GettableAlert(Wire):
             if resolved and data.get("updatedAt") is None:
                 data["updatedAt"] = data.get("endsAt")
         return data
+
+    @field_validator("starts_at", "ends_at", "updated_at", mode="before")
+    @classmethod
+    def _a_time_string(cls, value: Any) -> Any:
+        """Alertmanager writes RFC 3339 strings. A number would read as seconds since 1970 (12345
+        became an alert from 1970, in no window): left out as malformed instead."""
+        if isinstance(value, bool | int | float):
+            raise ValueError("expected an RFC 3339 time like 2026-03-10T13:48:00Z, found a number")
+        return value
+
+    @field_validator("starts_at", "ends_at", "updated_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """A time without an offset is UTC, as Alertmanager's own are: the same alert written
+        with and without ``Z`` is one alert, not two."""
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
     @field_validator("ends_at", "updated_at")
     @classmethod
