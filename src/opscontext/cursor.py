@@ -56,7 +56,12 @@ def decode(cursor: str, kind: str, *, now: datetime, max_window: timedelta) -> t
         raise bad from None
     if since > until or any(not p for p in parts[3:]):
         raise bad
-    return check_window(window, now=now, max_window=max_window), {p[0]: unquote(p[1:]) for p in parts[3:]}
+    try:
+        checked = check_window(window, now=now, max_window=max_window)
+    except InputError as exc:  # worded for since/until: say it is the cursor's window
+        raise InputError(f"`cursor` asks for a window no call may ask for ({exc}); leave `cursor` out "
+                         "to start from the first page.") from None
+    return checked, {p[0]: unquote(p[1:]) for p in parts[3:]}
 
 
 def offset(position: dict[str, str], key: str, default: int = 0) -> int:
