@@ -154,3 +154,16 @@ def test_correlate_alerts_counts_incidents_apart_from_the_lone_warnings_it_lists
     text = runner.invoke(app, ["correlate-alerts", "--demo"], terminal_width=200).output
     incidents = answer["groups_out"] - answer["lone_warnings"]
     assert f"221 alerts -> {incidents} groups and {answer['lone_warnings']} lone warnings listed last" in text
+
+
+def test_serving_on_a_port_in_use_fails_with_one_line_to_act_on() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--demo", "--transport", "http", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"127.0.0.1:{port} is in use" in " ".join(result.output.split())
+    assert "pass --port with a free port" in " ".join(result.output.split())

@@ -7,6 +7,7 @@ Exit codes: 0 ok; 1 a tool or check failed; 2 bad configuration or arguments.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import sys
@@ -174,12 +175,30 @@ def serve(
         stdio = build_server(settings, tools=tools) if http is None else None
     except ConfigError as exc:
         _fail("Configuration error", exc, 2)
+    if http is not None:
+        _port_free(host, port)
     where = settings.config_file or "demo world"
     logging.getLogger("opscontext").info("opscontext %s serving %s over %s", __version__, where, transport)
     if stdio is not None:
         stdio.run()
     elif http is not None:
         serve_http(*http, host=host, port=port)
+
+
+def _port_free(host: str, port: int) -> None:
+    """Fail with one line a person can act on when ``host:port`` cannot be listened on (uvicorn
+    would log an errno after starting up and exit 3)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            why = "is in use (another opscontext, or another server)" if exc.errno == errno.EADDRINUSE else \
+                f"cannot be listened on ({exc.strerror})"
+            _fail("Cannot serve", f"{host}:{port} {why}; pass --port with a free port", 1)
 
 
 @app.command()

@@ -309,8 +309,9 @@ def serve_http(app: Starlette, auth: HttpAuth | None, *, host: str, port: int) -
 
     from opscontext.httpserve.hosts import authority
 
-    mode = auth.mode if auth else "none, loopback only"
-    log.info("MCP endpoint: http://%s/mcp (authentication: %s)", authority(host, port), mode)
+    # Worded as a sentence: "authentication: none" reads as a credential to the log's masking.
+    mode = f"callers authenticate with {auth.mode}" if auth else "no authentication (loopback only)"
+    log.info("MCP endpoint: http://%s/mcp; %s", authority(host, port), mode)
     # log_config=None: uvicorn adds no stdout handlers; its loggers propagate to our stderr root.
     config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level="info")
 

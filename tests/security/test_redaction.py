@@ -186,3 +186,34 @@ def test_the_audit_line_keeps_a_budget_and_masks_a_credential_argument() -> None
     line = "\n".join(captured.lines)
     assert '"max_tokens": "1500"' in line
     assert "Z9y8X7w6V5u4" not in line and MASK in line
+
+
+def test_the_serve_line_says_how_callers_authenticate_unmasked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It read "(authentication: [REDACTED], loopback only)": the masking took "none" for a
+    credential, hiding the one thing the line is for."""
+    import uvicorn
+
+    from opscontext.server import serve_http
+
+    logsafe.install()
+    captured = _Capture()
+    root = logging.getLogger()
+    root.addHandler(captured)
+    old = root.level
+    root.setLevel(logging.INFO)
+
+    class NoServer:
+        def __init__(self, config: object) -> None:
+            pass
+
+        async def serve(self) -> None:
+            return None
+
+    monkeypatch.setattr(uvicorn, "Server", NoServer)
+    try:
+        serve_http(None, None, host="127.0.0.1", port=8765)  # type: ignore[arg-type]
+    finally:
+        root.removeHandler(captured)
+        root.setLevel(old)
+    line = next(t for t in captured.lines if "MCP endpoint" in t)
+    assert "[REDACTED]" not in line and line.endswith("/mcp; no authentication (loopback only)")
