@@ -25,7 +25,7 @@ from opscontext.problems import ReportsProblems, reason_of
 from opscontext.queries.common import unattributed_notes
 from opscontext.queries.correlate import DEFAULT_WINDOW
 from opscontext.registry import Instance
-from opscontext.sanitize import clean_text
+from opscontext.sanitize import clean_text, strip_unsafe
 
 PROBE_SERVICE = "opscontext-doctor-probe"
 
@@ -114,16 +114,28 @@ def _declared_calls(alerts: Sequence[Alert], graph: ServiceGraph, hours: float) 
             "tools go by the catalog: add them to the callers' dependsOn")
 
 
+def _detail(detail: str, degraded: str | None) -> str:
+    """A check's line, cleaned (a check may quote the source), then what its load left out."""
+    if degraded is None:
+        return clean_text(detail, MAX_SOURCE_MESSAGE, multiline=False)
+    head = clean_text(detail, MAX_SOURCE_MESSAGE, multiline=False)
+    line = f"{head}; degraded: {degraded}"
+    return line if len(line) <= MAX_SOURCE_MESSAGE else line[: MAX_SOURCE_MESSAGE - 1] + "…"
+
+
 async def _check(app: App, inst: Instance, budget: float) -> CheckResult:
     started = time.perf_counter()
     state = SourceState.FAILED
+    degraded: str | None = None
     try:
         detail = await asyncio.wait_for(_probe(app, inst), timeout=budget)
         ok, state = True, SourceState.OK
         report = inst.connector.problems() if isinstance(inst.connector, ReportsProblems) else None
         if report is not None and report.problems:
             ok, state = False, SourceState.DEGRADED
-            detail = f"{detail}; degraded: {report.summary()}"
+            # The summary is masked already, by secret shapes only: the general masking would
+            # take "auth-service.md: line 3" for a credential and hide the line.
+            degraded = strip_unsafe(report.summary(), multiline=False)
     except TimeoutError:
         ok, detail = False, f"no answer within {budget:g} s: check the url, network and proxy"
     except SourceError as exc:
@@ -136,7 +148,7 @@ async def _check(app: App, inst: Instance, budget: float) -> CheckResult:
         capabilities=inst.capabilities,
         ok=ok,
         state=state,
-        detail=clean_text(detail, MAX_SOURCE_MESSAGE, multiline=False),  # a check may quote the source
+        detail=_detail(detail, degraded),
         seconds=round(time.perf_counter() - started, 3),
     )
 

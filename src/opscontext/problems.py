@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import ValidationError
 
 from opscontext.models import SourceState, SourceStatus
-from opscontext.redact import redact
+from opscontext.redact import redact_shapes
 
 MAX_REASON = 200
 MAX_DETAIL = 600
@@ -146,7 +146,8 @@ def settle(value: Any, status: SourceStatus) -> tuple[Any, SourceStatus]:
 def reason_of(exc: BaseException, *, names: tuple[str, ...] = ()) -> str:
     """A short, one-line reason for a parse or read error: YAML and JSON errors with their line,
     validation errors with the field and what it should be. Never the data itself: secret shapes
-    in what is left are masked (:func:`opscontext.redact.redact`)."""
+    in what is left are masked (:func:`opscontext.redact.redact_shapes`: a reason reads
+    ``where: what``, which the ``key: value`` rule of ``redact`` would mask)."""
     mark = getattr(exc, "problem_mark", None)  # yaml.MarkedYAMLError, without importing yaml here
     if isinstance(exc, ValidationError):
         text = invalid(exc)
@@ -164,7 +165,7 @@ def reason_of(exc: BaseException, *, names: tuple[str, ...] = ()) -> str:
         text = text.removeprefix(f"{instance}: ") if instance else text
     for name in names:  # the caller names the file already; a message repeating it is trimmed
         text = text.removeprefix(f"{name}: ").removeprefix(f"{name} ")
-    return _clip(redact(" ".join(text.split())) or "", MAX_REASON)
+    return _clip(redact_shapes(" ".join(text.split())) or "", MAX_REASON)
 
 
 def invalid(exc: ValidationError) -> str:
@@ -197,7 +198,7 @@ def _listing(problems: list[Problem]) -> str:
 def _masked(reason: str) -> str:
     # A connector's own reason may quote its data (a field's value, an unknown apiVersion): the
     # detail reaches answers and doctor, so secret shapes are masked here for every source.
-    return redact(reason) or reason
+    return redact_shapes(reason) or reason
 
 
 def _clip(text: str, limit: int) -> str:

@@ -57,6 +57,9 @@ _ASSIGN = re.compile(
     # A value that is already the mask stays as it is: redacting twice must change nothing.
     r"(\"[^\"]*\"|'[^']*'|(?!\[REDACTED\](?:[\s&#\"'<>:;,)}\]]|$))[^\s,;&\"'<>)}\]]+)"
 )
+# The same with "=" only (key=value, KEY=value): diagnostics read "where: what", and a colon
+# there is punctuation, not an assignment (redact_shapes).
+_ASSIGN_EQ = re.compile(_ASSIGN.pattern.replace(r"(?:=|:)", "="))
 # URL userinfo (scheme://user:password@host) and credential query parameters.
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#\"']+@")
 _QUERY = re.compile(
@@ -152,6 +155,22 @@ def redact(text: str | None) -> str | None:
     text = redact_query(text)
     text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
     text = _ASSIGN.sub(_assigned, text)
+    text = _CARD.sub(_card, text)
+    return _B64.sub(_b64, text)
+
+
+def redact_shapes(text: str | None) -> str | None:
+    """:func:`redact` with its assignment rule for ``key=value`` only, not ``key: value``: for
+    diagnostics written as ``where: what``, where that form masks the text a person needs
+    ("policy 'auth-default': step 2" read "[REDACTED] 2", "token-service.md: line 3" lost its
+    line). Vendor tokens, keys, JWTs, credentials in URLs and Authorization values, card numbers
+    and ``password=...`` are masked as by :func:`redact`."""
+    if not text or not needs_redaction(text):
+        return text
+    text = _TOKENS.sub(MASK, text)
+    text = redact_query(text)
+    text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
+    text = _ASSIGN_EQ.sub(_assigned, text)
     text = _CARD.sub(_card, text)
     return _B64.sub(_b64, text)
 

@@ -132,3 +132,17 @@ async def test_a_validation_error_escaping_a_whole_source_parse_does_not_quote_i
     message = str(info.value)
     assert "`port`: Input should be a valid integer" in message
     assert "tok_live" not in message and "input_value" not in message and "pydantic.dev" not in message
+
+
+def test_a_problem_reason_keeps_where_and_what_while_secret_shapes_are_masked() -> None:
+    """The key: value rule of the masking read "policy 'auth-default': step 2" as a credential
+    ("[REDACTED] 2") and "token-service.md: line 3" lost its line number."""
+    report = LoadReport(2, (
+        Problem("escalation.yaml", "policy 'auth-default': step 2: target: target is empty", skipped=False),
+        Problem("runbooks/token-service.md", "line 3: did not find expected ','"),
+        Problem("x.yaml", "api_token=abcdef123456 and Authorization: Bearer abcdefghijkl", skipped=False),
+    ))
+    summary = report.summary()
+    assert "policy 'auth-default': step 2: target: target is empty" in summary
+    assert "runbooks/token-service.md: line 3: did not find" in summary
+    assert "abcdef123456" not in summary and "abcdefghijkl" not in summary
