@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from opscontext.cli import app
 
 runner = CliRunner()
+DEMO_ALERTS = Path(__file__).resolve().parents[1] / "fixtures" / "demo" / "alerts"
 
 
 def test_help_lists_every_command() -> None:
@@ -167,3 +168,16 @@ def test_serving_on_a_port_in_use_fails_with_one_line_to_act_on() -> None:
     assert result.exit_code == 1
     assert f"127.0.0.1:{port} is in use" in " ".join(result.output.split())
     assert "pass --port with a free port" in " ".join(result.output.split())
+
+
+def test_a_group_id_not_found_in_the_demo_says_why_ids_move_there(tmp_path: Path) -> None:
+    # Each command shifts the recording to now again, so an id from an earlier one misses.
+    result = runner.invoke(app, ["correlate-alerts", "--demo", "--group-id", "grp-0123456789ab"])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 1 and "No group 'grp-0123456789ab'" in text
+    assert "every command moves to the current time" in text and "opscontext serve" in text
+    # A world without a time anchor is never moved: no such word there.
+    cfg = tmp_path / "opscontext.toml"
+    cfg.write_text(f'[connectors.alerts]\ntype = "alertmanager"\npath = "{DEMO_ALERTS}"\n')
+    plain = runner.invoke(app, ["correlate-alerts", "--config", str(cfg), "--group-id", "grp-0123456789ab"])
+    assert "No group" in plain.output and "moves to the current time" not in plain.output

@@ -23,7 +23,7 @@ from rich.console import Console
 from opscontext import __version__, logsafe
 from opscontext.app import App, open_app
 from opscontext.cli_progress import Spinner, report
-from opscontext.errors import ConfigError, OpsContextError
+from opscontext.errors import ConfigError, InputError, OpsContextError
 from opscontext.render import safe
 from opscontext.sanitize import strip_unsafe
 from opscontext.settings import Settings, load
@@ -342,10 +342,25 @@ def correlate_cmd(
     from opscontext.queries.correlate import correlate_alerts
     from opscontext.render import render_correlation
 
-    call = lambda a: correlate_alerts(  # noqa: E731
+    call = lambda a: _moved_ids(a, correlate_alerts(  # noqa: E731
         a, since, until, service, progress=report, group_id=group_id, cursor=cursor, budget=_budget(a)
-    )
+    ))
     _answer(config, demo, as_json, call, render_correlation)
+
+
+async def _moved_ids(application: App, answer: Awaitable[T]) -> T:
+    """``answer``, with a word on why a group id from an earlier command is not found in a world
+    recorded against a ``time_anchor`` (the demo): each command shifts it to now again, and a
+    group's id derives from its first alert's time. A server shifts once, when it starts."""
+    try:
+        return await answer
+    except InputError as exc:
+        if application.settings.world.time_anchor is None or not str(exc).startswith("No group"):
+            raise
+        raise InputError(f"{exc} This world is a recording that every command moves to the current time, "
+                         "so a group id (or window) printed by an earlier command no longer matches: take "
+                         "one from this command's own answer, or ask a running server (opscontext serve), "
+                         "which moves it once.") from None
 
 
 @app.command("incident-context")
@@ -364,7 +379,7 @@ def incident_context_cmd(
     from opscontext.queries.incident_context import incident_context
     from opscontext.render_incident import render_incident
 
-    call = lambda a: incident_context(a, subject, since, until, max_tokens, progress=report)  # noqa: E731
+    call = lambda a: _moved_ids(a, incident_context(a, subject, since, until, max_tokens, progress=report))  # noqa: E731
     _answer(config, demo, as_json, call, render_incident)
 
 
