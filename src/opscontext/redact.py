@@ -149,14 +149,7 @@ def _assigned(m: re.Match[str]) -> str:
 
 def redact(text: str | None) -> str | None:
     """``text`` with every secret shape masked; None and clean text come back as they are."""
-    if not text or not needs_redaction(text):
-        return text
-    text = _TOKENS.sub(MASK, text)
-    text = redact_query(text)
-    text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
-    text = _ASSIGN.sub(_assigned, text)
-    text = _CARD.sub(_card, text)
-    return _B64.sub(_b64, text)
+    return _masked(text, _ASSIGN)
 
 
 def redact_shapes(text: str | None) -> str | None:
@@ -165,12 +158,16 @@ def redact_shapes(text: str | None) -> str | None:
     ("policy 'auth-default': step 2" read "[REDACTED] 2", "token-service.md: line 3" lost its
     line). Vendor tokens, keys, JWTs, credentials in URLs and Authorization values, card numbers
     and ``password=...`` are masked as by :func:`redact`."""
+    return _masked(text, _ASSIGN_EQ)
+
+
+def _masked(text: str | None, assign: re.Pattern[str]) -> str | None:
     if not text or not needs_redaction(text):
         return text
     text = _TOKENS.sub(MASK, text)
     text = redact_query(text)
     text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
-    text = _ASSIGN_EQ.sub(_assigned, text)
+    text = assign.sub(_assigned, text)
     text = _CARD.sub(_card, text)
     return _B64.sub(_b64, text)
 

@@ -7,6 +7,7 @@ import json
 import logging
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -143,14 +144,24 @@ class _Capture(logging.Handler):
         self.lines.append(self.format(record))
 
 
-def test_log_records_are_masked_whoever_logs_them_and_httpx_is_quiet() -> None:
+@contextmanager
+def _logs(level: int) -> Iterator[_Capture]:
+    """Every record at ``level`` or above, as the root logger's handlers would get it."""
     logsafe.install()
     captured = _Capture()
     root = logging.getLogger()
     root.addHandler(captured)
     old = root.level
-    root.setLevel(logging.DEBUG)
+    root.setLevel(level)
     try:
+        yield captured
+    finally:
+        root.removeHandler(captured)
+        root.setLevel(old)
+
+
+def test_log_records_are_masked_whoever_logs_them_and_httpx_is_quiet() -> None:
+    with _logs(logging.DEBUG) as captured:
         for kind, (text, _) in KINDS.items():
             logging.getLogger("opscontext.test").info("source said %s (%s)", text, kind)
         logging.getLogger("some.library").warning("GET https://u:LogUs3rPass@h.example/x?token=LogT0ken1")
@@ -159,9 +170,6 @@ def test_log_records_are_masked_whoever_logs_them_and_httpx_is_quiet() -> None:
         except RuntimeError:
             logging.getLogger("opscontext.test").exception("boom")
         logging.getLogger("httpx").info("HTTP Request: GET https://u:p@h")
-    finally:
-        root.removeHandler(captured)
-        root.setLevel(old)
     text = "\n".join(captured.lines)
     assert [k for k in KINDS if leaked(k, text)] == []
     assert "LogUs3rPass" not in text and "LogT0ken1" not in text and "TraceS3cret" not in text
@@ -195,13 +203,6 @@ def test_the_serve_line_says_how_callers_authenticate_unmasked(monkeypatch: pyte
 
     from opscontext.server import serve_http
 
-    logsafe.install()
-    captured = _Capture()
-    root = logging.getLogger()
-    root.addHandler(captured)
-    old = root.level
-    root.setLevel(logging.INFO)
-
     class NoServer:
         def __init__(self, config: object) -> None:
             pass
@@ -210,10 +211,7 @@ def test_the_serve_line_says_how_callers_authenticate_unmasked(monkeypatch: pyte
             return None
 
     monkeypatch.setattr(uvicorn, "Server", NoServer)
-    try:
+    with _logs(logging.INFO) as captured:
         serve_http(None, None, host="127.0.0.1", port=8765)  # type: ignore[arg-type]
-    finally:
-        root.removeHandler(captured)
-        root.setLevel(old)
     line = next(t for t in captured.lines if "MCP endpoint" in t)
     assert "[REDACTED]" not in line and line.endswith("/mcp; no authentication (loopback only)")
