@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from servicenow_pages import one_new_incident_per_offset  # beside this file
 
 import opscontext_connectors.servicenow as servicenow
 from opscontext.errors import (
@@ -187,25 +188,6 @@ async def test_paging_stops_at_max_pages_even_if_the_instance_never_ends(
     route = respx.get(INCIDENTS).mock(side_effect=one_new_incident_per_offset())
     await make(page_size=1, max_pages=3).alerts(WINDOW)
     assert route.call_count == 3
-
-
-def one_new_incident_per_offset(
-    headers: dict[str, str] | None = None,
-) -> Callable[[httpx.Request], httpx.Response]:
-    """A page of one incident, another one at every offset (a page repeating earlier records
-    ends paging: test_hostile_vendors)."""
-    record = incidents()["result"][0]
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        offset = request.url.params["sysparm_offset"]
-        sys_id = record["sys_id"]
-        if isinstance(sys_id, dict):
-            renamed: Any = {**sys_id, "value": f"{sys_id['value']}-{offset}"}
-        else:
-            renamed = f"{sys_id}-{offset}"
-        return httpx.Response(200, json={"result": [{**record, "sys_id": renamed}]}, headers=headers)
-
-    return answer
 
 
 @respx.mock

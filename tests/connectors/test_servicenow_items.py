@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from servicenow_pages import one_new_incident_per_offset  # beside this file
 
 import opscontext_connectors.servicenow as servicenow
 from opscontext.errors import SourceAuthError
@@ -94,19 +95,7 @@ async def test_a_failed_chunk_of_user_look_ups_leaves_those_people_out_and_says_
 
 @respx.mock
 async def test_a_list_cut_at_max_pages_is_reported_partial(make: Callable[..., Any]) -> None:
-    record = rows("incident")[0]
-
-    def another_per_offset(request: httpx.Request) -> httpx.Response:
-        # A new incident at every offset: the same page again would end paging as a repeat.
-        offset = request.url.params["sysparm_offset"]
-        sys_id = record["sys_id"]
-        if isinstance(sys_id, dict):
-            renamed: Any = {**sys_id, "value": f"{sys_id['value']}-{offset}"}
-        else:
-            renamed = f"{sys_id}-{offset}"
-        return httpx.Response(200, json={"result": [{**record, "sys_id": renamed}]})
-
-    respx.get(f"{BASE}/api/now/table/incident").mock(side_effect=another_per_offset)
+    respx.get(f"{BASE}/api/now/table/incident").mock(side_effect=one_new_incident_per_offset())
     window = TimeWindow(since=datetime(2026, 3, 10, 12, tzinfo=UTC), until=datetime(2026, 3, 10, 15, tzinfo=UTC))
     _, detail = await with_detail(make(page_size=1, max_pages=2).alerts(window))
     assert detail == "lists cut short: incident: more than max_pages=2 pages; raise max_pages or narrow the query"

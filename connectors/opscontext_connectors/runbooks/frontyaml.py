@@ -30,14 +30,6 @@ def _refused(exc: TooBig) -> FrontMatterTooBig:
     return FrontMatterTooBig(f"{exc}{_HINT if 'expands' in str(exc) else ''}")
 
 
-def expanded_size(root: yaml.Node, limit: int = MAX_NODES) -> int:
-    """:func:`opscontext.yamlbound.expanded_size` with front matter's limit and words."""
-    try:
-        return yamlbound.expanded_size(root, limit, "front matter")
-    except TooBig as exc:
-        raise _refused(exc) from None
-
-
 class BoundedLoader(yamlbound.BoundedLoader):
     """The bounded safe loader with front matter's budget."""
 
